@@ -16,6 +16,8 @@ public actor InstanceMetadataCredentialProvider: CredentialProvider {
     let refreshMargin: TimeInterval
     let now: @Sendable () -> Date
     private var cached: S3Credentials?
+    /// How many times credentials were fetched from IMDS (for tests and diagnostics).
+    private(set) var fetches = 0
     private var inFlight: Task<S3Credentials, any Error>?
 
     public static let defaultEndpoint = "http://169.254.169.254"
@@ -56,6 +58,7 @@ public actor InstanceMetadataCredentialProvider: CredentialProvider {
     }
 
     private func fetch() async throws -> S3Credentials {
+        fetches += 1
         let token = try await call("PUT", "/latest/api/token", headers: ["X-aws-ec2-metadata-token-ttl-seconds": "21600"])
         let tokenHeader = ["X-aws-ec2-metadata-token": token]
         let roles = try await call("GET", "/latest/meta-data/iam/security-credentials/", headers: tokenHeader)

@@ -54,6 +54,7 @@ public struct PartLayout: Sendable, Equatable {
     public static let maxParts = 10_000
     public static let minPartSize: Int64 = 5 << 20
     public static let maxPartSize: Int64 = 5 << 30
+    public static let maxObjectSize: Int64 = 5 << 40
 
     public let fileSize: Int64
     public let partSize: Int64
@@ -61,7 +62,7 @@ public struct PartLayout: Sendable, Equatable {
     /// Chooses the part size: the preferred one, or the smallest whole MiB that keeps the
     /// file within 10,000 parts.
     public init(fileSize: Int64, preferredPartSize: Int64) throws {
-        guard fileSize <= Self.maxPartSize * Int64(Self.maxParts) else {
+        guard fileSize <= Self.maxObjectSize else {
             throw S3Error.invalidArgument("a \(fileSize)-byte file is larger than S3's 5 TiB object limit")
         }
         let needed = (fileSize + Int64(Self.maxParts) - 1) / Int64(Self.maxParts)
