@@ -113,6 +113,7 @@ let package = Package(
             name: "s3-bench",
             dependencies: [
                 "S3Client",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/s3-bench",

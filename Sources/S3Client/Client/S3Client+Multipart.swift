@@ -125,17 +125,11 @@ extension S3Client {
         let response = try await send(
             Request(
                 method: .POST, bucket: bucket, key: key, query: [("uploadId", uploadId)],
-                headers: [("Content-Type", "application/xml")], body: .bytes(ByteBuffer(string: xml))
+                headers: [("Content-Type", "application/xml")], body: .bytes(ByteBuffer(string: xml)),
+                errorMayArriveWith200: true
             )
         )
-        // Like CopyObject, Complete can answer 200 and still fail, with an <Error> body.
-        let tree = try response.xml()
-        if tree.name == "Error" {
-            throw S3Error(kind: .service, message: tree.text("Message") ?? "complete failed", code: tree.text("Code"), statusCode: 200, requestId: tree.text("RequestId"))
-        }
-        var result = PutObjectResult(headers: response.headers)
-        result.etag = tree.text("ETag").map(unquote) ?? result.etag
-        return result
+        return try PutObjectResult(xmlResponse: response)
     }
 
     /// Abandons an upload and frees its parts (AbortMultipartUpload).

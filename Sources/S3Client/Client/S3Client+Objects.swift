@@ -132,15 +132,8 @@ extension S3Client {
     ) async throws -> PutObjectResult {
         var headers = options.headers.filter { !$0.name.lowercased().hasPrefix("x-amz-checksum-") }
         headers.append(("x-amz-copy-source", "/" + AWSURIEncoding.encodePath(sourceBucket) + "/" + AWSURIEncoding.encodePath(sourceKey)))
-        let response = try await send(Request(method: .PUT, bucket: bucket, key: key, headers: headers))
-        // S3 may answer 200 with an <Error> body when the copy fails part-way.
-        let tree = try response.xml()
-        if tree.name == "Error" {
-            throw S3Error(kind: .service, message: tree.text("Message") ?? "copy failed", code: tree.text("Code"), statusCode: 200, requestId: tree.text("RequestId"))
-        }
-        var result = PutObjectResult(headers: response.headers)
-        result.etag = tree.text("ETag").map(unquote) ?? result.etag
-        return result
+        let response = try await send(Request(method: .PUT, bucket: bucket, key: key, headers: headers, errorMayArriveWith200: true))
+        return try PutObjectResult(xmlResponse: response)
     }
 
     static func rangeHeader(_ range: ClosedRange<Int64>?) -> [(name: String, value: String)] {
@@ -150,6 +143,13 @@ extension S3Client {
 }
 
 extension PutObjectResult {
+    /// From a response whose XML body names the new object's ETag (CopyObject's
+    /// `CopyObjectResult`, CompleteMultipartUpload's `CompleteMultipartUploadResult`).
+    init(xmlResponse response: S3Client.Response) throws {
+        self.init(headers: response.headers)
+        etag = try response.xml().text("ETag").map(unquote) ?? etag
+    }
+
     init(headers: HTTPHeaders) {
         let metadata = ObjectMetadata(headers: headers.map { ($0.name, $0.value) })
         self.init(

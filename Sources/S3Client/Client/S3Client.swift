@@ -38,6 +38,9 @@ public struct S3Client: Sendable {
         var query: [(name: String, value: String)] = []
         var headers: [(name: String, value: String)] = []
         var body: Body = .empty
+        /// CopyObject and CompleteMultipartUpload can answer 200 and still fail, with an
+        /// `<Error>` body; such a body is then treated (and retried) like an error status.
+        var errorMayArriveWith200 = false
 
         enum Body: Sendable {
             case empty
@@ -92,6 +95,11 @@ public struct S3Client: Sendable {
     func send(_ request: Request, maxBody: Int = 64 << 20) async throws -> Response {
         try await send(request) { response in
             let body = try await response.body.collect(upTo: maxBody)
+            if request.errorMayArriveWith200, let tree = XMLTree.parse(Data(buffer: body)), tree.name == "Error" {
+                throw S3Error(
+                    kind: .service, message: tree.text("Message") ?? "failed after HTTP 200", code: tree.text("Code"),
+                    statusCode: Int(response.status.code), requestId: tree.text("RequestId"))
+            }
             return Response(status: response.status, headers: response.headers, body: body)
         }
     }

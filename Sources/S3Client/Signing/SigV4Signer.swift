@@ -42,7 +42,7 @@ public struct SigV4Signer: Sendable {
     public var addsContentSHA256Header: Bool
 
     /// Header names never signed: proxies and clients may change them in flight.
-    static let unsignedHeaders: Set<String> = ["authorization", "user-agent", "expect", "x-amzn-trace-id", "connection"]
+    static let unsignedHeaders: Set<String> = ["authorization", "user-agent", "expect", "x-amzn-trace-id", "connection", "transfer-encoding"]
 
     public init(credentials: S3Credentials, region: String, service: String = "s3", addsContentSHA256Header: Bool = true) {
         self.credentials = credentials
