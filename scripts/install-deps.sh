@@ -8,6 +8,7 @@ apt_packages=(
   libsqlite3-dev   # GRDB links the system SQLite
   libxml2-dev      # FoundationXML (S3's XML bodies)
   rclone           # benchmark peer
+  time             # /usr/bin/time: the benchmark's peak memory figures
   curl
 )
 pip_packages=(

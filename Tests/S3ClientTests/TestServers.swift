@@ -47,6 +47,11 @@ enum S3Server: String, CaseIterable, CustomStringConvertible, Sendable {
         try await client.createBucket(bucket)
         do {
             try await body(client, bucket)
+            // Whatever a test wrote, S3 must report it encrypted at rest (SSE-S3).
+            for object in try await client.listAllObjects(bucket: bucket).collect() {
+                let head = try await client.headObject(bucket: bucket, key: object.key)
+                #expect(head.serverSideEncryption == .aes256, "\(object.key) on \(self) is not SSE-S3")
+            }
         } catch {
             try? await Self.empty(bucket, client)
             throw error
