@@ -135,5 +135,11 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "SyncEngineTests",
+            dependencies: ["SyncEngine"],
+            resources: [.copy("Scenarios")],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -1,5 +1,4 @@
 import ArgumentParser
-import SyncEngine
 
 @main
 struct SyncdCommand: AsyncParsableCommand {
@@ -10,6 +9,6 @@ struct SyncdCommand: AsyncParsableCommand {
     )
 
     func run() async throws {
-        print("syncd: journal format \(SyncEngine.journalFormatVersion); no command yet, see --help")
+        print("syncd: the daemon's commands come with the daemon issue; see --help")
     }
 }

@@ -1,0 +1,200 @@
+/// Plans the actions that bring the local folder, the server and the synced tree together.
+///
+/// Pure: no I/O, no clock (the policy carries `now`), no randomness. Which side changed an item
+/// is read against the synced tree (the merge base). Moves are detected by identity (inode
+/// locally, file id remotely) and planned as one move, folders included; everything else is
+/// decided path by path, with the rule that a version changed on one side is never deleted
+/// because of the other: both changed means keep both.
+public func plan(local: LocalTree, remote: RemoteTree, synced: SyncedTree, policy: SyncPolicy) -> Plan {
+    var planner = Planner(local: local, remote: remote, synced: synced, policy: policy)
+    return planner.run()
+}
+
+/// The working state of one planning pass: the three trees as the planned moves and conflict
+/// renames will have left them, and the actions so far.
+struct Planner {
+    var local: LocalTree
+    var remote: RemoteTree
+    var synced: SyncedTree
+    let policy: SyncPolicy
+    let syncedFileCount: Int
+
+    var moves: [SyncAction] = []
+    var conflicts: [SyncAction] = []
+
+    init(local: LocalTree, remote: RemoteTree, synced: SyncedTree, policy: SyncPolicy) {
+        self.local = local
+        self.remote = remote
+        self.synced = synced
+        self.policy = policy
+        syncedFileCount = synced.entries.values.filter { $0.kind == .file }.count
+    }
+
+    mutating func run() -> Plan {
+        planMoves()
+        if policy.mode == .sync { planConflicts() }
+        return merge()
+    }
+
+    // MARK: Moves
+
+    /// A move seen on one or both sides, from a synced path.
+    struct Move {
+        var from: RelativePath
+        var toLocal: RelativePath?
+        var toRemote: RelativePath?
+    }
+
+    /// Finds moves by identity, keeps only the outermost of nested ones (a moved folder's
+    /// contents move with it), and plans each as one action on the other side when that side
+    /// still has the item where it was and nothing in the way. A move that cannot be planned
+    /// so is left to the path-by-path merge, which sees a deletion and a creation: slower, never
+    /// lossy.
+    mutating func planMoves() {
+        let localMoves = Self.outermost(Self.detectMoves(
+            synced: synced, identity: { $0.inode }, current: local.entries, currentIdentity: { $0.inode }))
+        let remoteMoves = policy.mode == .sync
+            ? Self.outermost(Self.detectMoves(
+                synced: synced, identity: { $0.fileId }, current: remote.entries, currentIdentity: { $0.fileId }))
+            : [:]
+        var pending: [Move] = Set(localMoves.keys).union(remoteMoves.keys).map {
+            Move(from: $0, toLocal: localMoves[$0], toRemote: remoteMoves[$0])
+        }
+        pending.sort { ($0.from.depth, $0.from) < ($1.from.depth, $1.from) }
+
+        var index = 0
+        while index < pending.count {
+            let move = pending[index]
+            index += 1
+            guard let base = synced[move.from] else { continue }
+            switch (move.toLocal, move.toRemote) {
+            case (let l?, let r?) where l == r:
+                moves.append(.recordMove(from: move.from, to: l))
+                synced.move(move.from, to: l)
+                rebase(&pending, after: index, synced: (move.from, l))
+            case (let l?, let r?):
+                // Moved to two places: the server's move wins, the local item follows it.
+                guard local[l]?.inode == base.inode, local[r] == nil, parentExists(r, inLocal: true), !r.isInside(l) else { continue }
+                moves.append(.moveLocal(from: l, to: r))
+                local.move(l, to: r)
+                synced.move(move.from, to: r)
+                rebase(&pending, after: index, synced: (move.from, r), local: (l, r))
+            case (let l?, nil):
+                guard remote[move.from]?.fileId == base.fileId, remote[l] == nil, parentExists(l, inLocal: false) else { continue }
+                moves.append(.moveRemote(from: move.from, to: l))
+                remote.move(move.from, to: l)
+                synced.move(move.from, to: l)
+                rebase(&pending, after: index, synced: (move.from, l), remote: (move.from, l))
+            case (nil, let r?):
+                guard local[move.from]?.inode == base.inode, local[r] == nil, parentExists(r, inLocal: true) else { continue }
+                moves.append(.moveLocal(from: move.from, to: r))
+                local.move(move.from, to: r)
+                synced.move(move.from, to: r)
+                rebase(&pending, after: index, synced: (move.from, r), local: (move.from, r))
+            case (nil, nil):
+                continue
+            }
+        }
+    }
+
+    /// Rewrites the paths of the moves not yet planned after one was.
+    private func rebase(
+        _ pending: inout [Move], after index: Int,
+        synced: (RelativePath, RelativePath)? = nil, local: (RelativePath, RelativePath)? = nil, remote: (RelativePath, RelativePath)? = nil
+    ) {
+        func moved(_ path: RelativePath?, _ change: (RelativePath, RelativePath)?) -> RelativePath? {
+            guard let path, let (from, to) = change, path == from || path.isInside(from) else { return path }
+            return path.rebased(from: from, to: to)
+        }
+        for i in index..<pending.count {
+            pending[i].from = moved(pending[i].from, synced)!
+            pending[i].toLocal = moved(pending[i].toLocal, local)
+            pending[i].toRemote = moved(pending[i].toRemote, remote)
+        }
+    }
+
+    private func parentExists(_ path: RelativePath, inLocal: Bool) -> Bool {
+        guard let parent = path.parent else { return true }
+        return inLocal ? local[parent]?.kind == .folder : remote[parent]?.kind == .folder
+    }
+
+    /// Synced paths whose identity now lives at another path, of the same kind.
+    static func detectMoves<Entry, ID: Hashable>(
+        synced: SyncedTree, identity: (SyncedEntry) -> ID,
+        current: [RelativePath: Entry], currentIdentity: (Entry) -> ID
+    ) -> [RelativePath: RelativePath] where Entry: KindedEntry {
+        var byIdentity: [ID: RelativePath] = [:]
+        var ambiguous: Set<ID> = []
+        for (path, entry) in current {
+            let id = currentIdentity(entry)
+            if byIdentity.updateValue(path, forKey: id) != nil { ambiguous.insert(id) }  // hard links
+        }
+        var moves: [RelativePath: RelativePath] = [:]
+        for (path, base) in synced.entries {
+            let id = identity(base)
+            if let here = current[path], currentIdentity(here) == id, here.kind == base.kind { continue }
+            guard !ambiguous.contains(id), let destination = byIdentity[id], destination != path,
+                current[destination]?.kind == base.kind
+            else { continue }
+            moves[path] = destination
+        }
+        return moves
+    }
+
+    /// Drops moves that only follow a moved ancestor folder.
+    static func outermost(_ moves: [RelativePath: RelativePath]) -> [RelativePath: RelativePath] {
+        moves.filter { from, to in
+            !from.ancestors.contains { ancestor in
+                guard let ancestorTo = moves[ancestor] else { return false }
+                return from.rebased(from: ancestor, to: ancestorTo) == to
+            }
+        }
+    }
+
+    // MARK: Conflicts
+
+    /// Where both sides changed an item in different ways, the local version moves aside to a
+    /// conflicted copy (a folder with everything in it), freeing the path for the remote one.
+    mutating func planConflicts() {
+        let paths = Set(local.paths).union(remote.paths).union(synced.paths).sorted()
+        for path in paths {
+            guard let l = local[path] else { continue }
+            let r = remote[path], s = synced[path]
+            let lc = Self.change(kind: l.kind, hash: l.contentHash, base: s)
+            let rc = Self.change(kind: r?.kind, hash: r?.contentHash, base: s)
+            let bothNew = lc.isNewVersion && rc.isNewVersion
+                && !(l.kind == r!.kind && (l.kind == .folder || l.contentHash == r!.contentHash))
+            // A folder turned into a file on one side while the other side changed something
+            // inside it: replacing the folder would delete those changes.
+            let replacedOverChanges =
+                (rc == .replaced && l.kind == .folder && hasNewVersion(inside: path, local: true))
+                || (lc == .replaced && l.kind == .file && hasNewVersion(inside: path, local: false))
+            guard bothNew || replacedOverChanges else { continue }
+            let copy = ConflictName.copy(of: path, host: policy.hostName, at: policy.now, timeZone: policy.timeZone) { candidate in
+                local[candidate] != nil || remote[candidate] != nil || synced[candidate] != nil
+            }
+            conflicts.append(.keepBothConflict(path, copy: copy))
+            local.move(path, to: copy)
+        }
+    }
+
+    /// Whether one side holds a new version (created, modified, replaced) strictly inside `folder`.
+    func hasNewVersion(inside folder: RelativePath, local isLocal: Bool) -> Bool {
+        if isLocal {
+            return local.entries.contains { path, entry in
+                path.isInside(folder) && Self.change(kind: entry.kind, hash: entry.contentHash, base: synced[path]).isNewVersion
+            }
+        }
+        return remote.entries.contains { path, entry in
+            path.isInside(folder) && Self.change(kind: entry.kind, hash: entry.contentHash, base: synced[path]).isNewVersion
+        }
+    }
+}
+
+/// Entries that have a kind, for move detection over either side's tree.
+protocol KindedEntry {
+    var kind: ItemKind { get }
+}
+
+extension LocalEntry: KindedEntry {}
+extension RemoteEntry: KindedEntry {}

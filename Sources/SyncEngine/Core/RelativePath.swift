@@ -1,0 +1,96 @@
+/// A path inside the synced folder, relative to its root, `/`-separated, byte-exact.
+///
+/// Equality, hashing and order are on the UTF-8 bytes: Swift's `String ==` treats NFC and NFD
+/// spellings of a name as equal, but on Linux they are two different files.
+public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The path as text, e.g. `Photos/2024/beach.jpg`. Never starts or ends with `/`.
+    public let string: String
+
+    /// Accepts a non-empty path of non-empty components, none of them `.` or `..`.
+    public init?(_ string: String) {
+        guard !string.isEmpty, !string.hasPrefix("/"), !string.hasSuffix("/") else { return nil }
+        for component in string.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+            if component.isEmpty || component.elementsEqual(".".utf8) || component.elementsEqual("..".utf8) { return nil }
+            if component.contains(0) { return nil }
+        }
+        self.string = string
+    }
+
+    init(unchecked string: String) {
+        self.string = string
+    }
+
+    public var description: String { string }
+
+    /// The last component.
+    public var name: String {
+        guard let slash = string.utf8.lastIndex(of: UInt8(ascii: "/")) else { return string }
+        return String(string[string.utf8.index(after: slash)...])
+    }
+
+    /// The containing folder, or nil at the top level.
+    public var parent: RelativePath? {
+        guard let slash = string.utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+        return RelativePath(unchecked: String(string[..<slash]))
+    }
+
+    /// Every containing folder, outermost first.
+    public var ancestors: [RelativePath] {
+        var result: [RelativePath] = []
+        var current = parent
+        while let folder = current {
+            result.append(folder)
+            current = folder.parent
+        }
+        return result.reversed()
+    }
+
+    /// The number of components.
+    public var depth: Int { string.utf8.reduce(1) { $0 + ($1 == UInt8(ascii: "/") ? 1 : 0) } }
+
+    public func appending(_ name: String) -> RelativePath {
+        RelativePath(unchecked: string + "/" + name)
+    }
+
+    /// Whether `self` lies strictly inside `folder`.
+    public func isInside(_ folder: RelativePath) -> Bool {
+        string.utf8.count > folder.string.utf8.count + 1
+            && string.utf8.starts(with: folder.string.utf8)
+            && string.utf8[string.utf8.index(string.utf8.startIndex, offsetBy: folder.string.utf8.count)] == UInt8(ascii: "/")
+    }
+
+    /// This path with the leading `folder` replaced by `replacement` (`self` must be
+    /// `folder` or inside it).
+    public func rebased(from folder: RelativePath, to replacement: RelativePath) -> RelativePath {
+        if self == folder { return replacement }
+        let suffix = string.utf8.dropFirst(folder.string.utf8.count)
+        return RelativePath(unchecked: replacement.string + String(decoding: suffix, as: UTF8.self))
+    }
+
+    public static func == (lhs: RelativePath, rhs: RelativePath) -> Bool {
+        lhs.string.utf8.elementsEqual(rhs.string.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for byte in string.utf8 { hasher.combine(byte) }
+        hasher.combine(0xFF as UInt8)
+    }
+
+    /// Byte order, so a folder sorts right before its contents ("a" < "a/b" < "a b").
+    public static func < (lhs: RelativePath, rhs: RelativePath) -> Bool {
+        // '/' compares as lowest so that a folder's contents follow it directly.
+        var l = lhs.string.utf8.makeIterator(), r = rhs.string.utf8.makeIterator()
+        while true {
+            switch (l.next(), r.next()) {
+            case (nil, nil): return false
+            case (nil, _): return true
+            case (_, nil): return false
+            case (let a?, let b?):
+                if a == b { continue }
+                let ka = a == UInt8(ascii: "/") ? 0 : Int(a) + 1
+                let kb = b == UInt8(ascii: "/") ? 0 : Int(b) + 1
+                return ka < kb
+            }
+        }
+    }
+}
