@@ -67,6 +67,9 @@ struct Planner {
             let move = pending[index]
             index += 1
             guard let base = synced[move.from] else { continue }
+            // A destination the merge base still holds is left to the path-by-path merge.
+            if let l = move.toLocal, synced[l] != nil { continue }
+            if let r = move.toRemote, synced[r] != nil { continue }
             switch (move.toLocal, move.toRemote) {
             case (let l?, let r?) where l == r:
                 moves.append(.recordMove(from: move.from, to: l))
@@ -80,13 +83,13 @@ struct Planner {
                 synced.move(move.from, to: r)
                 rebase(&pending, after: index, synced: (move.from, r), local: (l, r))
             case (let l?, nil):
-                guard remote[move.from]?.fileId == base.fileId, remote[l] == nil, parentExists(l, inLocal: false) else { continue }
+                guard remote[move.from]?.fileId == base.fileId, remote[l] == nil, parentExists(l, inLocal: false), !l.isInside(move.from) else { continue }
                 moves.append(.moveRemote(from: move.from, to: l))
                 remote.move(move.from, to: l)
                 synced.move(move.from, to: l)
                 rebase(&pending, after: index, synced: (move.from, l), remote: (move.from, l))
             case (nil, let r?):
-                guard local[move.from]?.inode == base.inode, local[r] == nil, parentExists(r, inLocal: true) else { continue }
+                guard local[move.from]?.inode == base.inode, local[r] == nil, parentExists(r, inLocal: true), !r.isInside(move.from) else { continue }
                 moves.append(.moveLocal(from: move.from, to: r))
                 local.move(move.from, to: r)
                 synced.move(move.from, to: r)
