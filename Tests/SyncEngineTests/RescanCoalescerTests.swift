@@ -1,0 +1,52 @@
+import Testing
+
+@testable import SyncEngine
+
+@Suite struct RescanCoalescerTests {
+    func p(_ s: String) -> RelativePath { RelativePath(s)! }
+
+    @Test func waitsForQuietThenCoversAllHintsWithOutermostFolders() {
+        var c = RescanCoalescer(debounce: .milliseconds(300), maxDelay: .seconds(3))
+        #expect(c.deadline == nil)
+        c.changed(under: p("docs/a"), at: .milliseconds(0))
+        c.changed(under: p("docs"), at: .milliseconds(100))
+        c.changed(under: p("docs/a/b"), at: .milliseconds(200))
+        c.changed(under: p("music"), at: .milliseconds(250))
+        #expect(c.take(at: .milliseconds(500)) == nil, "still within the debounce of the last hint")
+        #expect(c.deadline == .milliseconds(550))
+        #expect(c.take(at: .milliseconds(550)) == .subtrees([p("docs"), p("music")]))
+        #expect(c.deadline == nil && c.take(at: .seconds(10)) == nil, "hints are cleared once taken")
+    }
+
+    @Test func aBusyFolderIsStillRescannedWithinMaxDelay() {
+        var c = RescanCoalescer(debounce: .milliseconds(300), maxDelay: .seconds(2))
+        var now = Duration.zero
+        var request: RescanCoalescer.Request?
+        while request == nil && now < .seconds(10) {
+            c.changed(under: p("log"), at: now)  // a write every 100 ms, never quiet
+            now += .milliseconds(100)
+            request = c.take(at: now)
+        }
+        #expect(request == .subtrees([p("log")]))
+        #expect(now == .seconds(2))
+    }
+
+    @Test func overflowAndTooManyFoldersMeanTheRoot() {
+        var c = RescanCoalescer(debounce: .milliseconds(10), maxFolders: 3)
+        c.changed(under: p("a"), at: .zero)
+        c.overflowed(at: .zero)
+        #expect(c.take(at: .seconds(1)) == .root)
+        for name in ["a", "b", "c", "d"] { c.changed(under: p(name), at: .zero) }
+        #expect(c.take(at: .seconds(1)) == .root)
+        c.changed(under: nil, at: .zero)
+        #expect(c.take(at: .seconds(1)) == .root)
+    }
+
+    @Test func siblingNamesAreNotMistakenForNesting() {
+        var c = RescanCoalescer(debounce: .zero)
+        c.changed(under: p("a"), at: .zero)
+        c.changed(under: p("a b"), at: .zero)
+        c.changed(under: p("ab/c"), at: .zero)
+        #expect(c.take(at: .zero) == .subtrees([p("a"), p("a b"), p("ab/c")]))
+    }
+}
