@@ -137,7 +137,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SyncEngineTests",
-            dependencies: ["SyncEngine"],
+            dependencies: [
+                "SyncEngine",
+                "S3Client",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             resources: [.copy("Scenarios")],
             swiftSettings: swiftSettings
         ),

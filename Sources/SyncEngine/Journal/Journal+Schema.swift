@@ -1,0 +1,76 @@
+import GRDB
+
+extension Journal {
+    /// Append-only migrations, registered by name and free of app types: a released migration
+    /// is never edited, a change is a new migration.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-trees") { db in
+            // The local tree: what the folder looked like at the last scan.
+            try db.execute(sql: """
+                CREATE TABLE local_items (
+                    path TEXT PRIMARY KEY NOT NULL,           -- relative to the folder root, byte-exact (BINARY collation)
+                    kind TEXT NOT NULL CHECK (kind IN ('file', 'folder')),
+                    size INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    ctime_ns INTEGER NOT NULL,
+                    inode INTEGER NOT NULL,                   -- st_ino as a signed 64-bit bit pattern
+                    content_hash TEXT                         -- hex SHA-256; NULL for folders
+                ) WITHOUT ROWID
+                """)
+            // The remote tree: what the server last said.
+            try db.execute(sql: """
+                CREATE TABLE remote_items (
+                    path TEXT PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('file', 'folder')),
+                    file_id TEXT NOT NULL,                    -- the server's identity of the item; kept across moves
+                    revision INTEGER NOT NULL,
+                    size INTEGER NOT NULL,
+                    content_hash TEXT
+                ) WITHOUT ROWID
+                """)
+            // The synced tree: the merge base, the last state both sides agreed on.
+            try db.execute(sql: """
+                CREATE TABLE synced_items (
+                    path TEXT PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('file', 'folder')),
+                    content_hash TEXT,
+                    size INTEGER NOT NULL,
+                    inode INTEGER NOT NULL,                   -- the local identity when agreed
+                    file_id TEXT NOT NULL,                    -- the remote identity when agreed
+                    revision INTEGER NOT NULL
+                ) WITHOUT ROWID
+                """)
+            // Where the server's change feed was last read up to.
+            try db.execute(sql: """
+                CREATE TABLE remote_cursor (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),    -- a single row
+                    cursor TEXT NOT NULL
+                )
+                """)
+            // Multipart uploads in progress, for resume after a crash.
+            try db.execute(sql: """
+                CREATE TABLE upload_sessions (
+                    path TEXT PRIMARY KEY NOT NULL,
+                    upload_id TEXT NOT NULL,
+                    size INTEGER NOT NULL,                    -- the file when the upload began: a changed file starts over
+                    mtime_ns INTEGER NOT NULL,
+                    inode INTEGER NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    parts TEXT NOT NULL,                      -- JSON array of finished parts (number, ETag, size, checksum)
+                    started_at REAL NOT NULL                  -- seconds since the epoch; old ones are aborted
+                ) WITHOUT ROWID
+                """)
+            // Actions that failed, per path, with when to try again (backoff).
+            try db.execute(sql: """
+                CREATE TABLE path_errors (
+                    path TEXT PRIMARY KEY NOT NULL,
+                    message TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    retry_at REAL NOT NULL
+                ) WITHOUT ROWID
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,193 @@
+public import Foundation
+import GRDB
+public import S3Client
+
+/// The daemon's SQLite journal (WAL mode): the three trees, upload sessions for resume, the
+/// remote change cursor and per-path errors.
+///
+/// One connection pool per process; every finished action is recorded with ``apply(_:)`` in one
+/// write transaction, so a crash at any instant leaves either the state before the action or
+/// the state after it.
+public final class Journal: Sendable {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the journal and brings its schema up to date.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            // FULL, not NORMAL: the journal must survive power loss with the action it records.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        self.path = path
+        try Self.migrator.migrate(pool)
+    }
+
+    /// The three trees as last recorded.
+    public func trees() throws -> (local: LocalTree, remote: RemoteTree, synced: SyncedTree) {
+        try pool.read { db in
+            var local = LocalTree()
+            for row in try Row.fetchAll(db, sql: "SELECT path, kind, size, mtime_ns, ctime_ns, inode, content_hash FROM local_items") {
+                local[RelativePath(unchecked: row[0])] = LocalEntry(
+                    kind: ItemKind(rawValue: row[1]) ?? .file, size: row[2], mtimeNs: row[3], ctimeNs: row[4],
+                    inode: UInt64(bitPattern: row[5]), contentHash: row[6])
+            }
+            var remote = RemoteTree()
+            for row in try Row.fetchAll(db, sql: "SELECT path, kind, file_id, revision, size, content_hash FROM remote_items") {
+                remote[RelativePath(unchecked: row[0])] = RemoteEntry(
+                    kind: ItemKind(rawValue: row[1]) ?? .file, fileId: row[2], revision: row[3], size: row[4], contentHash: row[5])
+            }
+            var synced = SyncedTree()
+            for row in try Row.fetchAll(db, sql: "SELECT path, kind, content_hash, size, inode, file_id, revision FROM synced_items") {
+                synced[RelativePath(unchecked: row[0])] = SyncedEntry(
+                    kind: ItemKind(rawValue: row[1]) ?? .file, contentHash: row[2], size: row[3],
+                    inode: UInt64(bitPattern: row[4]), fileId: row[5], revision: row[6])
+            }
+            return (local, remote, synced)
+        }
+    }
+
+    /// Records a change of any of the trees (and the cursor, an upload session's end, a path's
+    /// error) in one transaction.
+    public func apply(_ change: JournalChange) throws {
+        try pool.write { db in
+            for (subtree, table) in change.clearedSubtrees {
+                try Self.deleteSubtree(subtree, from: table, db)
+            }
+            for (path, entry) in change.local {
+                if let e = entry {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO local_items (path, kind, size, mtime_ns, ctime_ns, inode, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        arguments: [path.string, e.kind.rawValue, e.size, e.mtimeNs, e.ctimeNs, Int64(bitPattern: e.inode), e.contentHash])
+                } else {
+                    try db.execute(sql: "DELETE FROM local_items WHERE path = ?", arguments: [path.string])
+                }
+            }
+            for (path, entry) in change.remote {
+                if let e = entry {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO remote_items (path, kind, file_id, revision, size, content_hash) VALUES (?, ?, ?, ?, ?, ?)",
+                        arguments: [path.string, e.kind.rawValue, e.fileId, e.revision, e.size, e.contentHash])
+                } else {
+                    try db.execute(sql: "DELETE FROM remote_items WHERE path = ?", arguments: [path.string])
+                }
+            }
+            for (path, entry) in change.synced {
+                if let e = entry {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO synced_items (path, kind, content_hash, size, inode, file_id, revision) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        arguments: [path.string, e.kind.rawValue, e.contentHash, e.size, Int64(bitPattern: e.inode), e.fileId, e.revision])
+                } else {
+                    try db.execute(sql: "DELETE FROM synced_items WHERE path = ?", arguments: [path.string])
+                }
+            }
+            if let cursor = change.remoteCursor {
+                try db.execute(sql: "INSERT OR REPLACE INTO remote_cursor (id, cursor) VALUES (1, ?)", arguments: [cursor])
+            }
+            for path in change.finishedUploads {
+                try db.execute(sql: "DELETE FROM upload_sessions WHERE path = ?", arguments: [path.string])
+            }
+            for path in change.clearedErrors {
+                try db.execute(sql: "DELETE FROM path_errors WHERE path = ?", arguments: [path.string])
+            }
+        }
+    }
+
+    /// Rows at `subtree` or inside it. Compared as byte ranges, not LIKE: names may hold `%` and `_`.
+    static func deleteSubtree(_ subtree: RelativePath?, from table: JournalChange.Table, _ db: Database) throws {
+        guard let subtree else {
+            try db.execute(sql: "DELETE FROM \(table.rawValue)")
+            return
+        }
+        // In byte order everything inside "a/b" lies in ["a/b/", "a/b0"): '0' follows '/'.
+        try db.execute(
+            sql: "DELETE FROM \(table.rawValue) WHERE path = ? OR (path >= ? AND path < ?)",
+            arguments: [subtree.string, subtree.string + "/", subtree.string + "0"])
+    }
+
+    /// The change feed cursor last recorded with a remote change.
+    public func remoteCursor() throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT cursor FROM remote_cursor WHERE id = 1") }
+    }
+
+    // MARK: Upload sessions
+
+    /// Starts (or replaces) the record of a multipart upload of the file at `path`.
+    public func beginUpload(_ session: UploadSession) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO upload_sessions (path, upload_id, size, mtime_ns, inode, content_hash, parts, started_at)
+                    VALUES (?, ?, ?, ?, ?, ?, '[]', ?)
+                    """,
+                arguments: [session.path.string, session.uploadId, session.size, session.mtimeNs, Int64(bitPattern: session.inode),
+                            session.contentHash, session.startedAt.timeIntervalSince1970])
+        }
+    }
+
+    /// Adds a finished part to an upload session.
+    public func recordPart(_ part: CompletedPart, of path: RelativePath) throws {
+        try pool.write { db in
+            guard let json = try String.fetchOne(db, sql: "SELECT parts FROM upload_sessions WHERE path = ?", arguments: [path.string]) else { return }
+            var parts = try JSONDecoder().decode([CompletedPart].self, from: Data(json.utf8))
+            parts.removeAll { $0.partNumber == part.partNumber }
+            parts.append(part)
+            let encoded = String(decoding: try JSONEncoder().encode(parts.sorted { $0.partNumber < $1.partNumber }), as: UTF8.self)
+            try db.execute(sql: "UPDATE upload_sessions SET parts = ? WHERE path = ?", arguments: [encoded, path.string])
+        }
+    }
+
+    /// The upload session of a path, with its finished parts.
+    public func uploadSession(for path: RelativePath) throws -> UploadSession? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT upload_id, size, mtime_ns, inode, content_hash, parts, started_at FROM upload_sessions WHERE path = ?",
+                arguments: [path.string])
+            else { return nil }
+            let parts = try JSONDecoder().decode([CompletedPart].self, from: Data((row[5] as String).utf8))
+            return UploadSession(
+                path: path, uploadId: row[0], size: row[1], mtimeNs: row[2], inode: UInt64(bitPattern: row[3]), contentHash: row[4],
+                parts: parts, startedAt: Date(timeIntervalSince1970: row[6]))
+        }
+    }
+
+    /// Every upload session, oldest first (to resume or abort at start).
+    public func uploadSessions() throws -> [UploadSession] {
+        let paths = try pool.read { db in try String.fetchAll(db, sql: "SELECT path FROM upload_sessions ORDER BY started_at") }
+        var sessions: [UploadSession] = []
+        for path in paths {
+            if let session = try uploadSession(for: RelativePath(unchecked: path)) { sessions.append(session) }
+        }
+        return sessions
+    }
+
+    // MARK: Errors
+
+    /// Records that an action on `path` failed, and when to try again.
+    public func recordError(_ message: String, for path: RelativePath, retryAt: Date) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO path_errors (path, message, attempts, retry_at) VALUES (?, ?, 1, ?)
+                    ON CONFLICT(path) DO UPDATE SET message = excluded.message, attempts = attempts + 1, retry_at = excluded.retry_at
+                    """,
+                arguments: [path.string, message, retryAt.timeIntervalSince1970])
+        }
+    }
+
+    /// The paths that failed, with their last error.
+    public func errors() throws -> [PathError] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT path, message, attempts, retry_at FROM path_errors ORDER BY path").map {
+                PathError(path: RelativePath(unchecked: $0[0]), message: $0[1], attempts: $0[2], retryAt: Date(timeIntervalSince1970: $0[3]))
+            }
+        }
+    }
+
+    /// Runs SQLite's integrity check; the empty list means the file is sound.
+    public func integrityProblems() throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }.filter { $0 != "ok" }
+    }
+}

@@ -1,0 +1,82 @@
+public import Foundation
+public import S3Client
+
+/// Rows to write in one journal transaction.
+public struct JournalChange: Sendable {
+    enum Table: String, Sendable {
+        case local = "local_items"
+        case remote = "remote_items"
+        case synced = "synced_items"
+    }
+
+    /// Local rows to set (nil: delete).
+    public var local: [RelativePath: LocalEntry?] = [:]
+    /// Remote rows to set (nil: delete).
+    public var remote: [RelativePath: RemoteEntry?] = [:]
+    /// Synced rows to set (nil: delete).
+    public var synced: [RelativePath: SyncedEntry?] = [:]
+    /// The change feed cursor the remote rows come from.
+    public var remoteCursor: String?
+    /// Upload sessions that ended (the file is on the server, or the upload was abandoned).
+    public var finishedUploads: [RelativePath] = []
+    /// Paths whose error is resolved.
+    public var clearedErrors: [RelativePath] = []
+    /// Subtrees whose rows are deleted first (nil: the whole table).
+    var clearedSubtrees: [(RelativePath?, Table)] = []
+
+    public init() {}
+
+    /// Replaces the local rows of a subtree (nil: the whole folder) with a scan's result.
+    public mutating func replaceLocal(under subtree: RelativePath?, with tree: LocalTree) {
+        clearedSubtrees.append((subtree, .local))
+        for (path, entry) in tree.entries { local[path] = entry }
+    }
+
+    /// Replaces every remote row with a full listing from the server.
+    public mutating func replaceRemote(with tree: RemoteTree) {
+        clearedSubtrees.append((nil, .remote))
+        for (path, entry) in tree.entries { remote[path] = entry }
+    }
+
+    /// Moves a subtree of synced rows (the item kept its identity, only its path changed).
+    public mutating func moveSynced(_ tree: SyncedTree, from: RelativePath, to: RelativePath) {
+        for path in tree.subtree(from) {
+            synced[path] = .some(nil)
+        }
+        for path in tree.subtree(from) {
+            synced[path.rebased(from: from, to: to)] = tree[path]
+        }
+    }
+}
+
+/// A multipart upload in progress, kept so that a restart resumes it instead of starting over.
+public struct UploadSession: Sendable, Equatable {
+    public var path: RelativePath
+    public var uploadId: String
+    /// The file as it was when the upload began; a file changed since is uploaded anew.
+    public var size: Int64
+    public var mtimeNs: Int64
+    public var inode: UInt64
+    public var contentHash: String
+    public var parts: [CompletedPart]
+    public var startedAt: Date
+
+    public init(path: RelativePath, uploadId: String, size: Int64, mtimeNs: Int64, inode: UInt64, contentHash: String, parts: [CompletedPart] = [], startedAt: Date) {
+        self.path = path
+        self.uploadId = uploadId
+        self.size = size
+        self.mtimeNs = mtimeNs
+        self.inode = inode
+        self.contentHash = contentHash
+        self.parts = parts
+        self.startedAt = startedAt
+    }
+}
+
+/// An action that failed on a path, to be retried later.
+public struct PathError: Sendable, Equatable {
+    public var path: RelativePath
+    public var message: String
+    public var attempts: Int
+    public var retryAt: Date
+}

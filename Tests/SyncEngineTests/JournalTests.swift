@@ -1,0 +1,108 @@
+import Foundation
+import GRDB
+import S3Client
+import Testing
+
+@testable import SyncEngine
+
+@Suite struct JournalTests {
+    final class TempDir {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString)").path
+        init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    func p(_ s: String) -> RelativePath { RelativePath(s)! }
+
+    @Test func treesSurviveReopeningInWALMode() throws {
+        let dir = try TempDir()
+        let file = dir.path + "/journal.sqlite"
+        do {
+            let journal = try Journal(path: file)
+            var change = JournalChange()
+            change.local[p("docs")] = LocalEntry(kind: .folder, inode: 7)
+            change.local[p("docs/ü.txt")] = LocalEntry(kind: .file, size: 3, mtimeNs: 1_700_000_000_123_456_789, ctimeNs: 5, inode: UInt64.max, contentHash: "abc")
+            change.remote[p("docs/ü.txt")] = RemoteEntry(kind: .file, fileId: "f1", revision: 4, size: 3, contentHash: "abc")
+            change.synced[p("docs/ü.txt")] = SyncedEntry(kind: .file, contentHash: "abc", size: 3, inode: UInt64.max, fileId: "f1", revision: 4)
+            change.remoteCursor = "cursor-42"
+            try journal.apply(change)
+            let mode = try journal.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+            #expect(mode == "wal")
+        }
+        let reopened = try Journal(path: file)
+        let (local, remote, synced) = try reopened.trees()
+        #expect(local[p("docs/ü.txt")]?.inode == UInt64.max, "inodes above Int64.max survive")
+        #expect(local[p("docs/ü.txt")]?.mtimeNs == 1_700_000_000_123_456_789)
+        #expect(local[p("docs")]?.kind == .folder)
+        #expect(remote[p("docs/ü.txt")]?.revision == 4)
+        #expect(synced[p("docs/ü.txt")]?.fileId == "f1")
+        #expect(try reopened.remoteCursor() == "cursor-42")
+        #expect(try reopened.integrityProblems().isEmpty)
+    }
+
+    @Test func replacingASubtreeTouchesNothingElse() throws {
+        let dir = try TempDir()
+        let journal = try Journal(path: dir.path + "/j.sqlite")
+        var seed = JournalChange()
+        for name in ["a", "a/x", "a/y", "a b", "a b/z", "a_c", "a%d", "a0", "ab/w"] {
+            seed.local[p(name)] = LocalEntry(kind: .file, inode: 1)
+        }
+        try journal.apply(seed)
+        var rescan = JournalChange()
+        rescan.replaceLocal(under: p("a"), with: LocalTree([p("a"): LocalEntry(kind: .folder, inode: 2), p("a/new"): LocalEntry(kind: .file, inode: 3)]))
+        try journal.apply(rescan)
+        let paths = try journal.trees().local.paths.map(\.string).sorted()
+        #expect(paths == ["a", "a b", "a b/z", "a%d", "a/new", "a0", "a_c", "ab/w"])
+    }
+
+    @Test func aFailedTransactionLeavesNothingBehind() throws {
+        let dir = try TempDir()
+        let journal = try Journal(path: dir.path + "/j.sqlite")
+        try journal.pool.write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON synced_items WHEN NEW.path = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END")
+        }
+        var change = JournalChange()
+        change.local[p("ok.txt")] = LocalEntry(kind: .file, inode: 1)
+        change.remote[p("ok.txt")] = RemoteEntry(kind: .file, fileId: "1", revision: 1)
+        change.synced[p("boom")] = SyncedEntry(kind: .file, contentHash: nil, size: 0, inode: 1, fileId: "1", revision: 1)
+        #expect(throws: (any Error).self) { try journal.apply(change) }
+        let (local, remote, synced) = try journal.trees()
+        #expect(local.entries.isEmpty && remote.entries.isEmpty && synced.entries.isEmpty)
+    }
+
+    @Test func uploadSessionsKeepTheirPartsUntilFinished() throws {
+        let dir = try TempDir()
+        let journal = try Journal(path: dir.path + "/j.sqlite")
+        let path = p("big/video.mkv")
+        try journal.beginUpload(UploadSession(path: path, uploadId: "u-1", size: 200 << 20, mtimeNs: 9, inode: 5, contentHash: "h", startedAt: Date(timeIntervalSince1970: 1000)))
+        try journal.recordPart(CompletedPart(partNumber: 2, etag: "e2", size: 16 << 20, checksum: Checksum(algorithm: .crc32c, base64: "AAAAAA==")), of: path)
+        try journal.recordPart(CompletedPart(partNumber: 1, etag: "e1", size: 16 << 20), of: path)
+        try journal.recordPart(CompletedPart(partNumber: 2, etag: "e2b", size: 16 << 20), of: path)
+        let session = try #require(try journal.uploadSession(for: path))
+        #expect(session.uploadId == "u-1")
+        #expect(session.parts.map(\.partNumber) == [1, 2])
+        #expect(session.parts.map(\.etag) == ["e1", "e2b"])
+        #expect(try journal.uploadSessions().count == 1)
+        var done = JournalChange()
+        done.finishedUploads = [path]
+        try journal.apply(done)
+        #expect(try journal.uploadSession(for: path) == nil)
+    }
+
+    @Test func errorsCountAttempts() throws {
+        let dir = try TempDir()
+        let journal = try Journal(path: dir.path + "/j.sqlite")
+        try journal.recordError("HTTP 503", for: p("a.txt"), retryAt: Date(timeIntervalSince1970: 10))
+        try journal.recordError("HTTP 503 again", for: p("a.txt"), retryAt: Date(timeIntervalSince1970: 20))
+        #expect(try journal.errors() == [PathError(path: p("a.txt"), message: "HTTP 503 again", attempts: 2, retryAt: Date(timeIntervalSince1970: 20))])
+        var clear = JournalChange()
+        clear.clearedErrors = [p("a.txt")]
+        try journal.apply(clear)
+        #expect(try journal.errors().isEmpty)
+    }
+
+    @Test func migrationsAreAppendOnly() {
+        // Released migration names never change or reorder; new ones go at the end.
+        #expect(Journal.migrator.migrations == ["v1-trees"])
+    }
+}
