@@ -40,6 +40,9 @@ let package = Package(
         /// CRC32C (Castagnoli) with SSE4.2 where the CPU has it: S3's fastest part checksum.
         .target(name: "CCRC32C"),
 
+        /// Linux calls Swift's Glibc module does not show (renameat2).
+        .target(name: "CLinuxShims"),
+
         /// libsystemd: sd_notify, sd_watchdog_enabled, sd_journal_sendv.
         .systemLibrary(
             name: "CSystemd",
@@ -65,9 +68,11 @@ let package = Package(
         .target(
             name: "SyncEngine",
             dependencies: [
+                "CLinuxShims",
                 "S3Client",
                 "SyncAPI",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,0 +1,65 @@
+import Crypto
+import Glibc
+
+/// SHA-256 of a file's content, read in 1 MiB blocks: memory stays flat whatever the size.
+enum ContentHash {
+    static let blockSize = 1 << 20
+
+    /// The hex SHA-256 of everything `fd` reads from its current offset to the end.
+    static func hash(fd: Int32) throws(LocalFileError) -> (hex: String, bytes: Int64) {
+        var hasher = SHA256()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
+        defer { buffer.deallocate() }
+        var total: Int64 = 0
+        while true {
+            let n = read(fd, buffer.baseAddress, blockSize)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw LocalFileError(.io, "read failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            total += Int64(n)
+        }
+        return (hex(hasher.finalize()), total)
+    }
+
+    static func hash(path: String) throws(LocalFileError) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw LocalFileError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        return try hash(fd: fd).hex
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// A failure touching the local folder.
+public struct LocalFileError: Error, Sendable, CustomStringConvertible {
+    public enum Code: Sendable {
+        case io
+        /// The file changed after it was scanned: nothing was overwritten.
+        case changedSinceScan
+        /// The downloaded bytes do not have the expected SHA-256: nothing was installed.
+        case hashMismatch
+    }
+
+    public let code: Code
+    public let message: String
+
+    init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

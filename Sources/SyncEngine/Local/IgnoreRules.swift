@@ -1,0 +1,100 @@
+import Glibc
+
+/// Which paths sync leaves alone: the built-in rules plus the folder's `.syncignore`, in
+/// gitignore syntax.
+///
+/// Supported: `#` comments, blank lines, `!` to re-include, a trailing `/` for folders only, a
+/// leading or inner `/` to anchor at the folder root, `*`, `?`, `[...]` within a name, and `**`
+/// for any number of folders. The last matching rule wins; inside an ignored folder everything
+/// is ignored (as in git, a `!` rule cannot reach into it).
+public struct IgnoreRules: Sendable {
+    struct Rule: Sendable {
+        var components: [String]
+        var negated: Bool
+        var foldersOnly: Bool
+        var anchored: Bool
+    }
+
+    /// The name of the ignore file at the folder root.
+    public static let fileName = ".syncignore"
+
+    /// Always ignored: the daemon's own state and temporary files, editor swap and lock files.
+    public static let builtIn = """
+        .syncd/
+        .syncd-tmp-*
+        *.swp
+        *.swo
+        *.swx
+        *~
+        .~lock.*#
+        .#*
+        4913
+        .goutputstream-*
+        """
+
+    var rules: [Rule]
+
+    /// The built-in rules followed by `text` (the `.syncignore` file's content).
+    public init(_ text: String = "") {
+        rules = (Self.builtIn + "\n" + text).split(whereSeparator: \.isNewline).compactMap(Self.parse)
+    }
+
+    static func parse(_ rawLine: Substring) -> Rule? {
+        var line = String(rawLine)
+        while line.hasSuffix(" ") && !line.hasSuffix("\\ ") { line.removeLast() }
+        guard !line.isEmpty, !line.hasPrefix("#") else { return nil }
+        var negated = false
+        if line.hasPrefix("!") {
+            negated = true
+            line.removeFirst()
+        } else if line.hasPrefix("\\!") || line.hasPrefix("\\#") {
+            line.removeFirst()
+        }
+        var foldersOnly = false
+        if line.hasSuffix("/") {
+            foldersOnly = true
+            line.removeLast()
+        }
+        let anchored = line.contains("/")
+        if line.hasPrefix("/") { line.removeFirst() }
+        let components = line.split(separator: "/").map(String.init)
+        guard !components.isEmpty else { return nil }
+        return Rule(components: components, negated: negated, foldersOnly: foldersOnly, anchored: anchored)
+    }
+
+    /// Whether the item at `path` is ignored (its parent folders are not checked here: the
+    /// scanner does not enter an ignored folder).
+    public func isIgnored(_ path: RelativePath, isFolder: Bool) -> Bool {
+        let names = path.string.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var ignored = false
+        for rule in rules where !(rule.foldersOnly && !isFolder) {
+            let matches = rule.anchored
+                ? Self.match(rule.components[...], names[...])
+                : Self.matchName(rule.components[0], names.last!)
+            if matches { ignored = !rule.negated }
+        }
+        return ignored
+    }
+
+    /// Matches pattern components against path components; `**` takes zero or more.
+    static func match(_ pattern: ArraySlice<String>, _ names: ArraySlice<String>) -> Bool {
+        guard let first = pattern.first else { return names.isEmpty }
+        if first == "**" {
+            let rest = pattern.dropFirst()
+            if rest.isEmpty { return true }
+            var tail = names
+            while true {
+                if match(rest, tail) { return true }
+                guard !tail.isEmpty else { return false }
+                tail = tail.dropFirst()
+            }
+        }
+        guard let name = names.first, matchName(first, name) else { return false }
+        return match(pattern.dropFirst(), names.dropFirst())
+    }
+
+    /// One name against a glob (`fnmatch`, with `*` not crossing `/` and dotfiles not special).
+    static func matchName(_ pattern: String, _ name: String) -> Bool {
+        fnmatch(pattern, name, 0) == 0
+    }
+}

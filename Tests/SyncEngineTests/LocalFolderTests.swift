@@ -1,0 +1,152 @@
+import Foundation
+import Glibc
+import Testing
+
+@testable import SyncEngine
+
+/// The scanner, ignore rules and atomic installs on a real temporary folder.
+@Suite struct LocalFolderTests {
+    final class Folder {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("scan-\(UUID().uuidString)").path
+        init() throws { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
+        deinit { try? FileManager.default.removeItem(atPath: root) }
+
+        func write(_ path: String, _ text: String) throws {
+            let url = URL(fileURLWithPath: root + "/" + path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url)
+        }
+
+        func mkdir(_ path: String) throws {
+            try FileManager.default.createDirectory(atPath: root + "/" + path, withIntermediateDirectories: true)
+        }
+    }
+
+    func p(_ s: String) -> RelativePath { RelativePath(s)! }
+    func sha(_ text: String) throws -> String {
+        let folder = try Folder()
+        try folder.write("x", text)
+        return try ContentHash.hash(path: folder.root + "/x")
+    }
+
+    @Test func scanDescribesTheFolderAndSkipsWhatItMust() throws {
+        let folder = try Folder()
+        try folder.write("a.txt", "alpha")
+        try folder.write("docs/b.md", "beta")
+        try folder.mkdir("empty")
+        try folder.write("docs/.b.md.swp", "swap")
+        try folder.write(".syncd/journal.sqlite", "state")
+        #expect(symlink("/etc/passwd", folder.root + "/link") == 0)
+        #expect(mkfifo(folder.root + "/pipe", 0o600) == 0)
+        let badName = Array("bad-\u{FF}".utf8.dropLast(2)) + [0xFF, 0xFE]
+        let badPath = Array((folder.root + "/").utf8) + badName + [0]
+        let fd = badPath.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o644) } }
+        #expect(fd >= 0)
+        close(fd)
+
+        let scanner = FolderScanner(root: folder.root, ignore: IgnoreRules())
+        let result = try scanner.scan(previous: LocalTree())
+        #expect(Set(result.tree.paths.map(\.string)) == ["a.txt", "docs", "docs/b.md", "empty"])
+        #expect(result.tree[p("a.txt")]?.contentHash == (try sha("alpha")))
+        #expect(result.tree[p("a.txt")]?.size == 5)
+        #expect(result.tree[p("empty")]?.kind == .folder)
+        #expect(Set(result.problems.map(\.kind)) == [.symlink, .special, .invalidName])
+        #expect(result.filesHashed == 2)
+    }
+
+    @Test func unchangedFilesAreNotHashedAgain() throws {
+        let folder = try Folder()
+        try folder.write("a.txt", "alpha")
+        try folder.write("b.txt", "beta")
+        let scanner = FolderScanner(root: folder.root, ignore: IgnoreRules())
+        let first = try scanner.scan(previous: LocalTree())
+        #expect(first.filesHashed == 2)
+        let second = try scanner.scan(previous: first.tree)
+        #expect(second.filesHashed == 0)
+        #expect(second.tree == first.tree)
+        try folder.write("b.txt", "beta, edited")
+        let third = try scanner.scan(previous: second.tree)
+        #expect(third.filesHashed == 1)
+        #expect(third.tree[p("b.txt")]?.contentHash == (try sha("beta, edited")))
+    }
+
+    @Test func subtreeScanAndMovedFolderKeepsInodes() throws {
+        let folder = try Folder()
+        try folder.write("music/a.mp3", "a")
+        try folder.write("music/sub/b.mp3", "b")
+        try folder.write("other.txt", "o")
+        let scanner = FolderScanner(root: folder.root, ignore: IgnoreRules())
+        let before = try scanner.scan(previous: LocalTree()).tree
+        #expect(rename(folder.root + "/music", folder.root + "/songs") == 0)
+        let sub = try scanner.scan(subtree: p("songs"), previous: before).tree
+        #expect(Set(sub.paths.map(\.string)) == ["songs", "songs/a.mp3", "songs/sub", "songs/sub/b.mp3"])
+        #expect(sub[p("songs/sub/b.mp3")]?.inode == before[p("music/sub/b.mp3")]?.inode)
+        #expect(try scanner.scan(subtree: p("music"), previous: before).tree.entries.isEmpty, "a vanished subtree scans empty")
+    }
+
+    @Test func missingRootStopsTheScan() throws {
+        let scanner = FolderScanner(root: "/nonexistent/syncd-folder", ignore: IgnoreRules())
+        #expect(throws: ScanError.self) { try scanner.scan(previous: LocalTree()) }
+    }
+
+    @Test func ignoreRulesFollowGitignore() {
+        let rules = IgnoreRules("""
+            # build output
+            build/
+            *.log
+            !keep.log
+            /top-only.txt
+            docs/**/draft-*
+            **/cache
+            """)
+        func ignored(_ path: String, folder: Bool = false) -> Bool { rules.isIgnored(RelativePath(path)!, isFolder: folder) }
+        #expect(ignored("build", folder: true) && ignored("src/build", folder: true))
+        #expect(!ignored("build"), "build/ matches folders only")
+        #expect(ignored("a.log") && ignored("deep/x/b.log") && !ignored("keep.log") && !ignored("x/keep.log"))
+        #expect(ignored("top-only.txt") && !ignored("sub/top-only.txt"))
+        #expect(ignored("docs/draft-1") && ignored("docs/a/b/draft-2") && !ignored("other/draft-3"))
+        #expect(ignored("cache") && ignored("x/y/cache", folder: true))
+        #expect(ignored(".syncd", folder: true) && ignored("notes.txt.swp") && ignored(".~lock.report.odt#") && ignored("backup~"))
+        #expect(ignored("sub/.syncd-tmp-abc123"))
+        #expect(!ignored("normal.txt") && !ignored("docs/final.md"))
+    }
+
+    @Test func atomicInstallVerifiesAndNeverOverwritesAChange() throws {
+        let folder = try Folder()
+        let target = folder.root + "/report.txt"
+        func download(_ text: String) throws -> String {
+            let (path, fd) = try AtomicInstall.makeTemporary(beside: target)
+            _ = text.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
+            close(fd)
+            return path
+        }
+        let v1 = try sha("version 1")
+        let installed = try AtomicInstall.install(temporary: try download("version 1"), at: target, expectedHash: v1, replacing: nil)
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "version 1")
+
+        // Corrupted download: refused, nothing left behind.
+        let bad = try download("version 2, corrupted")
+        #expect { try AtomicInstall.install(temporary: bad, at: target, expectedHash: try sha("version 2"), replacing: installed) } throws: {
+            ($0 as? LocalFileError)?.code == .hashMismatch
+        }
+        #expect(access(bad, F_OK) != 0, "the temporary file is removed")
+
+        // The user edits the file after the scan: the download must not replace the edit.
+        try folder.write("report.txt", "my edit")
+        let v2 = try download("version 2")
+        #expect { try AtomicInstall.install(temporary: v2, at: target, expectedHash: try sha("version 2"), replacing: installed) } throws: {
+            ($0 as? LocalFileError)?.code == .changedSinceScan
+        }
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "my edit")
+
+        // A file appearing where the scan saw nothing is not replaced either.
+        try folder.write("new.txt", "mine")
+        let other = try download("theirs")
+        #expect { try AtomicInstall.install(temporary: other, at: folder.root + "/new.txt", expectedHash: try sha("theirs"), replacing: nil) } throws: {
+            ($0 as? LocalFileError)?.code == .changedSinceScan
+        }
+        #expect(try String(contentsOfFile: folder.root + "/new.txt", encoding: .utf8) == "mine")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.root).filter { $0.hasPrefix(".syncd-tmp-") }
+        #expect(leftovers.isEmpty)
+    }
+}
