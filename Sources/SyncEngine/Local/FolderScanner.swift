@@ -31,6 +31,8 @@ public struct ScanResult: Sendable {
     /// Files whose content was hashed (new, or size/mtime/ctime/inode changed).
     public var filesHashed: Int
     public var bytesHashed: Int64
+    /// Leftover `.syncd-tmp-*` files of downloads a crash interrupted (absolute paths).
+    public var staleTemporaries: [String] = []
 }
 
 /// Walks the synced folder and describes it as a ``LocalTree``.
@@ -89,6 +91,10 @@ public struct FolderScanner: Sendable {
                     Array(raw.prefix { $0 != 0 })
                 }
                 if nameBytes == [46] || nameBytes == [46, 46] { continue }
+                if nameBytes.starts(with: Self.temporaryPrefix) {
+                    result.staleTemporaries.append(absolute + "/" + String(decoding: nameBytes, as: UTF8.self))
+                    continue
+                }
                 guard let name = String(validating: nameBytes, as: UTF8.self) else {
                     let shown = String(decoding: nameBytes, as: UTF8.self)
                     result.problems.append(ScanProblem(kind: .invalidName, path: (folder.map { $0.string + "/" } ?? "") + shown, message: "name is not valid UTF-8; not synced"))
@@ -167,6 +173,8 @@ public struct FolderScanner: Sendable {
             result.tree[path] = entry
         }
     }
+
+    static let temporaryPrefix = Array(".syncd-tmp-".utf8)
 
     static func ns(_ time: timespec) -> Int64 {
         Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)

@@ -1,0 +1,164 @@
+import CLinuxShims
+import Foundation
+import Glibc
+
+/// One step: do it on the server or in the folder, then journal it in one transaction.
+extension FolderSync {
+    typealias StepResult = JournalChange
+
+    func perform(_ action: SyncAction, in t: Trees) async throws -> StepResult {
+        try faults?(action, .beforeStep)
+        var change = JournalChange()
+        switch action {
+        case .upload(let path, let base):
+            guard let l = t.local[path], let hash = l.contentHash else { throw EngineError("no local file at \(path) to upload") }
+            try AtomicInstall.checkUnchanged(absolute(path), replacing: l)
+            let r = try await remote.upload(path, from: absolute(path), contentHash: hash, size: l.size, baseRevision: base)
+            try faults?(action, .beforeJournal)
+            change.remote[path] = r
+            change.synced[path] = Self.merged(l, r)
+
+        case .createRemoteFolder(let path):
+            guard let l = t.local[path] else { throw EngineError("no local folder at \(path)") }
+            let r = try await remote.createFolder(path)
+            try faults?(action, .beforeJournal)
+            change.remote[path] = r
+            change.synced[path] = Self.merged(l, r)
+
+        case .download(let path):
+            guard let r = t.remote[path], let hash = r.contentHash else { throw EngineError("no remote file at \(path) to download") }
+            let (temporary, fd) = try AtomicInstall.makeTemporary(beside: absolute(path))
+            close(fd)
+            let l: LocalEntry
+            do {
+                try await remote.download(path, entry: r, to: temporary)
+                l = try AtomicInstall.install(temporary: temporary, at: absolute(path), expectedHash: hash, replacing: t.local[path])
+            } catch {
+                unlink(temporary)
+                throw error
+            }
+            try faults?(action, .beforeJournal)
+            change.local[path] = l
+            change.synced[path] = Self.merged(l, r)
+
+        case .createLocalFolder(let path):
+            guard let r = t.remote[path] else { throw EngineError("no remote folder at \(path)") }
+            if mkdir(absolute(path), 0o755) != 0 && errno != EEXIST {
+                throw EngineError("cannot create folder \(path): \(String(cString: strerror(errno)))")
+            }
+            let l = try Self.stat(absolute(path), expecting: .folder)
+            try faults?(action, .beforeJournal)
+            change.local[path] = l
+            change.synced[path] = Self.merged(l, r)
+
+        case .moveRemote(let from, let to):
+            guard let r = t.remote[from] else { throw EngineError("no remote item at \(from) to move") }
+            let moved = try await remote.move(from, to: to, revision: r.revision)
+            try faults?(action, .beforeJournal)
+            Self.move(t.remote, from: from, to: to, root: moved, into: &change.remote)
+            if let base = t.synced.entries.first(where: { $0.value.fileId == r.fileId })?.key {
+                change.moveSynced(t.synced, from: base, to: to)
+                if var root = change.synced[to] ?? nil {
+                    root.revision = moved.revision
+                    change.synced[to] = root
+                }
+            }
+
+        case .moveLocal(let from, let to):
+            guard let l = t.local[from] else { throw EngineError("no local item at \(from) to move") }
+            try AtomicInstall.checkUnchanged(absolute(from), replacing: l)
+            try rename(from, to)
+            try faults?(action, .beforeJournal)
+            Self.move(t.local, from: from, to: to, root: l, into: &change.local)
+            if let base = t.synced.entries.first(where: { $0.value.inode == l.inode })?.key {
+                change.moveSynced(t.synced, from: base, to: to)
+            }
+
+        case .keepBothConflict(let path, let copy):
+            guard let l = t.local[path] else { throw EngineError("no local item at \(path)") }
+            try rename(path, copy)
+            try faults?(action, .beforeJournal)
+            Self.move(t.local, from: path, to: copy, root: l, into: &change.local)
+
+        case .deleteRemote(let path, _):
+            guard let r = t.remote[path] else { throw EngineError("no remote item at \(path) to delete") }
+            try await remote.delete(path, revision: r.revision)
+            try faults?(action, .beforeJournal)
+            for p in t.remote.subtree(path) { change.remote[p] = .some(nil) }
+            for p in t.synced.subtree(path) { change.synced[p] = .some(nil) }
+
+        case .deleteLocal(let path, _):
+            // Contents first; each item only if it is still exactly what the scan saw.
+            for p in t.local.subtree(path).sorted(by: >) {
+                guard let l = t.local[p] else { continue }
+                try AtomicInstall.checkUnchanged(absolute(p), replacing: l)
+                let removed = l.kind == .folder ? rmdir(absolute(p)) : unlink(absolute(p))
+                guard removed == 0 || errno == ENOENT else {
+                    throw EngineError("cannot delete \(p): \(String(cString: strerror(errno)))")
+                }
+            }
+            try faults?(action, .beforeJournal)
+            for p in t.local.subtree(path) { change.local[p] = .some(nil) }
+            for p in t.synced.subtree(path) { change.synced[p] = .some(nil) }
+
+        case .recordSynced(let path):
+            guard let l = t.local[path], let r = t.remote[path] else { throw EngineError("\(path) is not on both sides") }
+            change.synced[path] = Self.merged(l, r)
+
+        case .forget(let path):
+            change.synced[path] = .some(nil)
+
+        case .recordMove(let from, let to):
+            change.moveSynced(t.synced, from: from, to: to)
+        }
+        change.clearedErrors = [action.primaryPath]
+        try journal.apply(change)
+        return change
+    }
+
+    func absolute(_ path: RelativePath) -> String {
+        configuration.root + "/" + path.string
+    }
+
+    /// A rename inside the folder that never replaces what is at the destination.
+    func rename(_ from: RelativePath, _ to: RelativePath) throws {
+        guard syncd_rename_noreplace(absolute(from), absolute(to)) == 0 else {
+            throw EngineError("cannot move \(from) to \(to): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    static func merged(_ l: LocalEntry, _ r: RemoteEntry) -> SyncedEntry {
+        SyncedEntry(kind: l.kind, contentHash: l.contentHash, size: l.size, inode: l.inode, fileId: r.fileId, revision: r.revision)
+    }
+
+    /// Rows for a subtree moved in one tree: old paths deleted, new paths set, the root replaced.
+    static func move<E>(_ tree: Tree<E>, from: RelativePath, to: RelativePath, root: E, into rows: inout [RelativePath: E?]) {
+        for p in tree.subtree(from) { rows[p] = .some(nil) }
+        for p in tree.subtree(from) { rows[p.rebased(from: from, to: to)] = tree[p] }
+        rows[to] = root
+    }
+
+    static func stat(_ path: String, expecting kind: ItemKind) throws -> LocalEntry {
+        var info = Glibc.stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == (kind == .folder ? S_IFDIR : S_IFREG) else {
+            throw EngineError("\(path) is not a \(kind)")
+        }
+        return LocalEntry(kind: kind, size: kind == .file ? Int64(info.st_size) : 0, mtimeNs: FolderScanner.ns(info.st_mtim),
+                          ctimeNs: FolderScanner.ns(info.st_ctim), inode: UInt64(info.st_ino))
+    }
+}
+
+extension JournalChange {
+    /// Applies the rows to the in-memory trees, as the journal did.
+    func applyInMemory(_ trees: inout FolderSync.Trees) {
+        for (path, entry) in local { trees.local[path] = entry }
+        for (path, entry) in remote { trees.remote[path] = entry }
+        for (path, entry) in synced { trees.synced[path] = entry }
+    }
+}
+
+/// A step that cannot be carried out as planned.
+public struct EngineError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

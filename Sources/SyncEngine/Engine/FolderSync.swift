@@ -1,0 +1,191 @@
+public import Foundation
+import Glibc
+public import Logging
+import Synchronization
+
+/// The engine for one folder: scan, fetch the remote state, plan, check the brake, execute
+/// through the remote port, journal every finished step.
+///
+/// A pass starts from what the journal and the two sides say now, never from memory, so a
+/// pass abandoned at any instant (a crash, `kill -9`) is followed by one that converges.
+public final class FolderSync: Sendable {
+    public struct Configuration: Sendable {
+        /// The synced folder.
+        public var root: String
+        public var mode: SyncPolicy.Mode
+        public var brake: SyncPolicy.DeleteBrake
+        /// Names this machine in conflicted copies.
+        public var hostName: String
+        public var timeZone: TimeZone
+        /// Uploads and downloads in flight at once.
+        public var transferConcurrency: Int
+        /// Retry backoff for a failing path: base * 2^(attempts-1), capped.
+        public var retryBase: TimeInterval
+        public var retryCap: TimeInterval
+
+        public init(
+            root: String, mode: SyncPolicy.Mode = .sync, brake: SyncPolicy.DeleteBrake = .init(), hostName: String,
+            timeZone: TimeZone = .current, transferConcurrency: Int = 4, retryBase: TimeInterval = 5, retryCap: TimeInterval = 3600
+        ) {
+            self.root = root
+            self.mode = mode
+            self.brake = brake
+            self.hostName = hostName
+            self.timeZone = timeZone
+            self.transferConcurrency = max(1, transferConcurrency)
+            self.retryBase = retryBase
+            self.retryCap = retryCap
+        }
+    }
+
+    /// Where a test may stop a pass dead, as a crash would.
+    public enum FaultPoint: Sendable {
+        /// The step is about to touch the server or the folder.
+        case beforeStep
+        /// The step is done on the server or in the folder, not yet in the journal.
+        case beforeJournal
+    }
+
+    public typealias FaultInjector = @Sendable (SyncAction, FaultPoint) throws -> Void
+
+    public let configuration: Configuration
+    let journal: Journal
+    let remote: any RemotePort
+    let logger: Logger
+    let faults: FaultInjector?
+    private let allowMassDelete = Atomic<Bool>(false)
+
+    public init(configuration: Configuration, journal: Journal, remote: any RemotePort, logger: Logger = Logger(label: "syncd.engine"), faults: FaultInjector? = nil) {
+        self.configuration = configuration
+        self.journal = journal
+        self.remote = remote
+        self.logger = logger
+        self.faults = faults
+    }
+
+    /// Lets the next pass carry out deletions the brake held (`syncd resume --allow-deletes`).
+    public func allowHeldDeletions() {
+        allowMassDelete.store(true, ordering: .relaxed)
+    }
+
+    /// One full pass. Throws when the folder itself is unusable (gone, not a folder) or the
+    /// server cannot be listed; a failing step is recorded and retried later instead.
+    public func pass(now: Date = Date()) async throws -> SyncReport {
+        var report = SyncReport()
+        let previous = try journal.trees()
+        let ignore = FolderScanner.loadIgnoreRules(root: configuration.root)
+        let scan = try FolderScanner(root: configuration.root, ignore: ignore).scan(previous: previous.local)
+        for temporary in scan.staleTemporaries { unlink(temporary) }
+        report.scanProblems = scan.problems
+        let (remoteTree, cursor) = try await remote.snapshot()
+        var refresh = JournalChange()
+        refresh.replaceLocal(under: nil, with: scan.tree)
+        refresh.replaceRemote(with: remoteTree)
+        refresh.remoteCursor = cursor
+        try journal.apply(refresh)
+
+        let allowDeletes = allowMassDelete.load(ordering: .relaxed)
+        let policy = SyncPolicy(
+            mode: configuration.mode, brake: configuration.brake, allowMassDelete: allowDeletes,
+            hostName: configuration.hostName, now: now, timeZone: configuration.timeZone)
+        let plan = SyncEngine.plan(local: scan.tree, remote: remoteTree, synced: previous.synced, policy: policy)
+        report.brake = plan.brake
+        if let brake = plan.brake {
+            logger.warning("mass-delete brake: \(brake)", metadata: ["folder": "\(configuration.root)"])
+        } else if allowDeletes {
+            allowMassDelete.store(false, ordering: .relaxed)
+        }
+
+        let waiting = Dictionary(try journal.errors().map { ($0.path, $0.retryAt) }) { a, _ in a }
+        var state = Trees(local: scan.tree, remote: remoteTree, synced: previous.synced)
+        try await execute(plan.actions, state: &state, waiting: waiting, now: now, report: &report)
+        return report
+    }
+
+    /// The three trees as the steps done so far left them.
+    struct Trees: Sendable {
+        var local: LocalTree
+        var remote: RemoteTree
+        var synced: SyncedTree
+    }
+
+    /// Runs the steps in order; consecutive uploads and downloads run side by side.
+    func execute(_ actions: [SyncAction], state: inout Trees, waiting: [RelativePath: Date], now: Date, report: inout SyncReport) async throws {
+        var index = 0
+        while index < actions.count {
+            var batch: [SyncAction] = []
+            while index < actions.count, actions[index].isTransfer || batch.isEmpty {
+                batch.append(actions[index])
+                index += 1
+                if !batch[0].isTransfer { break }
+            }
+            let runnable = batch.filter { action in
+                guard let until = waiting[action.primaryPath], until > now else { return true }
+                report.deferred.append(action)
+                return false
+            }
+            let snapshot = state
+            let outcomes = try await withThrowingTaskGroup(of: (SyncAction, Result<StepResult, any Error>).self) { group in
+                var results: [(SyncAction, Result<StepResult, any Error>)] = []
+                var next = 0
+                func start() {
+                    let action = runnable[next]
+                    next += 1
+                    group.addTask {
+                        do {
+                            return (action, .success(try await self.perform(action, in: snapshot)))
+                        } catch let crash as SimulatedCrash {
+                            throw crash
+                        } catch {
+                            return (action, .failure(error))
+                        }
+                    }
+                }
+                while next < min(runnable.count, configuration.transferConcurrency) { start() }
+                while let result = try await group.next() {
+                    results.append(result)
+                    if next < runnable.count { start() }
+                }
+                return results
+            }
+            for (action, outcome) in outcomes {
+                switch outcome {
+                case .success(let step):
+                    step.applyInMemory(&state)
+                    report.done.append(action)
+                case .failure(let error):
+                    let attempts = (try? journal.errors().first { $0.path == action.primaryPath }?.attempts) ?? 0
+                    let delay = min(configuration.retryCap, configuration.retryBase * pow(2, Double(attempts)))
+                    try journal.recordError("\(error)", for: action.primaryPath, retryAt: now.addingTimeInterval(delay * Double.random(in: 0.5...1)))
+                    logger.error("\(action) failed: \(error)", metadata: ["folder": "\(configuration.root)"])
+                    report.failed.append((action, "\(error)"))
+                }
+            }
+        }
+    }
+}
+
+/// Thrown by a test's fault injector: the pass stops dead, nothing is cleaned up.
+public struct SimulatedCrash: Error, Sendable {
+    public init() {}
+}
+
+extension SyncAction {
+    var isTransfer: Bool {
+        switch self {
+        case .upload, .download: true
+        default: false
+        }
+    }
+
+    /// The path a step's retry bookkeeping hangs on.
+    var primaryPath: RelativePath {
+        switch self {
+        case .upload(let p, _), .createRemoteFolder(let p), .download(let p), .createLocalFolder(let p),
+            .keepBothConflict(let p, _), .deleteRemote(let p, _), .deleteLocal(let p, _), .recordSynced(let p), .forget(let p):
+            p
+        case .moveRemote(let from, _), .moveLocal(let from, _), .recordMove(let from, _):
+            from
+        }
+    }
+}

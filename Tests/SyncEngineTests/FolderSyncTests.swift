@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+
+@testable import SyncEngine
+
+/// The engine on a real folder against the in-memory remote.
+@Suite struct FolderSyncTests {
+    final class Setup {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)").path
+        var root: String { base + "/folder" }
+        var journalPath: String { base + "/journal.sqlite" }
+        let remote = MemoryRemote()
+
+        init() throws {
+            try FileManager.default.createDirectory(atPath: base + "/folder", withIntermediateDirectories: true)
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: base) }
+
+        func engine(faults: FolderSync.FaultInjector? = nil, brake: SyncPolicy.DeleteBrake = .init()) throws -> FolderSync {
+            FolderSync(
+                configuration: .init(root: root, brake: brake, hostName: "laptop", timeZone: TimeZone(identifier: "UTC")!, retryBase: 0, retryCap: 0),
+                journal: try Journal(path: journalPath), remote: remote, faults: faults)
+        }
+
+        func write(_ path: String, _ text: String) throws {
+            let url = URL(fileURLWithPath: root + "/" + path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url)
+        }
+
+        func read(_ path: String) -> String? {
+            (try? Data(contentsOf: URL(fileURLWithPath: root + "/" + path))).map { String(decoding: $0, as: UTF8.self) }
+        }
+
+        /// Passes until one finds nothing to do (at most `limit`).
+        @discardableResult
+        func converge(_ engine: FolderSync, limit: Int = 6) async throws -> Int {
+            for pass in 1...limit where try await engine.pass().isIdle { return pass }
+            Issue.record("did not converge in \(limit) passes")
+            return limit
+        }
+
+        /// The folder and the remote hold the same paths, kinds and contents.
+        func divergence() throws -> String? {
+            let local = try FolderScanner(root: root, ignore: IgnoreRules()).scan(previous: LocalTree()).tree
+            let remoteTree = remote.state.withLock { $0.tree }
+            for path in Set(local.paths).union(remoteTree.paths) {
+                guard let l = local[path], let r = remoteTree[path] else { return "\(path) on one side only" }
+                if l.kind != r.kind || l.contentHash != r.contentHash { return "\(path) differs" }
+            }
+            return nil
+        }
+    }
+
+    @Test func twoWayBasics() async throws {
+        let setup = try Setup()
+        try setup.write("docs/a.txt", "local a")
+        setup.remote.put("music/b.txt", "remote b")
+        let engine = try setup.engine()
+        try await setup.converge(engine)
+        #expect(setup.remote.text("docs/a.txt") == "local a")
+        #expect(setup.read("music/b.txt") == "remote b")
+        #expect(try setup.divergence() == nil)
+
+        // Edits on both sides of different files, then a conflict on the same file.
+        try setup.write("docs/a.txt", "local a v2")
+        setup.remote.put("music/b.txt", "remote b v2")
+        try await setup.converge(engine)
+        #expect(setup.remote.text("docs/a.txt") == "local a v2")
+        #expect(setup.read("music/b.txt") == "remote b v2")
+
+        try setup.write("docs/a.txt", "mine")
+        setup.remote.put("docs/a.txt", "theirs")
+        try await setup.converge(engine)
+        #expect(setup.read("docs/a.txt") == "theirs")
+        let copies = try FileManager.default.contentsOfDirectory(atPath: setup.root + "/docs").filter { $0.contains("conflicted copy from laptop") }
+        #expect(copies.count == 1)
+        #expect(setup.read("docs/" + copies[0]) == "mine")
+        #expect(setup.remote.text("docs/" + copies[0]) == "mine")
+        #expect(try setup.divergence() == nil)
+    }
+
+    @Test func aMovedFolderIsOneMoveNotReuploads() async throws {
+        let setup = try Setup()
+        for i in 0..<50 { try setup.write("photos/img\(i).jpg", "image \(i)") }
+        let engine = try setup.engine()
+        try await setup.converge(engine)
+        let uploadsBefore = setup.remote.state.withLock { $0.uploads }
+        #expect(uploadsBefore == 50)
+        #expect(rename(setup.root + "/photos", setup.root + "/archive-2026") == 0)
+        let report = try await engine.pass()
+        #expect(report.done == [.moveRemote(from: RelativePath("photos")!, to: RelativePath("archive-2026")!)])
+        #expect(setup.remote.state.withLock { $0.uploads } == uploadsBefore, "no file was uploaded again")
+        #expect(try await engine.pass().isIdle)
+        #expect(try setup.divergence() == nil)
+    }
+
+    @Test func emptiedFolderTripsTheBrakeAndDeletesNothing() async throws {
+        let setup = try Setup()
+        for i in 0..<80 { try setup.write("data/f\(i)", "\(i)") }
+        let engine = try setup.engine(brake: .init(maxFraction: 0.5, minCount: 50))
+        try await setup.converge(engine)
+        try FileManager.default.removeItem(atPath: setup.root + "/data")
+        let report = try await engine.pass()
+        #expect(report.brake?.remoteDeletions == 80)
+        #expect(setup.remote.state.withLock { $0.tree.entries.count } == 81)
+        engine.allowHeldDeletions()
+        let confirmed = try await engine.pass()
+        #expect(confirmed.brake == nil)
+        #expect(setup.remote.state.withLock { $0.tree.entries.isEmpty })
+    }
+
+    @Test func theFolderVanishingStopsThePass() async throws {
+        let setup = try Setup()
+        try setup.write("a.txt", "a")
+        let engine = try setup.engine()
+        try await setup.converge(engine)
+        try FileManager.default.removeItem(atPath: setup.root)
+        await #expect(throws: ScanError.self) { try await engine.pass() }
+        #expect(setup.remote.text("a.txt") == "a", "nothing was deleted remotely")
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Synchronization
+
+@testable import SyncEngine
+
+/// The in-memory stand-in for the server, for the engine's deterministic tests (the one place
+/// the architecture allows one): a tree with ids and revisions, content by SHA-256, and the
+/// server's rules (revision checks, a folder must exist to hold an item).
+final class MemoryRemote: RemotePort {
+    struct State {
+        var tree = RemoteTree()
+        var contents: [String: Data] = [:]
+        var nextId = 1
+        var cursor = 0
+        var uploads = 0
+    }
+
+    let state = Mutex(State())
+
+    struct Refused: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func snapshot() async throws -> (tree: RemoteTree, cursor: String) {
+        state.withLock { ($0.tree, String($0.cursor)) }
+    }
+
+    func upload(_ path: RelativePath, from localPath: String, contentHash: String, size: Int64, baseRevision: Int64?) async throws -> RemoteEntry {
+        let data = try Data(contentsOf: URL(fileURLWithPath: localPath))
+        guard try ContentHash.hash(path: localPath) == contentHash else { throw Refused(description: "\(path): content changed during upload") }
+        return try state.withLock { s in
+            guard s.tree[path]?.revision == baseRevision else { throw Refused(description: "409 \(path): revision moved on") }
+            try Self.checkParent(path, s.tree)
+            let entry = RemoteEntry(kind: .file, fileId: s.tree[path]?.fileId ?? Self.newId(&s), revision: (baseRevision ?? 0) + 1, size: Int64(data.count), contentHash: contentHash)
+            s.tree[path] = entry
+            s.contents[contentHash] = data
+            s.cursor += 1
+            s.uploads += 1
+            return entry
+        }
+    }
+
+    func createFolder(_ path: RelativePath) async throws -> RemoteEntry {
+        try state.withLock { s in
+            if let existing = s.tree[path] {
+                guard existing.kind == .folder else { throw Refused(description: "409 \(path): a file is there") }
+                return existing
+            }
+            try Self.checkParent(path, s.tree)
+            let entry = RemoteEntry(kind: .folder, fileId: Self.newId(&s), revision: 1)
+            s.tree[path] = entry
+            s.cursor += 1
+            return entry
+        }
+    }
+
+    func download(_ path: RelativePath, entry: RemoteEntry, to localPath: String) async throws {
+        let data = try state.withLock { s in
+            guard let hash = entry.contentHash, let data = s.contents[hash] else { throw Refused(description: "404 \(path)") }
+            return data
+        }
+        try data.write(to: URL(fileURLWithPath: localPath))
+    }
+
+    func move(_ path: RelativePath, to destination: RelativePath, revision: Int64) async throws -> RemoteEntry {
+        try state.withLock { s in
+            guard let entry = s.tree[path], entry.revision == revision else { throw Refused(description: "409 \(path)") }
+            guard s.tree[destination] == nil, !destination.isInside(path) else { throw Refused(description: "409 \(destination) taken") }
+            try Self.checkParent(destination, s.tree)
+            s.tree.move(path, to: destination)
+            s.tree[destination]?.revision += 1
+            s.cursor += 1
+            return s.tree[destination]!
+        }
+    }
+
+    func delete(_ path: RelativePath, revision: Int64) async throws {
+        try state.withLock { s in
+            guard let entry = s.tree[path], entry.revision == revision else { throw Refused(description: "409 \(path)") }
+            for p in s.tree.subtree(path) { s.tree[p] = nil }
+            s.cursor += 1
+        }
+    }
+
+    /// A change made by another device.
+    func put(_ path: String, _ text: String) {
+        let path = RelativePath(path)!
+        let data = Data(text.utf8)
+        let hash = Self.sha256(data)
+        state.withLock { s in
+            for folder in path.ancestors where s.tree[folder] == nil {
+                s.tree[folder] = RemoteEntry(kind: .folder, fileId: Self.newId(&s), revision: 1)
+            }
+            let old = s.tree[path]
+            s.tree[path] = RemoteEntry(kind: .file, fileId: old?.fileId ?? Self.newId(&s), revision: (old?.revision ?? 0) + 1, size: Int64(data.count), contentHash: hash)
+            s.contents[hash] = data
+            s.cursor += 1
+        }
+    }
+
+    func text(_ path: String) -> String? {
+        state.withLock { s in
+            guard let hash = s.tree[RelativePath(path)!]?.contentHash, let data = s.contents[hash] else { return nil }
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    static func sha256(_ data: Data) -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID().uuidString)")
+        try! data.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return try! ContentHash.hash(path: file.path)
+    }
+
+    static func newId(_ s: inout State) -> String {
+        s.nextId += 1
+        return "r\(s.nextId)"
+    }
+
+    static func checkParent(_ path: RelativePath, _ tree: RemoteTree) throws {
+        if let parent = path.parent, tree[parent]?.kind != .folder { throw Refused(description: "404 no folder \(parent)") }
+    }
+}
