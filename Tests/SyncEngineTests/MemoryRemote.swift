@@ -121,3 +121,27 @@ final class MemoryRemote: RemotePort {
         if let parent = path.parent, tree[parent]?.kind != .folder { throw Refused(description: "404 no folder \(parent)") }
     }
 }
+
+extension MemoryRemote {
+    /// Another device deletes an item.
+    func remove(_ path: RelativePath) {
+        state.withLock { s in
+            for p in s.tree.subtree(path) { s.tree[p] = nil }
+            s.cursor += 1
+        }
+    }
+
+    /// Another device moves an item; false when the destination is not free.
+    @discardableResult
+    func relocate(_ path: RelativePath, to destination: RelativePath) -> Bool {
+        state.withLock { s in
+            guard s.tree[path] != nil, s.tree[destination] == nil, !destination.isInside(path), destination != path,
+                destination.parent.map({ s.tree[$0]?.kind == .folder }) ?? true
+            else { return false }
+            s.tree.move(path, to: destination)
+            s.tree[destination]?.revision += 1
+            s.cursor += 1
+            return true
+        }
+    }
+}
