@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "syncd", targets: ["syncd"]),
         .executable(name: "syncd-server", targets: ["syncd-server"]),
         .executable(name: "s3-bench", targets: ["s3-bench"]),
+        .executable(name: "scan-bench", targets: ["scan-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -122,6 +123,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/s3-bench",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "scan-bench",
+            dependencies: [
+                "SyncEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/scan-bench",
             swiftSettings: swiftSettings
         ),
 

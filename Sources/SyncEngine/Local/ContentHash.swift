@@ -7,12 +7,17 @@ enum ContentHash {
 
     /// The hex SHA-256 of everything `fd` reads from its current offset to the end.
     static func hash(fd: Int32) throws(LocalFileError) -> (hex: String, bytes: Int64) {
-        var hasher = SHA256()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
         defer { buffer.deallocate() }
+        return try hash(fd: fd, buffer: buffer)
+    }
+
+    /// The same, reading through a caller's buffer (a scan hashes thousands of files with one).
+    static func hash(fd: Int32, buffer: UnsafeMutableRawBufferPointer) throws(LocalFileError) -> (hex: String, bytes: Int64) {
+        var hasher = SHA256()
         var total: Int64 = 0
         while true {
-            let n = read(fd, buffer.baseAddress, blockSize)
+            let n = read(fd, buffer.baseAddress, buffer.count)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw LocalFileError(.io, "read failed: \(String(cString: strerror(errno)))")

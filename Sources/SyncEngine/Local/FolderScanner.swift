@@ -67,12 +67,15 @@ public struct FolderScanner: Sendable {
             throw ScanError(message: "the synced folder \(root) is gone or not a folder; sync is stopped until it is back")
         }
         var result = ScanResult(tree: LocalTree(), problems: [], filesHashed: 0, bytesHashed: 0)
+        result.tree.entries.reserveCapacity(subtree == nil ? previous.entries.count : 0)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ContentHash.blockSize, alignment: 64)
+        defer { buffer.deallocate() }
         var pending: [RelativePath?] = []
         if let subtree {
             var info = stat()
             let absolute = root + "/" + subtree.string
             guard lstat(absolute, &info) == 0 else { return result }  // gone: the subtree is empty
-            guard let entry = visit(subtree, absolute: absolute, info: info, previous: previous, into: &result) else { return result }
+            guard let entry = visit(subtree, absolute: absolute, info: info, previous: previous, buffer: buffer, into: &result) else { return result }
             if entry.kind == .folder { pending.append(subtree) }
         } else {
             pending.append(nil)
@@ -103,7 +106,7 @@ public struct FolderScanner: Sendable {
                 let path = folder.map { $0.appending(name) } ?? RelativePath(unchecked: name)
                 var info = stat()
                 guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // vanished meanwhile
-                if let entry = visit(path, absolute: absolute + "/" + name, info: info, previous: previous, into: &result), entry.kind == .folder {
+                if let entry = visit(path, absolute: absolute + "/" + name, info: info, previous: previous, buffer: buffer, into: &result), entry.kind == .folder {
                     pending.append(path)
                 }
             }
@@ -112,7 +115,9 @@ public struct FolderScanner: Sendable {
     }
 
     /// Adds one item to the result; returns its entry when it is synced.
-    private func visit(_ path: RelativePath, absolute: String, info: stat, previous: LocalTree, into result: inout ScanResult) -> LocalEntry? {
+    private func visit(
+        _ path: RelativePath, absolute: String, info: stat, previous: LocalTree, buffer: UnsafeMutableRawBufferPointer, into result: inout ScanResult
+    ) -> LocalEntry? {
         let type = info.st_mode & S_IFMT
         switch type {
         case S_IFDIR:
@@ -131,7 +136,7 @@ public struct FolderScanner: Sendable {
                 entry.contentHash = hash
             } else {
                 do {
-                    entry.contentHash = try hashStable(absolute, expecting: info)
+                    entry.contentHash = try hashStable(absolute, expecting: info, buffer: buffer)
                     result.filesHashed += 1
                     result.bytesHashed += entry.size
                 } catch {
@@ -154,11 +159,11 @@ public struct FolderScanner: Sendable {
     }
 
     /// Hashes a file and checks it did not change meanwhile (same size, mtime and inode after).
-    private func hashStable(_ absolute: String, expecting before: stat) throws(LocalFileError) -> String {
+    private func hashStable(_ absolute: String, expecting before: stat, buffer: UnsafeMutableRawBufferPointer) throws(LocalFileError) -> String {
         let fd = open(absolute, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw LocalFileError(.io, "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        let (hex, bytes) = try ContentHash.hash(fd: fd)
+        let (hex, bytes) = try ContentHash.hash(fd: fd, buffer: buffer)
         var after = stat()
         guard fstat(fd, &after) == 0, after.st_ino == before.st_ino, after.st_size == before.st_size,
             Self.ns(after.st_mtim) == Self.ns(before.st_mtim), bytes == Int64(before.st_size)

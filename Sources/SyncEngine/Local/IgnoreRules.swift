@@ -65,12 +65,17 @@ public struct IgnoreRules: Sendable {
     /// Whether the item at `path` is ignored (its parent folders are not checked here: the
     /// scanner does not enter an ignored folder).
     public func isIgnored(_ path: RelativePath, isFolder: Bool) -> Bool {
-        let names = path.string.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let name = path.name
+        var names: [String]?  // split only when an anchored rule needs the components
         var ignored = false
         for rule in rules where !(rule.foldersOnly && !isFolder) {
-            let matches = rule.anchored
-                ? Self.match(rule.components[...], names[...])
-                : Self.matchName(rule.components[0], names.last!)
+            let matches: Bool
+            if rule.anchored {
+                if names == nil { names = path.string.split(separator: "/", omittingEmptySubsequences: false).map(String.init) }
+                matches = Self.match(rule.components[...], names![...])
+            } else {
+                matches = Self.matchName(rule.components[0], name)
+            }
             if matches { ignored = !rule.negated }
         }
         return ignored
