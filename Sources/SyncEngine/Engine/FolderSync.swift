@@ -70,16 +70,34 @@ public final class FolderSync: Sendable {
 
     /// One full pass. Throws when the folder itself is unusable (gone, not a folder) or the
     /// server cannot be listed; a failing step is recorded and retried later instead.
-    public func pass(now: Date = Date()) async throws -> SyncReport {
+    ///
+    /// - Parameter scope: what to rescan locally: everything, or only the subtrees the watcher
+    ///   hinted at (the rest of the local tree is taken from the journal).
+    public func pass(scope: RescanCoalescer.Request = .root, now: Date = Date()) async throws -> SyncReport {
         var report = SyncReport()
         let previous = try journal.trees()
         let ignore = FolderScanner.loadIgnoreRules(root: configuration.root)
-        let scan = try FolderScanner(root: configuration.root, ignore: ignore).scan(previous: previous.local)
-        for temporary in scan.staleTemporaries { unlink(temporary) }
-        report.scanProblems = scan.problems
-        let (remoteTree, cursor) = try await remote.snapshot()
+        let scanner = FolderScanner(root: configuration.root, ignore: ignore)
         var refresh = JournalChange()
-        refresh.replaceLocal(under: nil, with: scan.tree)
+        var localTree: LocalTree
+        switch scope {
+        case .root:
+            let scan = try scanner.scan(previous: previous.local)
+            for temporary in scan.staleTemporaries { unlink(temporary) }
+            report.scanProblems = scan.problems
+            refresh.replaceLocal(under: nil, with: scan.tree)
+            localTree = scan.tree
+        case .subtrees(let subtrees):
+            localTree = previous.local
+            for subtree in subtrees {
+                let scan = try scanner.scan(subtree: subtree, previous: previous.local)
+                report.scanProblems += scan.problems
+                for path in localTree.subtree(subtree) { localTree[path] = nil }
+                for (path, entry) in scan.tree.entries { localTree[path] = entry }
+                refresh.replaceLocal(under: subtree, with: scan.tree)
+            }
+        }
+        let (remoteTree, cursor) = try await remote.snapshot()
         refresh.replaceRemote(with: remoteTree)
         refresh.remoteCursor = cursor
         try journal.apply(refresh)
@@ -88,7 +106,7 @@ public final class FolderSync: Sendable {
         let policy = SyncPolicy(
             mode: configuration.mode, brake: configuration.brake, allowMassDelete: allowDeletes,
             hostName: configuration.hostName, now: now, timeZone: configuration.timeZone)
-        let plan = SyncEngine.plan(local: scan.tree, remote: remoteTree, synced: previous.synced, policy: policy)
+        let plan = SyncEngine.plan(local: localTree, remote: remoteTree, synced: previous.synced, policy: policy)
         report.brake = plan.brake
         if let brake = plan.brake {
             logger.warning("mass-delete brake: \(brake)", metadata: ["folder": "\(configuration.root)"])
@@ -97,7 +115,7 @@ public final class FolderSync: Sendable {
         }
 
         let waiting = Dictionary(try journal.errors().map { ($0.path, $0.retryAt) }) { a, _ in a }
-        var state = Trees(local: scan.tree, remote: remoteTree, synced: previous.synced)
+        var state = Trees(local: localTree, remote: remoteTree, synced: previous.synced)
         try await execute(plan.actions, state: &state, waiting: waiting, now: now, report: &report)
         return report
     }

@@ -1,0 +1,44 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import SyncEngine
+
+/// The running service: watcher hints drive quick subtree passes, the periodic full pass
+/// brings remote changes down.
+@Suite(.timeLimit(.minutes(1))) struct FolderSyncServiceTests {
+    /// Polls until `condition` holds or `seconds` pass.
+    func eventually(_ seconds: Double = 10, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return condition()
+    }
+
+    @Test func changesFlowBothWaysWhileRunning() async throws {
+        let setup = try FolderSyncTests.Setup()
+        let passes = Mutex<[SyncReport]>([])
+        let service = FolderSyncService(
+            engine: try setup.engine(), debounce: .milliseconds(100), rescanInterval: .milliseconds(700)
+        ) { report in passes.withLock { $0.append(report) } }
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        #expect(try await eventually { passes.withLock { !$0.isEmpty } }, "the first pass runs at start")
+
+        try setup.write("inbox/note.txt", "written while running")
+        #expect(try await eventually { setup.remote.text("inbox/note.txt") == "written while running" })
+
+        let uploads = setup.remote.state.withLock { $0.uploads }
+        #expect(rename(setup.root + "/inbox", setup.root + "/archive") == 0)
+        #expect(try await eventually { setup.remote.text("archive/note.txt") == "written while running" })
+        #expect(setup.remote.state.withLock { $0.uploads } == uploads, "the folder moved; nothing was uploaded again")
+
+        setup.remote.put("from-phone.txt", "hello from elsewhere")
+        #expect(try await eventually { setup.read("from-phone.txt") == "hello from elsewhere" })
+        #expect(try setup.divergence() == nil)
+        running.cancel()
+        _ = try? await running.value
+    }
+}
