@@ -17,9 +17,9 @@ import Testing
 
         deinit { try? FileManager.default.removeItem(atPath: base) }
 
-        func engine(faults: FolderSync.FaultInjector? = nil, brake: SyncPolicy.DeleteBrake = .init()) throws -> FolderSync {
+        func engine(faults: FolderSync.FaultInjector? = nil, brake: SyncPolicy.DeleteBrake = .init(), retryBase: TimeInterval = 0) throws -> FolderSync {
             FolderSync(
-                configuration: .init(root: root, brake: brake, hostName: "laptop", timeZone: TimeZone(identifier: "UTC")!, retryBase: 0, retryCap: 0),
+                configuration: .init(root: root, brake: brake, hostName: "laptop", timeZone: TimeZone(identifier: "UTC")!, retryBase: retryBase, retryCap: 3600),
                 journal: try Journal(path: journalPath), remote: remote, faults: faults)
         }
 
@@ -109,6 +109,29 @@ import Testing
         let confirmed = try await engine.pass()
         #expect(confirmed.brake == nil)
         #expect(setup.remote.state.withLock { $0.tree.entries.isEmpty })
+    }
+
+    @Test func aFailingStepBacksOffAndIsRetried() async throws {
+        let setup = try Setup()
+        try setup.write("a.txt", "a")
+        try setup.write("b.txt", "b")
+        setup.remote.state.withLock { $0.failUploads = 1 }
+        let engine = try setup.engine(retryBase: 60)
+        let start = Date(timeIntervalSince1970: 2_000_000_000)
+        let first = try await engine.pass(now: start)
+        #expect(first.failed.count == 1, "one upload refused")
+        #expect(first.done.count == 1, "the other went through")
+        let failedPath = try #require(first.failed.first.map { $0.action.description.replacingOccurrences(of: "upload ", with: "") })
+        let error = try #require(try Journal(path: setup.journalPath).errors().first)
+        #expect(error.path.string == failedPath && error.attempts == 1 && error.message.contains("503"))
+        #expect(error.retryAt >= start.addingTimeInterval(30) && error.retryAt <= start.addingTimeInterval(60), "backoff with jitter")
+
+        let tooSoon = try await engine.pass(now: start.addingTimeInterval(5))
+        #expect(tooSoon.deferred.count == 1 && tooSoon.done.isEmpty, "not retried before its time")
+        let later = try await engine.pass(now: start.addingTimeInterval(61))
+        #expect(later.done.count == 1 && later.failed.isEmpty)
+        #expect(try Journal(path: setup.journalPath).errors().isEmpty, "the error is cleared once the step succeeds")
+        #expect(try setup.divergence() == nil)
     }
 
     @Test func theFolderVanishingStopsThePass() async throws {

@@ -13,6 +13,8 @@ final class MemoryRemote: RemotePort {
         var nextId = 1
         var cursor = 0
         var uploads = 0
+        /// Uploads to refuse (as a flaky network or server would), counted down.
+        var failUploads = 0
     }
 
     let state = Mutex(State())
@@ -26,6 +28,12 @@ final class MemoryRemote: RemotePort {
     }
 
     func upload(_ path: RelativePath, from localPath: String, contentHash: String, size: Int64, baseRevision: Int64?) async throws -> RemoteEntry {
+        try state.withLock { s in
+            if s.failUploads > 0 {
+                s.failUploads -= 1
+                throw Refused(description: "503 Slow Down")
+            }
+        }
         let data = try Data(contentsOf: URL(fileURLWithPath: localPath))
         guard try ContentHash.hash(path: localPath) == contentHash else { throw Refused(description: "\(path): content changed during upload") }
         return try state.withLock { s in
