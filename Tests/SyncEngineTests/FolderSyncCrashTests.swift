@@ -81,12 +81,7 @@ import Testing
     static func localChange(_ setup: FolderSyncTests.Setup, _ rng: inout SeededGenerator, _ content: String) throws {
         let tree = try FolderScanner(root: setup.root, ignore: IgnoreRules()).scan(previous: LocalTree()).tree
         let paths = tree.paths.sorted()
-        let folders = paths.filter { tree[$0]?.kind == .folder }
-        func freePath() -> RelativePath? {
-            let parent = folders.isEmpty || Bool.random(using: &rng) ? nil : folders.randomElement(using: &rng)
-            let path = parent.map { $0.appending(names.randomElement(using: &rng)!) } ?? RelativePath(names.randomElement(using: &rng)!)!
-            return tree[path] == nil ? path : nil
-        }
+        func freePath() -> RelativePath? { Self.freePath(in: tree, &rng) }
         switch Int.random(in: 0..<5, using: &rng) {
         case 0:
             if let path = freePath() { try setup.write(path.string, content) }
@@ -103,15 +98,18 @@ import Testing
         }
     }
 
+    /// A random unused path in a random folder of the tree (or at the top).
+    static func freePath<E: KindedEntry>(in tree: Tree<E>, _ rng: inout SeededGenerator) -> RelativePath? {
+        let folders = tree.paths.sorted().filter { tree[$0]?.kind == .folder }
+        let parent = folders.isEmpty || Bool.random(using: &rng) ? nil : folders.randomElement(using: &rng)
+        let path = parent.map { $0.appending(names.randomElement(using: &rng)!) } ?? RelativePath(names.randomElement(using: &rng)!)!
+        return tree[path] == nil ? path : nil
+    }
+
     static func remoteChange(_ setup: FolderSyncTests.Setup, _ rng: inout SeededGenerator, _ content: String) {
         let tree = setup.remote.state.withLock { $0.tree }
         let paths = tree.paths.sorted()
-        let folders = paths.filter { tree[$0]?.kind == .folder }
-        func freePath() -> RelativePath? {
-            let parent = folders.isEmpty || Bool.random(using: &rng) ? nil : folders.randomElement(using: &rng)
-            let path = parent.map { $0.appending(names.randomElement(using: &rng)!) } ?? RelativePath(names.randomElement(using: &rng)!)!
-            return tree[path] == nil ? path : nil
-        }
+        func freePath() -> RelativePath? { Self.freePath(in: tree, &rng) }
         switch Int.random(in: 0..<4, using: &rng) {
         case 0:
             if let path = freePath() { setup.remote.put(path.string, content) }

@@ -6,16 +6,16 @@ import Testing
 /// The engine on a real folder against the in-memory remote.
 @Suite struct FolderSyncTests {
     final class Setup {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)").path
-        var root: String { base + "/folder" }
-        var journalPath: String { base + "/journal.sqlite" }
+        let folder: TestFolder
+        let state: TestFolder
+        var root: String { folder.root }
+        var journalPath: String { state.root + "/journal.sqlite" }
         let remote = MemoryRemote()
 
         init() throws {
-            try FileManager.default.createDirectory(atPath: base + "/folder", withIntermediateDirectories: true)
+            folder = try TestFolder()
+            state = try TestFolder()
         }
-
-        deinit { try? FileManager.default.removeItem(atPath: base) }
 
         func engine(faults: FolderSync.FaultInjector? = nil, brake: SyncPolicy.DeleteBrake = .init(), retryBase: TimeInterval = 0) throws -> FolderSync {
             FolderSync(
@@ -23,15 +23,8 @@ import Testing
                 journal: try Journal(path: journalPath), remote: remote, faults: faults)
         }
 
-        func write(_ path: String, _ text: String) throws {
-            let url = URL(fileURLWithPath: root + "/" + path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url)
-        }
-
-        func read(_ path: String) -> String? {
-            (try? Data(contentsOf: URL(fileURLWithPath: root + "/" + path))).map { String(decoding: $0, as: UTF8.self) }
-        }
+        func write(_ path: String, _ text: String) throws { try folder.write(path, text) }
+        func read(_ path: String) -> String? { folder.read(path) }
 
         /// Passes until one finds nothing to do (at most `limit`).
         @discardableResult

@@ -9,19 +9,6 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(2))) struct FolderWatcherTests {
     typealias Hint = FolderWatcher.Hint
 
-    final class Folder {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("watch-\(UUID().uuidString)").path
-        init() throws { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
-        deinit { try? FileManager.default.removeItem(atPath: root) }
-        func write(_ path: String, _ text: String) throws {
-            let url = URL(fileURLWithPath: root + "/" + path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url)
-        }
-        func mv(_ a: String, _ b: String) { #expect(rename(root + "/" + a, root + "/" + b) == 0) }
-        func rm(_ path: String) throws { try FileManager.default.removeItem(atPath: root + "/" + path) }
-    }
-
     func p(_ s: String) -> RelativePath { RelativePath(s)! }
 
     /// Runs `actions` while the watcher reads, then gives it time to settle and returns its hints.
@@ -50,7 +37,7 @@ import Testing
     }
 
     @Test func createModifyDeleteAndNestedFoldersAreAllHinted() async throws {
-        let folder = try Folder()
+        let folder = try TestFolder()
         try folder.write("existing/old.txt", "old")
         try folder.write("existing/edit.txt", "v1")
         let watcher = try FolderWatcher(root: folder.root, ignore: IgnoreRules())
@@ -72,7 +59,7 @@ import Testing
     }
 
     @Test func renamesArePairedIntoMoves() async throws {
-        let folder = try Folder()
+        let folder = try TestFolder()
         try folder.write("a/file.txt", "x")
         try folder.write("b/keep.txt", "y")
         try folder.write("dir/inner.txt", "z")
@@ -93,8 +80,8 @@ import Testing
     }
 
     @Test func movingOutOfTheFolderIsAChangeAtTheOldPath() async throws {
-        let folder = try Folder()
-        let outside = try Folder()
+        let folder = try TestFolder()
+        let outside = try TestFolder()
         try folder.write("leaving.txt", "bye")
         let watcher = try FolderWatcher(root: folder.root, ignore: IgnoreRules())
         let hints = try await hints(of: watcher) {
@@ -104,7 +91,7 @@ import Testing
     }
 
     @Test func floodingTheQueueReportsOverflow() async throws {
-        let folder = try Folder()
+        let folder = try TestFolder()
         let watcher = try FolderWatcher(root: folder.root, ignore: IgnoreRules())
         // Nobody reads yet: 12,000 creations (create + close-write each) overflow the
         // kernel's default queue of 16,384 events.
@@ -119,7 +106,7 @@ import Testing
     /// Inside a user namespace with `max_inotify_watches` lowered, the machine's own limit
     /// untouched; run through `syncd watch`, the watcher's command-line face.
     @Test func runningOutOfWatchesNamesTheSysctl() throws {
-        let folder = try Folder()
+        let folder = try TestFolder()
         for i in 0..<5 { try folder.write("d\(i)/f.txt", "x") }
         let syncd = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("syncd").path
         #expect(FileManager.default.isExecutableFile(atPath: syncd), "build syncd first (swift build)")

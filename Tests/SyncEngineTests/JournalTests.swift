@@ -6,17 +6,11 @@ import Testing
 @testable import SyncEngine
 
 @Suite struct JournalTests {
-    final class TempDir {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString)").path
-        init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
-    }
-
     func p(_ s: String) -> RelativePath { RelativePath(s)! }
 
     @Test func treesSurviveReopeningInWALMode() throws {
-        let dir = try TempDir()
-        let file = dir.path + "/journal.sqlite"
+        let dir = try TestFolder()
+        let file = dir.root + "/journal.sqlite"
         do {
             let journal = try Journal(path: file)
             var change = JournalChange()
@@ -41,8 +35,8 @@ import Testing
     }
 
     @Test func replacingASubtreeTouchesNothingElse() throws {
-        let dir = try TempDir()
-        let journal = try Journal(path: dir.path + "/j.sqlite")
+        let dir = try TestFolder()
+        let journal = try Journal(path: dir.root + "/j.sqlite")
         var seed = JournalChange()
         for name in ["a", "a/x", "a/y", "a b", "a b/z", "a_c", "a%d", "a0", "ab/w"] {
             seed.local[p(name)] = LocalEntry(kind: .file, inode: 1)
@@ -56,8 +50,8 @@ import Testing
     }
 
     @Test func aFailedTransactionLeavesNothingBehind() throws {
-        let dir = try TempDir()
-        let journal = try Journal(path: dir.path + "/j.sqlite")
+        let dir = try TestFolder()
+        let journal = try Journal(path: dir.root + "/j.sqlite")
         try journal.pool.write { db in
             try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON synced_items WHEN NEW.path = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END")
         }
@@ -71,8 +65,8 @@ import Testing
     }
 
     @Test func uploadSessionsKeepTheirPartsUntilFinished() throws {
-        let dir = try TempDir()
-        let journal = try Journal(path: dir.path + "/j.sqlite")
+        let dir = try TestFolder()
+        let journal = try Journal(path: dir.root + "/j.sqlite")
         let path = p("big/video.mkv")
         try journal.beginUpload(UploadSession(path: path, uploadId: "u-1", size: 200 << 20, mtimeNs: 9, inode: 5, contentHash: "h", startedAt: Date(timeIntervalSince1970: 1000)))
         try journal.recordPart(CompletedPart(partNumber: 2, etag: "e2", size: 16 << 20, checksum: Checksum(algorithm: .crc32c, base64: "AAAAAA==")), of: path)
@@ -90,8 +84,8 @@ import Testing
     }
 
     @Test func errorsCountAttempts() throws {
-        let dir = try TempDir()
-        let journal = try Journal(path: dir.path + "/j.sqlite")
+        let dir = try TestFolder()
+        let journal = try Journal(path: dir.root + "/j.sqlite")
         try journal.recordError("HTTP 503", for: p("a.txt"), retryAt: Date(timeIntervalSince1970: 10))
         try journal.recordError("HTTP 503 again", for: p("a.txt"), retryAt: Date(timeIntervalSince1970: 20))
         #expect(try journal.errors() == [PathError(path: p("a.txt"), message: "HTTP 503 again", attempts: 2, retryAt: Date(timeIntervalSince1970: 20))])

@@ -6,31 +6,15 @@ import Testing
 
 /// The scanner, ignore rules and atomic installs on a real temporary folder.
 @Suite struct LocalFolderTests {
-    final class Folder {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("scan-\(UUID().uuidString)").path
-        init() throws { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
-        deinit { try? FileManager.default.removeItem(atPath: root) }
-
-        func write(_ path: String, _ text: String) throws {
-            let url = URL(fileURLWithPath: root + "/" + path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url)
-        }
-
-        func mkdir(_ path: String) throws {
-            try FileManager.default.createDirectory(atPath: root + "/" + path, withIntermediateDirectories: true)
-        }
-    }
-
     func p(_ s: String) -> RelativePath { RelativePath(s)! }
     func sha(_ text: String) throws -> String {
-        let folder = try Folder()
+        let folder = try TestFolder()
         try folder.write("x", text)
         return try ContentHash.hash(path: folder.root + "/x")
     }
 
     @Test func scanDescribesTheFolderAndSkipsWhatItMust() throws {
-        let folder = try Folder()
+        let folder = try TestFolder()
         try folder.write("a.txt", "alpha")
         try folder.write("docs/b.md", "beta")
         try folder.mkdir("empty")
@@ -55,7 +39,7 @@ import Testing
     }
 
     @Test func unchangedFilesAreNotHashedAgain() throws {
-        let folder = try Folder()
+        let folder = try TestFolder()
         try folder.write("a.txt", "alpha")
         try folder.write("b.txt", "beta")
         let scanner = FolderScanner(root: folder.root, ignore: IgnoreRules())
@@ -71,7 +55,7 @@ import Testing
     }
 
     @Test func subtreeScanAndMovedFolderKeepsInodes() throws {
-        let folder = try Folder()
+        let folder = try TestFolder()
         try folder.write("music/a.mp3", "a")
         try folder.write("music/sub/b.mp3", "b")
         try folder.write("other.txt", "o")
@@ -112,7 +96,7 @@ import Testing
     }
 
     @Test func atomicInstallVerifiesAndNeverOverwritesAChange() throws {
-        let folder = try Folder()
+        let folder = try TestFolder()
         let target = folder.root + "/report.txt"
         func download(_ text: String) throws -> String {
             let (path, fd) = try AtomicInstall.makeTemporary(beside: target)
