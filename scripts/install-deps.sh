@@ -9,6 +9,7 @@ apt_packages=(
   libxml2-dev      # FoundationXML (S3's XML bodies)
   rclone           # benchmark peer
   time             # /usr/bin/time: the benchmark's peak memory figures
+  postgresql       # the server's production metadata store, for tests
   curl
 )
 pip_packages=(
@@ -16,6 +17,7 @@ pip_packages=(
   "moto[server]"   # AWS-like S3 behaviour and error codes
   awscli           # benchmark peer
   botocore         # reference SigV4 signer for the cross-check test
+  nanoidp==3.4.0   # OpenID Connect provider standing in for Google in tests and the local demo
 )
 
 missing=()

@@ -1,0 +1,153 @@
+import Foundation
+
+/// Each user's tree: conditional commits, moves and trash, with a change feed entry for every
+/// item that changed, in the same transaction.
+extension MetadataStore {
+    static let fileColumns = "id, path, kind, revision, size, content_hash, modified_at"
+
+    /// The user's live items, sorted by path bytes.
+    public func files(userId: String) async throws -> [FileRecord] {
+        try await database.query("SELECT \(Self.fileColumns) FROM files WHERE user_id = ? AND trashed_at IS NULL", [.text(userId)])
+            .map(Self.file).sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
+    public func file(userId: String, path: String) async throws -> FileRecord? {
+        try await database.query(
+            "SELECT \(Self.fileColumns) FROM files WHERE user_id = ? AND path = ? AND trashed_at IS NULL", [.text(userId), .text(path)]
+        ).first.map(Self.file)
+    }
+
+    /// Records a file's new content (or a folder) at `path`, if the item is still at
+    /// `baseRevision` (nil: if nothing is there). Otherwise ``StoreError/conflict(current:)``
+    /// with what is there.
+    public func commit(userId: String, path: String, kind: String, size: Int64, contentHash: String?, baseRevision: Int64?) async throws -> FileRecord {
+        try Self.validate(path)
+        let at = now().timeIntervalSince1970
+        return try await database.transaction { db in
+            try await Self.requireParent(path, userId: userId, db)
+            let current = try await Self.live(path, userId: userId, db)
+            if kind == "folder", baseRevision == nil, let current, current.kind == "folder" { return current }
+            guard current?.revision == baseRevision, current.map({ $0.kind == kind }) ?? true else {
+                throw StoreError.conflict(current: current)
+            }
+            let record: FileRecord
+            if let current {
+                let rows = try await db.query(
+                    "UPDATE files SET revision = revision + 1, size = ?, content_hash = ?, modified_at = ? WHERE id = ? RETURNING \(Self.fileColumns)",
+                    [.int(size), contentHash.map(SQLValue.text) ?? .null, .real(at), .text(current.id)])
+                record = try Self.file(rows[0])
+            } else {
+                let rows = try await db.query(
+                    "INSERT INTO files (id, user_id, path, kind, revision, size, content_hash, modified_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?) RETURNING \(Self.fileColumns)",
+                    [.text(UUID().uuidString.lowercased()), .text(userId), .text(path), .text(kind), .int(size),
+                     contentHash.map(SQLValue.text) ?? .null, .real(at)])
+                record = try Self.file(rows[0])
+            }
+            try await Self.appendChanges([record], deleted: false, userId: userId, db)
+            return record
+        }
+    }
+
+    /// Moves an item (a folder with everything in it) if it is still at `revision`.
+    public func move(userId: String, from: String, to: String, revision: Int64) async throws -> FileRecord {
+        try Self.validate(to)
+        guard to != from, !to.hasPrefix(from + "/") else { throw StoreError.invalidPath("cannot move \(from) into itself") }
+        let at = now().timeIntervalSince1970
+        return try await database.transaction { db in
+            guard let current = try await Self.live(from, userId: userId, db) else { throw StoreError.notFound }
+            guard current.revision == revision else { throw StoreError.conflict(current: current) }
+            if let taken = try await Self.live(to, userId: userId, db) { throw StoreError.conflict(current: taken) }
+            try await Self.requireParent(to, userId: userId, db)
+            let rows = try await db.query(
+                "UPDATE files SET path = ?, revision = revision + 1, modified_at = ? WHERE id = ? RETURNING \(Self.fileColumns)",
+                [.text(to), .real(at), .text(current.id)])
+            var moved = [try Self.file(rows[0])]
+            if current.kind == "folder" {
+                // Lengths in code points: what substr counts in both SQLite and PostgreSQL.
+                let prefixLength = Int64(from.unicodeScalars.count + 1)
+                moved += try await db.query(
+                    """
+                    UPDATE files SET path = ? || substr(path, CAST(? AS INTEGER)) WHERE user_id = ? AND trashed_at IS NULL AND substr(path, 1, CAST(? AS INTEGER)) = ?
+                    RETURNING \(Self.fileColumns)
+                    """,
+                    [.text(to + "/"), .int(prefixLength + 1), .text(userId), .int(prefixLength), .text(from + "/")]
+                ).map(Self.file)
+            }
+            try await Self.appendChanges(moved, deleted: false, userId: userId, db)
+            return moved[0]
+        }
+    }
+
+    /// Moves an item (a folder with everything in it) to the trash if it is still at `revision`.
+    public func trash(userId: String, path: String, revision: Int64) async throws {
+        let at = now().timeIntervalSince1970
+        try await database.transaction { db in
+            guard let current = try await Self.live(path, userId: userId, db) else { throw StoreError.notFound }
+            guard current.revision == revision else { throw StoreError.conflict(current: current) }
+            let prefixLength = Int64(path.unicodeScalars.count + 1)
+            let trashed = try await db.query(
+                """
+                UPDATE files SET trashed_at = ? WHERE user_id = ? AND trashed_at IS NULL AND (id = ? OR substr(path, 1, CAST(? AS INTEGER)) = ?)
+                RETURNING \(Self.fileColumns)
+                """,
+                [.real(at), .text(userId), .text(current.id), .int(prefixLength), .text(path + "/")]
+            ).map(Self.file)
+            try await Self.appendChanges(trashed, deleted: true, userId: userId, db)
+        }
+    }
+
+    /// Changes after `seq`, oldest first.
+    public func changes(userId: String, after seq: Int64, limit: Int = 1000) async throws -> [ChangeRecord] {
+        try await database.query(
+            "SELECT seq, file_id, path, kind, revision, size, content_hash, deleted FROM changes WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            [.text(userId), .int(seq), .int(Int64(limit))]
+        ).map { row in
+            ChangeRecord(
+                seq: try row.int("seq"), fileId: try row.text("file_id"), path: try row.text("path"), kind: try row.text("kind"),
+                revision: try row.int("revision"), size: try row.int("size"), contentHash: row.optionalText("content_hash"),
+                deleted: try row.int("deleted") != 0)
+        }
+    }
+
+    // MARK: Helpers
+
+    static func live(_ path: String, userId: String, _ db: any SQLSession) async throws -> FileRecord? {
+        try await db.query("SELECT \(fileColumns) FROM files WHERE user_id = ? AND path = ? AND trashed_at IS NULL", [.text(userId), .text(path)])
+            .first.map(file)
+    }
+
+    static func requireParent(_ path: String, userId: String, _ db: any SQLSession) async throws {
+        guard let slash = path.lastIndex(of: "/") else { return }
+        let parent = String(path[..<slash])
+        guard let folder = try await live(parent, userId: userId, db), folder.kind == "folder" else {
+            throw StoreError.invalidPath("the folder \(parent) does not exist")
+        }
+    }
+
+    static func appendChanges(_ records: [FileRecord], deleted: Bool, userId: String, _ db: any SQLSession) async throws {
+        for record in records {
+            // The user row's counter serialises writers: seq is strictly increasing per user.
+            let seq = try await db.query("UPDATE users SET change_seq = change_seq + 1 WHERE id = ? RETURNING change_seq", [.text(userId)])
+            guard let next = try seq.first?.int("change_seq") else { throw StoreError.notFound }
+            try await db.query(
+                "INSERT INTO changes (user_id, seq, file_id, path, kind, revision, size, content_hash, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [.text(userId), .int(next), .text(record.id), .text(record.path), .text(record.kind), .int(record.revision),
+                 .int(record.size), record.contentHash.map(SQLValue.text) ?? .null, .int(deleted ? 1 : 0)])
+        }
+    }
+
+    /// A path as the API takes it: relative, `/`-separated, no empty, `.` or `..` component,
+    /// no NUL, at most 4,096 bytes.
+    static func validate(_ path: String) throws {
+        guard !path.isEmpty, path.utf8.count <= 4096, !path.utf8.contains(0),
+            !path.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
+        else { throw StoreError.invalidPath("not a valid path: \(path.debugDescription)") }
+    }
+
+    static func file(_ row: SQLRow) throws -> FileRecord {
+        FileRecord(
+            id: try row.text("id"), path: try row.text("path"), kind: try row.text("kind"), revision: try row.int("revision"),
+            size: try row.int("size"), contentHash: row.optionalText("content_hash"),
+            modifiedAt: Date(timeIntervalSince1970: try row.real("modified_at")))
+    }
+}

@@ -1,0 +1,60 @@
+extension MetadataStore {
+    /// Append-only migrations by name; SQL that SQLite and PostgreSQL both run.
+    static let migrations: [(name: String, statements: [String])] = [
+        ("v1-users-devices-files-changes", [
+            // People who may sign in; change_seq numbers their change feed.
+            """
+            CREATE TABLE users (
+                id TEXT PRIMARY KEY,
+                email TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                picture TEXT,
+                change_seq BIGINT NOT NULL DEFAULT 0,
+                created_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            // Daemons with bearer tokens; only the SHA-256 of a token is kept.
+            """
+            CREATE TABLE devices (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id),
+                name TEXT NOT NULL,
+                token_hash TEXT NOT NULL UNIQUE,
+                created_at DOUBLE PRECISION NOT NULL,
+                last_seen_at DOUBLE PRECISION,
+                revoked_at DOUBLE PRECISION
+            )
+            """,
+            // Each user's tree: one live row per path; trashed rows keep their content reference.
+            """
+            CREATE TABLE files (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id),
+                path TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('file', 'folder')),
+                revision BIGINT NOT NULL,
+                size BIGINT NOT NULL,
+                content_hash TEXT,
+                modified_at DOUBLE PRECISION NOT NULL,
+                trashed_at DOUBLE PRECISION
+            )
+            """,
+            "CREATE UNIQUE INDEX files_live_path ON files (user_id, path) WHERE trashed_at IS NULL",
+            // The change feed: (user, seq) strictly increasing, never rewritten.
+            """
+            CREATE TABLE changes (
+                user_id TEXT NOT NULL REFERENCES users(id),
+                seq BIGINT NOT NULL,
+                file_id TEXT NOT NULL,
+                path TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                revision BIGINT NOT NULL,
+                size BIGINT NOT NULL,
+                content_hash TEXT,
+                deleted INTEGER NOT NULL,
+                PRIMARY KEY (user_id, seq)
+            )
+            """,
+        ]),
+    ]
+}

@@ -1,0 +1,110 @@
+public import Foundation
+import Crypto
+
+/// Users, devices, each user's tree and change feed, on SQLite or PostgreSQL with the same
+/// behaviour: every method is one transaction of SQL both run.
+public struct MetadataStore: Sendable {
+    public let database: any SQLDatabase
+    let now: @Sendable () -> Date
+
+    public init(database: any SQLDatabase, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.database = database
+        self.now = now
+    }
+
+    /// Brings the schema up to date; safe when several replicas start at once (each migration
+    /// runs under the database's migration lock and is recorded in the same transaction).
+    public func migrate() async throws {
+        let lock = database.migrationLockStatement
+        for migration in Self.migrations {
+            try await database.transaction { db in
+                if let lock { try await db.query(lock, []) }
+                try await db.query("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)", [])
+                let applied = try await db.query("SELECT name FROM schema_migrations WHERE name = ?", [.text(migration.name)])
+                guard applied.isEmpty else { return }
+                for statement in migration.statements { try await db.query(statement, []) }
+                try await db.query("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", [.text(migration.name), .real(now().timeIntervalSince1970)])
+            }
+        }
+    }
+
+    // MARK: Users and devices
+
+    /// The user with this e-mail, created (or renamed) as given.
+    public func upsertUser(email: String, name: String, picture: String? = nil) async throws -> User {
+        let id = UUID().uuidString.lowercased()
+        let rows = try await database.query(
+            """
+            INSERT INTO users (id, email, name, picture, created_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (email) DO UPDATE SET name = excluded.name, picture = excluded.picture
+            RETURNING id, email, name, picture
+            """,
+            [.text(id), .text(email.lowercased()), .text(name), picture.map(SQLValue.text) ?? .null, .real(now().timeIntervalSince1970)])
+        return try Self.user(rows[0])
+    }
+
+    public func user(id: String) async throws -> User? {
+        try await database.query("SELECT id, email, name, picture FROM users WHERE id = ?", [.text(id)]).first.map(Self.user)
+    }
+
+    /// A new device and its bearer token (256 random bits, base64url). The token is returned
+    /// once; only its SHA-256 is stored.
+    public func createDevice(userId: String, name: String) async throws -> (device: Device, token: String) {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
+        let token = "sd_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let device = Device(id: UUID().uuidString.lowercased(), userId: userId, name: name, createdAt: now(), lastSeenAt: nil, revokedAt: nil)
+        try await database.query(
+            "INSERT INTO devices (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            [.text(device.id), .text(userId), .text(name), .text(Self.tokenHash(token)), .real(device.createdAt.timeIntervalSince1970)])
+        return (device, token)
+    }
+
+    /// The device and user a bearer token belongs to, unless revoked; records it was seen.
+    public func authenticate(token: String) async throws -> (device: Device, user: User)? {
+        let at = now().timeIntervalSince1970
+        let rows = try await database.query(
+            """
+            UPDATE devices SET last_seen_at = ? WHERE token_hash = ? AND revoked_at IS NULL
+            RETURNING id, user_id, name, created_at, last_seen_at, revoked_at
+            """,
+            [.real(at), .text(Self.tokenHash(token))])
+        guard let row = rows.first else { return nil }
+        let device = try Self.device(row)
+        guard let user = try await user(id: device.userId) else { return nil }
+        return (device, user)
+    }
+
+    public func devices(userId: String) async throws -> [Device] {
+        try await database.query(
+            "SELECT id, user_id, name, created_at, last_seen_at, revoked_at FROM devices WHERE user_id = ? ORDER BY created_at",
+            [.text(userId)]
+        ).map(Self.device)
+    }
+
+    /// Revokes a device of this user; false when the user has no such device.
+    public func revokeDevice(id: String, userId: String) async throws -> Bool {
+        let rows = try await database.query(
+            "UPDATE devices SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL RETURNING id",
+            [.real(now().timeIntervalSince1970), .text(id), .text(userId)])
+        return !rows.isEmpty
+    }
+
+    static func tokenHash(_ token: String) -> String {
+        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func user(_ row: SQLRow) throws -> User {
+        User(id: try row.text("id"), email: try row.text("email"), name: try row.text("name"), picture: row.optionalText("picture"))
+    }
+
+    static func device(_ row: SQLRow) throws -> Device {
+        Device(
+            id: try row.text("id"), userId: try row.text("user_id"), name: try row.text("name"),
+            createdAt: Date(timeIntervalSince1970: try row.real("created_at")),
+            lastSeenAt: row.optionalReal("last_seen_at").map(Date.init(timeIntervalSince1970:)),
+            revokedAt: row.optionalReal("revoked_at").map(Date.init(timeIntervalSince1970:)))
+    }
+}

@@ -1,0 +1,105 @@
+public import Logging
+import NIOCore
+public import PostgresNIO
+
+/// The metadata store on PostgreSQL (production: several server replicas share it).
+public final class PostgresDatabase: SQLDatabase {
+    public let client: PostgresClient
+    let logger: Logger
+
+    /// A client for `postgres://user:password@host:port/database` (no TLS on loopback; `sslmode=require` asks for TLS).
+    public init(url: String, logger: Logger = Logger(label: "syncd-server.postgres")) throws {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host, let user = components.user
+        else {
+            throw StoreError.configuration("database URL must look like postgres://user:password@host:5432/database")
+        }
+        let database = String(components.path.drop { $0 == "/" })
+        let tls: PostgresClient.Configuration.TLS =
+            components.queryItems?.contains { $0.name == "sslmode" && $0.value == "require" } == true
+            ? .require(.makeClientConfiguration()) : .disable
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: database.isEmpty ? nil : database, tls: tls)
+        configuration.options.maximumConnections = 20
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    /// Runs the connection pool; must run for as long as the database is used.
+    public func run() async {
+        await client.run()
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await body(Session(connection: connection, logger: logger))
+            }
+        } catch let error as PostgresTransactionError {
+            // The store's own errors (conflict, not found) come back as themselves.
+            if let inner = error.closureError, error.rollbackError == nil { throw inner }
+            throw error
+        }
+    }
+
+    public func close() async throws {}
+
+    /// A transaction-scoped advisory lock: replicas starting together migrate one at a time
+    /// (CREATE TABLE IF NOT EXISTS alone races in PostgreSQL).
+    public var migrationLockStatement: String? { "SELECT pg_advisory_xact_lock(7310436587)" }
+
+    struct Session: SQLSession {
+        let connection: PostgresConnection
+        let logger: Logger
+
+        func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+            var bindings = PostgresBindings(capacity: binds.count)
+            for value in binds {
+                switch value {
+                case .null: bindings.appendNull()
+                case .int(let v): bindings.append(v)
+                case .text(let v): bindings.append(v)
+                case .real(let v): bindings.append(v)
+                }
+            }
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: PostgresDatabase.numbered(sql), binds: bindings), logger: logger)
+            var result: [SQLRow] = []
+            for try await row in rows {
+                var values: [String: SQLValue] = [:]
+                for cell in row {
+                    values[cell.columnName] = try Self.value(cell)
+                }
+                result.append(SQLRow(values: values))
+            }
+            return result
+        }
+
+        static func value(_ cell: PostgresCell) throws -> SQLValue {
+            guard cell.bytes != nil else { return .null }
+            switch cell.dataType {
+            case .int2, .int4, .int8: return .int(try cell.decode(Int64.self))
+            case .float4, .float8, .numeric: return .real(try cell.decode(Double.self))
+            case .bool: return .int(try cell.decode(Bool.self) ? 1 : 0)
+            default: return .text(try cell.decode(String.self))
+            }
+        }
+    }
+
+    /// `?` placeholders as PostgreSQL's `$1, $2, ...` (the store's SQL has no `?` in literals).
+    static func numbered(_ sql: String) -> String {
+        var out = ""
+        var n = 0
+        for char in sql {
+            if char == "?" {
+                n += 1
+                out += "$\(n)"
+            } else {
+                out.append(char)
+            }
+        }
+        return out
+    }
+}
+
+import Foundation

@@ -1,0 +1,66 @@
+/// A value in or out of SQL, in the few types the store uses.
+public enum SQLValue: Sendable, Hashable {
+    case null
+    case int(Int64)
+    case text(String)
+    case real(Double)
+}
+
+/// A result row, by column name.
+public struct SQLRow: Sendable {
+    public var values: [String: SQLValue]
+
+    func int(_ column: String) throws -> Int64 {
+        if case .int(let value) = values[column] { return value }
+        throw StoreError.corrupt("column \(column) is not an integer: \(String(describing: values[column]))")
+    }
+
+    func text(_ column: String) throws -> String {
+        if case .text(let value) = values[column] { return value }
+        throw StoreError.corrupt("column \(column) is not text: \(String(describing: values[column]))")
+    }
+
+    func optionalText(_ column: String) -> String? {
+        if case .text(let value) = values[column] { return value }
+        return nil
+    }
+
+    func optionalReal(_ column: String) -> Double? {
+        switch values[column] {
+        case .real(let value): value
+        case .int(let value): Double(value)
+        default: nil
+        }
+    }
+
+    func real(_ column: String) throws -> Double {
+        guard let value = optionalReal(column) else { throw StoreError.corrupt("column \(column) is not a number") }
+        return value
+    }
+}
+
+/// Runs statements inside one transaction. SQL uses `?` placeholders and the subset of SQL
+/// that SQLite and PostgreSQL share, so the store's logic is written once for both.
+public protocol SQLSession: Sendable {
+    @discardableResult
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
+}
+
+/// A database the metadata store runs on: SQLite (one file) or PostgreSQL.
+public protocol SQLDatabase: Sendable {
+    /// Runs `body` in a transaction: committed if it returns, rolled back if it throws.
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T
+    /// Closes connections.
+    func close() async throws
+    /// A statement that, run first in a transaction, keeps every other process's migrations
+    /// out until it ends (nil where transactions already exclude each other).
+    var migrationLockStatement: String? { get }
+}
+
+extension SQLDatabase {
+    /// One statement in its own transaction.
+    @discardableResult
+    public func query(_ sql: String, _ binds: [SQLValue] = []) async throws -> [SQLRow] {
+        try await transaction { try await $0.query(sql, binds) }
+    }
+}

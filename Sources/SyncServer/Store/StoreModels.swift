@@ -1,0 +1,54 @@
+public import Foundation
+
+/// Someone who may sign in.
+public struct User: Sendable, Equatable {
+    public var id: String
+    public var email: String
+    public var name: String
+    public var picture: String?
+}
+
+/// A machine running syncd, holding a bearer token (only its hash is stored).
+public struct Device: Sendable, Equatable {
+    public var id: String
+    public var userId: String
+    public var name: String
+    public var createdAt: Date
+    public var lastSeenAt: Date?
+    public var revokedAt: Date?
+}
+
+/// The current state of one item of a user's tree.
+public struct FileRecord: Sendable, Equatable {
+    public var id: String
+    public var path: String
+    public var kind: String
+    public var revision: Int64
+    public var size: Int64
+    public var contentHash: String?
+    public var modifiedAt: Date
+}
+
+/// One entry of a user's change feed.
+public struct ChangeRecord: Sendable, Equatable {
+    /// Strictly increasing per user.
+    public var seq: Int64
+    public var fileId: String
+    public var path: String
+    public var kind: String
+    public var revision: Int64
+    public var size: Int64
+    public var contentHash: String?
+    /// The item was deleted (to trash); otherwise this is its new state.
+    public var deleted: Bool
+}
+
+/// What the store refuses, with what the caller needs.
+public enum StoreError: Error, Sendable, Equatable {
+    /// The item is not at the revision the caller saw (or exists when it expected none).
+    case conflict(current: FileRecord?)
+    case notFound
+    case invalidPath(String)
+    case configuration(String)
+    case corrupt(String)
+}
