@@ -1,20 +1,45 @@
 public import Hummingbird
 public import Logging
 
-/// Builds the server application. Tests build the same application.
-///
-/// At this stage it serves only the health endpoints; the metadata API, sign-in and the
-/// dashboard come with the server issue.
-public func buildApplication(
-    host: String,
-    port: Int,
-    logger: Logger = Logger(label: "syncd-server")
-) -> some ApplicationProtocol {
-    let router = Router()
+/// What the server needs to run: where its metadata and bytes live, and its limits.
+public struct ServerDependencies: Sendable {
+    public var store: MetadataStore
+    public var blobs: BlobStore
+    public var multipartThreshold: Int64
+    public var partSize: Int64
+
+    public init(store: MetadataStore, blobs: BlobStore, multipartThreshold: Int64 = 16 << 20, partSize: Int64 = 16 << 20) {
+        self.store = store
+        self.blobs = blobs
+        self.multipartThreshold = multipartThreshold
+        self.partSize = partSize
+    }
+}
+
+/// The router: health checks, and the JSON API under `/api/v1` behind device tokens. Tests
+/// build the same router.
+public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
     router.get("healthz") { _, _ in "ok\n" }
-    router.get("readyz") { _, _ in "ok\n" }
-    return Application(
-        router: router,
+    router.get("readyz") { _, _ in
+        _ = try await dependencies.store.database.query("SELECT 1 AS ok")
+        return "ok\n"
+    }
+    let api = router.group("api/v1").add(middleware: BearerAuthMiddleware(store: dependencies.store))
+    FilesAPI(store: dependencies.store, blobs: dependencies.blobs).register(on: api)
+    UploadsAPI(
+        store: dependencies.store, blobs: dependencies.blobs,
+        multipartThreshold: dependencies.multipartThreshold, partSize: dependencies.partSize
+    ).register(on: api)
+    return router
+}
+
+/// Builds the server application.
+public func buildApplication(
+    _ dependencies: ServerDependencies, host: String, port: Int, logger: Logger = Logger(label: "syncd-server")
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(dependencies),
         configuration: .init(address: .hostname(host, port: port), serverName: "syncd-server"),
         logger: logger
     )

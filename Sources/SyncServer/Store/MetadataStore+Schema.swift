@@ -56,5 +56,20 @@ extension MetadataStore {
             )
             """,
         ]),
+        ("v2-uploads", [
+            // Uploads presigned and not yet completed; old ones are aborted by the collector.
+            """
+            CREATE TABLE uploads (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id),
+                path TEXT NOT NULL,
+                size BIGINT NOT NULL,
+                content_hash TEXT NOT NULL,        -- hex SHA-256 the client declared; the object key
+                base_revision BIGINT,              -- the revision the new content replaces; NULL: a new item
+                s3_upload_id TEXT,                 -- the S3 multipart upload; NULL for a single PUT
+                created_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+        ]),
     ]
 }

@@ -1,0 +1,50 @@
+/// One item of a user's tree, as the API describes it.
+public struct FileMetadata: Codable, Sendable, Equatable {
+    /// The server's identity of the item; kept across moves.
+    public var id: String
+    /// Relative to the user's root, `/`-separated.
+    public var path: String
+    /// `file` or `folder`.
+    public var kind: String
+    /// Increases with every change; mutations name the revision they were based on.
+    public var revision: Int64
+    public var size: Int64
+    /// Lower-case hex SHA-256 of the content; nil for folders.
+    public var sha256: String?
+    /// Seconds since the epoch.
+    public var modifiedAt: Double
+
+    public init(id: String, path: String, kind: String, revision: Int64, size: Int64, sha256: String?, modifiedAt: Double) {
+        self.id = id
+        self.path = path
+        self.kind = kind
+        self.revision = revision
+        self.size = size
+        self.sha256 = sha256
+        self.modifiedAt = modifiedAt
+    }
+}
+
+/// `GET /api/v1/files`: the whole tree and the change-feed cursor it is current to.
+public struct FileListing: Codable, Sendable, Equatable {
+    public var files: [FileMetadata]
+    public var cursor: Int64
+
+    public init(files: [FileMetadata], cursor: Int64) {
+        self.files = files
+        self.cursor = cursor
+    }
+}
+
+/// The body of a 409: what is at the path now (nil: nothing).
+public struct ConflictBody: Codable, Sendable, Equatable {
+    public var code: String
+    public var message: String
+    public var current: FileMetadata?
+
+    public init(code: String = "revision_conflict", message: String, current: FileMetadata?) {
+        self.code = code
+        self.message = message
+        self.current = current
+    }
+}

@@ -1,0 +1,161 @@
+/// `POST /api/v1/uploads`: the daemon (or browser) wants to store content at a path.
+public struct BeginUploadRequest: Codable, Sendable, Equatable {
+    public var path: String
+    public var size: Int64
+    /// Lower-case hex SHA-256 of the whole content.
+    public var sha256: String
+    public var contentType: String?
+    /// The revision the client's change is based on; nil for a new item.
+    public var baseRevision: Int64?
+
+    public init(path: String, size: Int64, sha256: String, contentType: String? = nil, baseRevision: Int64? = nil) {
+        self.path = path
+        self.size = size
+        self.sha256 = sha256
+        self.contentType = contentType
+        self.baseRevision = baseRevision
+    }
+}
+
+/// How to send the bytes.
+public struct BeginUploadResponse: Codable, Sendable, Equatable {
+    /// `stored`: the user already stores this content, the new revision is recorded (see
+    /// `file`); `single`: PUT the bytes to `url` with `headers`; `multipart`: ask for part URLs.
+    public var mode: String
+    public var uploadId: String?
+    /// For `single`: the presigned PUT.
+    public var url: String?
+    /// Headers the PUT (or each part) must carry exactly (SSE-S3, checksums).
+    public var headers: [String: String]
+    /// For `multipart`: the part size to use (the last part may be smaller).
+    public var partSize: Int64?
+    public var partCount: Int?
+    /// For `stored`: the recorded item.
+    public var file: FileMetadata?
+
+    public init(mode: String, uploadId: String? = nil, url: String? = nil, headers: [String: String] = [:], partSize: Int64? = nil, partCount: Int? = nil, file: FileMetadata? = nil) {
+        self.mode = mode
+        self.uploadId = uploadId
+        self.url = url
+        self.headers = headers
+        self.partSize = partSize
+        self.partCount = partCount
+        self.file = file
+    }
+}
+
+/// `POST /api/v1/uploads/{id}/parts`: presigned URLs for some parts of a multipart upload.
+public struct PartURLsRequest: Codable, Sendable, Equatable {
+    public var partNumbers: [Int]
+    /// Optional base64 CRC32C per part number, signed into that part's URL.
+    public var checksums: [String: String]?
+
+    public init(partNumbers: [Int], checksums: [String: String]? = nil) {
+        self.partNumbers = partNumbers
+        self.checksums = checksums
+    }
+}
+
+public struct PartURLsResponse: Codable, Sendable, Equatable {
+    /// Part number (as text, JSON keys) → presigned PUT URL.
+    public var urls: [String: String]
+    /// Headers every part PUT must carry.
+    public var headers: [String: [String: String]]
+
+    public init(urls: [String: String], headers: [String: [String: String]]) {
+        self.urls = urls
+        self.headers = headers
+    }
+}
+
+/// `POST /api/v1/uploads/{id}/complete`.
+public struct CompleteUploadRequest: Codable, Sendable, Equatable {
+    public struct Part: Codable, Sendable, Equatable {
+        public var partNumber: Int
+        public var etag: String
+        public var checksumCRC32C: String?
+
+        public init(partNumber: Int, etag: String, checksumCRC32C: String? = nil) {
+            self.partNumber = partNumber
+            self.etag = etag
+            self.checksumCRC32C = checksumCRC32C
+        }
+    }
+
+    /// Empty for a single PUT.
+    public var parts: [Part]
+
+    public init(parts: [Part] = []) {
+        self.parts = parts
+    }
+}
+
+/// `GET /api/v1/download?path=…`: a short-lived presigned GET.
+public struct DownloadResponse: Codable, Sendable, Equatable {
+    public var url: String
+    /// Seconds since the epoch when `url` stops working.
+    public var expiresAt: Double
+    public var file: FileMetadata
+
+    public init(url: String, expiresAt: Double, file: FileMetadata) {
+        self.url = url
+        self.expiresAt = expiresAt
+        self.file = file
+    }
+}
+
+/// `POST /api/v1/move` and `POST /api/v1/trash`.
+public struct MoveRequest: Codable, Sendable, Equatable {
+    public var from: String
+    public var to: String
+    public var revision: Int64
+
+    public init(from: String, to: String, revision: Int64) {
+        self.from = from
+        self.to = to
+        self.revision = revision
+    }
+}
+
+public struct TrashRequest: Codable, Sendable, Equatable {
+    public var path: String
+    public var revision: Int64
+
+    public init(path: String, revision: Int64) {
+        self.path = path
+        self.revision = revision
+    }
+}
+
+/// `POST /api/v1/folders`.
+public struct CreateFolderRequest: Codable, Sendable, Equatable {
+    public var path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+}
+
+/// `GET /api/v1/changes?after=N[&wait=S]`.
+public struct ChangesResponse: Codable, Sendable, Equatable {
+    public struct Change: Codable, Sendable, Equatable {
+        public var seq: Int64
+        public var deleted: Bool
+        public var file: FileMetadata
+
+        public init(seq: Int64, deleted: Bool, file: FileMetadata) {
+            self.seq = seq
+            self.deleted = deleted
+            self.file = file
+        }
+    }
+
+    public var changes: [Change]
+    /// Pass back as `after` to continue.
+    public var cursor: Int64
+
+    public init(changes: [Change], cursor: Int64) {
+        self.changes = changes
+        self.cursor = cursor
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Hummingbird
+import SyncAPI
+
+/// `/api/v1` routes on the tree: list, folders, move, trash, download, changes.
+struct FilesAPI {
+    let store: MetadataStore
+    let blobs: BlobStore
+
+    func register(on api: RouterGroup<AppRequestContext>) {
+        api.get("files") { _, context in
+            let user = try context.requireCaller().user
+            let cursor = try await store.latestSeq(userId: user.id)
+            let files = try await store.files(userId: user.id)
+            return try json(FileListing(files: files.map(FileMetadata.init), cursor: cursor))
+        }
+        api.post("folders") { request, context in
+            let user = try context.requireCaller().user
+            let body = try await request.decode(as: CreateFolderRequest.self, context: context)
+            let folder = try await storeCall {
+                try await store.commit(userId: user.id, path: body.path, kind: "folder", size: 0, contentHash: nil, baseRevision: nil)
+            }
+            return try json(FileMetadata(folder), status: .created)
+        }
+        api.post("move") { request, context in
+            let user = try context.requireCaller().user
+            let body = try await request.decode(as: MoveRequest.self, context: context)
+            let moved = try await storeCall { try await store.move(userId: user.id, from: body.from, to: body.to, revision: body.revision) }
+            return try json(FileMetadata(moved))
+        }
+        api.post("trash") { request, context in
+            let user = try context.requireCaller().user
+            let body = try await request.decode(as: TrashRequest.self, context: context)
+            try await storeCall { try await store.trash(userId: user.id, path: body.path, revision: body.revision) }
+            return Response(status: .noContent)
+        }
+        api.get("download") { request, context in
+            let user = try context.requireCaller().user
+            guard let path = request.uri.queryParameters.get("path") else {
+                throw APIError(.badRequest, code: "missing_path", "give the file as ?path=")
+            }
+            guard let file = try await store.file(userId: user.id, path: path), file.kind == "file", let hash = file.contentHash else {
+                throw APIError(.notFound, code: "not_found", "no such file")
+            }
+            let name = String(path.split(separator: "/").last ?? Substring(path))
+            let url = try await blobs.presignGet(key: blobs.key(userId: user.id, sha256: hash), filename: name)
+            let expires = Date().addingTimeInterval(TimeInterval(blobs.downloadURLLifetime)).timeIntervalSince1970
+            return try json(DownloadResponse(url: url, expiresAt: expires, file: FileMetadata(file)))
+        }
+        api.get("changes") { request, context in
+            let user = try context.requireCaller().user
+            let after = request.uri.queryParameters.get("after", as: Int64.self) ?? 0
+            let limit = min(request.uri.queryParameters.get("limit", as: Int.self) ?? 1000, 5000)
+            let changes = try await store.changes(userId: user.id, after: after, limit: limit)
+            return try json(ChangesResponse(
+                changes: changes.map { change in
+                    ChangesResponse.Change(
+                        seq: change.seq, deleted: change.deleted,
+                        file: FileMetadata(
+                            id: change.fileId, path: change.path, kind: change.kind, revision: change.revision, size: change.size,
+                            sha256: change.contentHash, modifiedAt: 0))
+                },
+                cursor: changes.last?.seq ?? after))
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Hummingbird
+import S3Client
+import SyncAPI
+
+/// `/api/v1/uploads`: begin (presigned single PUT or multipart), part URLs, complete, abort.
+/// Bytes go from the client to S3; the server only signs and then checks what S3 holds.
+struct UploadsAPI {
+    let store: MetadataStore
+    let blobs: BlobStore
+    /// Below this size a file is one PUT.
+    let multipartThreshold: Int64
+    let partSize: Int64
+
+    func register(on api: RouterGroup<AppRequestContext>) {
+        api.post("uploads") { request, context in
+            let user = try context.requireCaller().user
+            let body = try await request.decode(as: BeginUploadRequest.self, context: context)
+            return try json(try await begin(body, user: user), status: .created)
+        }
+        api.post("uploads/{id}/parts") { request, context in
+            let user = try context.requireCaller().user
+            let upload = try await owned(context.parameters.require("id"), user: user)
+            let body = try await request.decode(as: PartURLsRequest.self, context: context)
+            guard let s3UploadId = upload.s3UploadId else { throw APIError(.badRequest, code: "not_multipart", "this upload is a single PUT") }
+            let layout = try PartLayout(fileSize: upload.size, preferredPartSize: partSize)
+            var urls: [String: String] = [:]
+            var headers: [String: [String: String]] = [:]
+            for number in body.partNumbers {
+                guard (1...layout.partCount).contains(number) else { throw APIError(.badRequest, code: "invalid_part", "part \(number) is outside 1...\(layout.partCount)") }
+                guard let crc = body.checksums?[String(number)] else {
+                    throw APIError(.badRequest, code: "missing_checksum", "every part needs its base64 CRC32C in checksums")
+                }
+                let signed = try await blobs.presignPart(
+                    key: blobs.key(userId: user.id, sha256: upload.contentHash), uploadId: s3UploadId, partNumber: number, crc32c: crc)
+                urls[String(number)] = signed.url
+                headers[String(number)] = signed.headers
+            }
+            return try json(PartURLsResponse(urls: urls, headers: headers))
+        }
+        api.post("uploads/{id}/complete") { request, context in
+            let user = try context.requireCaller().user
+            let upload = try await owned(context.parameters.require("id"), user: user)
+            let body = try await request.decode(as: CompleteUploadRequest.self, context: context)
+            return try json(FileMetadata(try await complete(upload, parts: body.parts, user: user)))
+        }
+        api.delete("uploads/{id}") { _, context in
+            let user = try context.requireCaller().user
+            let upload = try await owned(context.parameters.require("id"), user: user)
+            if let s3UploadId = upload.s3UploadId {
+                try await blobs.s3.abortMultipartUpload(bucket: blobs.bucket, key: blobs.key(userId: user.id, sha256: upload.contentHash), uploadId: s3UploadId)
+            }
+            try await store.deleteUpload(id: upload.id)
+            return Response(status: .noContent)
+        }
+    }
+
+    func owned(_ id: String, user: User) async throws -> UploadRecord {
+        guard let upload = try await store.upload(id: id, userId: user.id) else {
+            throw APIError(.notFound, code: "not_found", "no such upload")
+        }
+        return upload
+    }
+
+    func begin(_ body: BeginUploadRequest, user: User) async throws -> BeginUploadResponse {
+        let hash = body.sha256.lowercased()
+        guard hash.count == 64, BlobStore.bytes(hex: hash) != nil else { throw APIError(.badRequest, code: "invalid_sha256", "sha256 must be 64 hex digits") }
+        guard body.size >= 0 else { throw APIError(.badRequest, code: "invalid_size", "size must not be negative") }
+        try await storeCall { try MetadataStore.validate(body.path) }
+        // Refuse early what complete would refuse: a stale base revision.
+        let current = try await store.file(userId: user.id, path: body.path)
+        if current?.revision != body.baseRevision || current?.kind == "folder" {
+            throw APIError(.conflict, code: "revision_conflict", "the item changed since you last saw it", current: current.map(FileMetadata.init))
+        }
+        let key = blobs.key(userId: user.id, sha256: hash)
+        if try await store.storesContent(userId: user.id, contentHash: hash), let object = try await blobs.head(key), object.size == body.size {
+            let file = try await storeCall {
+                try await store.commit(userId: user.id, path: body.path, kind: "file", size: body.size, contentHash: hash, baseRevision: body.baseRevision)
+            }
+            return BeginUploadResponse(mode: "stored", file: FileMetadata(file))
+        }
+        var record = UploadRecord(
+            id: UUID().uuidString.lowercased(), userId: user.id, path: body.path, size: body.size, contentHash: hash,
+            baseRevision: body.baseRevision, s3UploadId: nil, createdAt: Date())
+        if body.size < multipartThreshold {
+            let signed = try await blobs.presignPut(key: key, sha256Hex: hash)
+            try await store.createUpload(record)
+            return BeginUploadResponse(mode: "single", uploadId: record.id, url: signed.url, headers: signed.headers)
+        }
+        let layout = try PartLayout(fileSize: body.size, preferredPartSize: partSize)
+        record.s3UploadId = try await blobs.s3.createMultipartUpload(
+            bucket: blobs.bucket, key: key, options: PutObjectOptions(contentType: body.contentType), checksumAlgorithm: .crc32c)
+        try await store.createUpload(record)
+        return BeginUploadResponse(mode: "multipart", uploadId: record.id, partSize: layout.partSize, partCount: layout.partCount)
+    }
+
+    /// Checks the object S3 holds (size, SSE-S3), then records the new revision.
+    func complete(_ upload: UploadRecord, parts: [CompleteUploadRequest.Part], user: User) async throws -> FileRecord {
+        let key = blobs.key(userId: user.id, sha256: upload.contentHash)
+        if let s3UploadId = upload.s3UploadId {
+            let completed = parts.map {
+                CompletedPart(partNumber: $0.partNumber, etag: $0.etag, size: 0, checksum: $0.checksumCRC32C.map { Checksum(algorithm: .crc32c, base64: $0) })
+            }
+            do {
+                _ = try await blobs.s3.completeMultipartUpload(bucket: blobs.bucket, key: key, uploadId: s3UploadId, parts: completed)
+            } catch let error as S3Error where error.kind == .service {
+                throw APIError(.badRequest, code: "incomplete_upload", "S3 did not accept the parts: \(error.code ?? error.message)")
+            }
+        }
+        guard let object = try await blobs.head(key) else {
+            throw APIError(.badRequest, code: "incomplete_upload", "the object is not in the bucket: send its bytes first")
+        }
+        guard object.size == upload.size, object.serverSideEncryption == .aes256 else {
+            throw APIError(.badRequest, code: "bad_object", "the stored object is \(object.size) bytes (expected \(upload.size)) or not encrypted")
+        }
+        let file = try await storeCall {
+            try await store.commit(userId: user.id, path: upload.path, kind: "file", size: upload.size, contentHash: upload.contentHash, baseRevision: upload.baseRevision)
+        }
+        try await store.deleteUpload(id: upload.id)
+        return file
+    }
+}

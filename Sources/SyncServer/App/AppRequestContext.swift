@@ -1,0 +1,24 @@
+public import Hummingbird
+
+/// The request context of every route: who is calling, once authenticated.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by the bearer-token middleware for `/api/v1`.
+    public var caller: Caller?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+
+    /// The authenticated user and the device they came through.
+    public struct Caller: Sendable {
+        public var user: User
+        public var device: Device?
+    }
+
+    /// The caller, or 401 (the middleware guarantees it on API routes).
+    func requireCaller() throws -> Caller {
+        guard let caller else { throw APIError(.unauthorized, code: "unauthorized", "sign in or send a device token") }
+        return caller
+    }
+}

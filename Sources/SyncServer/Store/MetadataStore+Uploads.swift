@@ -1,0 +1,53 @@
+public import Foundation
+
+/// An upload the server has presigned and not yet seen completed.
+public struct UploadRecord: Sendable, Equatable {
+    public var id: String
+    public var userId: String
+    public var path: String
+    public var size: Int64
+    public var contentHash: String
+    public var baseRevision: Int64?
+    /// The S3 multipart upload id; nil for a single PUT.
+    public var s3UploadId: String?
+    public var createdAt: Date
+}
+
+extension MetadataStore {
+    public func createUpload(_ upload: UploadRecord) async throws {
+        try await database.query(
+            "INSERT INTO uploads (id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [.text(upload.id), .text(upload.userId), .text(upload.path), .int(upload.size), .text(upload.contentHash),
+             upload.baseRevision.map(SQLValue.int) ?? .null, upload.s3UploadId.map(SQLValue.text) ?? .null,
+             .real(upload.createdAt.timeIntervalSince1970)])
+    }
+
+    /// The upload, if it belongs to this user (someone else's id reads as missing).
+    public func upload(id: String, userId: String) async throws -> UploadRecord? {
+        try await database.query(
+            "SELECT id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at FROM uploads WHERE id = ? AND user_id = ?",
+            [.text(id), .text(userId)]
+        ).first.map { row in
+            let base: Int64? = if case .int(let value) = row.values["base_revision"] { value } else { nil }
+            return UploadRecord(
+                id: try row.text("id"), userId: try row.text("user_id"), path: try row.text("path"), size: try row.int("size"),
+                contentHash: try row.text("content_hash"), baseRevision: base, s3UploadId: row.optionalText("s3_upload_id"),
+                createdAt: Date(timeIntervalSince1970: try row.real("created_at")))
+        }
+    }
+
+    public func deleteUpload(id: String) async throws {
+        try await database.query("DELETE FROM uploads WHERE id = ?", [.text(id)])
+    }
+
+    /// Whether any item of the user (live or in the trash) references this content: its
+    /// object is in the bucket already.
+    public func storesContent(userId: String, contentHash: String) async throws -> Bool {
+        !(try await database.query("SELECT id FROM files WHERE user_id = ? AND content_hash = ? LIMIT 1", [.text(userId), .text(contentHash)])).isEmpty
+    }
+
+    /// The change-feed position of the user's latest change.
+    public func latestSeq(userId: String) async throws -> Int64 {
+        try await database.query("SELECT change_seq FROM users WHERE id = ?", [.text(userId)]).first?.int("change_seq") ?? 0
+    }
+}

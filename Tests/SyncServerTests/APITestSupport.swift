@@ -1,0 +1,97 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import S3Client
+import SyncAPI
+import Testing
+
+@testable import SyncServer
+
+/// A server router on one of the databases, with a fresh bucket on the test SeaweedFS.
+struct APIEnvironment: Sendable {
+    let store: MetadataStore
+    let blobs: BlobStore
+
+    /// Runs `body` with a router on `backend` and a new bucket, then removes the bucket.
+    static func with(_ backend: StoreBackend, multipartThreshold: Int64 = 5 << 20, partSize: Int64 = 5 << 20,
+                     _ body: @escaping @Sendable (APIEnvironment, any TestClientProtocol) async throws -> Void) async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let endpoint = env["SYNCD_TEST_SEAWEED_ENDPOINT"], let key = env["SYNCD_TEST_SEAWEED_ACCESS_KEY"],
+            let secret = env["SYNCD_TEST_SEAWEED_SECRET_KEY"]
+        else { throw StoreTestError("SYNCD_TEST_SEAWEED_* is not set: run the tests with scripts/test") }
+        let s3 = S3Client(
+            configuration: S3Configuration(endpoint: endpoint),
+            credentialProvider: StaticCredentialProvider(accessKeyId: key, secretAccessKey: secret))
+        let bucket = "api-\(UUID().uuidString.lowercased().prefix(18))"
+        try await s3.createBucket(bucket)
+        do {
+            try await backend.withStore { store in
+                let blobs = BlobStore(s3: s3, bucket: bucket)
+                let router = buildRouter(ServerDependencies(store: store, blobs: blobs, multipartThreshold: multipartThreshold, partSize: partSize))
+                let environment = APIEnvironment(store: store, blobs: blobs)
+                try await Application(router: router).test(.router) { client in try await body(environment, client) }
+            }
+        } catch {
+            try? await Self.removeBucket(bucket, s3)
+            throw error
+        }
+        try await Self.removeBucket(bucket, s3)
+    }
+
+    static func removeBucket(_ bucket: String, _ s3: S3Client) async throws {
+        for upload in try await s3.listMultipartUploads(bucket: bucket) {
+            try await s3.abortMultipartUpload(bucket: bucket, key: upload.key, uploadId: upload.uploadId)
+        }
+        let keys = try await s3.listAllObjects(bucket: bucket).collect().map(\.key)
+        if !keys.isEmpty { _ = try await s3.deleteObjects(bucket: bucket, keys: keys) }
+        try await s3.deleteBucket(bucket)
+    }
+
+    /// A new user with a device token.
+    func newUser() async throws -> (user: User, token: String) {
+        let user = try await store.upsertUser(email: "u-\(UUID().uuidString)@example.com", name: "Tester")
+        let (_, token) = try await store.createDevice(userId: user.id, name: "test device")
+        return (user, token)
+    }
+}
+
+extension TestClientProtocol {
+    /// Sends a JSON API request with a bearer token; returns status and body.
+    func api(_ method: HTTPRequest.Method, _ uri: String, token: String?, body: (some Encodable)? = Optional<String>.none) async throws -> (status: HTTPResponse.Status, body: Data) {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        let buffer = try body.map { ByteBuffer(bytes: try JSONEncoder().encode($0)) }
+        return try await execute(uri: uri, method: method, headers: headers, body: buffer) { response in
+            (response.status, Data(buffer: response.body))
+        }
+    }
+}
+
+func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+    try JSONDecoder().decode(type, from: data)
+}
+
+/// Plain HTTP to S3 through presigned URLs, as the daemon or a browser does.
+enum Presigned {
+    static let client = HTTPClient(eventLoopGroupProvider: .singleton)
+
+    static func send(_ method: String, _ url: String, headers: [String: String] = [:], body: [UInt8]? = nil) async throws -> (status: UInt, headers: [String: String], body: [UInt8]) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .init(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await client.execute(request, timeout: .seconds(60))
+        let collected = try await response.body.collect(upTo: 64 << 20)
+        var flat: [String: String] = [:]
+        for header in response.headers { flat[header.name.lowercased()] = header.value }
+        return (response.status.code, flat, Array(buffer: collected))
+    }
+}
+
+/// Lower-case hex SHA-256, through S3Client's checksum code.
+func sha256Hex(_ bytes: [UInt8]) -> String {
+    let digest = Data(base64Encoded: ChecksumAlgorithm.sha256.checksum(of: bytes).base64)!
+    return digest.map { String(format: "%02x", $0) }.joined()
+}

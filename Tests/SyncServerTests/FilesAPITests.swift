@@ -1,0 +1,139 @@
+import Foundation
+import HummingbirdTesting
+import S3Client
+import SyncAPI
+import Testing
+
+@testable import SyncServer
+
+/// The `/api/v1` routes on both databases, with bytes going to the real SeaweedFS.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct FilesAPITests {
+    @Test(arguments: StoreBackend.allCases)
+    func singleUploadDownloadDedupAndFeed(backend: StoreBackend) async throws {
+        try await APIEnvironment.with(backend) { env, client in
+            let (_, token) = try await env.newUser()
+            #expect(try await client.api(.get, "/api/v1/files", token: nil).status == .unauthorized)
+            #expect(try await client.api(.get, "/api/v1/files", token: "sd_forged").status == .unauthorized)
+            #expect(try await client.api(.post, "/api/v1/folders", token: token, body: CreateFolderRequest(path: "docs")).status == .created)
+
+            let content = Array("hello, synced world".utf8)
+            let hash = sha256Hex(content)
+            let begin = try await client.api(.post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "docs/hello.txt", size: Int64(content.count), sha256: hash))
+            #expect(begin.status == .created)
+            let plan = try decode(BeginUploadResponse.self, begin.body)
+            #expect(plan.mode == "single")
+            let url = try #require(plan.url)
+            #expect(plan.headers["x-amz-server-side-encryption"] == "AES256")
+            // Other bytes than declared: S3 refuses them (the SHA-256 is signed into the URL).
+            let forged = try await Presigned.send("PUT", url, headers: plan.headers, body: Array("something else entirely".utf8))
+            #expect(forged.status >= 400)
+            #expect(try await Presigned.send("PUT", url, body: content).status == 403, "the signed headers are required")
+            #expect(try await Presigned.send("PUT", url, headers: plan.headers, body: content).status == 200)
+            let done = try await client.api(.post, "/api/v1/uploads/\(plan.uploadId!)/complete", token: token, body: CompleteUploadRequest())
+            #expect(done.status == .ok)
+            let file = try decode(FileMetadata.self, done.body)
+            #expect(file.path == "docs/hello.txt" && file.revision == 1 && file.sha256 == hash && file.size == Int64(content.count))
+            #expect(try await env.blobs.head(env.blobs.key(userId: try #require(try await env.store.authenticate(token: token)).user.id, sha256: hash))?.serverSideEncryption == .aes256)
+
+            let listing = try decode(FileListing.self, try await client.api(.get, "/api/v1/files", token: token).body)
+            #expect(listing.files.map(\.path) == ["docs", "docs/hello.txt"])
+
+            let download = try decode(DownloadResponse.self, try await client.api(.get, "/api/v1/download?path=docs/hello.txt", token: token).body)
+            #expect(download.expiresAt - Date().timeIntervalSince1970 <= 900, "download links live minutes")
+            let fetched = try await Presigned.send("GET", download.url)
+            #expect(fetched.status == 200 && fetched.body == content)
+            #expect(fetched.headers["content-disposition"]?.contains("hello.txt") == true)
+
+            // The same content elsewhere is recorded without any upload.
+            let again = try decode(BeginUploadResponse.self, try await client.api(
+                .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "copy.txt", size: Int64(content.count), sha256: hash)).body)
+            #expect(again.mode == "stored" && again.file?.path == "copy.txt" && again.url == nil)
+
+            // A stale base revision: 409 with what is there now.
+            let stale = try await client.api(.post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "docs/hello.txt", size: 1, sha256: sha256Hex([1]), baseRevision: nil))
+            #expect(stale.status == .conflict)
+            #expect(try decode(ConflictBody.self, stale.body).current?.revision == 1)
+
+            let moved = try await client.api(.post, "/api/v1/move", token: token, body: MoveRequest(from: "docs", to: "papers", revision: listing.files[0].revision))
+            #expect(moved.status == .ok)
+            #expect(try await client.api(.post, "/api/v1/trash", token: token, body: TrashRequest(path: "copy.txt", revision: again.file!.revision)).status == .noContent)
+            let feed = try decode(ChangesResponse.self, try await client.api(.get, "/api/v1/changes?after=\(listing.cursor)", token: token).body)
+            #expect(feed.changes.map(\.file.path) == ["copy.txt", "papers", "papers/hello.txt", "copy.txt"])
+            #expect(feed.changes.map(\.deleted) == [false, false, false, true])
+            #expect(feed.cursor == feed.changes.last?.seq)
+            let empty = try decode(ChangesResponse.self, try await client.api(.get, "/api/v1/changes?after=\(feed.cursor)", token: token).body)
+            #expect(empty.changes.isEmpty && empty.cursor == feed.cursor)
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func multipartThroughPresignedParts(backend: StoreBackend) async throws {
+        try await APIEnvironment.with(backend) { env, client in
+            let (_, token) = try await env.newUser()
+            var generator = SystemRandomNumberGenerator()
+            let block = (0..<65_536).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            // 192 random blocks, each a different rotation: no two parts alike, cheap in debug builds.
+            let content = (0..<192).flatMap { i in Array(block[(i * 331)...] + block[..<(i * 331)]) }
+            let hash = sha256Hex(content)
+            let plan = try decode(BeginUploadResponse.self, try await client.api(
+                .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "video.bin", size: Int64(content.count), sha256: hash)).body)
+            #expect(plan.mode == "multipart")
+            let partSize = Int(try #require(plan.partSize)), count = try #require(plan.partCount)
+            #expect(count == 3)
+            let parts = (1...count).map { Array(content[(($0 - 1) * partSize)..<min(content.count, $0 * partSize)]) }
+            let checksums = Dictionary(uniqueKeysWithValues: parts.enumerated().map { (String($0.offset + 1), ChecksumAlgorithm.crc32c.checksum(of: $0.element).base64) })
+            let signed = try decode(PartURLsResponse.self, try await client.api(
+                .post, "/api/v1/uploads/\(plan.uploadId!)/parts", token: token, body: PartURLsRequest(partNumbers: Array(1...count), checksums: checksums)).body)
+            var done: [CompleteUploadRequest.Part] = []
+            for number in 1...count {
+                let result = try await Presigned.send("PUT", signed.urls[String(number)]!, headers: signed.headers[String(number)]!, body: parts[number - 1])
+                #expect(result.status == 200)
+                done.append(.init(partNumber: number, etag: result.headers["etag"]!.replacingOccurrences(of: "\"", with: ""), checksumCRC32C: checksums[String(number)]))
+            }
+            let completed = try await client.api(.post, "/api/v1/uploads/\(plan.uploadId!)/complete", token: token, body: CompleteUploadRequest(parts: done))
+            #expect(completed.status == .ok)
+            #expect(try decode(FileMetadata.self, completed.body).size == Int64(content.count))
+            let user = try #require(try await env.store.authenticate(token: token)).user
+            let object = try #require(try await env.blobs.head(env.blobs.key(userId: user.id, sha256: hash)))
+            #expect(object.size == Int64(content.count) && object.serverSideEncryption == .aes256)
+            #expect(try await env.blobs.s3.listMultipartUploads(bucket: env.blobs.bucket).isEmpty)
+            let url = try decode(DownloadResponse.self, try await client.api(.get, "/api/v1/download?path=video.bin", token: token).body).url
+            #expect(sha256Hex(try await Presigned.send("GET", url).body) == hash)
+        }
+    }
+
+    /// Every route that names an upload or a file, called by another user: 404, and nothing
+    /// changes. A revoked device token is refused at once.
+    @Test(arguments: StoreBackend.allCases)
+    func anotherUserLearnsNothing(backend: StoreBackend) async throws {
+        try await APIEnvironment.with(backend) { env, client in
+            let (alice, aliceToken) = try await env.newUser()
+            let (_, bobToken) = try await env.newUser()
+            let content = Array("alice's secret".utf8)
+            let plan = try decode(BeginUploadResponse.self, try await client.api(
+                .post, "/api/v1/uploads", token: aliceToken, body: BeginUploadRequest(path: "secret.txt", size: Int64(content.count), sha256: sha256Hex(content))).body)
+            let uploadId = try #require(plan.uploadId)
+            #expect(try await Presigned.send("PUT", plan.url!, headers: plan.headers, body: content).status == 200)
+
+            #expect(try await client.api(.post, "/api/v1/uploads/\(uploadId)/complete", token: bobToken, body: CompleteUploadRequest()).status == .notFound)
+            #expect(try await client.api(.post, "/api/v1/uploads/\(uploadId)/parts", token: bobToken, body: PartURLsRequest(partNumbers: [1])).status == .notFound)
+            #expect(try await client.api(.delete, "/api/v1/uploads/\(uploadId)", token: bobToken).status == .notFound)
+            let file = try decode(FileMetadata.self, try await client.api(.post, "/api/v1/uploads/\(uploadId)/complete", token: aliceToken, body: CompleteUploadRequest()).body)
+
+            #expect(try await client.api(.get, "/api/v1/download?path=secret.txt", token: bobToken).status == .notFound)
+            #expect(try await client.api(.post, "/api/v1/move", token: bobToken, body: MoveRequest(from: "secret.txt", to: "mine.txt", revision: file.revision)).status == .notFound)
+            #expect(try await client.api(.post, "/api/v1/trash", token: bobToken, body: TrashRequest(path: "secret.txt", revision: file.revision)).status == .notFound)
+            #expect(try decode(FileListing.self, try await client.api(.get, "/api/v1/files", token: bobToken).body).files.isEmpty)
+            #expect(try decode(ChangesResponse.self, try await client.api(.get, "/api/v1/changes?after=0", token: bobToken).body).changes.isEmpty)
+            // Bob uploading the same bytes does not get Alice's object for free.
+            let bobs = try decode(BeginUploadResponse.self, try await client.api(
+                .post, "/api/v1/uploads", token: bobToken, body: BeginUploadRequest(path: "guess.txt", size: Int64(content.count), sha256: sha256Hex(content))).body)
+            #expect(bobs.mode == "single")
+            #expect(try await env.store.files(userId: alice.id).map(\.path) == ["secret.txt"])
+
+            let device = try #require(try await env.store.devices(userId: alice.id).first)
+            #expect(try await env.store.revokeDevice(id: device.id, userId: alice.id))
+            #expect(try await client.api(.get, "/api/v1/files", token: aliceToken).status == .unauthorized)
+        }
+    }
+}
