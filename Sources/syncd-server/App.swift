@@ -53,6 +53,8 @@ struct Serve: AsyncParsableCommand {
             try await group.next()
             group.cancelAll()
         }
+        // SQLite's connection must be closed before it goes (sqlite-nio traps otherwise).
+        try await store.database.close()
     }
 }
 
