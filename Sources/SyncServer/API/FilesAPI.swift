@@ -51,7 +51,9 @@ struct FilesAPI {
             let user = try context.requireCaller().user
             let after = request.uri.queryParameters.get("after", as: Int64.self) ?? 0
             let limit = min(request.uri.queryParameters.get("limit", as: Int.self) ?? 1000, 5000)
-            let changes = try await store.changes(userId: user.id, after: after, limit: limit)
+            // Long-poll: with ?wait=S (at most 60), an empty answer waits for the next change.
+            let wait = min(max(request.uri.queryParameters.get("wait", as: Double.self) ?? 0, 0), 60)
+            let changes = try await store.changes(userId: user.id, after: after, limit: limit, wait: .milliseconds(Int(wait * 1000)))
             return try json(ChangesResponse(
                 changes: changes.map { change in
                     ChangesResponse.Change(

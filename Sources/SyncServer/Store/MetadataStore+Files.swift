@@ -23,7 +23,7 @@ extension MetadataStore {
     public func commit(userId: String, path: String, kind: String, size: Int64, contentHash: String?, baseRevision: Int64?) async throws -> FileRecord {
         try Self.validate(path)
         let at = now().timeIntervalSince1970
-        return try await database.transaction { db in
+        let committed = try await database.transaction { db in
             try await Self.requireParent(path, userId: userId, db)
             let current = try await Self.live(path, userId: userId, db)
             if kind == "folder", baseRevision == nil, let current, current.kind == "folder" { return current }
@@ -43,9 +43,11 @@ extension MetadataStore {
                      contentHash.map(SQLValue.text) ?? .null, .real(at)])
                 record = try Self.file(rows[0])
             }
-            try await Self.appendChanges([record], deleted: false, userId: userId, db)
+            try await Self.appendChanges([record], deleted: false, userId: userId, notify: database.notifyStatement, db)
             return record
         }
+        notifier.changed(userId: userId)
+        return committed
     }
 
     /// Moves an item (a folder with everything in it) if it is still at `revision`.
@@ -53,7 +55,7 @@ extension MetadataStore {
         try Self.validate(to)
         guard to != from, !to.hasPrefix(from + "/") else { throw StoreError.invalidPath("cannot move \(from) into itself") }
         let at = now().timeIntervalSince1970
-        return try await database.transaction { db in
+        let result = try await database.transaction { db in
             guard let current = try await Self.live(from, userId: userId, db) else { throw StoreError.notFound }
             guard current.revision == revision else { throw StoreError.conflict(current: current) }
             if let taken = try await Self.live(to, userId: userId, db) { throw StoreError.conflict(current: taken) }
@@ -73,9 +75,11 @@ extension MetadataStore {
                     [.text(to + "/"), .int(prefixLength + 1), .text(userId), .int(prefixLength), .text(from + "/")]
                 ).map(Self.file)
             }
-            try await Self.appendChanges(moved, deleted: false, userId: userId, db)
+            try await Self.appendChanges(moved, deleted: false, userId: userId, notify: database.notifyStatement, db)
             return moved[0]
         }
+        notifier.changed(userId: userId)
+        return result
     }
 
     /// Moves an item (a folder with everything in it) to the trash if it is still at `revision`.
@@ -92,8 +96,9 @@ extension MetadataStore {
                 """,
                 [.real(at), .text(userId), .text(current.id), .int(prefixLength), .text(path + "/")]
             ).map(Self.file)
-            try await Self.appendChanges(trashed, deleted: true, userId: userId, db)
+            try await Self.appendChanges(trashed, deleted: true, userId: userId, notify: database.notifyStatement, db)
         }
+        notifier.changed(userId: userId)
     }
 
     /// Changes after `seq`, oldest first.
@@ -107,6 +112,19 @@ extension MetadataStore {
                 revision: try row.int("revision"), size: try row.int("size"), contentHash: row.optionalText("content_hash"),
                 deleted: try row.int("deleted") != 0)
         }
+    }
+
+    /// Changes after `seq`; when there are none, waits up to `wait` for one (here or on another
+    /// replica) before answering.
+    public func changes(userId: String, after seq: Int64, limit: Int = 1000, wait: Duration) async throws -> [ChangeRecord] {
+        let ticket = notifier.register(userId: userId)
+        let first = try await changes(userId: userId, after: seq, limit: limit)
+        guard first.isEmpty, wait > .zero else {
+            notifier.unregister(ticket)
+            return first
+        }
+        await notifier.wait(ticket, timeout: wait)
+        return try await changes(userId: userId, after: seq, limit: limit)
     }
 
     // MARK: Helpers
@@ -124,7 +142,8 @@ extension MetadataStore {
         }
     }
 
-    static func appendChanges(_ records: [FileRecord], deleted: Bool, userId: String, _ db: any SQLSession) async throws {
+    static func appendChanges(_ records: [FileRecord], deleted: Bool, userId: String, notify: String?, _ db: any SQLSession) async throws {
+        if let notify { try await db.query(notify, [.text(userId)]) }
         for record in records {
             // The user row's counter serialises writers: seq is strictly increasing per user.
             let seq = try await db.query("UPDATE users SET change_seq = change_seq + 1 WHERE id = ? RETURNING change_seq", [.text(userId)])

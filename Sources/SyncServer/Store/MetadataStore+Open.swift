@@ -4,7 +4,20 @@ extension MetadataStore {
     public static func open(_ setting: String) async throws -> (store: MetadataStore, run: (@Sendable () async -> Void)?) {
         if setting.hasPrefix("postgres://") || setting.hasPrefix("postgresql://") {
             let database = try PostgresDatabase(url: setting)
-            return (MetadataStore(database: database), { await database.run() })
+            let notifier = ChangeNotifier()
+            return (MetadataStore(database: database, notifier: notifier), {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await database.run() }
+                    // Other replicas' changes wake this one's long-polls; reconnect if the
+                    // listening connection drops.
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await database.listen(into: notifier)
+                            try? await Task.sleep(for: .seconds(1))
+                        }
+                    }
+                }
+            })
         }
         return (MetadataStore(database: try await SQLiteDatabase.open(path: setting)), nil)
     }

@@ -5,10 +5,13 @@ import Crypto
 /// behaviour: every method is one transaction of SQL both run.
 public struct MetadataStore: Sendable {
     public let database: any SQLDatabase
+    /// Wakes long-polls of the change feed.
+    public let notifier: ChangeNotifier
     let now: @Sendable () -> Date
 
-    public init(database: any SQLDatabase, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(database: any SQLDatabase, notifier: ChangeNotifier = ChangeNotifier(), now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
+        self.notifier = notifier
         self.now = now
     }
 

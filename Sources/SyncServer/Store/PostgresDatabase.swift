@@ -49,6 +49,22 @@ public final class PostgresDatabase: SQLDatabase {
     /// (CREATE TABLE IF NOT EXISTS alone races in PostgreSQL).
     public var migrationLockStatement: String? { "SELECT pg_advisory_xact_lock(7310436587)" }
 
+    static let changesChannel = "syncd_changes"
+
+    public var notifyStatement: String? { "SELECT pg_notify('\(Self.changesChannel)', ?)" }
+
+    /// Relays every replica's change notifications to `notifier`, on one dedicated connection,
+    /// until cancelled.
+    public func listen(into notifier: ChangeNotifier) async throws {
+        try await client.withConnection { connection in
+            try await connection.listen(on: Self.changesChannel) { notifications in
+                for try await notification in notifications {
+                    notifier.changed(userId: notification.payload)
+                }
+            }
+        }
+    }
+
     struct Session: SQLSession {
         let connection: PostgresConnection
         let logger: Logger

@@ -55,6 +55,9 @@ public protocol SQLDatabase: Sendable {
     /// A statement that, run first in a transaction, keeps every other process's migrations
     /// out until it ends (nil where transactions already exclude each other).
     var migrationLockStatement: String? { get }
+    /// A statement that tells other server processes a user's tree changed (the user id is
+    /// its one argument), delivered when the transaction commits; nil with one process only.
+    var notifyStatement: String? { get }
 }
 
 extension SQLDatabase {

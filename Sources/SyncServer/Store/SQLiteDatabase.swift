@@ -46,6 +46,9 @@ public final class SQLiteDatabase: SQLDatabase {
     /// BEGIN IMMEDIATE already takes the one write lock.
     public var migrationLockStatement: String? { nil }
 
+    /// One SQLite file, one server process: the in-process notifier is enough.
+    public var notifyStatement: String? { nil }
+
     struct Session: SQLSession {
         let database: SQLiteDatabase
         func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {

@@ -1,0 +1,67 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Wakes change-feed long-polls when a user's tree changes: directly for changes made by this
+/// process, and through PostgreSQL `LISTEN/NOTIFY` for changes made by other replicas.
+public final class ChangeNotifier: Sendable {
+    /// One long-poll's registration; created before the feed is read, so that a change landing
+    /// between the read and the wait is not missed.
+    final class Ticket: Sendable {
+        let userId: String
+        private let state = NIOLockedValueBox<(notified: Bool, continuation: CheckedContinuation<Void, Never>?)>((false, nil))
+
+        init(userId: String) { self.userId = userId }
+
+        func fire() {
+            let continuation = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+                state.notified = true
+                defer { state.continuation = nil }
+                return state.continuation
+            }
+            continuation?.resume()
+        }
+
+        func wait() async {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLockedValue { state -> Bool in
+                    if state.notified { return true }
+                    state.continuation = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        }
+    }
+
+    private let tickets = NIOLockedValueBox<[ObjectIdentifier: Ticket]>([:])
+
+    public init() {}
+
+    /// The user's tree changed (here or on another replica).
+    public func changed(userId: String) {
+        let matching = tickets.withLockedValue { $0.values.filter { $0.userId == userId } }
+        for ticket in matching { ticket.fire() }
+    }
+
+    func register(userId: String) -> Ticket {
+        let ticket = Ticket(userId: userId)
+        tickets.withLockedValue { $0[ObjectIdentifier(ticket)] = ticket }
+        return ticket
+    }
+
+    func unregister(_ ticket: Ticket) {
+        tickets.withLockedValue { _ = $0.removeValue(forKey: ObjectIdentifier(ticket)) }
+        ticket.fire()  // releases a waiter, if any
+    }
+
+    /// Waits until the ticket fires or `timeout` passes.
+    func wait(_ ticket: Ticket, timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await ticket.wait() }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+            unregister(ticket)
+        }
+    }
+}
