@@ -1,3 +1,4 @@
+public import Foundation
 public import Hummingbird
 public import Logging
 
@@ -7,12 +8,21 @@ public struct ServerDependencies: Sendable {
     public var blobs: BlobStore
     public var multipartThreshold: Int64
     public var partSize: Int64
+    /// The server's address as users and visitors reach it (for share links).
+    public var publicBaseURL: String
+    /// The longest a share link may live; nil allows links that never expire.
+    public var maxShareLifetime: TimeInterval?
 
-    public init(store: MetadataStore, blobs: BlobStore, multipartThreshold: Int64 = 16 << 20, partSize: Int64 = 16 << 20) {
+    public init(
+        store: MetadataStore, blobs: BlobStore, multipartThreshold: Int64 = 16 << 20, partSize: Int64 = 16 << 20,
+        publicBaseURL: String = "http://127.0.0.1:8080", maxShareLifetime: TimeInterval? = nil
+    ) {
         self.store = store
         self.blobs = blobs
         self.multipartThreshold = multipartThreshold
         self.partSize = partSize
+        self.publicBaseURL = publicBaseURL
+        self.maxShareLifetime = maxShareLifetime
     }
 }
 
@@ -31,6 +41,10 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         store: dependencies.store, blobs: dependencies.blobs,
         multipartThreshold: dependencies.multipartThreshold, partSize: dependencies.partSize
     ).register(on: api)
+    SharesAPI(
+        store: dependencies.store, blobs: dependencies.blobs, publicBaseURL: dependencies.publicBaseURL,
+        maxLifetime: dependencies.maxShareLifetime
+    ).register(api: api, public: router)
     return router
 }
 

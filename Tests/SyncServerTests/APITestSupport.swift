@@ -15,7 +15,7 @@ struct APIEnvironment: Sendable {
     let blobs: BlobStore
 
     /// Runs `body` with a router on `backend` and a new bucket, then removes the bucket.
-    static func with(_ backend: StoreBackend, multipartThreshold: Int64 = 5 << 20, partSize: Int64 = 5 << 20,
+    static func with(_ backend: StoreBackend, multipartThreshold: Int64 = 5 << 20, partSize: Int64 = 5 << 20, maxShareLifetime: TimeInterval? = nil,
                      _ body: @escaping @Sendable (APIEnvironment, any TestClientProtocol) async throws -> Void) async throws {
         let env = ProcessInfo.processInfo.environment
         guard let endpoint = env["SYNCD_TEST_SEAWEED_ENDPOINT"], let key = env["SYNCD_TEST_SEAWEED_ACCESS_KEY"],
@@ -29,7 +29,9 @@ struct APIEnvironment: Sendable {
         do {
             try await backend.withStore { store in
                 let blobs = BlobStore(s3: s3, bucket: bucket)
-                let router = buildRouter(ServerDependencies(store: store, blobs: blobs, multipartThreshold: multipartThreshold, partSize: partSize))
+                let router = buildRouter(ServerDependencies(
+                    store: store, blobs: blobs, multipartThreshold: multipartThreshold, partSize: partSize,
+                    publicBaseURL: "https://files.example.com", maxShareLifetime: maxShareLifetime))
                 let environment = APIEnvironment(store: store, blobs: blobs)
                 try await Application(router: router).test(.router) { client in try await body(environment, client) }
             }
@@ -47,6 +49,17 @@ struct APIEnvironment: Sendable {
         let keys = try await s3.listAllObjects(bucket: bucket).collect().map(\.key)
         if !keys.isEmpty { _ = try await s3.deleteObjects(bucket: bucket, keys: keys) }
         try await s3.deleteBucket(bucket)
+    }
+
+    /// Uploads `content` to `path` through the API (single PUT), as a client would.
+    func put(_ content: [UInt8], at path: String, token: String, client: any TestClientProtocol) async throws -> FileMetadata {
+        let plan = try decode(BeginUploadResponse.self, try await client.api(
+            .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: path, size: Int64(content.count), sha256: sha256Hex(content))).body)
+        if plan.mode == "stored", let file = plan.file { return file }
+        guard let url = plan.url, let id = plan.uploadId, try await Presigned.send("PUT", url, headers: plan.headers, body: content).status == 200 else {
+            throw StoreTestError("upload of \(path) failed: \(plan)")
+        }
+        return try decode(FileMetadata.self, try await client.api(.post, "/api/v1/uploads/\(id)/complete", token: token, body: CompleteUploadRequest()).body)
     }
 
     /// A new user with a device token.

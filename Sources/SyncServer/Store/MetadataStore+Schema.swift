@@ -71,5 +71,22 @@ extension MetadataStore {
             )
             """,
         ]),
+        ("v3-shares", [
+            // Share links: the token is the capability (at least 128 random bits); it is kept so
+            // that the owner's link list can show the links again. A share follows its file
+            // across moves (file_id), and dies with it (trash) or on revocation or expiry.
+            """
+            CREATE TABLE shares (
+                id TEXT PRIMARY KEY,
+                token TEXT NOT NULL UNIQUE,
+                user_id TEXT NOT NULL REFERENCES users(id),
+                file_id TEXT NOT NULL REFERENCES files(id),
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION,        -- NULL: never
+                revoked_at DOUBLE PRECISION,
+                views BIGINT NOT NULL DEFAULT 0
+            )
+            """,
+        ]),
     ]
 }

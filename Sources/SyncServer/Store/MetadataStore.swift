@@ -53,11 +53,7 @@ public struct MetadataStore: Sendable {
     /// A new device and its bearer token (256 random bits, base64url). The token is returned
     /// once; only its SHA-256 is stored.
     public func createDevice(userId: String, name: String) async throws -> (device: Device, token: String) {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var generator = SystemRandomNumberGenerator()
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
-        let token = "sd_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let token = "sd_" + Self.randomToken(bytes: 32)
         let device = Device(id: UUID().uuidString.lowercased(), userId: userId, name: name, createdAt: now(), lastSeenAt: nil, revokedAt: nil)
         try await database.query(
             "INSERT INTO devices (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",

@@ -1,0 +1,88 @@
+import Foundation
+import Hummingbird
+import SyncAPI
+
+/// Share links: the owner's API (create, list, revoke) and the public `/s/<token>` page and
+/// download, which check revocation and expiry on every visit and redirect to a presigned GET
+/// that lives minutes.
+struct SharesAPI {
+    let store: MetadataStore
+    let blobs: BlobStore
+    /// The server's address as visitors reach it, for the links it hands out.
+    let publicBaseURL: String
+    /// The longest a link may live; nil allows links that never expire.
+    let maxLifetime: TimeInterval?
+
+    static let defaultLifetime: TimeInterval = 7 * 86_400
+
+    func register(api: RouterGroup<AppRequestContext>, public router: Router<AppRequestContext>) {
+        api.post("shares") { request, context in
+            let user = try context.requireCaller().user
+            let body = try await request.decode(as: CreateShareRequest.self, context: context)
+            let lifetime: TimeInterval? =
+                switch body.expiresInSeconds {
+                case nil: Self.defaultLifetime
+                case 0?: nil
+                case let seconds?: TimeInterval(seconds)
+                }
+            if let seconds = body.expiresInSeconds, seconds < 0 {
+                throw APIError(.badRequest, code: "invalid_expiry", "expiresInSeconds must be positive, or 0 for never")
+            }
+            if let maxLifetime, (lifetime ?? .infinity) > maxLifetime {
+                throw APIError(.badRequest, code: "expiry_too_long", "links on this server live at most \(Int(maxLifetime)) seconds")
+            }
+            let share = try await storeCall {
+                try await store.createShare(userId: user.id, path: body.path, expiresAt: lifetime.map { Date().addingTimeInterval($0) })
+            }
+            return try json(info(share), status: .created)
+        }
+        api.get("shares") { _, context in
+            let user = try context.requireCaller().user
+            return try json(try await store.shares(userId: user.id).map(info))
+        }
+        api.delete("shares/{id}") { _, context in
+            let user = try context.requireCaller().user
+            guard try await store.revokeShare(id: try context.parameters.require("id"), userId: user.id) else {
+                throw APIError(.notFound, code: "not_found", "no such share")
+            }
+            return Response(status: .noContent)
+        }
+
+        router.get("s/{token}") { _, context in
+            let (share, file, _) = try await open(try context.parameters.require("token"))
+            let name = String(file.path.split(separator: "/").last ?? "")
+            let page = SharePage.html(name: name, size: file.size, downloadPath: "/s/\(share.token)/download")
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: SharePage.contentSecurityPolicy,
+                          .init("X-Content-Type-Options")!: "nosniff", .init("Referrer-Policy")!: "no-referrer"],
+                body: .init(byteBuffer: ByteBuffer(string: page)))
+        }
+        router.get("s/{token}/download") { _, context in
+            let (_, file, owner) = try await open(try context.parameters.require("token"))
+            let name = String(file.path.split(separator: "/").last ?? "")
+            let url = try await blobs.presignGet(key: blobs.key(userId: owner, sha256: file.contentHash ?? ""), filename: name)
+            return Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
+        }
+    }
+
+    /// 404 for unknown, revoked or trashed; 410 for expired.
+    private func open(_ token: String) async throws -> (ShareRecord, FileRecord, owner: String) {
+        switch try await store.openShare(token: token) {
+        case .valid(let share, let file, let userId):
+            return (share, file, userId)
+        case .expired:
+            throw APIError(.gone, code: "share_expired", "this link has expired")
+        case .gone:
+            throw APIError(.notFound, code: "not_found", "no such link")
+        }
+    }
+
+    func info(_ share: ShareRecord) -> ShareInfo {
+        ShareInfo(
+            id: share.id, url: "\(publicBaseURL)/s/\(share.token)", path: share.path, createdAt: share.createdAt.timeIntervalSince1970,
+            expiresAt: share.expiresAt?.timeIntervalSince1970, revoked: share.revokedAt != nil, views: share.views)
+    }
+}
+
+import NIOCore

@@ -1,0 +1,74 @@
+import Foundation
+import HummingbirdTesting
+import SyncAPI
+import Testing
+
+@testable import SyncServer
+
+/// Share links on both databases: the owner's API, the public page and download, expiry (410),
+/// revocation and trash (404), and a hostile file name that stays text.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct SharesAPITests {
+    static let hostileName = "<img src=x onerror=alert(1)>.png"
+
+    @Test(arguments: StoreBackend.allCases)
+    func shareLifecycle(backend: StoreBackend) async throws {
+        try await APIEnvironment.with(backend) { env, client in
+            let (_, token) = try await env.newUser()
+            let (_, otherToken) = try await env.newUser()
+            let content = Array("picture bytes".utf8)
+            let file = try await env.put(content, at: Self.hostileName, token: token, client: client)
+
+            let created = try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path))
+            #expect(created.status == .created)
+            let share = try decode(ShareInfo.self, created.body)
+            #expect(share.url.hasPrefix("https://files.example.com/s/"))
+            let linkToken = String(share.url.split(separator: "/").last!)
+            #expect(linkToken.count >= 22, "at least 128 random bits")
+            let week = Date().addingTimeInterval(7 * 86_400).timeIntervalSince1970
+            #expect(abs((share.expiresAt ?? 0) - week) < 60, "7 days by default")
+
+            let page = try await client.execute(uri: "/s/\(linkToken)", method: .get) { ($0.status, String(buffer: $0.body), $0.headers[.contentSecurityPolicy]) }
+            #expect(page.0 == .ok)
+            #expect(page.1.contains("&lt;img src=x onerror=alert(1)&gt;.png"))
+            #expect(!page.1.contains("<img src=x"), "the name is text, never markup")
+            #expect(!page.1.contains("<script"))
+            #expect(page.2?.contains("default-src 'none'") == true)
+
+            let redirect = try await client.execute(uri: "/s/\(linkToken)/download", method: .get) { ($0.status, $0.headers[.location]) }
+            #expect(redirect.0 == .found)
+            let location = try #require(redirect.1)
+            let expires = try #require(URLComponents(string: location)?.queryItems?.first { $0.name == "X-Amz-Expires" }?.value.flatMap(Int.init))
+            #expect(expires <= 900, "the presigned link lives minutes, never days")
+            #expect(try await Presigned.send("GET", location).body == content)
+
+            let listed = try decode([ShareInfo].self, try await client.api(.get, "/api/v1/shares", token: token).body)
+            #expect(listed.map(\.id) == [share.id] && listed[0].views == 2)
+            #expect(try decode([ShareInfo].self, try await client.api(.get, "/api/v1/shares", token: otherToken).body).isEmpty)
+            #expect(try await client.api(.delete, "/api/v1/shares/\(share.id)", token: otherToken).status == .notFound)
+            #expect(try await client.api(.delete, "/api/v1/shares/\(share.id)", token: token).status == .noContent)
+            #expect(try await client.execute(uri: "/s/\(linkToken)", method: .get) { $0.status } == .notFound)
+            #expect(try await client.execute(uri: "/s/\(linkToken)/download", method: .get) { $0.status } == .notFound)
+            #expect(try await client.execute(uri: "/s/not-a-real-token", method: .get) { $0.status } == .notFound)
+
+            // Expired: 410. Trashed: 404.
+            let brief = try decode(ShareInfo.self, try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 1)).body)
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await client.execute(uri: "/s/\(brief.url.split(separator: "/").last!)", method: .get) { $0.status } == .gone)
+            let lasting = try decode(ShareInfo.self, try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 0)).body)
+            #expect(lasting.expiresAt == nil)
+            #expect(try await client.api(.post, "/api/v1/trash", token: token, body: TrashRequest(path: file.path, revision: file.revision)).status == .noContent)
+            #expect(try await client.execute(uri: "/s/\(lasting.url.split(separator: "/").last!)", method: .get) { $0.status } == .notFound)
+            #expect(try await client.api(.post, "/api/v1/shares", token: otherToken, body: CreateShareRequest(path: "anything")).status == .notFound)
+        }
+    }
+
+    @Test func theServerBoundsShareLifetimes() async throws {
+        try await APIEnvironment.with(.sqlite, maxShareLifetime: 30 * 86_400) { env, client in
+            let (_, token) = try await env.newUser()
+            let file = try await env.put(Array("x".utf8), at: "x.txt", token: token, client: client)
+            #expect(try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 0)).status == .badRequest)
+            #expect(try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 31 * 86_400)).status == .badRequest)
+            #expect(try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 30 * 86_400)).status == .created)
+        }
+    }
+}
