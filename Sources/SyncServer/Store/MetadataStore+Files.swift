@@ -43,6 +43,11 @@ extension MetadataStore {
                      contentHash.map(SQLValue.text) ?? .null, .real(at)])
                 record = try Self.file(rows[0])
             }
+            if record.kind == "file", let hash = record.contentHash {
+                try await db.query(
+                    "INSERT INTO revisions (file_id, revision, size, content_hash, modified_at) VALUES (?, ?, ?, ?, ?)",
+                    [.text(record.id), .int(record.revision), .int(record.size), .text(hash), .real(record.modifiedAt.timeIntervalSince1970)])
+            }
             try await Self.appendChanges([record], deleted: false, userId: userId, notify: database.notifyStatement, db)
             return record
         }

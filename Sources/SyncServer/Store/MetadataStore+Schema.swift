@@ -88,5 +88,19 @@ extension MetadataStore {
             )
             """,
         ]),
+        ("v4-revisions", [
+            // Every version of every file, for history and restore; objects stay referenced.
+            """
+            CREATE TABLE revisions (
+                file_id TEXT NOT NULL REFERENCES files(id),
+                revision BIGINT NOT NULL,
+                size BIGINT NOT NULL,
+                content_hash TEXT NOT NULL,
+                modified_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (file_id, revision)
+            )
+            """,
+            "INSERT INTO revisions (file_id, revision, size, content_hash, modified_at) SELECT id, revision, size, content_hash, modified_at FROM files WHERE kind = 'file' AND content_hash IS NOT NULL",
+        ]),
     ]
 }
