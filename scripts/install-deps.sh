@@ -10,6 +10,7 @@ apt_packages=(
   rclone           # benchmark peer
   time             # /usr/bin/time: the benchmark's peak memory figures
   postgresql       # the server's production metadata store, for tests
+  wrk              # HTTP load generator for scripts/bench-api
   curl
 )
 pip_packages=(

@@ -61,18 +61,23 @@ public struct MetadataStore: Sendable {
         return (device, token)
     }
 
-    /// The device and user a bearer token belongs to, unless revoked; records it was seen.
+    /// The device and user a bearer token belongs to, unless revoked. Records when it was last
+    /// seen, at most once a minute: most requests only read.
     public func authenticate(token: String) async throws -> (device: Device, user: User)? {
-        let at = now().timeIntervalSince1970
         let rows = try await database.query(
             """
-            UPDATE devices SET last_seen_at = ? WHERE token_hash = ? AND revoked_at IS NULL
-            RETURNING id, user_id, name, created_at, last_seen_at, revoked_at
+            SELECT d.id, d.user_id, d.name, d.created_at, d.last_seen_at, d.revoked_at, u.email, u.name AS user_name, u.picture
+            FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = ? AND d.revoked_at IS NULL
             """,
-            [.real(at), .text(Self.tokenHash(token))])
+            [.text(Self.tokenHash(token))])
         guard let row = rows.first else { return nil }
-        let device = try Self.device(row)
-        guard let user = try await user(id: device.userId) else { return nil }
+        var device = try Self.device(row)
+        let user = User(id: device.userId, email: try row.text("email"), name: try row.text("user_name"), picture: row.optionalText("picture"))
+        let at = now()
+        if device.lastSeenAt.map({ at.timeIntervalSince($0) > 60 }) ?? true {
+            try await database.query("UPDATE devices SET last_seen_at = ? WHERE id = ?", [.real(at.timeIntervalSince1970), .text(device.id)])
+            device.lastSeenAt = at
+        }
         return (device, user)
     }
 
