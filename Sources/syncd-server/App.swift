@@ -48,8 +48,11 @@ struct Serve: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let runDatabase { group.addTask { await runDatabase() } }
             try await store.migrate()
-            let app = buildApplication(ServerDependencies(store: store, blobs: BlobStore(s3: s3, bucket: bucket)), host: host, port: port)
+            let blobs = BlobStore(s3: s3, bucket: bucket)
+            try await s3.createBucket(bucket)
+            let app = buildApplication(ServerDependencies(store: store, blobs: blobs), host: host, port: port)
             group.addTask { try await app.runService() }
+            group.addTask { try await CollectorService(collector: Collector(store: store, blobs: blobs)).run() }
             try await group.next()
             group.cancelAll()
         }

@@ -1,0 +1,90 @@
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+import S3Client
+
+/// Keeps the bucket tidy: aborts multipart uploads left open (they cost money while they
+/// wait), empties the trash after its retention, and deletes objects nothing references any more.
+public struct Collector: Sendable {
+    public let store: MetadataStore
+    public let blobs: BlobStore
+    /// Uploads not completed within this are abandoned.
+    public var uploadLifetime: TimeInterval = 86_400
+    /// How long the trash keeps items (Dropbox's default is 30 days).
+    public var trashRetention: TimeInterval = 30 * 86_400
+    /// Objects younger than this are never deleted: an upload may be about to be recorded.
+    public var gracePeriod: TimeInterval = 3600
+
+    public init(store: MetadataStore, blobs: BlobStore) {
+        self.store = store
+        self.blobs = blobs
+    }
+
+    public struct Report: Sendable, Equatable {
+        public var abortedUploads = 0
+        public var purgedTrashItems = 0
+        public var deletedObjects = 0
+    }
+
+    /// One pass. `now` is a parameter so that tests can look into the future.
+    public func collect(now: Date = Date()) async throws -> Report {
+        var report = Report()
+        let cutoff = now.addingTimeInterval(-uploadLifetime)
+        for upload in try await store.expireUploads(before: cutoff) {
+            if let id = upload.s3UploadId {
+                try? await blobs.s3.abortMultipartUpload(bucket: blobs.bucket, key: blobs.key(userId: upload.userId, sha256: upload.contentHash), uploadId: id)
+                report.abortedUploads += 1
+            }
+        }
+        // Multipart uploads S3 holds that no upload row knows of (a crash between create and
+        // record) go too, once old.
+        for upload in try await blobs.s3.listMultipartUploads(bucket: blobs.bucket, prefix: "u/") where (upload.initiated ?? now) < cutoff {
+            try await blobs.s3.abortMultipartUpload(bucket: blobs.bucket, key: upload.key, uploadId: upload.uploadId)
+            report.abortedUploads += 1
+        }
+        report.purgedTrashItems = try await store.purgeTrash(before: now.addingTimeInterval(-trashRetention))
+
+        var referenced: [String: Set<String>] = [:]
+        var unreferenced: [String] = []
+        for try await object in blobs.s3.listAllObjects(bucket: blobs.bucket, prefix: "u/") {
+            let parts = object.key.split(separator: "/")
+            guard parts.count == 3, (object.lastModified ?? now) < now.addingTimeInterval(-gracePeriod) else { continue }
+            let user = String(parts[1])
+            if referenced[user] == nil { referenced[user] = try await store.referencedContent(userId: user) }
+            if !referenced[user]!.contains(String(parts[2])) { unreferenced.append(object.key) }
+        }
+        if !unreferenced.isEmpty {
+            let result = try await blobs.s3.deleteObjects(bucket: blobs.bucket, keys: unreferenced)
+            report.deletedObjects = result.deleted.count
+        }
+        return report
+    }
+}
+
+/// Runs the collector every `interval` for as long as the server runs.
+public struct CollectorService: Service {
+    let collector: Collector
+    let interval: Duration
+    let logger: Logger
+
+    public init(collector: Collector, interval: Duration = .seconds(3600), logger: Logger = Logger(label: "syncd-server.collector")) {
+        self.collector = collector
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled {
+            do {
+                let report = try await collector.collect()
+                logger.info("collector pass", metadata: [
+                    "aborted_uploads": "\(report.abortedUploads)", "purged_trash": "\(report.purgedTrashItems)",
+                    "deleted_objects": "\(report.deletedObjects)",
+                ])
+            } catch {
+                logger.error("collector pass failed: \(error)")
+            }
+            try await Task.sleep(for: interval)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+public import Foundation
+
+/// What the collector asks of the store.
+extension MetadataStore {
+    /// Every content hash the user's items, versions or uploads in progress reference.
+    public func referencedContent(userId: String) async throws -> Set<String> {
+        let rows = try await database.query(
+            """
+            SELECT content_hash FROM files WHERE user_id = ? AND content_hash IS NOT NULL
+            UNION SELECT r.content_hash FROM revisions r JOIN files f ON f.id = r.file_id WHERE f.user_id = ?
+            UNION SELECT content_hash FROM uploads WHERE user_id = ?
+            """,
+            [.text(userId), .text(userId), .text(userId)])
+        return Set(rows.compactMap { $0.optionalText("content_hash") })
+    }
+
+    /// Forgets uploads begun before `cutoff` and never completed; returns them (their S3
+    /// multipart uploads are the caller's to abort).
+    public func expireUploads(before cutoff: Date) async throws -> [UploadRecord] {
+        try await database.transaction { db in
+            let rows = try await db.query(
+                "DELETE FROM uploads WHERE created_at < ? RETURNING id, user_id, path, size, content_hash, s3_upload_id, created_at",
+                [.real(cutoff.timeIntervalSince1970)])
+            return try rows.map { row in
+                UploadRecord(
+                    id: try row.text("id"), userId: try row.text("user_id"), path: try row.text("path"), size: try row.int("size"),
+                    contentHash: try row.text("content_hash"), baseRevision: nil, s3UploadId: row.optionalText("s3_upload_id"),
+                    createdAt: Date(timeIntervalSince1970: try row.real("created_at")))
+            }
+        }
+    }
+
+    /// Deletes for good what has been in the trash since before `cutoff` (with its versions
+    /// and share links); returns how many items went.
+    public func purgeTrash(before cutoff: Date) async throws -> Int {
+        try await database.transaction { db in
+            let doomed = "SELECT id FROM files WHERE trashed_at IS NOT NULL AND trashed_at < ?"
+            let at: [SQLValue] = [.real(cutoff.timeIntervalSince1970)]
+            try await db.query("DELETE FROM shares WHERE file_id IN (\(doomed))", at)
+            try await db.query("DELETE FROM revisions WHERE file_id IN (\(doomed))", at)
+            return try await db.query("DELETE FROM files WHERE trashed_at IS NOT NULL AND trashed_at < ? RETURNING id", at).count
+        }
+    }
+}
