@@ -77,9 +77,12 @@ import Testing
             resume.resumeUploadId = uploadId
             let result = try await s3.uploadFile(at: source, bucket: bucket, key: "resume.bin", options: resume)
             #expect(result.uploadId == uploadId)
+            // A part in flight when the client gave up may still land on the server afterwards,
+            // so at least the parts seen held (part 1 aside, it changed) are reused, maybe more.
             let heldAndUnchanged = held.filter { $0.partNumber != 1 }.count
-            #expect(result.partsReused == heldAndUnchanged)
-            #expect(result.partsUploaded == 12 - heldAndUnchanged)
+            #expect(result.partsReused >= heldAndUnchanged)
+            #expect(result.partsReused + result.partsUploaded == 12)
+            #expect(result.partsUploaded >= 1, "the changed part 1 is sent again")
             let target = scratch.path + "/back.bin"
             try await s3.getObject(bucket: bucket, key: "resume.bin", toFile: target)
             #expect(try sha256OfFile(target) == sha256OfFile(source))

@@ -39,8 +39,10 @@ import Testing
             let soon = try await collector.collect(now: Date().addingTimeInterval(2 * 3600))
             #expect(soon.deletedObjects == 1 && soon.abortedUploads == 0 && soon.purgedTrashItems == 0)
             // In 31 days: the abandoned upload is aborted, the trash emptied, its object deleted.
+            // (The metadata database may be shared with other tests: their old uploads and trash
+            // count too, so those two figures are lower bounds; the bucket is this test's own.)
             let later = try await collector.collect(now: Date().addingTimeInterval(31 * 86_400))
-            #expect(later.abortedUploads == 1 && later.purgedTrashItems == 1 && later.deletedObjects == 1)
+            #expect(later.abortedUploads >= 1 && later.purgedTrashItems >= 1 && later.deletedObjects == 1)
             #expect(try await env.blobs.s3.listMultipartUploads(bucket: env.blobs.bucket).isEmpty)
             let remaining = Set(try await env.blobs.s3.listAllObjects(bucket: env.blobs.bucket).collect().map(\.key))
             let expected = Set([kept.sha256!, old.sha256!, sha256Hex(newText)].map { env.blobs.key(userId: user.id, sha256: $0) })

@@ -31,8 +31,10 @@ public struct Collector: Sendable {
         var report = Report()
         let cutoff = now.addingTimeInterval(-uploadLifetime)
         for upload in try await store.expireUploads(before: cutoff) {
-            if let id = upload.s3UploadId {
-                try? await blobs.s3.abortMultipartUpload(bucket: blobs.bucket, key: blobs.key(userId: upload.userId, sha256: upload.contentHash), uploadId: id)
+            // Already gone from S3 (aborted by hand, or by the listing pass below) is fine.
+            if let id = upload.s3UploadId,
+                (try? await blobs.s3.abortMultipartUpload(bucket: blobs.bucket, key: blobs.key(userId: upload.userId, sha256: upload.contentHash), uploadId: id)) != nil
+            {
                 report.abortedUploads += 1
             }
         }
