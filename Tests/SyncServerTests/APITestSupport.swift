@@ -15,7 +15,7 @@ struct APIEnvironment: Sendable {
     let blobs: BlobStore
 
     /// Runs `body` with a router on `backend` and a new bucket, then removes the bucket.
-    static func with(_ backend: StoreBackend, multipartThreshold: Int64 = 5 << 20, partSize: Int64 = 5 << 20, maxShareLifetime: TimeInterval? = nil,
+    static func with(_ backend: StoreBackend, isolated: Bool = false, multipartThreshold: Int64 = 5 << 20, partSize: Int64 = 5 << 20, maxShareLifetime: TimeInterval? = nil,
                      _ body: @escaping @Sendable (APIEnvironment, any TestClientProtocol) async throws -> Void) async throws {
         let env = ProcessInfo.processInfo.environment
         guard let endpoint = env["SYNCD_TEST_SEAWEED_ENDPOINT"], let key = env["SYNCD_TEST_SEAWEED_ACCESS_KEY"],
@@ -27,7 +27,7 @@ struct APIEnvironment: Sendable {
         let bucket = "api-\(UUID().uuidString.lowercased().prefix(18))"
         try await s3.createBucket(bucket)
         do {
-            try await backend.withStore { store in
+            try await backend.withStore(isolated: isolated) { store in
                 let blobs = BlobStore(s3: s3, bucket: bucket)
                 let router = buildRouter(ServerDependencies(
                     store: store, blobs: blobs, multipartThreshold: multipartThreshold, partSize: partSize,
@@ -83,7 +83,11 @@ extension TestClientProtocol {
 }
 
 func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
-    try JSONDecoder().decode(type, from: data)
+    do {
+        return try JSONDecoder().decode(type, from: data)
+    } catch {
+        throw StoreTestError("expected \(T.self), got: \(String(decoding: data, as: UTF8.self))")
+    }
 }
 
 /// Plain HTTP to S3 through presigned URLs, as the daemon or a browser does.

@@ -10,8 +10,10 @@ enum StoreBackend: String, CaseIterable, CustomStringConvertible, Sendable {
     var description: String { rawValue }
 
     /// Runs `body` with a migrated store: a fresh SQLite file, or the test PostgreSQL server
-    /// that `scripts/test-servers` starts (`SYNCD_TEST_POSTGRES_URL`).
-    func withStore(_ body: (MetadataStore) async throws -> Void) async throws {
+    /// that `scripts/test-servers` starts (`SYNCD_TEST_POSTGRES_URL`). Tests share that
+    /// database (each with its own users) unless `isolated`, which gives a fresh database for
+    /// tests whose subject is global (the collector).
+    func withStore(isolated: Bool = false, _ body: (MetadataStore) async throws -> Void) async throws {
         switch self {
         case .sqlite:
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)")
@@ -28,15 +30,31 @@ enum StoreBackend: String, CaseIterable, CustomStringConvertible, Sendable {
             }
             try await database.close()
         case .postgres:
-            guard let url = ProcessInfo.processInfo.environment["SYNCD_TEST_POSTGRES_URL"] else {
+            guard var url = ProcessInfo.processInfo.environment["SYNCD_TEST_POSTGRES_URL"] else {
                 throw StoreTestError("SYNCD_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
             }
-            let database = try PostgresDatabase(url: url)
+            var dropAfter: (admin: PostgresDatabase, name: String)?
+            var adminRun: Task<Void, Never>?
+            defer { adminRun?.cancel() }
+            if isolated {
+                let admin = try PostgresDatabase(url: url, maximumConnections: 1)
+                adminRun = Task { await admin.run() }  // run() once; it serves the drop below too
+                let name = "syncd_t_\(UUID().uuidString.lowercased().prefix(12).filter { $0.isLetter || $0.isNumber })"
+                try await admin.executeOutsideTransaction("CREATE DATABASE \(name)")
+                url = String(url[..<url.lastIndex(of: "/")!]) + "/" + name
+                dropAfter = (admin, name)
+            }
+            // Many tests run at once against one server: a small pool each.
+            let database = try PostgresDatabase(url: url, maximumConnections: 4)
             let running = Task { await database.run() }
             defer { running.cancel() }
             let store = MetadataStore(database: database)
             try await store.migrate()
             try await body(store)
+            if let (admin, name) = dropAfter {
+                running.cancel()
+                try? await admin.executeOutsideTransaction("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ public final class PostgresDatabase: SQLDatabase {
     let logger: Logger
 
     /// A client for `postgres://user:password@host:port/database` (no TLS on loopback; `sslmode=require` asks for TLS).
-    public init(url: String, logger: Logger = Logger(label: "syncd-server.postgres")) throws {
+    public init(url: String, maximumConnections: Int = 20, logger: Logger = Logger(label: "syncd-server.postgres")) throws {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, let user = components.user
         else {
@@ -21,7 +21,7 @@ public final class PostgresDatabase: SQLDatabase {
         var configuration = PostgresClient.Configuration(
             host: host, port: components.port ?? 5432, username: user, password: components.password,
             database: database.isEmpty ? nil : database, tls: tls)
-        configuration.options.maximumConnections = 20
+        configuration.options.maximumConnections = maximumConnections
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
     }
@@ -44,6 +44,11 @@ public final class PostgresDatabase: SQLDatabase {
     }
 
     public func close() async throws {}
+
+    /// Runs one statement outside any transaction (CREATE DATABASE and the like).
+    public func executeOutsideTransaction(_ sql: String) async throws {
+        try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+    }
 
     /// A transaction-scoped advisory lock: replicas starting together migrate one at a time
     /// (CREATE TABLE IF NOT EXISTS alone races in PostgreSQL).
