@@ -19,6 +19,8 @@ pip_packages=(
   awscli           # benchmark peer
   botocore         # reference SigV4 signer for the cross-check test
   nanoidp==3.4.0   # OpenID Connect provider standing in for Google in tests and the local demo
+  openapi-spec-validator  # checks the server's OpenAPI document
+  pyyaml
 )
 
 missing=()

@@ -35,6 +35,9 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         _ = try await dependencies.store.database.query("SELECT 1 AS ok")
         return "ok\n"
     }
+    router.get("api/v1/openapi.yaml") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+    }
     let api = router.group("api/v1").add(middleware: BearerAuthMiddleware(store: dependencies.store))
     FilesAPI(store: dependencies.store, blobs: dependencies.blobs).register(on: api)
     HistoryAPI(store: dependencies.store).register(on: api)

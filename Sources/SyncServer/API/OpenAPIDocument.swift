@@ -1,0 +1,359 @@
+/// The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.yaml`.
+/// Kept in code (not a resource file) so that the binary alone serves it.
+enum OpenAPIDocument {
+    static let yaml = #"""
+    openapi: 3.1.0
+    info:
+      title: syncd-server API
+      version: "1"
+      description: |
+        The JSON API the syncd daemons (and the dashboard) use. Devices authenticate with
+        `Authorization: Bearer <device token>`. Paths are relative to the user's root,
+        `/`-separated. Every mutation names the revision the caller last saw; a stale one gets
+        409 with the current item. Bytes never go through the server: uploads and downloads use
+        presigned S3 URLs.
+    servers:
+      - url: /api/v1
+    security:
+      - device: []
+    components:
+      securitySchemes:
+        device:
+          type: http
+          scheme: bearer
+      schemas:
+        Error:
+          type: object
+          required: [code, message]
+          properties:
+            code: {type: string}
+            message: {type: string}
+        File:
+          type: object
+          required: [id, path, kind, revision, size, modifiedAt]
+          properties:
+            id: {type: string}
+            path: {type: string}
+            kind: {type: string, enum: [file, folder]}
+            revision: {type: integer}
+            size: {type: integer}
+            sha256: {type: [string, "null"]}
+            modifiedAt: {type: number}
+        Conflict:
+          type: object
+          required: [code, message]
+          properties:
+            code: {type: string}
+            message: {type: string}
+            current:
+              oneOf:
+                - $ref: "#/components/schemas/File"
+                - type: "null"
+        Share:
+          type: object
+          required: [id, url, path, createdAt, revoked, views]
+          properties:
+            id: {type: string}
+            url: {type: string}
+            path: {type: string}
+            createdAt: {type: number}
+            expiresAt: {type: [number, "null"]}
+            revoked: {type: boolean}
+            views: {type: integer}
+      responses:
+        Unauthorized:
+          description: No, unknown or revoked device token.
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        NotFound:
+          description: No such item (or not the caller's).
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        Conflict:
+          description: The item changed since the caller saw it.
+          content: {application/json: {schema: {$ref: "#/components/schemas/Conflict"}}}
+    paths:
+      /files:
+        get:
+          summary: The caller's whole tree and the change-feed cursor it is current to.
+          responses:
+            "200":
+              description: The tree.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [files, cursor]
+                    properties:
+                      files: {type: array, items: {$ref: "#/components/schemas/File"}}
+                      cursor: {type: integer}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+      /folders:
+        post:
+          summary: Create a folder (its parent must exist; an existing folder is returned as is).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {type: object, required: [path], properties: {path: {type: string}}}
+          responses:
+            "201": {description: The folder., content: {application/json: {schema: {$ref: "#/components/schemas/File"}}}}
+            "400": {description: Invalid path or missing parent folder.}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "409": {$ref: "#/components/responses/Conflict"}
+      /move:
+        post:
+          summary: Move an item (a folder with its contents).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [from, to, revision]
+                  properties: {from: {type: string}, to: {type: string}, revision: {type: integer}}
+          responses:
+            "200": {description: The moved item., content: {application/json: {schema: {$ref: "#/components/schemas/File"}}}}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+            "409": {$ref: "#/components/responses/Conflict"}
+      /trash:
+        get:
+          summary: Items in the trash, most recent first.
+          responses:
+            "200":
+              description: Trashed items.
+              content:
+                application/json:
+                  schema:
+                    type: array
+                    items:
+                      type: object
+                      required: [id, path, kind, size, trashedAt]
+                      properties: {id: {type: string}, path: {type: string}, kind: {type: string}, size: {type: integer}, trashedAt: {type: number}}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+        post:
+          summary: Move an item (a folder with its contents) to the trash.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {type: object, required: [path, revision], properties: {path: {type: string}, revision: {type: integer}}}
+          responses:
+            "204": {description: Trashed.}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+            "409": {$ref: "#/components/responses/Conflict"}
+      /trash/restore:
+        post:
+          summary: Put a trashed item back, with what was trashed together with it.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {type: object, required: [id], properties: {id: {type: string}}}
+          responses:
+            "200": {description: The restored item., content: {application/json: {schema: {$ref: "#/components/schemas/File"}}}}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+            "409": {$ref: "#/components/responses/Conflict"}
+      /versions:
+        get:
+          summary: The versions of a file, newest first.
+          parameters:
+            - {name: path, in: query, required: true, schema: {type: string}}
+          responses:
+            "200":
+              description: Versions.
+              content:
+                application/json:
+                  schema:
+                    type: array
+                    items:
+                      type: object
+                      required: [revision, size, modifiedAt]
+                      properties: {revision: {type: integer}, size: {type: integer}, sha256: {type: [string, "null"]}, modifiedAt: {type: number}}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+      /versions/restore:
+        post:
+          summary: Make an old version current again (as a new revision).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [path, revision, baseRevision]
+                  properties: {path: {type: string}, revision: {type: integer}, baseRevision: {type: integer}}
+          responses:
+            "200": {description: The file., content: {application/json: {schema: {$ref: "#/components/schemas/File"}}}}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+            "409": {$ref: "#/components/responses/Conflict"}
+      /uploads:
+        post:
+          summary: Begin an upload. `stored` means the content is already there and the revision is recorded; `single` gives a presigned PUT; `multipart` asks for part URLs next.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [path, size, sha256]
+                  properties:
+                    path: {type: string}
+                    size: {type: integer, minimum: 0}
+                    sha256: {type: string, pattern: "^[0-9a-fA-F]{64}$"}
+                    contentType: {type: string}
+                    baseRevision: {type: [integer, "null"]}
+          responses:
+            "201":
+              description: How to send the bytes.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [mode, headers]
+                    properties:
+                      mode: {type: string, enum: [stored, single, multipart]}
+                      uploadId: {type: string}
+                      url: {type: string}
+                      headers: {type: object, additionalProperties: {type: string}}
+                      partSize: {type: integer}
+                      partCount: {type: integer}
+                      file: {$ref: "#/components/schemas/File"}
+            "400": {description: "Invalid path, size or sha256."}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "409": {$ref: "#/components/responses/Conflict"}
+      /uploads/{id}/parts:
+        post:
+          summary: Presigned PUT URLs for parts of a multipart upload; each part's base64 CRC32C is signed in.
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [partNumbers, checksums]
+                  properties:
+                    partNumbers: {type: array, items: {type: integer, minimum: 1, maximum: 10000}}
+                    checksums: {type: object, additionalProperties: {type: string}}
+          responses:
+            "200":
+              description: URLs and headers by part number.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [urls, headers]
+                    properties:
+                      urls: {type: object, additionalProperties: {type: string}}
+                      headers: {type: object, additionalProperties: {type: object, additionalProperties: {type: string}}}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+      /uploads/{id}/complete:
+        post:
+          summary: Finish an upload; the object is checked (size, SSE-S3) before the revision is recorded.
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    parts:
+                      type: array
+                      items:
+                        type: object
+                        required: [partNumber, etag]
+                        properties: {partNumber: {type: integer}, etag: {type: string}, checksumCRC32C: {type: string}}
+          responses:
+            "200": {description: The new revision., content: {application/json: {schema: {$ref: "#/components/schemas/File"}}}}
+            "400": {description: The object is missing or not as declared.}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+            "409": {$ref: "#/components/responses/Conflict"}
+      /uploads/{id}:
+        delete:
+          summary: Abandon an upload (the multipart upload is aborted).
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          responses:
+            "204": {description: Abandoned.}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+      /download:
+        get:
+          summary: A presigned GET of a file that works for 15 minutes.
+          parameters:
+            - {name: path, in: query, required: true, schema: {type: string}}
+          responses:
+            "200":
+              description: The URL.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [url, expiresAt, file]
+                    properties: {url: {type: string}, expiresAt: {type: number}, file: {$ref: "#/components/schemas/File"}}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+      /changes:
+        get:
+          summary: Changes after a cursor, oldest first; with `wait`, an empty answer waits up to that many seconds (at most 60) for the next change.
+          parameters:
+            - {name: after, in: query, schema: {type: integer, default: 0}}
+            - {name: limit, in: query, schema: {type: integer, default: 1000, maximum: 5000}}
+            - {name: wait, in: query, schema: {type: number, default: 0, maximum: 60}}
+          responses:
+            "200":
+              description: Changes and the cursor to continue from.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [changes, cursor]
+                    properties:
+                      changes:
+                        type: array
+                        items:
+                          type: object
+                          required: [seq, deleted, file]
+                          properties: {seq: {type: integer}, deleted: {type: boolean}, file: {$ref: "#/components/schemas/File"}}
+                      cursor: {type: integer}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+      /shares:
+        get:
+          summary: The caller's share links, newest first.
+          responses:
+            "200": {description: Links., content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Share"}}}}}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+        post:
+          summary: A new share link (7 days by default; 0 seconds means never, if the server allows).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [path]
+                  properties: {path: {type: string}, expiresInSeconds: {type: [integer, "null"], minimum: 0}}
+          responses:
+            "201": {description: The link., content: {application/json: {schema: {$ref: "#/components/schemas/Share"}}}}
+            "400": {description: Expiry invalid or longer than the server allows.}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+      /shares/{id}:
+        delete:
+          summary: Revoke a share link.
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          responses:
+            "204": {description: Revoked.}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+    """#
+}

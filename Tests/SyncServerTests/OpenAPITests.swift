@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import SyncServer
+
+/// The served OpenAPI document is valid, and every operation it lists exists and is protected.
+@Suite struct OpenAPITests {
+    @Test func documentIsValidAndMatchesTheRoutes() async throws {
+        try await APIEnvironment.with(.sqlite) { _, client in
+            let (status, body) = try await client.api(.get, "/api/v1/openapi.yaml", token: nil)
+            #expect(status == .ok)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-\(UUID().uuidString).yaml")
+            try body.write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let script = try #require(Bundle.module.path(forResource: "openapi_check", ofType: "py", inDirectory: "Fixtures"))
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", script, file.path]
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let listing = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let problems = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "the document does not validate: \(problems)")
+            let operations = listing.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+            #expect(Set(operations.map { $0.joined(separator: " ") }) == [
+                "GET /files", "POST /folders", "POST /move", "GET /trash", "POST /trash", "POST /trash/restore", "GET /versions",
+                "POST /versions/restore", "POST /uploads", "POST /uploads/{id}/parts", "POST /uploads/{id}/complete",
+                "DELETE /uploads/{id}", "GET /download", "GET /changes", "GET /shares", "POST /shares", "DELETE /shares/{id}",
+            ], "every route of the API is documented")
+            for operation in operations {
+                let path = "/api/v1" + operation[1].replacingOccurrences(of: "{id}", with: "some-id")
+                let method = HTTPRequest.Method(operation[0])!
+                let answer = try await client.api(method, path, token: nil)
+                #expect(answer.status == .unauthorized, "\(operation[0]) \(path) answered \(answer.status) without a token")
+            }
+            // And an undocumented path is not found, so the check above means something.
+            #expect(try await client.api(.get, "/api/v1/not-a-route", token: nil).status != .ok)
+        }
+    }
+}
