@@ -12,11 +12,14 @@ public struct ServerDependencies: Sendable {
     public var publicBaseURL: String
     /// The longest a share link may live; nil allows links that never expire.
     public var maxShareLifetime: TimeInterval?
+    /// Prometheus metrics, served at `/metrics`.
+    public var metrics: ServerMetrics
 
     public init(
         store: MetadataStore, blobs: BlobStore, multipartThreshold: Int64 = 16 << 20, partSize: Int64 = 16 << 20,
-        publicBaseURL: String = "http://127.0.0.1:8080", maxShareLifetime: TimeInterval? = nil
+        publicBaseURL: String = "http://127.0.0.1:8080", maxShareLifetime: TimeInterval? = nil, metrics: ServerMetrics = ServerMetrics()
     ) {
+        self.metrics = metrics
         self.store = store
         self.blobs = blobs
         self.multipartThreshold = multipartThreshold
@@ -30,7 +33,13 @@ public struct ServerDependencies: Sendable {
 /// build the same router.
 public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    // Request logs carry Hummingbird's request id (hb.request.id) in their metadata.
+    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: MetricsRecordingMiddleware(metrics: dependencies.metrics))
     router.get("healthz") { _, _ in "ok\n" }
+    router.get("metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: dependencies.metrics.render())))
+    }
     router.get("readyz") { _, _ in
         _ = try await dependencies.store.database.query("SELECT 1 AS ok")
         return "ok\n"
@@ -39,15 +48,15 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
     }
     let api = router.group("api/v1").add(middleware: BearerAuthMiddleware(store: dependencies.store))
-    FilesAPI(store: dependencies.store, blobs: dependencies.blobs).register(on: api)
+    FilesAPI(store: dependencies.store, blobs: dependencies.blobs, metrics: dependencies.metrics).register(on: api)
     HistoryAPI(store: dependencies.store).register(on: api)
     UploadsAPI(
         store: dependencies.store, blobs: dependencies.blobs,
-        multipartThreshold: dependencies.multipartThreshold, partSize: dependencies.partSize
+        multipartThreshold: dependencies.multipartThreshold, partSize: dependencies.partSize, metrics: dependencies.metrics
     ).register(on: api)
     SharesAPI(
         store: dependencies.store, blobs: dependencies.blobs, publicBaseURL: dependencies.publicBaseURL,
-        maxLifetime: dependencies.maxShareLifetime
+        maxLifetime: dependencies.maxShareLifetime, metrics: dependencies.metrics
     ).register(api: api, public: router)
     return router
 }

@@ -43,3 +43,25 @@ import Testing
         }
     }
 }
+
+/// `/metrics` in the Prometheus text format, with the server's own figures.
+@Suite struct MetricsTests {
+    @Test func metricsCountRequestsUploadsAndShareViews() async throws {
+        try await APIEnvironment.with(.sqlite) { env, client in
+            let (_, token) = try await env.newUser()
+            #expect(try await client.api(.get, "/api/v1/files", token: nil).status == .unauthorized)
+            let file = try await env.put(Array("counted".utf8), at: "counted.txt", token: token, client: client)
+            let share = try decode(ShareInfo.self, try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path)).body)
+            #expect(try await client.execute(uri: "/s/\(share.url.split(separator: "/").last!)", method: .get) { $0.status } == .ok)
+            let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(text.contains("syncd_uploads_completed_total 1"))
+            #expect(text.contains("syncd_uploaded_bytes_total 7"))
+            #expect(text.contains("syncd_share_views_total 1"))
+            #expect(text.contains(#"syncd_http_requests_total{status="4xx"} 1"#))
+            #expect(text.contains(#"syncd_http_requests_total{status="2xx"}"#))
+            #expect(text.contains("syncd_http_request_duration_seconds_bucket"))
+        }
+    }
+}
+
+import SyncAPI

@@ -6,6 +6,7 @@ import SyncAPI
 struct FilesAPI {
     let store: MetadataStore
     let blobs: BlobStore
+    let metrics: ServerMetrics
 
     func register(on api: RouterGroup<AppRequestContext>) {
         api.get("files") { _, context in
@@ -53,6 +54,8 @@ struct FilesAPI {
             let limit = min(request.uri.queryParameters.get("limit", as: Int.self) ?? 1000, 5000)
             // Long-poll: with ?wait=S (at most 60), an empty answer waits for the next change.
             let wait = min(max(request.uri.queryParameters.get("wait", as: Double.self) ?? 0, 0), 60)
+            metrics.longPollsWaiting.increment()
+            defer { metrics.longPollsWaiting.decrement() }
             let changes = try await store.changes(userId: user.id, after: after, limit: limit, wait: .milliseconds(Int(wait * 1000)))
             return try json(ChangesResponse(
                 changes: changes.map { change in

@@ -12,6 +12,7 @@ struct SharesAPI {
     let publicBaseURL: String
     /// The longest a link may live; nil allows links that never expire.
     let maxLifetime: TimeInterval?
+    let metrics: ServerMetrics
 
     static let defaultLifetime: TimeInterval = 7 * 86_400
 
@@ -70,6 +71,7 @@ struct SharesAPI {
     private func open(_ token: String) async throws -> (ShareRecord, FileRecord, owner: String) {
         switch try await store.openShare(token: token) {
         case .valid(let share, let file, let userId):
+            metrics.shareViews.increment()
             return (share, file, userId)
         case .expired:
             throw APIError(.gone, code: "share_expired", "this link has expired")

@@ -11,6 +11,7 @@ struct UploadsAPI {
     /// Below this size a file is one PUT.
     let multipartThreshold: Int64
     let partSize: Int64
+    let metrics: ServerMetrics
 
     func register(on api: RouterGroup<AppRequestContext>) {
         api.post("uploads") { request, context in
@@ -77,6 +78,7 @@ struct UploadsAPI {
             let file = try await storeCall {
                 try await store.commit(userId: user.id, path: body.path, kind: "file", size: body.size, contentHash: hash, baseRevision: body.baseRevision)
             }
+            metrics.uploadsCompleted.increment()
             return BeginUploadResponse(mode: "stored", file: FileMetadata(file))
         }
         var record = UploadRecord(
@@ -117,6 +119,8 @@ struct UploadsAPI {
             try await store.commit(userId: user.id, path: upload.path, kind: "file", size: upload.size, contentHash: upload.contentHash, baseRevision: upload.baseRevision)
         }
         try await store.deleteUpload(id: upload.id)
+        metrics.uploadsCompleted.increment()
+        metrics.uploadedBytes.increment(by: upload.size)
         return file
     }
 }

@@ -1,0 +1,63 @@
+public import Prometheus
+import Hummingbird
+
+/// The server's Prometheus metrics, served at `/metrics`.
+public struct ServerMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let uploadsCompleted: Counter
+    let uploadedBytes: Counter
+    let shareViews: Counter
+    let longPollsWaiting: Gauge
+    let requestDuration: DurationHistogram
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        uploadsCompleted = registry.makeCounter(descriptor: Self.name("uploads_completed", "total", "Uploads recorded as new revisions (deduplicated ones included)."))
+        uploadedBytes = registry.makeCounter(descriptor: Self.name("uploaded", "bytes_total", "Bytes of the revisions recorded."))
+        shareViews = registry.makeCounter(descriptor: Self.name("share_views", "total", "Share pages and downloads served."))
+        longPollsWaiting = registry.makeGauge(descriptor: Self.name("change_polls", "waiting", "Change-feed long-polls waiting now."))
+        requestDuration = registry.makeDurationHistogram(
+            descriptor: Self.name("http_request_duration", "seconds", "Time to answer an HTTP request."),
+            buckets: [.milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10), .seconds(60)])
+    }
+
+    func countRequest(status: HTTPResponse.Status) {
+        registry.makeCounter(
+            descriptor: Self.name("http_requests", "total", "HTTP requests answered, by status class."), labels: [("status", "\(status.code / 100)xx")]
+        ).increment()
+    }
+
+    static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "syncd", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    /// The exposition text.
+    func render() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}
+
+/// Counts every request by status class and times it.
+struct MetricsRecordingMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            metrics.countRequest(status: response.status)
+            metrics.requestDuration.record(ContinuousClock.now - started)
+            return response
+        } catch let error as any HTTPResponseError {
+            metrics.countRequest(status: error.status)
+            metrics.requestDuration.record(ContinuousClock.now - started)
+            throw error
+        } catch {
+            metrics.countRequest(status: .internalServerError)
+            throw error
+        }
+    }
+}
