@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "S3Client", targets: ["S3Client"]),
         .library(name: "SyncAPI", targets: ["SyncAPI"]),
+        .library(name: "TOMLConfig", targets: ["TOMLConfig"]),
         .library(name: "SyncEngine", targets: ["SyncEngine"]),
         .library(name: "SyncServer", targets: ["SyncServer"]),
         .executable(name: "syncd", targets: ["syncd"]),
@@ -68,6 +69,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "SyncAPI", swiftSettings: swiftSettings),
+
+        /// The TOML subset our configuration files use, with environment overrides.
+        .target(name: "TOMLConfig", swiftSettings: swiftSettings),
         .target(
             name: "SyncEngine",
             dependencies: [
@@ -182,5 +186,6 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "TOMLConfigTests", dependencies: ["TOMLConfig"], swiftSettings: swiftSettings),
     ]
 )
