@@ -90,6 +90,7 @@ let package = Package(
             dependencies: [
                 "S3Client",
                 "SyncAPI",
+                "TOMLConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -179,6 +180,7 @@ let package = Package(
                 "SyncServer",
                 "SyncAPI",
                 "S3Client",
+                "TOMLConfig",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import S3Client
 import SyncServer
+import TOMLConfig
 
 @main
 struct SyncdServerCommand: AsyncParsableCommand {
@@ -13,15 +14,24 @@ struct SyncdServerCommand: AsyncParsableCommand {
     )
 }
 
-/// Settings shared by every command; each falls back to an environment variable.
+/// Where the settings come from: the TOML file, overridden by `SYNCD_*` variables.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "SQLite file, or postgres://user:password@host:port/db (env SYNCD_DATABASE).")
+    @Option(help: "The configuration file (env SYNCD_CONFIG; default /etc/syncd/syncd-server.toml if it exists).")
+    var config: String?
+
+    @Option(help: "SQLite file, or postgres://user:password@host:port/db (overrides database.url).")
     var database: String?
 
-    func open() async throws -> (store: MetadataStore, run: (@Sendable () async -> Void)?) {
-        guard let setting = database ?? ProcessInfo.processInfo.environment["SYNCD_DATABASE"] else {
-            throw ValidationError("no database: pass --database or set SYNCD_DATABASE (an SQLite path or a postgres:// URL)")
+    func source() throws -> ConfigSource {
+        let path = config ?? ProcessInfo.processInfo.environment["SYNCD_CONFIG"] ?? "/etc/syncd/syncd-server.toml"
+        if config != nil, !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("the configuration file \(path) does not exist")
         }
+        return try ConfigSource.load(path: path)
+    }
+
+    func open() async throws -> (store: MetadataStore, run: (@Sendable () async -> Void)?) {
+        let setting = try database ?? source().string("database.url") ?? "syncd-server.sqlite"
         return try await MetadataStore.open(setting)
     }
 }
@@ -30,27 +40,31 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the server.")
 
     @OptionGroup var storeOptions: StoreOptions
-    @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port to listen on.") var port = 8080
-    @Option(help: "S3 endpoint (env SYNCD_S3_ENDPOINT), e.g. https://s3.eu-west-1.amazonaws.com.") var s3Endpoint: String?
-    @Option(help: "S3 region (env SYNCD_S3_REGION).") var s3Region: String?
-    @Option(help: "S3 bucket (env SYNCD_S3_BUCKET).") var s3Bucket: String?
+    @Option(help: "Address to listen on (overrides server.host).") var host: String?
+    @Option(help: "Port to listen on (overrides server.port).") var port: Int?
 
     func run() async throws {
-        let env = ProcessInfo.processInfo.environment
-        guard let endpoint = s3Endpoint ?? env["SYNCD_S3_ENDPOINT"], let bucket = s3Bucket ?? env["SYNCD_S3_BUCKET"] else {
-            throw ValidationError("no S3 bucket: pass --s3-endpoint and --s3-bucket or set SYNCD_S3_ENDPOINT and SYNCD_S3_BUCKET")
+        var settings: ServerSettings
+        do {
+            settings = try ServerSettings.load(storeOptions.source())
+        } catch let error as ConfigError {
+            throw ValidationError("cannot start: \(error)")
         }
-        let (store, runDatabase) = try await storeOptions.open()
+        if let host { settings.host = host }
+        if let port { settings.port = port }
+        if let database = storeOptions.database { settings.database = database }
+        let (store, runDatabase) = try await MetadataStore.open(settings.database)
         let s3 = S3Client(
-            configuration: S3Configuration(endpoint: endpoint, region: s3Region ?? env["SYNCD_S3_REGION"] ?? "us-east-1"),
+            configuration: S3Configuration(endpoint: settings.s3Endpoint, region: settings.s3Region),
             credentialProvider: CredentialProviderChain.default())
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let runDatabase { group.addTask { await runDatabase() } }
             try await store.migrate()
-            let blobs = BlobStore(s3: s3, bucket: bucket)
-            try await s3.createBucket(bucket)
-            let app = buildApplication(ServerDependencies(store: store, blobs: blobs), host: host, port: port)
+            let blobs = BlobStore(s3: s3, bucket: settings.s3Bucket)
+            try await s3.createBucket(settings.s3Bucket)
+            let dependencies = ServerDependencies(
+                store: store, blobs: blobs, publicBaseURL: settings.publicURL, maxShareLifetime: settings.maxShareDays.map { $0 * 86_400 })
+            let app = buildApplication(dependencies, host: settings.host, port: settings.port)
             group.addTask { try await app.runService() }
             group.addTask { try await CollectorService(collector: Collector(store: store, blobs: blobs)).run() }
             try await group.next()

@@ -38,7 +38,7 @@ import Testing
         else { throw StoreTestError("the test servers are not running: use scripts/test") }
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("syncd-server").path
         let serverEnvironment = [
-            "SYNCD_DATABASE": database, "SYNCD_S3_ENDPOINT": endpoint, "SYNCD_S3_BUCKET": "replicas",
+            "SYNCD_DATABASE_URL": database, "SYNCD_AUTH_SESSION_SECRET": String(repeating: "t", count: 40), "SYNCD_S3_ENDPOINT": endpoint, "SYNCD_S3_BUCKET": "replicas",
             "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_EC2_METADATA_DISABLED": "true",
             "PATH": env["PATH"] ?? "/usr/bin",
         ]

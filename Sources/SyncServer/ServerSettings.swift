@@ -1,0 +1,39 @@
+public import TOMLConfig
+
+/// The server's settings, from `syncd-server.toml` and `SYNCD_*` environment variables
+/// (documented in `config/syncd-server.toml`). No secret has a default.
+public struct ServerSettings: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    /// How users and visitors reach the server (share links); defaults to http://host:port.
+    public var publicURL: String
+    /// An SQLite file, or a postgres:// URL.
+    public var database: String
+    public var s3Endpoint: String
+    public var s3Region: String
+    public var s3Bucket: String
+    /// The longest a share link may live, in days; nil allows links that never expire.
+    public var maxShareDays: Double?
+    /// Signs browser sessions; at least 32 characters, from a secret store, never a default.
+    public var sessionSecret: String
+
+    public static func load(_ config: ConfigSource) throws -> ServerSettings {
+        let host = try config.string("server.host") ?? "127.0.0.1"
+        let port = try config.int("server.port") ?? 8080
+        guard (1...65_535).contains(port) else { throw ConfigError("server.port must be 1-65535, not \(port)") }
+        let secret = try config.requiredString("auth.session_secret")
+        guard secret.count >= 32 else {
+            throw ConfigError("auth.session_secret must be at least 32 characters (try: openssl rand -base64 48)")
+        }
+        let maxDays = try config.double("shares.max_days")
+        return ServerSettings(
+            host: host, port: port,
+            publicURL: try config.string("server.public_url") ?? "http://\(host):\(port)",
+            database: try config.string("database.url") ?? "syncd-server.sqlite",
+            s3Endpoint: try config.requiredString("s3.endpoint"),
+            s3Region: try config.string("s3.region") ?? "us-east-1",
+            s3Bucket: try config.requiredString("s3.bucket"),
+            maxShareDays: maxDays.flatMap { $0 > 0 ? $0 : nil },
+            sessionSecret: secret)
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+import TOMLConfig
+
+@testable import SyncServer
+
+/// The example configuration in `config/` is what the server reads, and the server refuses to
+/// start without its secrets.
+@Suite struct ServerSettingsTests {
+    static let example: String = {
+        // Tests run from the package root (swift test); the example ships in config/.
+        let path = FileManager.default.currentDirectoryPath + "/config/syncd-server.toml"
+        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }()
+
+    @Test func theDocumentedExampleLoadsOnceTheSecretIsGiven() throws {
+        #expect(!Self.example.isEmpty, "config/syncd-server.toml is missing")
+        let document = try TOMLDocument(parsing: Self.example)
+        let secret = String(repeating: "s", count: 48)
+        let settings = try ServerSettings.load(ConfigSource(document: document, origin: "example", environment: ["SYNCD_AUTH_SESSION_SECRET": secret]))
+        #expect(settings.s3Bucket == "my-syncd-bucket" && settings.s3Region == "eu-west-1")
+        #expect(settings.publicURL == "https://files.example.com" && settings.port == 8080)
+        #expect(settings.maxShareDays == 30)
+        #expect(settings.sessionSecret == secret)
+        let overridden = try ServerSettings.load(ConfigSource(
+            document: document, origin: "example", environment: ["SYNCD_AUTH_SESSION_SECRET": secret, "SYNCD_S3_BUCKET": "other", "SYNCD_SERVER_PORT": "9000"]))
+        #expect(overridden.s3Bucket == "other" && overridden.port == 9000 && overridden.publicURL == "https://files.example.com")
+    }
+
+    @Test func noSecretNoStart() throws {
+        let document = try TOMLDocument(parsing: Self.example)
+        #expect {
+            try ServerSettings.load(ConfigSource(document: document, origin: "/etc/syncd/syncd-server.toml", environment: [:]))
+        } throws: { "\($0)".contains("auth.session_secret is not set") && "\($0)".contains("SYNCD_AUTH_SESSION_SECRET") }
+        #expect {
+            try ServerSettings.load(ConfigSource(document: document, origin: "x", environment: ["SYNCD_AUTH_SESSION_SECRET": "short"]))
+        } throws: { "\($0)".contains("at least 32 characters") }
+        #expect {
+            try ServerSettings.load(ConfigSource(environment: ["SYNCD_AUTH_SESSION_SECRET": String(repeating: "s", count: 40)]))
+        } throws: { "\($0)".contains("s3.endpoint is not set") }
+    }
+}
