@@ -60,12 +60,7 @@ enum S3Server: String, CaseIterable, CustomStringConvertible, Sendable {
     }
 
     static func empty(_ bucket: String, _ client: S3Client) async throws {
-        for upload in try await client.listMultipartUploads(bucket: bucket) {
-            try await client.abortMultipartUpload(bucket: bucket, key: upload.key, uploadId: upload.uploadId)
-        }
-        var keys: [String] = []
-        for try await object in client.listAllObjects(bucket: bucket) { keys.append(object.key) }
-        if !keys.isEmpty { _ = try await client.deleteObjects(bucket: bucket, keys: keys) }
+        try await client.emptyBucket(bucket)
         try await client.deleteBucket(bucket)
     }
 }

@@ -43,11 +43,7 @@ struct APIEnvironment: Sendable {
     }
 
     static func removeBucket(_ bucket: String, _ s3: S3Client) async throws {
-        for upload in try await s3.listMultipartUploads(bucket: bucket) {
-            try await s3.abortMultipartUpload(bucket: bucket, key: upload.key, uploadId: upload.uploadId)
-        }
-        let keys = try await s3.listAllObjects(bucket: bucket).collect().map(\.key)
-        if !keys.isEmpty { _ = try await s3.deleteObjects(bucket: bucket, keys: keys) }
+        try await s3.emptyBucket(bucket)
         try await s3.deleteBucket(bucket)
     }
 

@@ -29,6 +29,15 @@ extension S3Client {
         _ = try await send(Request(method: .DELETE, bucket: bucket))
     }
 
+    /// Aborts every multipart upload in the bucket and deletes every object in it.
+    public func emptyBucket(_ bucket: String) async throws {
+        for upload in try await listMultipartUploads(bucket: bucket) {
+            try await abortMultipartUpload(bucket: bucket, key: upload.key, uploadId: upload.uploadId)
+        }
+        let keys = try await listAllObjects(bucket: bucket).collect().map(\.key)
+        if !keys.isEmpty { _ = try await deleteObjects(bucket: bucket, keys: keys) }
+    }
+
     // MARK: PutObject
 
     /// Writes an object from memory (PutObject).
