@@ -34,7 +34,7 @@ public struct ServerDependencies: Sendable {
 public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     // Request logs carry Hummingbird's request id (hb.request.id) in their metadata.
-    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsRecordingMiddleware(metrics: dependencies.metrics))
     router.get("healthz") { _, _ in "ok\n" }
     router.get("metrics") { _, _ in

@@ -72,3 +72,12 @@ import Testing
         }
     }
 }
+
+@Suite struct RequestLogTests {
+    @Test func shareTokensNeverReachTheLogs() {
+        #expect(RequestLogMiddleware.redact("/s/AbCdEf0123456789xyz") == "/s/…")
+        #expect(RequestLogMiddleware.redact("/s/AbCdEf0123456789xyz/download") == "/s/…/download")
+        #expect(RequestLogMiddleware.redact("/api/v1/files") == "/api/v1/files")
+        #expect(RequestLogMiddleware.redact("/shares") == "/shares")
+    }
+}
