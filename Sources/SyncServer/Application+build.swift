@@ -14,6 +14,9 @@ public struct ServerDependencies: Sendable {
     public var maxShareLifetime: TimeInterval?
     /// Prometheus metrics, served at `/metrics`.
     public var metrics: ServerMetrics
+    /// Share-link visits per client address: a burst, then a sustained rate per minute.
+    public var shareVisitBurst = 30
+    public var shareVisitsPerMinute: Double = 60
 
     public init(
         store: MetadataStore, blobs: BlobStore, multipartThreshold: Int64 = 16 << 20, partSize: Int64 = 16 << 20,
@@ -56,7 +59,8 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     ).register(on: api)
     SharesAPI(
         store: dependencies.store, blobs: dependencies.blobs, publicBaseURL: dependencies.publicBaseURL,
-        maxLifetime: dependencies.maxShareLifetime, metrics: dependencies.metrics
+        maxLifetime: dependencies.maxShareLifetime, metrics: dependencies.metrics,
+        visitBurst: dependencies.shareVisitBurst, visitsPerMinute: dependencies.shareVisitsPerMinute
     ).register(api: api, public: router)
     return router
 }

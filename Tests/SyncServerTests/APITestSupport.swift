@@ -16,6 +16,7 @@ struct APIEnvironment: Sendable {
 
     /// Runs `body` with a router on `backend` and a new bucket, then removes the bucket.
     static func with(_ backend: StoreBackend, isolated: Bool = false, multipartThreshold: Int64 = 5 << 20, partSize: Int64 = 5 << 20, maxShareLifetime: TimeInterval? = nil,
+                     shareVisitBurst: Int = 30,
                      _ body: @escaping @Sendable (APIEnvironment, any TestClientProtocol) async throws -> Void) async throws {
         let env = ProcessInfo.processInfo.environment
         guard let endpoint = env["SYNCD_TEST_SEAWEED_ENDPOINT"], let key = env["SYNCD_TEST_SEAWEED_ACCESS_KEY"],
@@ -29,9 +30,11 @@ struct APIEnvironment: Sendable {
         do {
             try await backend.withStore(isolated: isolated) { store in
                 let blobs = BlobStore(s3: s3, bucket: bucket)
-                let router = buildRouter(ServerDependencies(
+                var dependencies = ServerDependencies(
                     store: store, blobs: blobs, multipartThreshold: multipartThreshold, partSize: partSize,
-                    publicBaseURL: "https://files.example.com", maxShareLifetime: maxShareLifetime))
+                    publicBaseURL: "https://files.example.com", maxShareLifetime: maxShareLifetime)
+                dependencies.shareVisitBurst = shareVisitBurst
+                let router = buildRouter(dependencies)
                 let environment = APIEnvironment(store: store, blobs: blobs)
                 try await Application(router: router).test(.router) { client in try await body(environment, client) }
             }

@@ -73,6 +73,29 @@ import Testing
     }
 }
 
+@Suite struct RateLimitTests {
+    @Test func tokenBucketsRefillOverTime() {
+        var buckets = TokenBuckets(capacity: 3, perSecond: 1)
+        var answers: [Bool] = []
+        for _ in 0..<3 { answers.append(buckets.take("a", at: 0)) }
+        answers.append(buckets.take("a", at: 0.5))  // burst spent
+        answers.append(buckets.take("b", at: 0.5))  // another client has its own bucket
+        answers.append(buckets.take("a", at: 1.6))  // one token back after a second
+        answers.append(buckets.take("a", at: 1.7))
+        #expect(answers == [true, true, true, false, true, true, false])
+    }
+
+    @Test func shareVisitsAreRateLimited() async throws {
+        try await APIEnvironment.with(.sqlite, shareVisitBurst: 3) { _, client in
+            for _ in 0..<3 {
+                #expect(try await client.execute(uri: "/s/guessing-a-token", method: .get) { $0.status } == .notFound)
+            }
+            let limited = try await client.execute(uri: "/s/guessing-another", method: .get) { ($0.status, $0.headers[.retryAfter]) }
+            #expect(limited.0 == .tooManyRequests && limited.1 != nil)
+        }
+    }
+}
+
 @Suite struct RequestLogTests {
     @Test func shareTokensNeverReachTheLogs() {
         #expect(RequestLogMiddleware.redact("/s/AbCdEf0123456789xyz") == "/s/…")

@@ -13,6 +13,9 @@ struct SharesAPI {
     /// The longest a link may live; nil allows links that never expire.
     let maxLifetime: TimeInterval?
     let metrics: ServerMetrics
+    /// Share visits per client address: a burst, then this many a minute.
+    var visitBurst = 30
+    var visitsPerMinute: Double = 60
 
     static let defaultLifetime: TimeInterval = 7 * 86_400
 
@@ -49,7 +52,9 @@ struct SharesAPI {
             return Response(status: .noContent)
         }
 
-        router.get("s/{token}") { _, context in
+        // Visitors are anonymous: a rate per address keeps token guessing and scraping slow.
+        let visits = router.group("s").add(middleware: RateLimitMiddleware(capacity: visitBurst, perMinute: visitsPerMinute))
+        visits.get("{token}") { _, context in
             let (share, file, _) = try await open(try context.parameters.require("token"))
             let name = String(file.path.split(separator: "/").last ?? "")
             let page = SharePage.html(name: name, size: file.size, downloadPath: "/s/\(share.token)/download")
@@ -59,7 +64,7 @@ struct SharesAPI {
                           .init("X-Content-Type-Options")!: "nosniff", .init("Referrer-Policy")!: "no-referrer"],
                 body: .init(byteBuffer: ByteBuffer(string: page)))
         }
-        router.get("s/{token}/download") { _, context in
+        visits.get("{token}/download") { _, context in
             let (_, file, owner) = try await open(try context.parameters.require("token"))
             let name = String(file.path.split(separator: "/").last ?? "")
             let url = try await blobs.presignGet(key: blobs.key(userId: owner, sha256: file.contentHash ?? ""), filename: name)

@@ -5,9 +5,12 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by the bearer-token middleware for `/api/v1`.
     public var caller: Caller?
+    /// The connected client's IP address (the proxy's, behind nginx).
+    public var clientAddress: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// The authenticated user and the device they came through.
