@@ -53,6 +53,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     let api = router.group("api/v1").add(middleware: BearerAuthMiddleware(store: dependencies.store))
     FilesAPI(store: dependencies.store, blobs: dependencies.blobs, metrics: dependencies.metrics).register(on: api)
     HistoryAPI(store: dependencies.store).register(on: api)
+    DevicesAPI(store: dependencies.store).register(on: api)
     UploadsAPI(
         store: dependencies.store, blobs: dependencies.blobs,
         multipartThreshold: dependencies.multipartThreshold, partSize: dependencies.partSize, metrics: dependencies.metrics

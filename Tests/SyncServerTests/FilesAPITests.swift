@@ -137,3 +137,24 @@ import Testing
         }
     }
 }
+
+/// The device list and revocation through the API.
+@Suite struct DevicesAPITests {
+    @Test(arguments: StoreBackend.allCases)
+    func listAndRevokeDevices(backend: StoreBackend) async throws {
+        try await APIEnvironment.with(backend) { env, client in
+            let (user, laptopToken) = try await env.newUser()
+            let (server, serverToken) = try await env.store.createDevice(userId: user.id, name: "backup server")
+            let (_, otherToken) = try await env.newUser()
+            let devices = try decode([DeviceInfo].self, try await client.api(.get, "/api/v1/devices", token: laptopToken).body)
+            #expect(devices.map(\.name) == ["test device", "backup server"])
+            #expect(devices.map(\.current) == [true, false])
+            #expect(try await client.api(.delete, "/api/v1/devices/\(server.id)", token: otherToken).status == .notFound)
+            #expect(try await client.api(.get, "/api/v1/files", token: serverToken).status == .ok)
+            #expect(try await client.api(.delete, "/api/v1/devices/\(server.id)", token: laptopToken).status == .noContent)
+            #expect(try await client.api(.get, "/api/v1/files", token: serverToken).status == .unauthorized, "revoked at once")
+            let after = try decode([DeviceInfo].self, try await client.api(.get, "/api/v1/devices", token: laptopToken).body)
+            #expect(after.first { $0.id == server.id }?.revoked == true)
+        }
+    }
+}

@@ -31,6 +31,7 @@ import Testing
                 "GET /files", "POST /folders", "POST /move", "GET /trash", "POST /trash", "POST /trash/restore", "GET /versions",
                 "POST /versions/restore", "POST /uploads", "POST /uploads/{id}/parts", "POST /uploads/{id}/complete",
                 "DELETE /uploads/{id}", "GET /download", "GET /changes", "GET /shares", "POST /shares", "DELETE /shares/{id}",
+                "GET /devices", "DELETE /devices/{id}",
             ], "every route of the API is documented")
             for operation in operations {
                 let path = "/api/v1" + operation[1].replacingOccurrences(of: "{id}", with: "some-id")

@@ -346,6 +346,36 @@ enum OpenAPIDocument {
             "400": {description: Expiry invalid or longer than the server allows.}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
+      /devices:
+        get:
+          summary: The caller's devices (revoked ones included, marked).
+          responses:
+            "200":
+              description: Devices.
+              content:
+                application/json:
+                  schema:
+                    type: array
+                    items:
+                      type: object
+                      required: [id, name, createdAt, revoked, current]
+                      properties:
+                        id: {type: string}
+                        name: {type: string}
+                        createdAt: {type: number}
+                        lastSeenAt: {type: [number, "null"]}
+                        revoked: {type: boolean}
+                        current: {type: boolean}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+      /devices/{id}:
+        delete:
+          summary: Revoke a device; its token stops working at its next request.
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          responses:
+            "204": {description: Revoked.}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
       /shares/{id}:
         delete:
           summary: Revoke a share link.
