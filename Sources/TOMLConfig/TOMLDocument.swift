@@ -1,3 +1,4 @@
+import Foundation
 /// The subset of TOML that configuration files use, parsed into dotted keys
 /// (`[s3]` + `bucket = "x"` → `s3.bucket`).
 ///
@@ -250,5 +251,3 @@ private struct Parser {
         TOMLError(line: line, message: message)
     }
 }
-
-import Foundation

@@ -1,3 +1,4 @@
+import Glibc
 import Foundation
 import Synchronization
 import Testing
@@ -122,5 +123,3 @@ import Testing
         }
     }
 }
-
-import Glibc

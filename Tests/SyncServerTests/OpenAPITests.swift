@@ -1,3 +1,4 @@
+import SyncAPI
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -64,5 +65,3 @@ import Testing
         }
     }
 }
-
-import SyncAPI

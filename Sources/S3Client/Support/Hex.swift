@@ -1,8 +1,9 @@
-/// Lower-case hexadecimal, as SigV4 and S3's SHA-256 values use.
-enum Hex {
+/// Lower-case hexadecimal, as SigV4 and S3's SHA-256 values use (and syncd's content hashes).
+public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    /// Lower-case hex of the bytes.
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out = [UInt8]()
         for byte in bytes {
             out.append(digits[Int(byte >> 4)])
@@ -12,7 +13,7 @@ enum Hex {
     }
 
     /// Decodes lower- or upper-case hex; nil when the string is not hex of whole bytes.
-    static func decode(_ string: String) -> [UInt8]? {
+    public static func decode(_ string: String) -> [UInt8]? {
         let chars = Array(string.utf8)
         guard chars.count % 2 == 0 else { return nil }
         var out = [UInt8]()

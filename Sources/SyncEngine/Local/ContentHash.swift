@@ -1,5 +1,6 @@
 import Crypto
 import Glibc
+import S3Client
 
 /// SHA-256 of a file's content, read in 1 MiB blocks: memory stays flat whatever the size.
 enum ContentHash {
@@ -26,7 +27,7 @@ enum ContentHash {
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             total += Int64(n)
         }
-        return (hex(hasher.finalize()), total)
+        return (Hex.encode(hasher.finalize()), total)
     }
 
     static func hash(path: String) throws(LocalFileError) -> String {
@@ -34,17 +35,6 @@ enum ContentHash {
         guard fd >= 0 else { throw LocalFileError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         return try hash(fd: fd).hex
-    }
-
-    static func hex(_ digest: SHA256.Digest) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -1,3 +1,4 @@
+import NIOCore
 import Foundation
 import Hummingbird
 import SyncAPI
@@ -91,5 +92,3 @@ struct SharesAPI {
             expiresAt: share.expiresAt?.timeIntervalSince1970, revoked: share.revokedAt != nil, views: share.views)
     }
 }
-
-import NIOCore

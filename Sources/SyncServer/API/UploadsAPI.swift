@@ -65,7 +65,7 @@ struct UploadsAPI {
 
     func begin(_ body: BeginUploadRequest, user: User) async throws -> BeginUploadResponse {
         let hash = body.sha256.lowercased()
-        guard hash.count == 64, BlobStore.bytes(hex: hash) != nil else { throw APIError(.badRequest, code: "invalid_sha256", "sha256 must be 64 hex digits") }
+        guard hash.count == 64, Hex.decode(hash) != nil else { throw APIError(.badRequest, code: "invalid_sha256", "sha256 must be 64 hex digits") }
         guard body.size >= 0 else { throw APIError(.badRequest, code: "invalid_size", "size must not be negative") }
         try await storeCall { try MetadataStore.validate(body.path) }
         // Refuse early what complete would refuse: a stale base revision.

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 /// Authenticates `Authorization: Bearer <device token>`; anything else is 401. A revoked
@@ -19,5 +20,3 @@ struct BearerAuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 }
-
-import Foundation

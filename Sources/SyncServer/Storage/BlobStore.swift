@@ -34,7 +34,7 @@ public struct BlobStore: Sendable {
     /// A presigned single PUT. The SHA-256 the client declared is signed in: S3 refuses any other
     /// bytes.
     public func presignPut(key: String, sha256Hex: String) async throws -> (url: String, headers: [String: String]) {
-        guard let digest = Self.bytes(hex: sha256Hex), digest.count == 32 else { throw APIError(.badRequest, code: "invalid_sha256", "sha256 must be 64 hex digits") }
+        guard let digest = Hex.decode(sha256Hex), digest.count == 32 else { throw APIError(.badRequest, code: "invalid_sha256", "sha256 must be 64 hex digits") }
         let headers = [Self.encryption, ("x-amz-checksum-sha256", Data(digest).base64EncodedString())]
         let url = try await s3.presignedURL(method: "PUT", bucket: bucket, key: key, headers: headers.map { (name: $0.0, value: $0.1) }, expiresIn: uploadURLLifetime)
         return (url, Dictionary(uniqueKeysWithValues: headers))
@@ -54,18 +54,5 @@ public struct BlobStore: Sendable {
         let disposition = "attachment; filename*=UTF-8''" + AWSURIEncoding.encodeQueryComponent(filename)
         return try await s3.presignedURL(
             method: "GET", bucket: bucket, key: key, query: [("response-content-disposition", disposition)], expiresIn: downloadURLLifetime)
-    }
-
-    static func bytes(hex: String) -> [UInt8]? {
-        let chars = Array(hex.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        var i = 0
-        while i < chars.count {
-            guard let byte = UInt8(String(decoding: chars[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
-            out.append(byte)
-            i += 2
-        }
-        return out
     }
 }

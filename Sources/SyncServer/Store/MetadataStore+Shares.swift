@@ -54,13 +54,18 @@ extension MetadataStore {
     public func openShare(token: String) async throws -> ShareLookup {
         try await database.transaction { db in
             let rows = try await db.query(
-                "SELECT \(Self.shareColumns), s.user_id, f.trashed_at FROM shares s JOIN files f ON f.id = s.file_id WHERE s.token = ?",
+                """
+                SELECT \(Self.shareColumns), s.user_id, f.trashed_at, f.kind, f.revision, f.size, f.content_hash, f.modified_at
+                FROM shares s JOIN files f ON f.id = s.file_id WHERE s.token = ?
+                """,
                 [.text(token)])
             guard let row = rows.first else { return .gone }
             let share = try Self.share(row)
             if share.revokedAt != nil || row.optionalReal("trashed_at") != nil { return .gone }
             if let expires = share.expiresAt, expires <= now() { return .expired }
-            guard let file = try await Self.live(share.path, userId: try row.text("user_id"), db) else { return .gone }
+            let file = FileRecord(
+                id: share.fileId, path: share.path, kind: try row.text("kind"), revision: try row.int("revision"), size: try row.int("size"),
+                contentHash: row.optionalText("content_hash"), modifiedAt: Date(timeIntervalSince1970: try row.real("modified_at")))
             try await db.query("UPDATE shares SET views = views + 1 WHERE id = ?", [.text(share.id)])
             return .valid(share, file, userId: try row.text("user_id"))
         }

@@ -1,5 +1,6 @@
 public import Foundation
 import Crypto
+import S3Client
 
 /// Users, devices, each user's tree and change feed, on SQLite or PostgreSQL with the same
 /// behaviour: every method is one transaction of SQL both run.
@@ -97,7 +98,7 @@ public struct MetadataStore: Sendable {
     }
 
     static func tokenHash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Array(token.utf8)))
     }
 
     static func user(_ row: SQLRow) throws -> User {

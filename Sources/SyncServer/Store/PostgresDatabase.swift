@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 import NIOCore
 public import PostgresNIO
@@ -122,5 +123,3 @@ public final class PostgresDatabase: SQLDatabase {
         return out
     }
 }
-
-import Foundation
