@@ -17,11 +17,21 @@ public struct ServerDependencies: Sendable {
     /// Share-link visits per client address: a burst, then a sustained rate per minute.
     public var shareVisitBurst = 30
     public var shareVisitsPerMinute: Double = 60
+    /// Sign-in requests per client address: a burst, then a sustained rate per minute.
+    public var signInBurst = 20
+    public var signInsPerMinute: Double = 30
+    /// Browser sign-in; nil when the server only serves device tokens.
+    public var oidc: OIDCProvider?
+    /// Session ids and CSRF tokens, keyed by the server's session secret.
+    public var sessions: SessionKeys
 
     public init(
         store: MetadataStore, blobs: BlobStore, multipartThreshold: Int64 = 16 << 20, partSize: Int64 = 16 << 20,
-        publicBaseURL: String = "http://127.0.0.1:8080", maxShareLifetime: TimeInterval? = nil, metrics: ServerMetrics = ServerMetrics()
+        publicBaseURL: String = "http://127.0.0.1:8080", maxShareLifetime: TimeInterval? = nil, metrics: ServerMetrics = ServerMetrics(),
+        oidc: OIDCProvider? = nil, sessions: SessionKeys = .random()
     ) {
+        self.oidc = oidc
+        self.sessions = sessions
         self.metrics = metrics
         self.store = store
         self.blobs = blobs
@@ -32,8 +42,8 @@ public struct ServerDependencies: Sendable {
     }
 }
 
-/// The router: health checks, and the JSON API under `/api/v1` behind device tokens. Tests
-/// build the same router.
+/// The router: health checks, sign-in, the device flow, and the JSON API under `/api/v1`
+/// behind device tokens or browser sessions. Tests build the same router.
 public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     // Request logs carry Hummingbird's request id (hb.request.id) in their metadata.
@@ -50,7 +60,15 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     router.get("api/v1/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
     }
-    let api = router.group("api/v1").add(middleware: BearerAuthMiddleware(store: dependencies.store))
+    let signIn = SignInRoutes(
+        store: dependencies.store, oidc: dependencies.oidc, sessions: dependencies.sessions,
+        publicBaseURL: dependencies.publicBaseURL, metrics: dependencies.metrics)
+    signIn.register(on: router, burst: dependencies.signInBurst, perMinute: dependencies.signInsPerMinute)
+    DeviceFlowRoutes(
+        store: dependencies.store, sessions: dependencies.sessions, publicBaseURL: dependencies.publicBaseURL, metrics: dependencies.metrics
+    ).register(on: router)
+    let api = router.group("api/v1").add(middleware: AuthMiddleware(store: dependencies.store, sessions: dependencies.sessions))
+    signIn.registerAPI(on: api)
     FilesAPI(store: dependencies.store, blobs: dependencies.blobs, metrics: dependencies.metrics).register(on: api)
     HistoryAPI(store: dependencies.store).register(on: api)
     DevicesAPI(store: dependencies.store).register(on: api)

@@ -16,6 +16,9 @@ public struct ServerSettings: Sendable, Equatable {
     public var maxShareDays: Double?
     /// Signs browser sessions; at least 32 characters, from a secret store, never a default.
     public var sessionSecret: String
+    /// Browser sign-in (OpenID Connect); nil when no client id is configured, and then only
+    /// admin-issued device tokens get in.
+    public var oidc: OIDCSettings?
 
     public static func load(_ config: ConfigSource) throws -> ServerSettings {
         let host = try config.string("server.host") ?? "127.0.0.1"
@@ -26,6 +29,18 @@ public struct ServerSettings: Sendable, Equatable {
             throw ConfigError("auth.session_secret must be at least 32 characters (try: openssl rand -base64 48)")
         }
         let maxDays = try config.double("shares.max_days")
+        var oidc: OIDCSettings?
+        if let clientId = try config.string("auth.client_id"), !clientId.isEmpty {
+            let emails = try config.strings("auth.allowed_emails") ?? []
+            let domains = try config.strings("auth.allowed_domains") ?? []
+            guard !emails.isEmpty || !domains.isEmpty else {
+                throw ConfigError("auth.allowed_emails or auth.allowed_domains must say who may sign in (otherwise any account of the provider could)")
+            }
+            oidc = OIDCSettings(
+                issuer: try config.string("auth.issuer") ?? "https://accounts.google.com", clientId: clientId,
+                clientSecret: try config.requiredString("auth.client_secret"),
+                allowList: SignInAllowList(emails: emails, domains: domains))
+        }
         return ServerSettings(
             host: host, port: port,
             publicURL: try config.string("server.public_url") ?? "http://\(host):\(port)",
@@ -34,6 +49,6 @@ public struct ServerSettings: Sendable, Equatable {
             s3Region: try config.string("s3.region") ?? "us-east-1",
             s3Bucket: try config.requiredString("s3.bucket"),
             maxShareDays: maxDays.flatMap { $0 > 0 ? $0 : nil },
-            sessionSecret: secret)
+            sessionSecret: secret, oidc: oidc)
     }
 }

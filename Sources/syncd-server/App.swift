@@ -63,7 +63,9 @@ struct Serve: AsyncParsableCommand {
             let blobs = BlobStore(s3: s3, bucket: settings.s3Bucket)
             try await s3.createBucket(settings.s3Bucket)
             let dependencies = ServerDependencies(
-                store: store, blobs: blobs, publicBaseURL: settings.publicURL, maxShareLifetime: settings.maxShareDays.map { $0 * 86_400 })
+                store: store, blobs: blobs, publicBaseURL: settings.publicURL, maxShareLifetime: settings.maxShareDays.map { $0 * 86_400 },
+                oidc: settings.oidc.map { OIDCProvider(settings: $0) },
+                sessions: SessionKeys(secret: settings.sessionSecret, secureCookies: settings.publicURL.hasPrefix("https://")))
             let app = buildApplication(dependencies, host: settings.host, port: settings.port)
             group.addTask { try await app.runService() }
             group.addTask { try await CollectorService(collector: Collector(store: store, blobs: blobs)).run() }

@@ -16,7 +16,7 @@ struct APIEnvironment: Sendable {
 
     /// Runs `body` with a router on `backend` and a new bucket, then removes the bucket.
     static func with(_ backend: StoreBackend, isolated: Bool = false, multipartThreshold: Int64 = 5 << 20, partSize: Int64 = 5 << 20, maxShareLifetime: TimeInterval? = nil,
-                     shareVisitBurst: Int = 30,
+                     shareVisitBurst: Int = 30, signInBurst: Int = 20, oidc: OIDCProvider? = nil, publicBaseURL: String = "https://files.example.com",
                      _ body: @escaping @Sendable (APIEnvironment, any TestClientProtocol) async throws -> Void) async throws {
         let env = ProcessInfo.processInfo.environment
         guard let endpoint = env["SYNCD_TEST_SEAWEED_ENDPOINT"], let key = env["SYNCD_TEST_SEAWEED_ACCESS_KEY"],
@@ -32,8 +32,10 @@ struct APIEnvironment: Sendable {
                 let blobs = BlobStore(s3: s3, bucket: bucket)
                 var dependencies = ServerDependencies(
                     store: store, blobs: blobs, multipartThreshold: multipartThreshold, partSize: partSize,
-                    publicBaseURL: "https://files.example.com", maxShareLifetime: maxShareLifetime)
+                    publicBaseURL: publicBaseURL, maxShareLifetime: maxShareLifetime, oidc: oidc)
                 dependencies.shareVisitBurst = shareVisitBurst
+                dependencies.signInBurst = signInBurst
+                dependencies.signInsPerMinute = 1
                 let router = buildRouter(dependencies)
                 let environment = APIEnvironment(store: store, blobs: blobs)
                 try await Application(router: router).test(.router) { client in try await body(environment, client) }
@@ -51,9 +53,10 @@ struct APIEnvironment: Sendable {
     }
 
     /// Uploads `content` to `path` through the API (single PUT), as a client would.
-    func put(_ content: [UInt8], at path: String, token: String, client: any TestClientProtocol) async throws -> FileMetadata {
+    func put(_ content: [UInt8], at path: String, token: String, client: any TestClientProtocol, baseRevision: Int64? = nil) async throws -> FileMetadata {
         let plan = try decode(BeginUploadResponse.self, try await client.api(
-            .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: path, size: Int64(content.count), sha256: sha256Hex(content))).body)
+            .post, "/api/v1/uploads", token: token,
+            body: BeginUploadRequest(path: path, size: Int64(content.count), sha256: sha256Hex(content), baseRevision: baseRevision)).body)
         if plan.mode == "stored", let file = plan.file { return file }
         guard let url = plan.url, let id = plan.uploadId, try await Presigned.send("PUT", url, headers: plan.headers, body: content).status == 200 else {
             throw StoreTestError("upload of \(path) failed: \(plan)")

@@ -32,13 +32,17 @@ import Testing
                 "GET /files", "POST /folders", "POST /move", "GET /trash", "POST /trash", "POST /trash/restore", "GET /versions",
                 "POST /versions/restore", "POST /uploads", "POST /uploads/{id}/parts", "POST /uploads/{id}/complete",
                 "DELETE /uploads/{id}", "GET /download", "GET /changes", "GET /shares", "POST /shares", "DELETE /shares/{id}",
-                "GET /devices", "DELETE /devices/{id}",
-            ], "every route of the API is documented")
+                "GET /devices", "DELETE /devices/{id}", "GET /session", "POST /device/code public", "POST /device/token public",
+            ], "every route of the API is documented, and only the device flow is public")
             for operation in operations {
                 let path = "/api/v1" + operation[1].replacingOccurrences(of: "{id}", with: "some-id")
                 let method = HTTPRequest.Method(operation[0])!
                 let answer = try await client.api(method, path, token: nil)
-                #expect(answer.status == .unauthorized, "\(operation[0]) \(path) answered \(answer.status) without a token")
+                if operation.last == "public" {
+                    #expect(answer.status == .badRequest, "\(operation[0]) \(path) answered \(answer.status) to an empty body")
+                } else {
+                    #expect(answer.status == .unauthorized, "\(operation[0]) \(path) answered \(answer.status) without a token")
+                }
             }
             // And an undocumented path is not found, so the check above means something.
             #expect(try await client.api(.get, "/api/v1/not-a-route", token: nil).status != .ok)

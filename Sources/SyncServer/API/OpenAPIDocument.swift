@@ -8,7 +8,9 @@ enum OpenAPIDocument {
       version: "1"
       description: |
         The JSON API the syncd daemons (and the dashboard) use. Devices authenticate with
-        `Authorization: Bearer <device token>`. Paths are relative to the user's root,
+        `Authorization: Bearer <device token>` (obtained through `/device/code` and
+        `/device/token`); a signed-in browser with its session cookie, sending the session's
+        CSRF token (from `/session`) as `X-CSRF-Token` on every POST and DELETE. Paths are relative to the user's root,
         `/`-separated. Every mutation names the revision the caller last saw; a stale one gets
         409 with the current item. Bytes never go through the server: uploads and downloads use
         presigned S3 URLs.
@@ -16,11 +18,16 @@ enum OpenAPIDocument {
       - url: /api/v1
     security:
       - device: []
+      - session: []
     components:
       securitySchemes:
         device:
           type: http
           scheme: bearer
+        session:
+          type: apiKey
+          in: cookie
+          name: syncd_session
       schemas:
         Error:
           type: object
@@ -62,7 +69,10 @@ enum OpenAPIDocument {
             views: {type: integer}
       responses:
         Unauthorized:
-          description: No, unknown or revoked device token.
+          description: No, unknown or revoked device token, or no live session.
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+        BadRequest:
+          description: The request is malformed; the message says how.
           content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         NotFound:
           description: No such item (or not the caller's).
@@ -376,6 +386,88 @@ enum OpenAPIDocument {
             "204": {description: Revoked.}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
+      /session:
+        get:
+          summary: Who is calling; for a browser session, the CSRF token to send back.
+          responses:
+            "200":
+              description: The caller.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [userId, email, name]
+                    properties:
+                      userId: {type: string}
+                      email: {type: string}
+                      name: {type: string}
+                      picture: {type: [string, "null"]}
+                      csrfToken: {type: [string, "null"], description: "Only for browser sessions."}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+      /device/code:
+        post:
+          summary: Start a device authorization (RFC 8628); no credentials. Rate limited.
+          security: []
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [name]
+                  properties:
+                    name: {type: string, description: "Shown to the person approving, 1-200 characters."}
+          responses:
+            "200":
+              description: >
+                Show userCode and verificationURL to the person; poll /device/token with
+                deviceCode every interval seconds until expiresIn runs out.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [deviceCode, userCode, verificationURL, verificationURLComplete, expiresIn, interval]
+                    properties:
+                      deviceCode: {type: string}
+                      userCode: {type: string, example: BCDF-GHJK}
+                      verificationURL: {type: string}
+                      verificationURLComplete: {type: string}
+                      expiresIn: {type: integer}
+                      interval: {type: integer}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "429": {description: Too many requests from this address.}
+      /device/token:
+        post:
+          summary: Poll a device authorization; the bearer token once someone approved, exactly once.
+          security: []
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [deviceCode]
+                  properties:
+                    deviceCode: {type: string}
+          responses:
+            "200":
+              description: Approved.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [token, deviceId]
+                    properties:
+                      token: {type: string}
+                      deviceId: {type: string}
+            "400":
+              description: >
+                Not yet or never: code authorization_pending (poll again), slow_down (poll less
+                often), expired_token or access_denied (start again).
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Error"}
+            "429": {description: Too many requests from this address.}
       /shares/{id}:
         delete:
           summary: Revoke a share link.

@@ -7,29 +7,13 @@ enum SharePage {
         """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="robots" content="noindex"><title>\(escape(name)) — syncd</title>
+        <meta name="robots" content="noindex"><title>\(HTMLPage.escape(name)) — syncd</title>
         <style>body{font:16px system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
         .file{border:1px solid #ddd;border-radius:8px;padding:1.5rem}.name{font-size:1.25rem;word-break:break-all}
         .size{color:#666;margin:.5rem 0 1.25rem}a.button{background:#2563eb;color:#fff;padding:.6rem 1.2rem;border-radius:6px;text-decoration:none}</style>
-        </head><body><div class="file"><div class="name">\(escape(name))</div><div class="size">\(humanSize(size))</div>
-        <a class="button" href="\(escape(downloadPath))" download>Download</a></div></body></html>
+        </head><body><div class="file"><div class="name">\(HTMLPage.escape(name))</div><div class="size">\(humanSize(size))</div>
+        <a class="button" href="\(HTMLPage.escape(downloadPath))" download>Download</a></div></body></html>
         """
-    }
-
-    /// Escapes text for HTML element content and quoted attribute values.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for char in text.unicodeScalars {
-            switch char {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(char)
-            }
-        }
-        return out
     }
 
     /// 1,536 → "1.5 KB" (decimal units, as file managers show them).

@@ -3,7 +3,7 @@ public import Hummingbird
 /// The request context of every route: who is calling, once authenticated.
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// Set by the bearer-token middleware for `/api/v1`.
+    /// Set by the authentication middleware for `/api/v1`.
     public var caller: Caller?
     /// The connected client's IP address (the proxy's, behind nginx).
     public var clientAddress: String?
@@ -13,10 +13,15 @@ public struct AppRequestContext: RequestContext {
         clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
-    /// The authenticated user and the device they came through.
+    /// Request bodies are JSON of at most this size (a completion of 10,000 parts fits).
+    public var maxUploadSize: Int { 1 << 20 }
+
+    /// The authenticated user and how they came: a device token, or a browser session.
     public struct Caller: Sendable {
         public var user: User
         public var device: Device?
+        /// The session id when the caller is a signed-in browser.
+        public var sessionId: String?
     }
 
     /// The caller, or 401 (the middleware guarantees it on API routes).

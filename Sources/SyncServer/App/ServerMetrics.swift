@@ -27,6 +27,18 @@ public struct ServerMetrics: Sendable {
         ).increment()
     }
 
+    /// Browser sign-ins by outcome ("ok", "refused").
+    func signIns(outcome: String) {
+        registry.makeCounter(descriptor: Self.name("sign_ins", "total", "Browser sign-ins finished, by outcome."), labels: [("outcome", outcome)]).increment()
+    }
+
+    /// Device authorizations by outcome ("approved", "denied").
+    func deviceAuthorizations(outcome: String) {
+        registry.makeCounter(
+            descriptor: Self.name("device_authorizations", "total", "Device codes decided by a signed-in user, by outcome."), labels: [("outcome", outcome)]
+        ).increment()
+    }
+
     static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "syncd", metricName: metric, unitName: unit, helpText: help)
     }

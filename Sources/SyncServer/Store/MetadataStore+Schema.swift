@@ -102,5 +102,39 @@ extension MetadataStore {
             """,
             "INSERT INTO revisions (file_id, revision, size, content_hash, modified_at) SELECT id, revision, size, content_hash, modified_at FROM files WHERE kind = 'file' AND content_hash IS NOT NULL",
         ]),
+        ("v5-sessions-sign-ins-device-codes", [
+            // Browser sessions; the cookie holds the id, the table only its keyed hash.
+            """
+            CREATE TABLE sessions (
+                id_hash TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id),
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            // Sign-ins sent to the identity provider and not yet back: PKCE verifier and nonce.
+            """
+            CREATE TABLE sign_ins (
+                state_hash TEXT PRIMARY KEY,
+                verifier TEXT NOT NULL,
+                nonce TEXT NOT NULL,
+                return_to TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            // Device authorization (RFC 8628): a daemon's code waiting for a signed-in user.
+            """
+            CREATE TABLE device_codes (
+                code_hash TEXT PRIMARY KEY,
+                user_code TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL,
+                last_poll_at DOUBLE PRECISION,
+                approved_by TEXT REFERENCES users(id),
+                denied INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+        ]),
     ]
 }

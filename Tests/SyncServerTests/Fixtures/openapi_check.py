@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Validates an OpenAPI document (openapi-spec-validator) and prints its operations, one
-`METHOD /path` per line, for the route test to call.
+`METHOD /path` per line (followed by ` public` for operations that need no credentials), for
+the route test to call.
 
 Usage: openapi_check.py FILE
 """
@@ -15,4 +16,5 @@ validate(document)
 for path, item in document["paths"].items():
     for method in item:
         if method in ("get", "post", "put", "delete", "patch"):
-            print(method.upper(), path)
+            public = item[method].get("security") == []
+            print(method.upper(), path, *(["public"] if public else []))
