@@ -34,6 +34,9 @@ import Testing
             #expect(big.mode == "multipart")
 
             let collector = Collector(store: env.store, blobs: env.blobs)
+            // A browser session, which lives 14 days.
+            let keys = SessionKeys.random()
+            let session = try await env.store.createSession(userId: user.id, key: keys.key)
             // Now: everything is young, nothing goes.
             #expect(try await collector.collect() == Collector.Report())
 
@@ -42,7 +45,8 @@ import Testing
             #expect(soon.deletedObjects == 1 && soon.abortedUploads == 0 && soon.purgedTrashItems == 0)
             // In 31 days: the abandoned upload is aborted, the trash emptied, its object deleted.
             let later = try await collector.collect(now: Date().addingTimeInterval(31 * 86_400))
-            #expect(later.abortedUploads == 1 && later.purgedTrashItems == 1 && later.deletedObjects == 1)
+            #expect(later.abortedUploads == 1 && later.purgedTrashItems == 1 && later.deletedObjects == 1 && later.expiredSessions == 1)
+            #expect(try await env.store.sessionUser(id: session, key: keys.key) == nil)
             #expect(try await env.blobs.s3.listMultipartUploads(bucket: env.blobs.bucket).isEmpty)
             let remaining = Set(try await env.blobs.s3.listAllObjects(bucket: env.blobs.bucket).collect().map(\.key))
             let expected = Set([kept.sha256!, old.sha256!, sha256Hex(newText)].map { env.blobs.key(userId: user.id, sha256: $0) })

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import SyncAPI
 import Testing
 
@@ -67,6 +68,17 @@ import Testing
                 statuses.append(try await client.api(.post, "/api/v1/device/code", token: nil, body: DeviceCodeRequest(name: "flood")).status)
             }
             #expect(statuses.prefix(10).allSatisfy { $0 == .ok } && statuses.last == .tooManyRequests)
+        }
+    }
+
+    @Test func oversizedBodiesAreRefusedBeforeTheyAreRead() async throws {
+        try await APIEnvironment.with(.sqlite) { _, client in
+            let huge = ByteBuffer(repeating: UInt8(ascii: "a"), count: 2 << 20)
+            let status = try await client.execute(uri: "/api/v1/device/code", method: .post, headers: [.contentType: "application/json"], body: huge) { $0.status }
+            #expect(status == .contentTooLarge)
+            var browser = ServerBrowser(cookies: ["syncd_session": "whatever"])
+            let form = String(repeating: "x", count: 20 << 10)
+            #expect(try await browser.send(.post, "/auth/logout", client: client, form: "csrf=" + form).status == .contentTooLarge)
         }
     }
 

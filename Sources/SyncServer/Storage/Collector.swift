@@ -24,6 +24,7 @@ public struct Collector: Sendable {
         public var abortedUploads = 0
         public var purgedTrashItems = 0
         public var deletedObjects = 0
+        public var expiredSessions = 0
     }
 
     /// One pass. `now` is a parameter so that tests can look into the future.
@@ -45,6 +46,7 @@ public struct Collector: Sendable {
             report.abortedUploads += 1
         }
         report.purgedTrashItems = try await store.purgeTrash(before: now.addingTimeInterval(-trashRetention))
+        report.expiredSessions = try await store.purgeExpiredSignIns(now: now)
 
         var referenced: [String: Set<String>] = [:]
         var unreferenced: [String] = []

@@ -41,4 +41,15 @@ extension MetadataStore {
             return try await db.query("DELETE FROM files WHERE trashed_at IS NOT NULL AND trashed_at < ? RETURNING id", at).count
         }
     }
+
+    /// Forgets sessions, sign-ins and device codes that ran out before `now`; returns how
+    /// many sessions went.
+    public func purgeExpiredSignIns(now: Date) async throws -> Int {
+        let at = now.timeIntervalSince1970
+        return try await database.transaction { db in
+            try await db.query("DELETE FROM sign_ins WHERE created_at < ?", [.real(at - Self.signInLifetime)])
+            try await db.query("DELETE FROM device_codes WHERE expires_at < ?", [.real(at)])
+            return try await db.query("DELETE FROM sessions WHERE expires_at < ? RETURNING user_id", [.real(at)]).count
+        }
+    }
 }
