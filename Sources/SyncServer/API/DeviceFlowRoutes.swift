@@ -24,11 +24,11 @@ struct DeviceFlowRoutes {
             guard !name.isEmpty, name.count <= 200, !name.contains(where: { $0.isNewline }) else {
                 throw APIError(.badRequest, code: "invalid_name", "name must be 1-200 characters on one line")
             }
-            let (deviceCode, userCode, expires) = try await store.createDeviceCode(name: name)
+            let (deviceCode, userCode, _) = try await store.createDeviceCode(name: name)
             return try json(DeviceCodeResponse(
                 deviceCode: deviceCode, userCode: userCode, verificationURL: publicBaseURL + "/device",
                 verificationURLComplete: publicBaseURL + "/device?code=" + userCode,
-                expiresIn: Int(expires.timeIntervalSinceNow.rounded()), interval: MetadataStore.deviceCodeInterval))
+                expiresIn: Int(MetadataStore.deviceCodeLifetime), interval: MetadataStore.deviceCodeInterval))
         }
         // Polling every 2 s is 30 a minute; the bucket allows a few daemons behind one address.
         let polls = router.group("api/v1/device").add(middleware: RateLimitMiddleware(capacity: 60, perMinute: 120))
