@@ -112,10 +112,28 @@ let package = Package(
 
         // MARK: Executables (wiring only)
 
+        .target(
+            name: "SyncDaemon",
+            dependencies: [
+                "S3Client",
+                "SyncAPI",
+                "SyncEngine",
+                "TOMLConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "syncd",
             dependencies: [
                 "SyncEngine",
+                "SyncDaemon",
+                "SyncAPI",
+                "TOMLConfig",
                 "CSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

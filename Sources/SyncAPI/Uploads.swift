@@ -159,3 +159,57 @@ public struct ChangesResponse: Codable, Sendable, Equatable {
         self.cursor = cursor
     }
 }
+
+/// `POST /api/v1/batch/uploads`: begin many uploads in one request (at most 1,000). Each gets
+/// its own answer, in order; one refusal does not fail the others.
+public struct BatchBeginRequest: Codable, Sendable, Equatable {
+    public var uploads: [BeginUploadRequest]
+
+    public init(uploads: [BeginUploadRequest]) {
+        self.uploads = uploads
+    }
+}
+
+/// `POST /api/v1/batch/complete`: complete many uploads in one request (at most 1,000).
+public struct BatchCompleteRequest: Codable, Sendable, Equatable {
+    public struct Item: Codable, Sendable, Equatable {
+        public var uploadId: String
+        public var parts: [CompleteUploadRequest.Part]
+
+        public init(uploadId: String, parts: [CompleteUploadRequest.Part] = []) {
+            self.uploadId = uploadId
+            self.parts = parts
+        }
+    }
+
+    public var uploads: [Item]
+
+    public init(uploads: [Item]) {
+        self.uploads = uploads
+    }
+}
+
+/// One answer of a batch: the value, or the error the single request would have had.
+public struct BatchResult<Value: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    public var value: Value?
+    /// The HTTP status the single request would have had, with its error body.
+    public var status: Int?
+    public var error: ConflictBody?
+
+    public init(value: Value) {
+        self.value = value
+    }
+
+    public init(status: Int, error: ConflictBody) {
+        self.status = status
+        self.error = error
+    }
+}
+
+public struct BatchResponse<Value: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
+    public var results: [BatchResult<Value>]
+
+    public init(results: [BatchResult<Value>]) {
+        self.results = results
+    }
+}

@@ -5,7 +5,10 @@ struct SyncdCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "syncd",
         abstract: "Keeps a folder in sync with your own S3 bucket.",
-        discussion: "login, run, status, pause and resume come with the daemon issue.",
-        subcommands: [WatchCommand.self]
+        discussion: """
+            Start with `syncd login --server URL`, then `syncd run` (or the systemd unit). \
+            `syncd status`, `pause` and `resume` talk to the running daemon.
+            """,
+        subcommands: [LoginCommand.self, RunCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self, WatchCommand.self]
     )
 }

@@ -21,6 +21,8 @@ public struct RescanCoalescer: Sendable {
     public let maxFolders: Int
 
     private var root = false
+    /// The server reported a change: a pass with no local rescan, at once.
+    private var remote = false
     private var folders: Set<RelativePath> = []
     private var first: Duration?
     private var last: Duration?
@@ -38,6 +40,13 @@ public struct RescanCoalescer: Sendable {
         touch(now)
     }
 
+    /// The server's change feed moved: the remote side needs a fresh look, the folder does not.
+    /// Due at once (the feed already batched the changes).
+    public mutating func remoteChanged(at now: Duration) {
+        remote = true
+        touch(now)
+    }
+
     /// The watcher lost events: only a full rescan can tell what changed.
     public mutating func overflowed(at now: Duration) {
         root = true
@@ -47,6 +56,7 @@ public struct RescanCoalescer: Sendable {
     /// When to call ``take(at:)`` next, or nil when nothing is pending.
     public var deadline: Duration? {
         guard let first, let last else { return nil }
+        if remote && !root && folders.isEmpty { return first }
         return min(last + debounce, first + maxDelay)
     }
 
@@ -55,6 +65,7 @@ public struct RescanCoalescer: Sendable {
         guard let deadline, now >= deadline else { return nil }
         defer {
             root = false
+            remote = false
             folders = []
             first = nil
             last = nil

@@ -17,6 +17,7 @@ extension FolderSync {
             try faults?(action, .beforeJournal)
             change.remote[path] = r
             change.synced[path] = Self.merged(l, r)
+            change.finishedUploads.append(path)
 
         case .createRemoteFolder(let path):
             guard let l = t.local[path] else { throw EngineError("no local folder at \(path)") }

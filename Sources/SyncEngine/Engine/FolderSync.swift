@@ -54,6 +54,18 @@ public final class FolderSync: Sendable {
     let logger: Logger
     let faults: FaultInjector?
     private let allowMassDelete = Atomic<Bool>(false)
+    private let progressState = Mutex(PassProgress())
+
+    /// Where the current (or last) pass is: for status displays.
+    public struct PassProgress: Sendable, Equatable {
+        /// A pass is running.
+        public var running = false
+        /// Steps the running pass planned, and how many of them ended (done or failed).
+        public var planned = 0
+        public var ended = 0
+    }
+
+    public var progress: PassProgress { progressState.withLock { $0 } }
 
     public init(configuration: Configuration, journal: Journal, remote: any RemotePort, logger: Logger = Logger(label: "syncd.engine"), faults: FaultInjector? = nil) {
         self.configuration = configuration
@@ -74,6 +86,8 @@ public final class FolderSync: Sendable {
     /// - Parameter scope: what to rescan locally: everything, or only the subtrees the watcher
     ///   hinted at (the rest of the local tree is taken from the journal).
     public func pass(scope: RescanCoalescer.Request = .root, now: Date = Date()) async throws -> SyncReport {
+        progressState.withLock { $0 = PassProgress(running: true) }
+        defer { progressState.withLock { $0.running = false } }
         var report = SyncReport()
         let previous = try journal.trees()
         let ignore = FolderScanner.loadIgnoreRules(root: configuration.root)
@@ -108,6 +122,7 @@ public final class FolderSync: Sendable {
             hostName: configuration.hostName, now: now, timeZone: configuration.timeZone)
         let plan = SyncEngine.plan(local: localTree, remote: remoteTree, synced: previous.synced, policy: policy)
         report.brake = plan.brake
+        progressState.withLock { $0.planned = plan.actions.count }
         if let brake = plan.brake {
             logger.warning("mass-delete brake: \(brake)", metadata: ["folder": "\(configuration.root)"])
         } else if allowDeletes {
@@ -166,6 +181,7 @@ public final class FolderSync: Sendable {
                 }
                 return results
             }
+            progressState.withLock { $0.ended += batch.count }
             for (action, outcome) in outcomes {
                 switch outcome {
                 case .success(let step):

@@ -11,17 +11,26 @@ public final class FolderSyncService: Service, Sendable {
     let limitedRescanInterval: Duration
     let coalescer: Mutex<RescanCoalescer>
     let onReport: @Sendable (SyncReport) -> Void
+    let onFailure: @Sendable (any Error) -> Void
+    /// The zero of the coalescer's clock.
+    private let origin = ContinuousClock.now
     /// Part of the folder is unwatched (inotify watch limit): rescan often.
     private let limited = Atomic<Bool>(false)
+    private let paused = Atomic<Bool>(false)
+    /// Set by `resume`: the next pass looks at everything (what happened while paused).
+    private let resumed = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - rescanInterval: how often a full pass runs with a healthy watcher.
     ///   - limitedRescanInterval: how often when part of the folder is not watched.
     ///   - onReport: called after every pass (status, metrics, logs).
+    ///   - onFailure: called when a pass could not run (the folder or the server unusable).
     public init(
         engine: FolderSync, debounce: Duration = .milliseconds(300), rescanInterval: Duration = .seconds(3600),
-        limitedRescanInterval: Duration = .seconds(60), onReport: @escaping @Sendable (SyncReport) -> Void = { _ in }
+        limitedRescanInterval: Duration = .seconds(60), onReport: @escaping @Sendable (SyncReport) -> Void = { _ in },
+        onFailure: @escaping @Sendable (any Error) -> Void = { _ in }
     ) {
+        self.onFailure = onFailure
         self.engine = engine
         self.rescanInterval = rescanInterval
         self.limitedRescanInterval = limitedRescanInterval
@@ -29,14 +38,31 @@ public final class FolderSyncService: Service, Sendable {
         self.onReport = onReport
     }
 
+    /// The server's change feed moved: sync the remote side now (no local rescan).
+    public func remoteChanged() {
+        let now = ContinuousClock.now - origin
+        coalescer.withLock { $0.remoteChanged(at: now) }
+    }
+
+    /// Stops starting passes (a running one finishes) until `resume`.
+    public func pause() {
+        paused.store(true, ordering: .relaxed)
+    }
+
+    public func resume() {
+        resumed.store(true, ordering: .relaxed)
+        paused.store(false, ordering: .relaxed)
+    }
+
+    public var isPaused: Bool { paused.load(ordering: .relaxed) }
+
     public func run() async throws {
         let root = engine.configuration.root
         let watcher = try FolderWatcher(root: root, ignore: FolderScanner.loadIgnoreRules(root: root))
         let clock = ContinuousClock()
-        let origin = clock.now
         let hints = watcher.hints()
         try await cancelWhenGracefulShutdown {
-            try await self.loop(hints: hints, watcher: watcher, clock: clock, origin: origin)
+            try await self.loop(hints: hints, watcher: watcher, clock: clock, origin: self.origin)
         }
         watcher.stop()
     }
@@ -64,15 +90,30 @@ public final class FolderSyncService: Service, Sendable {
             group.addTask { [self] in
                 var scope = RescanCoalescer.Request.root  // the first pass looks at everything
                 var lastFull = clock.now
+                var failures = 0
                 while !Task.isCancelled {
+                    while paused.load(ordering: .relaxed) {
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    if resumed.exchange(false, ordering: .relaxed) { scope = .root }
+                    var retryAt: ContinuousClock.Instant?
                     do {
                         let report = try await engine.pass(scope: scope)
+                        failures = 0
                         onReport(report)
+                        if case .root = scope { lastFull = clock.now }
+                    } catch is CancellationError {
+                        return
                     } catch {
                         engine.logger.error("sync pass failed: \(error)", metadata: ["folder": "\(root)"])
+                        onFailure(error)
+                        // Whatever the pass was to look at is still unseen: a full pass after a
+                        // backoff (1 s, 2 s, 4 s ... 60 s), sooner if hints come.
+                        failures += 1
+                        retryAt = clock.now + .seconds(min(60, 1 << min(failures - 1, 6)))
                     }
-                    if case .root = scope { lastFull = clock.now }
-                    scope = try await nextScope(lastFull: lastFull, clock: clock, origin: origin)
+                    scope = try await nextScope(lastFull: lastFull, retryAt: retryAt, clock: clock, origin: origin)
+                    if retryAt != nil { scope = .root }
                 }
                 watcher.stop()
             }
@@ -82,11 +123,16 @@ public final class FolderSyncService: Service, Sendable {
         }
     }
 
-    /// Waits for the coalescer's next request, or for the periodic full pass, whichever first.
-    private func nextScope(lastFull: ContinuousClock.Instant, clock: ContinuousClock, origin: ContinuousClock.Instant) async throws -> RescanCoalescer.Request {
+    /// Waits for the coalescer's next request, the retry of a failed pass, or the periodic full
+    /// pass, whichever comes first.
+    private func nextScope(
+        lastFull: ContinuousClock.Instant, retryAt: ContinuousClock.Instant?, clock: ContinuousClock, origin: ContinuousClock.Instant
+    ) async throws -> RescanCoalescer.Request {
         while true {
             let interval = limited.load(ordering: .relaxed) ? limitedRescanInterval : rescanInterval
             if clock.now - lastFull >= interval { return .root }
+            if let retryAt, clock.now >= retryAt { return .root }
+            if paused.load(ordering: .relaxed) || resumed.load(ordering: .relaxed) { return .root }
             if let request = coalescer.withLock({ $0.take(at: clock.now - origin) }) { return request }
             try await Task.sleep(for: .milliseconds(50))
             try Task.checkCancellation()

@@ -71,6 +71,10 @@ extension Journal {
                 ) WITHOUT ROWID
                 """)
         }
+        migrator.registerMigration("v2-upload-part-size") { db in
+            // The part size the server chose, so that a resumed upload cuts the same parts.
+            try db.execute(sql: "ALTER TABLE upload_sessions ADD COLUMN part_size INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

@@ -119,11 +119,11 @@ public final class Journal: Sendable {
         try pool.write { db in
             try db.execute(
                 sql: """
-                    INSERT OR REPLACE INTO upload_sessions (path, upload_id, size, mtime_ns, inode, content_hash, parts, started_at)
-                    VALUES (?, ?, ?, ?, ?, ?, '[]', ?)
+                    INSERT OR REPLACE INTO upload_sessions (path, upload_id, size, mtime_ns, inode, content_hash, parts, started_at, part_size)
+                    VALUES (?, ?, ?, ?, ?, ?, '[]', ?, ?)
                     """,
                 arguments: [session.path.string, session.uploadId, session.size, session.mtimeNs, Int64(bitPattern: session.inode),
-                            session.contentHash, session.startedAt.timeIntervalSince1970])
+                            session.contentHash, session.startedAt.timeIntervalSince1970, session.partSize])
         }
     }
 
@@ -143,13 +143,13 @@ public final class Journal: Sendable {
     public func uploadSession(for path: RelativePath) throws -> UploadSession? {
         try pool.read { db in
             guard let row = try Row.fetchOne(
-                db, sql: "SELECT upload_id, size, mtime_ns, inode, content_hash, parts, started_at FROM upload_sessions WHERE path = ?",
+                db, sql: "SELECT upload_id, size, mtime_ns, inode, content_hash, parts, started_at, part_size FROM upload_sessions WHERE path = ?",
                 arguments: [path.string])
             else { return nil }
             let parts = try JSONDecoder().decode([CompletedPart].self, from: Data((row[5] as String).utf8))
             return UploadSession(
                 path: path, uploadId: row[0], size: row[1], mtimeNs: row[2], inode: UInt64(bitPattern: row[3]), contentHash: row[4],
-                parts: parts, startedAt: Date(timeIntervalSince1970: row[6]))
+                parts: parts, startedAt: Date(timeIntervalSince1970: row[6]), partSize: row[7])
         }
     }
 
@@ -184,6 +184,11 @@ public final class Journal: Sendable {
                 PathError(path: RelativePath(unchecked: $0[0]), message: $0[1], attempts: $0[2], retryAt: Date(timeIntervalSince1970: $0[3]))
             }
         }
+    }
+
+    /// How many files are in sync (for status lines; cheaper than reading the trees).
+    public func syncedFileCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM synced_items WHERE kind = 'file'") ?? 0 }
     }
 
     /// Runs SQLite's integrity check; the empty list means the file is sound.

@@ -60,8 +60,14 @@ public struct UploadSession: Sendable, Equatable {
     public var contentHash: String
     public var parts: [CompletedPart]
     public var startedAt: Date
+    /// The part size of the multipart upload (every part but the last).
+    public var partSize: Int64
 
-    public init(path: RelativePath, uploadId: String, size: Int64, mtimeNs: Int64, inode: UInt64, contentHash: String, parts: [CompletedPart] = [], startedAt: Date) {
+    public init(
+        path: RelativePath, uploadId: String, size: Int64, mtimeNs: Int64, inode: UInt64, contentHash: String, parts: [CompletedPart] = [],
+        startedAt: Date, partSize: Int64 = 0
+    ) {
+        self.partSize = partSize
         self.path = path
         self.uploadId = uploadId
         self.size = size

@@ -13,10 +13,22 @@ public enum AtomicInstall {
         let folder = target.lastIndex(of: "/").map { String(target[..<$0]) } ?? "."
         var template = Array("\(folder)/.syncd-tmp-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        if fd >= 0 {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            // mkstemp makes 0600; a synced file gets what any new file gets (0666 less umask).
+            _ = fchmod(fd, newFileMode)
+        }
         guard fd >= 0 else { throw LocalFileError(.io, "cannot create a temporary file in \(folder): \(String(cString: strerror(errno)))") }
         return (String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self), fd)
     }
+
+    /// The mode new files get here: 0666 less the process's umask (read once: reading the
+    /// umask means setting it).
+    static let newFileMode: mode_t = {
+        let mask = umask(0o022)
+        umask(mask)
+        return 0o666 & ~mask
+    }()
 
     /// Moves a finished temporary file to `target`.
     ///
@@ -37,6 +49,9 @@ public enum AtomicInstall {
             }
             guard fsync(fd) == 0 else { throw LocalFileError(.io, "cannot flush \(temporary): \(String(cString: strerror(errno)))") }
             try checkUnchanged(target, replacing: replacing)
+            // A new version keeps the permissions of the file it replaces (an executable stays one).
+            var old = stat()
+            if replacing != nil, lstat(target, &old) == 0 { _ = fchmod(fd, old.st_mode & 0o7777) }
             // With nothing expected at the target, refuse to replace whatever appeared meanwhile.
             let renamed = replacing == nil ? syncd_rename_noreplace(temporary, target) : rename(temporary, target)
             guard renamed == 0 else {

@@ -19,6 +19,27 @@ struct UploadsAPI {
             let body = try await request.decode(as: BeginUploadRequest.self, context: context)
             return try json(try await begin(body, user: user), status: .created)
         }
+        // Batches: many begins or completions in one request, each answered on its own.
+        api.post("batch/uploads") { request, context in
+            let user = try context.requireCaller().user
+            let body = try await request.decode(as: BatchBeginRequest.self, context: context)
+            guard body.uploads.count <= Self.maxBatch else { throw APIError(.badRequest, code: "batch_too_large", "at most \(Self.maxBatch) uploads a batch") }
+            var results: [BatchResult<BeginUploadResponse>] = []
+            for upload in body.uploads {
+                results.append(await Self.batchResult { try await begin(upload, user: user) })
+            }
+            return try json(BatchResponse(results: results))
+        }
+        api.post("batch/complete") { request, context in
+            let user = try context.requireCaller().user
+            let body = try await request.decode(as: BatchCompleteRequest.self, context: context)
+            guard body.uploads.count <= Self.maxBatch else { throw APIError(.badRequest, code: "batch_too_large", "at most \(Self.maxBatch) uploads a batch") }
+            var results: [BatchResult<FileMetadata>] = []
+            for item in body.uploads {
+                results.append(await Self.batchResult { FileMetadata(try await complete(try await owned(item.uploadId, user: user), parts: item.parts, user: user)) })
+            }
+            return try json(BatchResponse(results: results))
+        }
         api.post("uploads/{id}/parts") { request, context in
             let user = try context.requireCaller().user
             let upload = try await owned(context.parameters.require("id"), user: user)
@@ -53,6 +74,19 @@ struct UploadsAPI {
             }
             try await store.deleteUpload(id: upload.id)
             return Response(status: .noContent)
+        }
+    }
+
+    static let maxBatch = 1000
+
+    /// One item of a batch: its value, or the error its own request would have answered.
+    static func batchResult<T>(_ body: () async throws -> T) async -> BatchResult<T> {
+        do {
+            return BatchResult(value: try await body())
+        } catch let error as APIError {
+            return BatchResult(status: Int(error.status.code), error: ConflictBody(code: error.code, message: error.message, current: error.current))
+        } catch {
+            return BatchResult(status: 500, error: ConflictBody(code: "internal", message: "\(error)", current: nil))
         }
     }
 

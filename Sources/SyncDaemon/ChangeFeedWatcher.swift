@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SyncAPI
+import SyncEngine
+import Synchronization
+
+/// Long-polls the server's change feed and says when something changed there (the dashboard,
+/// another machine), so that it lands in the folder within about a second. The feed is only a
+/// wake-up: the engine then reads the whole remote state, so a missed or repeated change costs
+/// nothing.
+final class ChangeFeedWatcher: Service, Sendable {
+    let api: ServerAPI
+    let journal: Journal
+    let onChange: @Sendable () -> Void
+    let logger: Logger
+    let wait: Int
+    /// Whether the last poll reached the server.
+    let online = Atomic<Bool>(false)
+
+    init(api: ServerAPI, journal: Journal, wait: Int = 25, logger: Logger, onChange: @escaping @Sendable () -> Void) {
+        self.api = api
+        self.journal = journal
+        self.wait = wait
+        self.logger = logger
+        self.onChange = onChange
+    }
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await self.poll() }
+    }
+
+    private func poll() async throws {
+        var cursor = (try? journal.remoteCursor()).flatMap { $0.flatMap { Int64($0) } } ?? 0
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let answer: ChangesResponse = try await api.get("/changes?after=\(cursor)&wait=\(wait)", timeout: .seconds(wait + 30))
+                online.store(true, ordering: .relaxed)
+                let cameBack = failures > 0
+                if cameBack { logger.info("the server answers again") }
+                failures = 0
+                if !answer.changes.isEmpty || answer.cursor < cursor || cameBack {
+                    onChange()
+                }
+                cursor = answer.cursor
+            } catch is CancellationError {
+                return
+            } catch {
+                online.store(false, ordering: .relaxed)
+                failures += 1
+                if failures == 1 { logger.warning("change feed: \(error)") }
+                // 1 s, 2 s, 4 s ... at most 60 s between tries while the server is away.
+                try await Task.sleep(for: .seconds(min(60, 1 << min(failures - 1, 6))))
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+public import Foundation
+import Glibc
+public import Logging
+import S3Client
+import ServiceLifecycle
+import SyncAPI
+public import SyncEngine
+
+/// What one daemon runs with: one folder, one server.
+public struct DaemonSettings: Sendable {
+    public var folder: String
+    public var server: String
+    public var token: String
+    public var paths: DaemonPaths
+    public var mode: SyncPolicy.Mode
+    public var brake: SyncPolicy.DeleteBrake
+    public var hostName: String
+    /// Files transferred at once, and parts of one large file at once.
+    public var transferConcurrency: Int
+    public var partConcurrency: Int
+    /// A full rescan this often even when the watcher is healthy.
+    public var rescanInterval: Duration
+
+    public init(
+        folder: String, server: String, token: String, paths: DaemonPaths, mode: SyncPolicy.Mode = .sync, brake: SyncPolicy.DeleteBrake = .init(),
+        hostName: String = ProcessInfo.processInfo.hostName, transferConcurrency: Int = 16, partConcurrency: Int = 4,
+        rescanInterval: Duration = .seconds(3600)
+    ) {
+        self.folder = folder
+        self.server = server
+        self.token = token
+        self.paths = paths
+        self.mode = mode
+        self.brake = brake
+        self.hostName = hostName
+        self.transferConcurrency = transferConcurrency
+        self.partConcurrency = partConcurrency
+        self.rescanInterval = rescanInterval
+    }
+}
+
+/// The daemon: the engine on the folder, the server as its remote, the change feed waking it,
+/// the control socket answering `syncd status`, until SIGTERM or SIGINT.
+public enum Daemon {
+    public static func run(_ settings: DaemonSettings, logger: Logger) async throws {
+        let folder = try checkFolder(settings.folder)
+        try FileManager.default.createDirectory(atPath: settings.paths.stateDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try claimState(settings.paths, folder: folder)
+        let journal = try Journal(path: settings.paths.journalFile)
+        let api = ServerAPI(baseURL: settings.server, token: settings.token)
+        let board = TransferBoard()
+        let remote = ServerRemote(api: api, journal: journal, board: board, partConcurrency: settings.partConcurrency, logger: logger)
+        let folderLogger = {
+            var copy = logger
+            copy[metadataKey: "folder"] = "\(folder)"
+            return copy
+        }()
+        let engine = FolderSync(
+            configuration: .init(
+                root: folder, mode: settings.mode, brake: settings.brake, hostName: settings.hostName,
+                transferConcurrency: settings.transferConcurrency),
+            journal: journal, remote: remote, logger: folderLogger)
+        let status = StatusBoard()
+        let service = FolderSyncService(
+            engine: engine, rescanInterval: settings.rescanInterval,
+            onReport: { report in
+                status.record(report)
+                log(report, logger: folderLogger)
+            },
+            onFailure: { status.passFailed($0) })
+        let feed = ChangeFeedWatcher(api: api, journal: journal, logger: folderLogger) { service.remoteChanged() }
+        let control = try ControlServer(path: settings.paths.controlSocket) { request in
+            switch request.command {
+            case .status: break
+            case .pause:
+                service.pause()
+                folderLogger.notice("paused")
+            case .resume:
+                if request.allowDeletes == true {
+                    engine.allowHeldDeletions()
+                    folderLogger.notice("held deletions allowed by `syncd resume --allow-deletes`")
+                }
+                service.resume()
+                folderLogger.notice("resumed")
+            }
+            return ControlResponse(status: status.status(
+                folder: folder, server: settings.server, mode: settings.mode.rawValue, paused: service.isPaused,
+                online: feed.online.load(ordering: .relaxed), progress: engine.progress, journal: journal, board: board))
+        }
+        defer { control.stop() }
+        folderLogger.info("syncing \(folder) with \(settings.server) (\(settings.mode.rawValue) mode)")
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service), .init(service: feed)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        folderLogger.info("stopped")
+    }
+
+    /// The folder must exist and be a folder: a missing one is an unmounted disk, never
+    /// something to create (and then "sync" as empty).
+    static func checkFolder(_ path: String) throws -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ControlError("the folder \(absolute) does not exist (or is not a folder); create it, or mount it, first")
+        }
+        return absolute
+    }
+
+    /// One state folder serves one synced folder: a journal used for another folder would make
+    /// every file look deleted.
+    static func claimState(_ paths: DaemonPaths, folder: String) throws {
+        if let claimed = try? String(contentsOfFile: paths.folderMarker, encoding: .utf8) {
+            let owner = claimed.trimmingCharacters(in: .newlines)
+            guard owner == folder else {
+                throw ControlError("the state in \(paths.stateDir) belongs to \(owner), not \(folder); give this folder its own state directory")
+            }
+            return
+        }
+        try (folder + "\n").write(toFile: paths.folderMarker, atomically: true, encoding: .utf8)
+    }
+
+    static func log(_ report: SyncReport, logger: Logger) {
+        for action in report.done {
+            logger.info("\(action)")
+        }
+        if let brake = report.brake {
+            logger.warning("mass-delete brake: \(brake)")
+        }
+    }
+}

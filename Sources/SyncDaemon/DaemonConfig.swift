@@ -1,0 +1,42 @@
+public import Foundation
+import SyncEngine
+public import TOMLConfig
+
+extension DaemonSettings {
+    /// The settings from `config.toml` (every key also `SYNCD_<TABLE>_<KEY>` in the
+    /// environment), the credentials `syncd login` saved (or `SYNCD_SERVER_URL` and
+    /// `SYNCD_SERVER_TOKEN`), and the command line's overrides (non-nil wins).
+    public static func load(
+        config: ConfigSource, paths: DaemonPaths, credentials: Credentials?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        folder: String? = nil, mode: String? = nil
+    ) throws -> DaemonSettings {
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        var folderPath = try folder ?? config.string("sync.folder") ?? "~/Sync"
+        if folderPath == "~" || folderPath.hasPrefix("~/") { folderPath = home + folderPath.dropFirst() }
+        let modeName = try mode ?? config.string("sync.mode") ?? "sync"
+        guard let syncMode = SyncPolicy.Mode(rawValue: modeName) else {
+            throw ConfigError("sync.mode must be \"sync\" or \"backup\", not \"\(modeName)\"")
+        }
+        guard let server = try config.string("server.url") ?? credentials?.server else {
+            throw ConfigError("no server: run `syncd login --server URL` first (or set SYNCD_SERVER_URL)")
+        }
+        guard let token = try config.string("server.token") ?? credentials?.token else {
+            throw ConfigError("no device token: run `syncd login --server \(server)` first (or set SYNCD_SERVER_TOKEN)")
+        }
+        let concurrency = try config.int("transfers.concurrency") ?? 16
+        let parts = try config.int("transfers.part_concurrency") ?? 4
+        guard (1...256).contains(concurrency), (1...64).contains(parts) else {
+            throw ConfigError("transfers.concurrency must be 1-256 and transfers.part_concurrency 1-64")
+        }
+        let fraction = try config.double("brake.max_fraction") ?? 0.5
+        let minCount = try config.int("brake.min_count") ?? 50
+        guard fraction > 0, fraction <= 1, minCount >= 0 else { throw ConfigError("brake.max_fraction must be in (0, 1] and brake.min_count ≥ 0") }
+        let rescan = try config.double("sync.rescan_interval_seconds") ?? 3600
+        guard rescan >= 10 else { throw ConfigError("sync.rescan_interval_seconds must be at least 10") }
+        return DaemonSettings(
+            folder: folderPath, server: server, token: token, paths: paths, mode: syncMode,
+            brake: SyncPolicy.DeleteBrake(maxFraction: fraction, minCount: minCount),
+            hostName: try config.string("sync.host_name") ?? ProcessInfo.processInfo.hostName,
+            transferConcurrency: concurrency, partConcurrency: parts, rescanInterval: .milliseconds(Int64(rescan * 1000)))
+    }
+}

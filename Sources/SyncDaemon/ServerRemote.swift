@@ -1,0 +1,214 @@
+import Foundation
+import Glibc
+public import Logging
+public import S3Client
+import SyncAPI
+public import SyncEngine
+
+/// The engine's remote over syncd-server and S3: metadata through the API, bytes straight to
+/// and from S3 through presigned URLs.
+///
+/// Small files are one PUT with their SHA-256 signed in (S3 refuses other bytes); large ones
+/// are multipart uploads whose parts carry a CRC32C S3 verifies, recorded part by part in the
+/// journal so that an upload interrupted by a crash resumes from its finished parts.
+/// Downloads are verified against the SHA-256 the server recorded before the engine installs
+/// them. Begin and complete calls of concurrent uploads are sent in batches.
+public final class ServerRemote: RemotePort {
+    let api: ServerAPI
+    let transfer: PresignedTransfer
+    let journal: Journal
+    let board: TransferBoard
+    let batches: UploadBatcher
+    let logger: Logger
+    /// Parts of one file in flight at once.
+    let partConcurrency: Int
+
+    public init(api: ServerAPI, journal: Journal, board: TransferBoard, transfer: PresignedTransfer = PresignedTransfer(),
+                partConcurrency: Int = 4, logger: Logger = Logger(label: "syncd.remote")) {
+        self.api = api
+        self.transfer = transfer
+        self.journal = journal
+        self.board = board
+        self.partConcurrency = max(1, partConcurrency)
+        self.logger = logger
+        batches = UploadBatcher(api: api)
+    }
+
+    public func snapshot() async throws -> (tree: RemoteTree, cursor: String) {
+        let listing: FileListing = try await api.get("/files")
+        var tree = RemoteTree()
+        for file in listing.files {
+            guard let path = RelativePath(file.path) else {
+                logger.warning("skipping a server path this folder cannot hold", metadata: ["path": "\(file.path)"])
+                continue
+            }
+            tree[path] = Self.entry(file)
+        }
+        return (tree, String(listing.cursor))
+    }
+
+    public func createFolder(_ path: RelativePath) async throws -> RemoteEntry {
+        let folder: FileMetadata = try await api.post("/folders", CreateFolderRequest(path: path.string))
+        return Self.entry(folder)
+    }
+
+    public func move(_ path: RelativePath, to destination: RelativePath, revision: Int64) async throws -> RemoteEntry {
+        let moved: FileMetadata = try await api.post("/move", MoveRequest(from: path.string, to: destination.string, revision: revision))
+        return Self.entry(moved)
+    }
+
+    public func delete(_ path: RelativePath, revision: Int64) async throws {
+        try await api.call("POST", "/trash", TrashRequest(path: path.string, revision: revision))
+    }
+
+    public func download(_ path: RelativePath, entry: RemoteEntry, to localPath: String) async throws {
+        guard let hash = entry.contentHash else { throw ServerError(status: 0, code: "no_content", message: "\(path) has no content to download") }
+        let signed: DownloadResponse = try await api.get("/download?path=" + Self.queryEncode(path.string))
+        guard signed.file.sha256 == hash else {
+            // The file changed on the server since the engine looked; the next pass sees why.
+            throw ServerError(status: 409, code: "changed", message: "\(path) changed on the server since the last listing")
+        }
+        board.start(path.string, direction: "download", size: entry.size)
+        defer { board.end(path.string, direction: "download") }
+        try await transfer.get(url: signed.url, toFile: localPath, sha256: hash) { [board] bytes in
+            board.add(path.string, direction: "download", bytes: bytes)
+        }
+    }
+
+    public func upload(_ path: RelativePath, from localPath: String, contentHash: String, size: Int64, baseRevision: Int64?) async throws -> RemoteEntry {
+        let before = try FileIdentity(path: localPath)
+        guard before.size == size else { throw ServerError(status: 0, code: "changed", message: "\(path) changed since it was scanned") }
+        board.start(path.string, direction: "upload", size: size)
+        defer { board.end(path.string, direction: "upload") }
+
+        if let session = try journal.uploadSession(for: path), session.contentHash == contentHash, session.size == size, session.partSize > 0 {
+            do {
+                return try await multipart(path, localPath: localPath, session: session, identity: before)
+            } catch let error as ServerError where error.status == 404 {
+                // The server forgot the upload (aborted as too old): start again.
+                logger.notice("the server no longer knows the interrupted upload; starting over", metadata: ["path": "\(path)"])
+                try forgetSession(path)
+            }
+        }
+        let plan = try await batches.begin(BeginUploadRequest(path: path.string, size: size, sha256: contentHash, baseRevision: baseRevision))
+        switch plan.mode {
+        case "stored":
+            guard let file = plan.file else { throw ServerError(status: 0, code: "bad_response", message: "stored upload without its file") }
+            board.add(path.string, direction: "upload", bytes: 0)
+            return Self.entry(file)
+        case "single":
+            guard let id = plan.uploadId, let url = plan.url else { throw ServerError(status: 0, code: "bad_response", message: "single upload without URL") }
+            do {
+                try await transfer.put(url: url, headers: plan.headers, file: localPath) { [board] bytes in
+                    board.add(path.string, direction: "upload", bytes: bytes)
+                }
+            } catch {
+                try? await api.call("DELETE", "/uploads/\(id)")
+                throw error
+            }
+            return Self.entry(try await batches.complete(id, parts: []))
+        case "multipart":
+            guard let id = plan.uploadId, let partSize = plan.partSize else {
+                throw ServerError(status: 0, code: "bad_response", message: "multipart upload without id or part size")
+            }
+            let session = UploadSession(
+                path: path, uploadId: id, size: size, mtimeNs: before.mtimeNs, inode: before.inode, contentHash: contentHash, startedAt: Date(),
+                partSize: partSize)
+            try journal.beginUpload(session)
+            return try await multipart(path, localPath: localPath, session: session, identity: before)
+        default:
+            throw ServerError(status: 0, code: "bad_response", message: "unknown upload mode \(plan.mode)")
+        }
+    }
+
+    /// Sends the parts the session does not have yet, then completes the upload.
+    private func multipart(_ path: RelativePath, localPath: String, session: UploadSession, identity: FileIdentity) async throws -> RemoteEntry {
+        let layout = try PartLayout(fileSize: session.size, preferredPartSize: session.partSize)
+        var finished = Dictionary(session.parts.map { ($0.partNumber, $0) }) { a, _ in a }
+        if !finished.isEmpty {
+            let kept = finished.values.reduce(Int64(0)) { $0 + $1.size }
+            board.add(path.string, direction: "upload", bytes: kept)
+            logger.info(
+                "resuming upload", metadata: ["path": "\(path)", "parts_kept": "\(finished.count)", "parts_total": "\(layout.partCount)"])
+        }
+        let missing = (1...layout.partCount).filter { finished[$0] == nil }
+        try await withThrowingTaskGroup(of: CompletedPart.self) { group in
+            var next = 0
+            func start() {
+                let number = missing[next]
+                next += 1
+                group.addTask { try await self.sendPart(number, of: session, layout: layout, localPath: localPath) }
+            }
+            while next < min(missing.count, partConcurrency) { start() }
+            while let part = try await group.next() {
+                finished[part.partNumber] = part
+                try journal.recordPart(part, of: path)
+                if next < missing.count { start() }
+            }
+        }
+        // The bytes S3 verified part by part are the file's only if it did not change meanwhile.
+        guard try FileIdentity(path: localPath) == identity else {
+            try? await api.call("DELETE", "/uploads/\(session.uploadId)")
+            try forgetSession(path)
+            throw ServerError(status: 0, code: "changed", message: "\(path) changed during its upload; it is sent again")
+        }
+        let parts = finished.values.sorted { $0.partNumber < $1.partNumber }.map {
+            CompleteUploadRequest.Part(partNumber: $0.partNumber, etag: $0.etag, checksumCRC32C: $0.checksum?.base64)
+        }
+        do {
+            return Self.entry(try await batches.complete(session.uploadId, parts: parts))
+        } catch let error as ServerError where error.status == 409 {
+            try? await api.call("DELETE", "/uploads/\(session.uploadId)")
+            try forgetSession(path)
+            throw error
+        }
+    }
+
+    private func sendPart(_ number: Int, of session: UploadSession, layout: PartLayout, localPath: String) async throws -> CompletedPart {
+        let range = layout.range(ofPart: number)
+        let checksum = try await PresignedTransfer.checksum(.crc32c, file: localPath, range: range)
+        let signed: PartURLsResponse = try await api.post(
+            "/uploads/\(session.uploadId)/parts", PartURLsRequest(partNumbers: [number], checksums: [String(number): checksum.base64]))
+        guard let url = signed.urls[String(number)] else { throw ServerError(status: 0, code: "bad_response", message: "no URL for part \(number)") }
+        let path = session.path.string
+        let etag = try await transfer.put(url: url, headers: signed.headers[String(number)] ?? [:], file: localPath, range: range) { [board] bytes in
+            board.add(path, direction: "upload", bytes: bytes)
+        }
+        return CompletedPart(partNumber: number, etag: etag, size: Int64(range.count), checksum: checksum)
+    }
+
+    /// Drops the journal's record of an upload that cannot be continued.
+    private func forgetSession(_ path: RelativePath) throws {
+        var change = JournalChange()
+        change.finishedUploads = [path]
+        try journal.apply(change)
+    }
+
+    static func entry(_ file: FileMetadata) -> RemoteEntry {
+        RemoteEntry(kind: file.kind == "folder" ? .folder : .file, fileId: file.id, revision: file.revision, size: file.size, contentHash: file.sha256)
+    }
+
+    static func queryEncode(_ text: String) -> String {
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}
+
+/// What identifies a file's version on disk without reading it.
+struct FileIdentity: Equatable {
+    var size: Int64
+    var mtimeNs: Int64
+    var ctimeNs: Int64
+    var inode: UInt64
+
+    init(path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            throw ServerError(status: 0, code: "local", message: "cannot stat \(path): \(String(cString: strerror(errno)))")
+        }
+        size = Int64(info.st_size)
+        mtimeNs = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        ctimeNs = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+        inode = UInt64(info.st_ino)
+    }
+}
