@@ -213,3 +213,28 @@ public struct BatchResponse<Value: Codable & Sendable & Equatable>: Codable, Sen
         self.results = results
     }
 }
+
+/// `GET /api/v1/uploads/{id}/parts`: the parts S3 already holds for a multipart upload, so
+/// that a client resuming after a crash sends only the others.
+public struct UploadPartsResponse: Codable, Sendable, Equatable {
+    public struct Part: Codable, Sendable, Equatable {
+        public var partNumber: Int
+        public var etag: String
+        public var size: Int64
+        /// Base64 CRC32C S3 verified, to compare with the file's bytes before reusing the part.
+        public var checksumCRC32C: String?
+
+        public init(partNumber: Int, etag: String, size: Int64, checksumCRC32C: String?) {
+            self.partNumber = partNumber
+            self.etag = etag
+            self.size = size
+            self.checksumCRC32C = checksumCRC32C
+        }
+    }
+
+    public var parts: [Part]
+
+    public init(parts: [Part]) {
+        self.parts = parts
+    }
+}

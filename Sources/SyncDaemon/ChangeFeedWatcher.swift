@@ -15,8 +15,8 @@ final class ChangeFeedWatcher: Service, Sendable {
     let onChange: @Sendable () -> Void
     let logger: Logger
     let wait: Int
-    /// Whether the last poll reached the server.
-    let online = Atomic<Bool>(false)
+    /// Whether the last poll reached the server (assumed until one fails).
+    let online = Atomic<Bool>(true)
 
     init(api: ServerAPI, journal: Journal, wait: Int = 25, logger: Logger, onChange: @escaping @Sendable () -> Void) {
         self.api = api

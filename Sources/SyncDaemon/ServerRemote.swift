@@ -125,6 +125,20 @@ public final class ServerRemote: RemotePort {
     private func multipart(_ path: RelativePath, localPath: String, session: UploadSession, identity: FileIdentity) async throws -> RemoteEntry {
         let layout = try PartLayout(fileSize: session.size, preferredPartSize: session.partSize)
         var finished = Dictionary(session.parts.map { ($0.partNumber, $0) }) { a, _ in a }
+        if !finished.isEmpty || session.startedAt < Date().addingTimeInterval(-1) {
+            // S3 may hold parts the journal did not get to record (the crash came between S3's
+            // answer and the journal); each is reused if its CRC32C is the file's bytes there.
+            let held: UploadPartsResponse = try await api.get("/uploads/\(session.uploadId)/parts")
+            for part in held.parts where finished[part.partNumber] == nil && (1...layout.partCount).contains(part.partNumber) {
+                let range = layout.range(ofPart: part.partNumber)
+                guard let crc = part.checksumCRC32C, part.size == Int64(range.count),
+                    try await PresignedTransfer.checksum(.crc32c, file: localPath, range: range).base64 == crc
+                else { continue }
+                let reused = CompletedPart(partNumber: part.partNumber, etag: part.etag, size: part.size, checksum: Checksum(algorithm: .crc32c, base64: crc))
+                finished[part.partNumber] = reused
+                try journal.recordPart(reused, of: path)
+            }
+        }
         if !finished.isEmpty {
             let kept = finished.values.reduce(Int64(0)) { $0 + $1.size }
             board.add(path.string, direction: "upload", bytes: kept)

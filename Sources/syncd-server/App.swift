@@ -1,4 +1,6 @@
 import ArgumentParser
+import Logging
+import ServiceLifecycle
 import Foundation
 import S3Client
 import SyncServer
@@ -66,9 +68,17 @@ struct Serve: AsyncParsableCommand {
                 store: store, blobs: blobs, publicBaseURL: settings.publicURL, maxShareLifetime: settings.maxShareDays.map { $0 * 86_400 },
                 oidc: settings.oidc.map { OIDCProvider(settings: $0) },
                 sessions: SessionKeys(secret: settings.sessionSecret, secureCookies: settings.publicURL.hasPrefix("https://")))
-            let app = buildApplication(dependencies, host: settings.host, port: settings.port)
-            group.addTask { try await app.runService() }
-            group.addTask { try await CollectorService(collector: Collector(store: store, blobs: blobs)).run() }
+            let logger = Logger(label: "syncd-server")
+            let app = buildApplication(dependencies, host: settings.host, port: settings.port, logger: logger)
+            // Stopped in reverse order on SIGTERM: long-polls are answered first, so that the
+            // server does not wait out their timeouts; then the collector; then the server.
+            let services = ServiceGroup(configuration: .init(
+                services: [
+                    .init(service: app), .init(service: CollectorService(collector: Collector(store: store, blobs: blobs))),
+                    .init(service: OnShutdown { store.notifier.shutdown() }),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            group.addTask { try await services.run() }
             try await group.next()
             group.cancelAll()
         }
@@ -123,4 +133,14 @@ func withStore(_ options: StoreOptions, _ body: @escaping @Sendable (MetadataSto
         group.cancelAll()
     }
     try await store.database.close()
+}
+
+/// Runs `action` when the service group starts shutting down.
+struct OnShutdown: Service {
+    let action: @Sendable () -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        action()
+    }
 }

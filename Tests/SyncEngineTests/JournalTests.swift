@@ -68,12 +68,12 @@ import Testing
         let dir = try TestFolder()
         let journal = try Journal(path: dir.root + "/j.sqlite")
         let path = p("big/video.mkv")
-        try journal.beginUpload(UploadSession(path: path, uploadId: "u-1", size: 200 << 20, mtimeNs: 9, inode: 5, contentHash: "h", startedAt: Date(timeIntervalSince1970: 1000)))
+        try journal.beginUpload(UploadSession(path: path, uploadId: "u-1", size: 200 << 20, mtimeNs: 9, inode: 5, contentHash: "h", startedAt: Date(timeIntervalSince1970: 1000), partSize: 16 << 20))
         try journal.recordPart(CompletedPart(partNumber: 2, etag: "e2", size: 16 << 20, checksum: Checksum(algorithm: .crc32c, base64: "AAAAAA==")), of: path)
         try journal.recordPart(CompletedPart(partNumber: 1, etag: "e1", size: 16 << 20), of: path)
         try journal.recordPart(CompletedPart(partNumber: 2, etag: "e2b", size: 16 << 20), of: path)
         let session = try #require(try journal.uploadSession(for: path))
-        #expect(session.uploadId == "u-1")
+        #expect(session.uploadId == "u-1" && session.partSize == 16 << 20, "a resumed upload cuts the same parts")
         #expect(session.parts.map(\.partNumber) == [1, 2])
         #expect(session.parts.map(\.etag) == ["e1", "e2b"])
         #expect(try journal.uploadSessions().count == 1)
@@ -97,6 +97,6 @@ import Testing
 
     @Test func migrationsAreAppendOnly() {
         // Released migration names never change or reorder; new ones go at the end.
-        #expect(Journal.migrator.migrations == ["v1-trees"])
+        #expect(Journal.migrator.migrations == ["v1-trees", "v2-upload-part-size"])
     }
 }

@@ -57,6 +57,8 @@ struct Planner {
             ? Self.outermost(Self.detectMoves(
                 synced: synced, identity: { $0.fileId }, current: remote.entries, currentIdentity: { $0.fileId }))
             : [:]
+        // Folders that are themselves move destinations are never created in place of the move.
+        let destinations = Set(localMoves.values).union(remoteMoves.values)
         var pending: [Move] = Set(localMoves.keys).union(remoteMoves.keys).map {
             Move(from: $0, toLocal: localMoves[$0], toRemote: remoteMoves[$0])
         }
@@ -77,19 +79,23 @@ struct Planner {
                 rebase(&pending, after: index, synced: (move.from, l))
             case (let l?, let r?):
                 // Moved to two places: the server's move wins, the local item follows it.
-                guard local[l]?.inode == base.inode, local[r] == nil, parentExists(r, inLocal: true), !r.isInside(l) else { continue }
+                guard local[l]?.inode == base.inode, local[r] == nil, !r.isInside(l), makeParent(of: r, local: true, avoiding: destinations) else { continue }
                 moves.append(.moveLocal(from: l, to: r))
                 local.move(l, to: r)
                 synced.move(move.from, to: r)
                 rebase(&pending, after: index, synced: (move.from, r), local: (l, r))
             case (let l?, nil):
-                guard remote[move.from]?.fileId == base.fileId, remote[l] == nil, parentExists(l, inLocal: false), !l.isInside(move.from) else { continue }
+                guard remote[move.from]?.fileId == base.fileId, remote[l] == nil, !l.isInside(move.from),
+                    makeParent(of: l, local: false, avoiding: destinations)
+                else { continue }
                 moves.append(.moveRemote(from: move.from, to: l))
                 remote.move(move.from, to: l)
                 synced.move(move.from, to: l)
                 rebase(&pending, after: index, synced: (move.from, l), remote: (move.from, l))
             case (nil, let r?):
-                guard local[move.from]?.inode == base.inode, local[r] == nil, parentExists(r, inLocal: true), !r.isInside(move.from) else { continue }
+                guard local[move.from]?.inode == base.inode, local[r] == nil, !r.isInside(move.from),
+                    makeParent(of: r, local: true, avoiding: destinations)
+                else { continue }
                 moves.append(.moveLocal(from: move.from, to: r))
                 local.move(move.from, to: r)
                 synced.move(move.from, to: r)
@@ -116,9 +122,36 @@ struct Planner {
         }
     }
 
-    private func parentExists(_ path: RelativePath, inLocal: Bool) -> Bool {
-        guard let parent = path.parent else { return true }
-        return inLocal ? local[parent]?.kind == .folder : remote[parent]?.kind == .folder
+    /// Makes sure the folder a move goes into exists on the side that carries the move out. A
+    /// folder missing there that the other side just created (a file moved into a new folder)
+    /// is created first, as part of the move; anything else missing leaves the move to the
+    /// path-by-path merge. The created folders enter the working trees as if already synced.
+    private mutating func makeParent(of path: RelativePath, local onLocal: Bool, avoiding destinations: Set<RelativePath>) -> Bool {
+        var missing: [RelativePath] = []
+        var cursor = path.parent
+        while let folder = cursor {
+            let here = onLocal ? local[folder].map(\.kind) : remote[folder].map(\.kind)
+            if here == .folder { break }
+            let there = onLocal ? remote[folder].map(\.kind) : local[folder].map(\.kind)
+            guard here == nil, there == .folder, synced[folder] == nil, !destinations.contains(folder) else { return false }
+            missing.append(folder)
+            cursor = folder.parent
+        }
+        for folder in missing.reversed() {
+            if onLocal {
+                let r = remote[folder]!
+                moves.append(.createLocalFolder(folder))
+                local[folder] = LocalEntry(kind: .folder, inode: 0)
+                synced[folder] = SyncedEntry(kind: .folder, contentHash: nil, size: 0, inode: 0, fileId: r.fileId, revision: r.revision)
+            } else {
+                let l = local[folder]!
+                let planned = "planned:" + folder.string
+                moves.append(.createRemoteFolder(folder))
+                remote[folder] = RemoteEntry(kind: .folder, fileId: planned, revision: 0)
+                synced[folder] = SyncedEntry(kind: .folder, contentHash: nil, size: 0, inode: l.inode, fileId: planned, revision: 0)
+            }
+        }
+        return true
     }
 
     /// Synced paths whose identity now lives at another path, of the same kind.

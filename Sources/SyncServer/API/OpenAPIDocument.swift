@@ -35,6 +35,18 @@ enum OpenAPIDocument {
           properties:
             code: {type: string}
             message: {type: string}
+        BatchResults:
+          type: object
+          required: [results]
+          properties:
+            results:
+              type: array
+              items:
+                type: object
+                properties:
+                  value: {type: object}
+                  status: {type: integer}
+                  error: {$ref: "#/components/schemas/Error"}
         File:
           type: object
           required: [id, path, kind, revision, size, modifiedAt]
@@ -234,7 +246,81 @@ enum OpenAPIDocument {
             "400": {description: "Invalid path, size or sha256."}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "409": {$ref: "#/components/responses/Conflict"}
+      /batch/uploads:
+        post:
+          summary: Begin up to 1,000 uploads in one request; each gets the answer its own POST /uploads would have.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [uploads]
+                  properties:
+                    uploads: {type: array, maxItems: 1000, items: {type: object}}
+          responses:
+            "200":
+              description: One result per upload, in order; `value` or `status` with `error`.
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/BatchResults"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+      /batch/complete:
+        post:
+          summary: Complete up to 1,000 uploads in one request; each gets the answer its own completion would have.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [uploads]
+                  properties:
+                    uploads:
+                      type: array
+                      maxItems: 1000
+                      items:
+                        type: object
+                        required: [uploadId, parts]
+                        properties:
+                          uploadId: {type: string}
+                          parts: {type: array, items: {type: object}}
+          responses:
+            "200":
+              description: One result per upload, in order.
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/BatchResults"}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/Unauthorized"}
       /uploads/{id}/parts:
+        get:
+          summary: The parts S3 already holds for a multipart upload (for resuming after a crash).
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          responses:
+            "200":
+              description: Parts, by number.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [parts]
+                    properties:
+                      parts:
+                        type: array
+                        items:
+                          type: object
+                          required: [partNumber, etag, size]
+                          properties:
+                            partNumber: {type: integer}
+                            etag: {type: string}
+                            size: {type: integer}
+                            checksumCRC32C: {type: [string, "null"]}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
         post:
           summary: Presigned PUT URLs for parts of a multipart upload; each part's base64 CRC32C is signed in.
           parameters:

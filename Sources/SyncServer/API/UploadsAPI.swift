@@ -60,6 +60,22 @@ struct UploadsAPI {
             }
             return try json(PartURLsResponse(urls: urls, headers: headers))
         }
+        api.get("uploads/{id}/parts") { _, context in
+            let user = try context.requireCaller().user
+            let upload = try await owned(context.parameters.require("id"), user: user)
+            guard let s3UploadId = upload.s3UploadId else { throw APIError(.badRequest, code: "not_multipart", "this upload is a single PUT") }
+            let held: [CompletedPart]
+            do {
+                held = try await blobs.s3.listParts(bucket: blobs.bucket, key: blobs.key(userId: user.id, sha256: upload.contentHash), uploadId: s3UploadId)
+            } catch let error as S3Error where error.statusCode == 404 {
+                throw APIError(.notFound, code: "not_found", "S3 no longer has this upload")
+            }
+            return try json(UploadPartsResponse(parts: held.map {
+                UploadPartsResponse.Part(
+                    partNumber: $0.partNumber, etag: $0.etag, size: $0.size,
+                    checksumCRC32C: $0.checksum.flatMap { $0.algorithm == .crc32c ? $0.base64 : nil })
+            }))
+        }
         api.post("uploads/{id}/complete") { request, context in
             let user = try context.requireCaller().user
             let upload = try await owned(context.parameters.require("id"), user: user)

@@ -78,6 +78,11 @@ public struct CollectorService: Service {
     }
 
     public func run() async throws {
+        // A pass in progress is simply cancelled on shutdown: each step is its own transaction.
+        try? await cancelWhenGracefulShutdown { try await self.loop() }
+    }
+
+    private func loop() async throws {
         while !Task.isCancelled {
             do {
                 let report = try await collector.collect()

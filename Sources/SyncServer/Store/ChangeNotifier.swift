@@ -34,8 +34,18 @@ public final class ChangeNotifier: Sendable {
     }
 
     private let tickets = NIOLockedValueBox<[ObjectIdentifier: Ticket]>([:])
+    /// Set on shutdown: long-polls answer at once, so that the server stops without waiting
+    /// out their timeouts.
+    private let closed = NIOLockedValueBox(false)
 
     public init() {}
+
+    /// Answers every waiting long-poll now, and every later one at once.
+    public func shutdown() {
+        closed.withLockedValue { $0 = true }
+        let all = tickets.withLockedValue { Array($0.values) }
+        for ticket in all { ticket.fire() }
+    }
 
     /// The user's tree changed (here or on another replica).
     public func changed(userId: String) {
@@ -46,6 +56,7 @@ public final class ChangeNotifier: Sendable {
     func register(userId: String) -> Ticket {
         let ticket = Ticket(userId: userId)
         tickets.withLockedValue { $0[ObjectIdentifier(ticket)] = ticket }
+        if closed.withLockedValue({ $0 }) { ticket.fire() }
         return ticket
     }
 

@@ -1,0 +1,220 @@
+import AsyncHTTPClient
+import Foundation
+import S3Client
+import SyncAPI
+import SyncDaemon
+import Testing
+
+/// One end-to-end world: a real `syncd-server` process (SQLite, its own bucket on the test
+/// SeaweedFS, which verifies every signature) and real `syncd` daemon processes on folders of
+/// their own, all on loopback, all stopped by PID at the end.
+final class EndToEnd: @unchecked Sendable {
+    let dir: String
+    let bucket: String
+    let s3: S3Client
+    let serverURL: String
+    let binaries: String
+    private var server: ChildProcess?
+    private let serverEnvironment: [String: String]
+    private var daemons: [DaemonHandle] = []
+
+    static func with(_ name: String, _ body: (EndToEnd) async throws -> Void) async throws {
+        let world = try await EndToEnd(name: name)
+        do {
+            try await body(world)
+        } catch {
+            await world.tearDown(printLogs: true)
+            throw error
+        }
+        await world.tearDown(printLogs: false)
+    }
+
+    private init(name: String) async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let endpoint = env["SYNCD_TEST_SEAWEED_ENDPOINT"], let key = env["SYNCD_TEST_SEAWEED_ACCESS_KEY"],
+            let secret = env["SYNCD_TEST_SEAWEED_SECRET_KEY"]
+        else { throw HarnessError("SYNCD_TEST_SEAWEED_* is not set: run the tests with scripts/test") }
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(name)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        bucket = "e2e-\(UUID().uuidString.lowercased().prefix(20))"
+        s3 = S3Client(
+            configuration: S3Configuration(endpoint: endpoint),
+            credentialProvider: StaticCredentialProvider(accessKeyId: key, secretAccessKey: secret))
+        binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        let port = try Self.freePort()
+        serverURL = "http://127.0.0.1:\(port)"
+        serverEnvironment = [
+            "SYNCD_DATABASE_URL": dir + "/metadata.sqlite", "SYNCD_AUTH_SESSION_SECRET": String(repeating: "e", count: 40),
+            "SYNCD_S3_ENDPOINT": endpoint, "SYNCD_S3_BUCKET": bucket, "SYNCD_SERVER_PUBLIC_URL": "http://127.0.0.1:\(port)",
+            "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_EC2_METADATA_DISABLED": "true",
+            "PATH": env["PATH"] ?? "/usr/bin:/bin", "HOME": dir,
+        ]
+        server = try ChildProcess(
+            binaries + "/syncd-server", ["serve", "--host", "127.0.0.1", "--port", String(port)], environment: serverEnvironment,
+            log: dir + "/server.log", name: "syncd-server")
+        try await waitUntil("syncd-server answers", timeout: .seconds(30)) {
+            (try? await HTTPClient.shared.execute(HTTPClientRequest(url: self.serverURL + "/readyz"), timeout: .seconds(2)).status.code) == 200
+        }
+    }
+
+    private func tearDown(printLogs: Bool) async {
+        for daemon in daemons { await daemon.process?.stop() }
+        await server?.stop()
+        if printLogs {
+            for daemon in daemons { print("---- \(daemon.name) log (last 60 lines)\n" + daemon.log.split(separator: "\n").suffix(60).joined(separator: "\n")) }
+            print("---- server log (last 40 lines)\n" + (server?.log ?? "").split(separator: "\n").suffix(40).joined(separator: "\n"))
+        }
+        try? await s3.emptyBucket(bucket)
+        for upload in (try? await s3.listMultipartUploads(bucket: bucket)) ?? [] {
+            try? await s3.abortMultipartUpload(bucket: bucket, key: upload.key, uploadId: upload.uploadId)
+        }
+        try? await s3.deleteBucket(bucket)
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// A device token for `email` (the user is created), as `syncd-server admin` issues it.
+    func issueToken(email: String = "alice@example.org", device: String = "test") async throws -> String {
+        let process = try ChildProcess(
+            binaries + "/syncd-server", ["admin", "issue-token", "--email", email, "--device", device], environment: serverEnvironment,
+            log: dir + "/admin-\(UUID().uuidString.prefix(6)).log", name: "admin")
+        guard await process.waitForExit(timeout: .seconds(30)) == 0 else { throw HarnessError("issue-token failed: \(process.log)") }
+        guard let token = process.log.split(separator: "\n").last(where: { $0.hasPrefix("sd_") }) else { throw HarnessError("no token in: \(process.log)") }
+        return String(token)
+    }
+
+    /// A daemon on a new folder (not started until `start`).
+    func daemon(_ name: String, token: String, config: String = "") throws -> DaemonHandle {
+        let handle = try DaemonHandle(name: name, world: self, token: token, config: config)
+        daemons.append(handle)
+        return handle
+    }
+
+    func api(_ token: String) -> ServerAPI { ServerAPI(baseURL: serverURL, token: token) }
+
+    /// The user's files on the server, by path.
+    func serverFiles(_ token: String) async throws -> [String: FileMetadata] {
+        let listing: FileListing = try await api(token).get("/files")
+        return Dictionary(uniqueKeysWithValues: listing.files.map { ($0.path, $0) })
+    }
+
+    /// A counter from the server's /metrics.
+    func metric(_ name: String) async throws -> Double {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: serverURL + "/metrics"), timeout: .seconds(5))
+        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0 else { throw HarnessError("cannot bind a loopback port") }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// One `syncd run` on its own folder, configuration and state.
+final class DaemonHandle: @unchecked Sendable {
+    let name: String
+    let folder: String
+    let paths: DaemonPaths
+    private let environment: [String: String]
+    private let binary: String
+    private(set) var process: ChildProcess?
+    private let logPath: String
+
+    init(name: String, world: EndToEnd, token: String, config: String) throws {
+        self.name = name
+        let home = world.dir + "/" + name
+        folder = home + "/Sync"
+        paths = DaemonPaths(configDir: home + "/config", stateDir: home + "/state")
+        logPath = home + "/syncd.log"
+        binary = world.binaries + "/syncd"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: paths.configDir, withIntermediateDirectories: true)
+        try Credentials(server: world.serverURL, token: token, deviceId: nil).save(to: paths.credentialsFile)
+        let text = """
+            [sync]
+            folder = "\(folder)"
+            host_name = "\(name)"
+            \(config)
+            """
+        try text.write(toFile: paths.configFile, atomically: true, encoding: .utf8)
+        environment = ["HOME": home, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+    }
+
+    func start() throws {
+        process = try ChildProcess(
+            binary, ["run", "--config-dir", paths.configDir, "--state-dir", paths.stateDir], environment: environment, log: logPath, name: name)
+    }
+
+    func stop() async {
+        let status = await process?.stop()
+        #expect(status == 0, "\(name) should exit cleanly on SIGTERM (wait status \(String(describing: status)))")
+    }
+
+    func crash() async { await process?.crash() }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// `syncd status --json`, as the command sees it.
+    func status() throws -> DaemonStatus {
+        let response = try ControlClient.send(ControlRequest(command: .status), to: paths.controlSocket)
+        guard let status = response.status else { throw HarnessError("no status: \(response.error ?? "")") }
+        return status
+    }
+
+    /// Runs the real `syncd` command line (status, pause, resume) and returns its output.
+    func command(_ arguments: [String]) async throws -> String {
+        let out = paths.stateDir + "/command-\(UUID().uuidString.prefix(6)).out"
+        let process = try ChildProcess(binary, arguments + ["--state-dir", paths.stateDir], environment: environment, log: out, name: "syncd \(arguments[0])")
+        guard await process.waitForExit(timeout: .seconds(30)) == 0 else { throw HarnessError("syncd \(arguments) failed: \(process.log)") }
+        return process.log
+    }
+
+    func path(_ relative: String) -> String { folder + "/" + relative }
+
+    func write(_ relative: String, _ text: String) throws {
+        let url = URL(fileURLWithPath: path(relative))
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+
+    func read(_ relative: String) -> String? {
+        (try? Data(contentsOf: URL(fileURLWithPath: path(relative)))).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Every file under the folder (relative path → content), skipping syncd's temporaries.
+    func tree() -> [String: String] {
+        var out: [String: String] = [:]
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return out }
+        for case let relative as String in walker {
+            var isFolder: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: path(relative), isDirectory: &isFolder)
+            if isFolder.boolValue || relative.contains(".syncd-tmp-") { continue }
+            out[relative] = read(relative)
+        }
+        return out
+    }
+}
+
+/// Polls `condition` every 100 ms until it holds; fails with `what` after `timeout`.
+func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw HarnessError("timed out after \(timeout) waiting until \(what)")
+}
+
+func sha256Hex(_ data: Data) -> String {
+    let checksum = ChecksumAlgorithm.sha256.checksum(of: data)
+    return Hex.encode(Data(base64Encoded: checksum.base64)!)
+}
