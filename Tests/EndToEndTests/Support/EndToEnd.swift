@@ -43,12 +43,21 @@ final class EndToEnd: @unchecked Sendable {
         binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         let port = try Self.freePort()
         serverURL = "http://127.0.0.1:\(port)"
-        serverEnvironment = [
+        var serverEnvironment = [
             "SYNCD_DATABASE_URL": dir + "/metadata.sqlite", "SYNCD_AUTH_SESSION_SECRET": String(repeating: "e", count: 40),
             "SYNCD_S3_ENDPOINT": endpoint, "SYNCD_S3_BUCKET": bucket, "SYNCD_SERVER_PUBLIC_URL": "http://127.0.0.1:\(port)",
             "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_EC2_METADATA_DISABLED": "true",
             "PATH": env["PATH"] ?? "/usr/bin:/bin", "HOME": dir,
         ]
+        // Browser sign-in through the test OIDC provider, when it runs (loopback redirect URIs
+        // match on any port).
+        if let issuer = env["SYNCD_TEST_OIDC_ISSUER"], let client = env["SYNCD_TEST_OIDC_CLIENT_ID"], let secret = env["SYNCD_TEST_OIDC_CLIENT_SECRET"] {
+            serverEnvironment["SYNCD_AUTH_ISSUER"] = issuer
+            serverEnvironment["SYNCD_AUTH_CLIENT_ID"] = client
+            serverEnvironment["SYNCD_AUTH_CLIENT_SECRET"] = secret
+            serverEnvironment["SYNCD_AUTH_ALLOWED_EMAILS"] = "alice@example.org"
+        }
+        self.serverEnvironment = serverEnvironment
         server = try ChildProcess(
             binaries + "/syncd-server", ["serve", "--host", "127.0.0.1", "--port", String(port)], environment: serverEnvironment,
             log: dir + "/server.log", name: "syncd-server")
