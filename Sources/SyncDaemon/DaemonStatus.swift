@@ -99,7 +99,7 @@ final class StatusBoard: Sendable {
             case .offline: "Offline — \(m.lastPassFailed ?? "the server cannot be reached"); changes wait"
             case .starting: "Starting — first scan and catch-up"
             case .syncing: Self.syncingLine(transfers: transfers, queued: queued)
-            case .idle: "Idle — \(Self.grouped(files)) files in sync" + (errors.isEmpty ? "" : ", \(errors.count) waiting to retry")
+            case .idle: "Idle — \(Self.grouped(files)) file\(files == 1 ? "" : "s") in sync" + (errors.isEmpty ? "" : ", \(errors.count) waiting to retry")
             }
         return DaemonStatus(
             folder: folder, server: server, mode: mode, state: state, summary: summary, filesInSync: files, queued: queued,

@@ -64,6 +64,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         store: dependencies.store, oidc: dependencies.oidc, sessions: dependencies.sessions,
         publicBaseURL: dependencies.publicBaseURL, metrics: dependencies.metrics)
     signIn.register(on: router, burst: dependencies.signInBurst, perMinute: dependencies.signInsPerMinute)
+    signIn.registerHome(on: router)
     DeviceFlowRoutes(
         store: dependencies.store, sessions: dependencies.sessions, publicBaseURL: dependencies.publicBaseURL, metrics: dependencies.metrics
     ).register(on: router)

@@ -15,7 +15,8 @@ enum HTMLPage {
             <style>body{font:16px system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
             .box{border:1px solid #ddd;border-radius:8px;padding:1.5rem}.code{font:1.6rem ui-monospace,monospace;letter-spacing:.1em}
             button,a.button{background:#2563eb;color:#fff;border:0;padding:.6rem 1.2rem;border-radius:6px;font-size:1rem;text-decoration:none;cursor:pointer}
-            button.secondary{background:#e5e7eb;color:#111}.muted{color:#666}input{font-size:1.2rem;padding:.4rem}</style>
+            button.secondary{background:#e5e7eb;color:#111}table{border-collapse:collapse;width:100%;margin:1rem 0}
+            td,th{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #eee;word-break:break-all}.muted{color:#666}input{font-size:1.2rem;padding:.4rem}</style>
             </head><body><h1>\(escape(title))</h1><div class="box">\(body)</div></body></html>
             """
         return Response(
