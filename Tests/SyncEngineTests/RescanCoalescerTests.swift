@@ -18,6 +18,17 @@ import Testing
         #expect(c.deadline == nil && c.take(at: .seconds(10)) == nil, "hints are cleared once taken")
     }
 
+    @Test func aServerChangeIsDueAtOnceAndRescansNothingLocally() {
+        var c = RescanCoalescer(debounce: .milliseconds(300), maxDelay: .seconds(3))
+        c.remoteChanged(at: .seconds(1))
+        #expect(c.take(at: .seconds(1)) == .subtrees([]), "the remote side is looked at with no local rescan, without waiting")
+        // With local hints pending, the request waits for them and covers them.
+        c.changed(under: p("docs"), at: .seconds(2))
+        c.remoteChanged(at: .seconds(2))
+        #expect(c.take(at: .seconds(2)) == nil)
+        #expect(c.take(at: .milliseconds(2300)) == .subtrees([p("docs")]))
+    }
+
     @Test func aBusyFolderIsStillRescannedWithinMaxDelay() {
         var c = RescanCoalescer(debounce: .milliseconds(300), maxDelay: .seconds(2))
         var now = Duration.zero

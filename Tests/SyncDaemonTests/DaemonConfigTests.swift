@@ -1,0 +1,72 @@
+import Foundation
+import SyncEngine
+import Testing
+import TOMLConfig
+
+@testable import SyncDaemon
+
+/// The daemon's settings: the documented example is what it reads, the environment wins, and
+/// what cannot work is refused with the key that is wrong.
+@Suite struct DaemonConfigTests {
+    static let example: String = {
+        let path = FileManager.default.currentDirectoryPath + "/config/syncd.toml"
+        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }()
+    let paths = DaemonPaths(configDir: "/tmp/c", stateDir: "/tmp/s")
+    let login = Credentials(server: "https://files.example.com", token: "sd_x", deviceId: "d1")
+
+    @Test func theDocumentedExampleLoads() throws {
+        #expect(!Self.example.isEmpty, "config/syncd.toml is missing")
+        let source = ConfigSource(document: try TOMLDocument(parsing: Self.example), origin: "example", environment: [:])
+        let settings = try DaemonSettings.load(config: source, paths: paths, credentials: login, environment: ["HOME": "/home/ada"])
+        #expect(settings.folder == "/home/ada/Sync")
+        #expect(settings.mode == .sync && settings.server == "https://files.example.com" && settings.token == "sd_x")
+        #expect(settings.transferConcurrency == 16 && settings.partConcurrency == 4)
+        #expect(settings.brake.maxFraction == 0.5 && settings.brake.minCount == 50)
+        #expect(settings.rescanInterval == .seconds(3600))
+    }
+
+    @Test func environmentAndCommandLineWin() throws {
+        let source = ConfigSource(
+            document: try TOMLDocument(parsing: Self.example), origin: "example",
+            environment: ["SYNCD_SYNC_MODE": "backup", "SYNCD_TRANSFERS_CONCURRENCY": "64", "SYNCD_SERVER_TOKEN": "sd_from_credential"])
+        let settings = try DaemonSettings.load(config: source, paths: paths, credentials: login, environment: ["HOME": "/home/ada"], folder: "/srv/data")
+        #expect(settings.mode == .backup && settings.transferConcurrency == 64 && settings.folder == "/srv/data")
+        #expect(settings.token == "sd_from_credential", "a token from the environment (systemd LoadCredential) wins")
+    }
+
+    @Test func whatCannotWorkIsRefusedByName() throws {
+        func refusal(_ environment: [String: String], credentials: Credentials?) -> String {
+            do {
+                _ = try DaemonSettings.load(config: ConfigSource(environment: environment), paths: paths, credentials: credentials, environment: [:])
+                return "accepted"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(refusal([:], credentials: nil).contains("syncd login --server"))
+        #expect(refusal(["SYNCD_SYNC_MODE": "mirror"], credentials: login).contains("sync.mode"))
+        #expect(refusal(["SYNCD_TRANSFERS_CONCURRENCY": "0"], credentials: login).contains("transfers.concurrency"))
+        #expect(refusal(["SYNCD_BRAKE_MAX_FRACTION": "1.5"], credentials: login).contains("brake.max_fraction"))
+    }
+
+    @Test func credentialsAreTheOwnersOnlyAndSurviveOddCharacters() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("creds-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let odd = Credentials(server: "https://files.example.com/a\"b\\c", token: "sd_tok\u{1}en", deviceId: nil)
+        try odd.save(to: dir + "/credentials.toml")
+        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/credentials.toml")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let folderMode = try FileManager.default.attributesOfItem(atPath: dir)[.posixPermissions] as? Int
+        #expect(folderMode == 0o700)
+        #expect(try Credentials.load(from: dir + "/credentials.toml") == odd)
+        #expect(try Credentials.load(from: dir + "/missing.toml") == nil)
+    }
+
+    @Test func xdgLocations() {
+        let standard = DaemonPaths.standard(environment: ["HOME": "/home/ada"])
+        #expect(standard.configDir == "/home/ada/.config/syncd" && standard.stateDir == "/home/ada/.local/state/syncd")
+        let xdg = DaemonPaths.standard(environment: ["HOME": "/home/ada", "XDG_CONFIG_HOME": "/cfg", "XDG_STATE_HOME": "/st"])
+        #expect(xdg.credentialsFile == "/cfg/syncd/credentials.toml" && xdg.controlSocket == "/st/syncd/control.sock")
+    }
+}
