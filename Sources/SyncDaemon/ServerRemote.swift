@@ -47,6 +47,24 @@ public final class ServerRemote: RemotePort {
         return (tree, String(listing.cursor))
     }
 
+    /// The change feed after `cursor`, up to 10,000 changes; beyond that a snapshot is cheaper.
+    public func changes(after cursor: String) async throws -> RemoteDelta? {
+        guard var after = Int64(cursor) else { return nil }
+        var changes: [RemoteDelta.Change] = []
+        for _ in 0..<10 {
+            let page: ChangesResponse = try await api.get("/changes?after=\(after)")
+            for change in page.changes {
+                changes.append(RemoteDelta.Change(
+                    fileId: change.file.id, path: RelativePath(change.file.path), entry: change.deleted ? nil : Self.entry(change.file)))
+            }
+            // The cursor never goes back; if it did, the server's feed is not the one we followed.
+            guard page.cursor >= after else { return nil }
+            if page.changes.isEmpty || page.cursor == after { return RemoteDelta(changes: changes, cursor: String(page.cursor)) }
+            after = page.cursor
+        }
+        return nil
+    }
+
     public func createFolder(_ path: RelativePath) async throws -> RemoteEntry {
         let folder: FileMetadata = try await api.post("/folders", CreateFolderRequest(path: path.string))
         return Self.entry(folder)

@@ -45,6 +45,19 @@ import Testing
             for _ in 0..<Int.random(in: 0...5, using: &rng) { remoteChange(setup, &rng, unique("R")) }
             let versions = try currentContents(setup).subtracting(try syncedContents(setup))
 
+            // First a pass as the change feed triggers it: the remote side read as a delta from
+            // the journal's cursor, no local rescan; it may crash too.
+            let feedCrash = Int.random(in: 0..<10, using: &rng)
+            let feedSteps = Atomic<Int>(0)
+            let feedEngine = try setup.engine(faults: { _, at in
+                if at == .beforeJournal, feedSteps.add(1, ordering: .relaxed).newValue == feedCrash + 1 { throw SimulatedCrash() }
+            })
+            do {
+                _ = try await feedEngine.pass(scope: .subtrees([]))
+            } catch is SimulatedCrash {
+                crashes += 1
+            }
+
             var idle = false
             for _ in 0..<15 where !idle {
                 let crashAt = Int.random(in: 0..<10, using: &rng)

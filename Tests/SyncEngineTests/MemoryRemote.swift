@@ -15,6 +15,8 @@ final class MemoryRemote: RemotePort {
         var uploads = 0
         /// Uploads to refuse (as a flaky network or server would), counted down.
         var failUploads = 0
+        /// The tree at each cursor handed out, for the change feed.
+        var handedOut: [Int: RemoteTree] = [:]
     }
 
     let state = Mutex(State())
@@ -24,7 +26,29 @@ final class MemoryRemote: RemotePort {
     }
 
     func snapshot() async throws -> (tree: RemoteTree, cursor: String) {
-        state.withLock { ($0.tree, String($0.cursor)) }
+        state.withLock { s in
+            s.handedOut[s.cursor] = s.tree
+            return (s.tree, String(s.cursor))
+        }
+    }
+
+    /// The feed, as the difference between the tree at `cursor` and now (a compacted feed:
+    /// what a real one says, in fewer entries).
+    func changes(after cursor: String) async throws -> RemoteDelta? {
+        state.withLock { s in
+            guard let then = Int(cursor).flatMap({ s.handedOut[$0] }) else { return nil }
+            var changes: [RemoteDelta.Change] = []
+            let now = Dictionary(uniqueKeysWithValues: s.tree.entries.map { ($0.value.fileId, ($0.key, $0.value)) })
+            for (path, entry) in then.entries where now[entry.fileId] == nil {
+                changes.append(.init(fileId: entry.fileId, path: path, entry: nil))
+            }
+            let before = Dictionary(uniqueKeysWithValues: then.entries.map { ($0.value.fileId, ($0.key, $0.value)) })
+            for (id, (path, entry)) in now.sorted(by: { $0.value.0 < $1.value.0 }) where before[id].map({ $0.0 != path || $0.1 != entry }) ?? true {
+                changes.append(.init(fileId: id, path: path, entry: entry))
+            }
+            s.handedOut[s.cursor] = s.tree
+            return RemoteDelta(changes: changes, cursor: String(s.cursor))
+        }
     }
 
     func upload(_ path: RelativePath, from localPath: String, contentHash: String, size: Int64, baseRevision: Int64?) async throws -> RemoteEntry {

@@ -111,9 +111,20 @@ public final class FolderSync: Sendable {
                 refresh.replaceLocal(under: subtree, with: scan.tree)
             }
         }
-        let (remoteTree, cursor) = try await remote.snapshot()
-        refresh.replaceRemote(with: remoteTree)
-        refresh.remoteCursor = cursor
+        // The remote side: what changed since the journal's cursor, when the remote can say;
+        // the whole tree on full passes (which also repair anything a delta could have missed).
+        let remoteTree: RemoteTree
+        if case .subtrees = scope, let known = try journal.remoteCursor(), let delta = try await remote.changes(after: known) {
+            let (tree, rows) = delta.applied(to: previous.remote)
+            remoteTree = tree
+            for (path, row) in rows { refresh.remote[path] = row }
+            refresh.remoteCursor = delta.cursor
+        } else {
+            let (tree, cursor) = try await remote.snapshot()
+            remoteTree = tree
+            refresh.replaceRemote(with: tree)
+            refresh.remoteCursor = cursor
+        }
         try journal.apply(refresh)
 
         let allowDeletes = allowMassDelete.load(ordering: .relaxed)

@@ -17,4 +17,63 @@ public protocol RemotePort: Sendable {
     func move(_ path: RelativePath, to destination: RelativePath, revision: Int64) async throws -> RemoteEntry
     /// Deletes an item (a folder with everything in it) to the trash.
     func delete(_ path: RelativePath, revision: Int64) async throws
+    /// What changed after `cursor` (a cursor from `snapshot` or an earlier delta); nil when
+    /// the remote cannot tell, and the engine then takes a snapshot.
+    func changes(after cursor: String) async throws -> RemoteDelta?
+}
+
+/// What changed on the server after a cursor, oldest first: the change feed, so that a pass
+/// reads what moved instead of the whole tree.
+public struct RemoteDelta: Sendable, Equatable {
+    public struct Change: Sendable, Equatable {
+        /// The server's identity of the item.
+        public var fileId: String
+        /// Where it is now; nil when the path cannot exist in this folder (it is then treated
+        /// as gone from here).
+        public var path: RelativePath?
+        /// The item now; nil when it was deleted.
+        public var entry: RemoteEntry?
+
+        public init(fileId: String, path: RelativePath?, entry: RemoteEntry?) {
+            self.fileId = fileId
+            self.path = path
+            self.entry = entry
+        }
+    }
+
+    public var changes: [Change]
+    /// Where the next delta starts.
+    public var cursor: String
+
+    public init(changes: [Change], cursor: String) {
+        self.changes = changes
+        self.cursor = cursor
+    }
+
+    /// The tree after these changes, and the journal rows to write for them.
+    public func applied(to tree: RemoteTree) -> (tree: RemoteTree, rows: [RelativePath: RemoteEntry?]) {
+        var tree = tree
+        var rows: [RelativePath: RemoteEntry?] = [:]
+        var pathOf: [String: RelativePath] = [:]
+        for (path, entry) in tree.entries { pathOf[entry.fileId] = path }
+        for change in changes {
+            if let old = pathOf[change.fileId], tree[old]?.fileId == change.fileId {
+                tree[old] = nil
+                rows[old] = .some(nil)
+            }
+            pathOf[change.fileId] = nil
+            if let path = change.path, let entry = change.entry {
+                if let displaced = tree[path], displaced.fileId != change.fileId { pathOf[displaced.fileId] = nil }
+                tree[path] = entry
+                rows[path] = entry
+                pathOf[change.fileId] = path
+            }
+        }
+        return (tree, rows)
+    }
+}
+
+extension RemotePort {
+    /// By default there is no feed: the engine reads the whole tree every pass.
+    public func changes(after cursor: String) async throws -> RemoteDelta? { nil }
 }

@@ -24,19 +24,15 @@ struct UploadsAPI {
             let user = try context.requireCaller().user
             let body = try await request.decode(as: BatchBeginRequest.self, context: context)
             guard body.uploads.count <= Self.maxBatch else { throw APIError(.badRequest, code: "batch_too_large", "at most \(Self.maxBatch) uploads a batch") }
-            var results: [BatchResult<BeginUploadResponse>] = []
-            for upload in body.uploads {
-                results.append(await Self.batchResult { try await begin(upload, user: user) })
-            }
+            let results = await Self.inParallel(body.uploads) { upload in await Self.batchResult { try await begin(upload, user: user) } }
             return try json(BatchResponse(results: results))
         }
         api.post("batch/complete") { request, context in
             let user = try context.requireCaller().user
             let body = try await request.decode(as: BatchCompleteRequest.self, context: context)
             guard body.uploads.count <= Self.maxBatch else { throw APIError(.badRequest, code: "batch_too_large", "at most \(Self.maxBatch) uploads a batch") }
-            var results: [BatchResult<FileMetadata>] = []
-            for item in body.uploads {
-                results.append(await Self.batchResult { FileMetadata(try await complete(try await owned(item.uploadId, user: user), parts: item.parts, user: user)) })
+            let results = await Self.inParallel(body.uploads) { item in
+                await Self.batchResult { FileMetadata(try await complete(try await owned(item.uploadId, user: user), parts: item.parts, user: user)) }
             }
             return try json(BatchResponse(results: results))
         }
@@ -94,6 +90,31 @@ struct UploadsAPI {
     }
 
     static let maxBatch = 1000
+    /// Items of one batch worked on at once: their S3 calls (HEAD, presigning) overlap, their
+    /// database writes queue in the store.
+    static let batchConcurrency = 16
+
+    /// `transform` over `items`, `batchConcurrency` at a time, results in the items' order.
+    static func inParallel<Item: Sendable, Result: Sendable>(_ items: [Item], _ transform: @escaping @Sendable (Item) async -> Result) async -> [Result] {
+        await withTaskGroup(of: (Int, Result).self) { group in
+            var results = [Result?](repeating: nil, count: items.count)
+            var next = 0
+            while next < min(items.count, batchConcurrency) {
+                let index = next
+                group.addTask { (index, await transform(items[index])) }
+                next += 1
+            }
+            while let (index, result) = await group.next() {
+                results[index] = result
+                if next < items.count {
+                    let index = next
+                    group.addTask { (index, await transform(items[index])) }
+                    next += 1
+                }
+            }
+            return results.map { $0! }
+        }
+    }
 
     /// One item of a batch: its value, or the error its own request would have answered.
     static func batchResult<T>(_ body: () async throws -> T) async -> BatchResult<T> {
