@@ -143,17 +143,22 @@ public final class ServerRemote: RemotePort {
     private func multipart(_ path: RelativePath, localPath: String, session: UploadSession, identity: FileIdentity) async throws -> RemoteEntry {
         let layout = try PartLayout(fileSize: session.size, preferredPartSize: session.partSize)
         var finished = Dictionary(session.parts.map { ($0.partNumber, $0) }) { a, _ in a }
+        var fromListing = 0
         if !finished.isEmpty || session.startedAt < Date().addingTimeInterval(-1) {
             // S3 may hold parts the journal did not get to record (the crash came between S3's
             // answer and the journal); each is reused if its CRC32C is the file's bytes there.
             let held: UploadPartsResponse = try await api.get("/uploads/\(session.uploadId)/parts")
             for part in held.parts where finished[part.partNumber] == nil && (1...layout.partCount).contains(part.partNumber) {
                 let range = layout.range(ofPart: part.partNumber)
-                guard let crc = part.checksumCRC32C, part.size == Int64(range.count),
-                    try await PresignedTransfer.checksum(.crc32c, file: localPath, range: range).base64 == crc
-                else { continue }
-                let reused = CompletedPart(partNumber: part.partNumber, etag: part.etag, size: part.size, checksum: Checksum(algorithm: .crc32c, base64: crc))
+                let candidate = CompletedPart(
+                    partNumber: part.partNumber, etag: part.etag, size: part.size,
+                    checksum: part.checksumCRC32C.map { Checksum(algorithm: .crc32c, base64: $0) })
+                guard try await PresignedTransfer.partMatches(candidate, file: localPath, range: range) else { continue }
+                // Completing needs each part's CRC32C (the upload was created with it).
+                var reused = candidate
+                reused.checksum = try await PresignedTransfer.checksum(.crc32c, file: localPath, range: range)
                 finished[part.partNumber] = reused
+                fromListing += 1
                 try journal.recordPart(reused, of: path)
             }
         }
@@ -161,7 +166,11 @@ public final class ServerRemote: RemotePort {
             let kept = finished.values.reduce(Int64(0)) { $0 + $1.size }
             board.add(path.string, direction: "upload", bytes: kept)
             logger.info(
-                "resuming upload", metadata: ["path": "\(path)", "parts_kept": "\(finished.count)", "parts_total": "\(layout.partCount)"])
+                "resuming upload",
+                metadata: [
+                    "path": "\(path)", "parts_kept": "\(finished.count)", "parts_total": "\(layout.partCount)",
+                    "parts_found_in_s3_only": "\(fromListing)",
+                ])
         }
         let missing = (1...layout.partCount).filter { finished[$0] == nil }
         try await withThrowingTaskGroup(of: CompletedPart.self) { group in

@@ -177,6 +177,7 @@ import Testing
             let resumed = try #require(a.log.split(separator: "\n").first { $0.contains("resuming upload") })
             #expect(resumed.contains("parts_kept=\(held)"), "resumed from the \(held) parts S3 held: \(resumed)")
             #expect(resumed.contains("parts_total=13"))
+            print("after kill -9: \(held) parts in S3; \(resumed)")
             #expect(try await world.s3.listMultipartUploads(bucket: world.bucket).isEmpty, "no multipart upload is left open")
             // The object is the file, byte for byte.
             let signed: DownloadResponse = try await world.api(token).get("/download?path=big.bin")

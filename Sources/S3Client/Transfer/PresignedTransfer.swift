@@ -77,6 +77,15 @@ public struct PresignedTransfer: Sendable {
         }
     }
 
+    /// Whether a part S3 holds (from a part listing) has the bytes of `range` of the file now:
+    /// by the checksum S3 verified, else by its ETag when that is the part's MD5. A part that
+    /// cannot be checked does not match.
+    public static func partMatches(_ held: CompletedPart, file path: String, range: Range<Int64>, algorithm: ChecksumAlgorithm = .crc32c) async throws -> Bool {
+        let file = try ReadableFile(path: path)
+        let checksum = try await file.checksum(held.checksum?.algorithm ?? algorithm, range: range)
+        return try await S3Client.matches(held, file: file, range: range, checksum: checksum)
+    }
+
     /// The checksum of a range of a file (CRC32C for parts, as S3 verifies them).
     public static func checksum(_ algorithm: ChecksumAlgorithm, file path: String, range: Range<Int64>) async throws -> Checksum {
         try await ReadableFile(path: path).checksum(algorithm, range: range)

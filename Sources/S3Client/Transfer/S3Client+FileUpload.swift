@@ -52,7 +52,7 @@ extension S3Client {
     /// Whether a part S3 already holds has the file's current bytes: by the checksum S3
     /// verified, else by its ETag when that is the part's MD5 (as S3 makes it for SSE-S3).
     /// Anything else is sent again rather than trusted.
-    private static func matches(_ held: CompletedPart, file: ReadableFile, range: Range<Int64>, checksum: Checksum) async throws -> Bool {
+    static func matches(_ held: CompletedPart, file: ReadableFile, range: Range<Int64>, checksum: Checksum) async throws -> Bool {
         guard held.size == Int64(range.count) else { return false }
         if let stored = held.checksum { return stored == checksum }
         guard let etagMD5 = Hex.decode(held.etag), etagMD5.count == 16 else { return false }
