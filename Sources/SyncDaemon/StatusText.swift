@@ -1,4 +1,5 @@
 import Foundation
+import SyncAPI
 
 /// `syncd status` for people.
 public enum StatusText {
@@ -6,9 +7,9 @@ public enum StatusText {
         var lines = ["\(s.folder) ⇄ \(s.server) (\(s.mode))", s.summary]
         for transfer in s.transfers {
             let percent = transfer.size > 0 ? Int(Double(transfer.done) * 100 / Double(transfer.size)) : 100
-            lines.append("  \(transfer.direction == "upload" ? "↑" : "↓") \(transfer.path)  \(percent)% of \(bytes(transfer.size))")
+            lines.append("  \(transfer.direction == "upload" ? "↑" : "↓") \(transfer.path)  \(percent)% of \(ByteCount.human(transfer.size))")
         }
-        lines.append("Sent \(bytes(s.bytesUploaded)), received \(bytes(s.bytesDownloaded)) since start"
+        lines.append("Sent \(ByteCount.human(s.bytesUploaded)), received \(ByteCount.human(s.bytesDownloaded)) since start"
             + (s.lastSyncAt.map { "; last complete sync \(ISO8601DateFormatter().string(from: $0))" } ?? ""))
         if !s.errors.isEmpty {
             lines.append("Waiting to retry:")
@@ -19,17 +20,5 @@ public enum StatusText {
             lines += s.conflicts.prefix(10).map { "  \($0)" }
         }
         return lines.joined(separator: "\n")
-    }
-
-    /// 1536 → "1.5 KB" (decimal units, as file managers show them).
-    static func bytes(_ count: Int64) -> String {
-        let units = ["B", "KB", "MB", "GB", "TB"]
-        var value = Double(count)
-        var unit = 0
-        while value >= 1000 && unit < units.count - 1 {
-            value /= 1000
-            unit += 1
-        }
-        return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
     }
 }

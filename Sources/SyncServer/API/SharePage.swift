@@ -1,3 +1,5 @@
+import SyncAPI
+
 /// The public page of a share link: the file's name, size and a download button. Names are
 /// data: always HTML-escaped, and the page runs no script at all.
 enum SharePage {
@@ -11,22 +13,8 @@ enum SharePage {
         <style>body{font:16px system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
         .file{border:1px solid #ddd;border-radius:8px;padding:1.5rem}.name{font-size:1.25rem;word-break:break-all}
         .size{color:#666;margin:.5rem 0 1.25rem}a.button{background:#2563eb;color:#fff;padding:.6rem 1.2rem;border-radius:6px;text-decoration:none}</style>
-        </head><body><div class="file"><div class="name">\(HTMLPage.escape(name))</div><div class="size">\(humanSize(size))</div>
+        </head><body><div class="file"><div class="name">\(HTMLPage.escape(name))</div><div class="size">\(ByteCount.human(size))</div>
         <a class="button" href="\(HTMLPage.escape(downloadPath))" download>Download</a></div></body></html>
         """
-    }
-
-    /// 1,536 → "1.5 KB" (decimal units, as file managers show them).
-    static func humanSize(_ bytes: Int64) -> String {
-        let units = ["bytes", "KB", "MB", "GB", "TB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1000 && unit < units.count - 1 {
-            value /= 1000
-            unit += 1
-        }
-        if unit == 0 { return "\(bytes) bytes" }
-        let rounded = (value * 10).rounded() / 10
-        return "\(rounded) \(units[unit])"
     }
 }

@@ -88,7 +88,7 @@ struct SignInRoutes {
             let files = try await store.files(userId: user.id)
             var rows = ""
             for file in files {
-                let size = file.kind == "folder" ? "—" : SharePage.humanSize(file.size)
+                let size = file.kind == "folder" ? "—" : ByteCount.human(file.size)
                 let name = HTMLPage.escape(file.path) + (file.kind == "folder" ? "/" : "")
                 rows += "<tr><td>\(name)</td><td>\(size)</td><td>\(Self.dateFormatter.string(from: file.modifiedAt))</td></tr>"
             }
