@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import SyncAPI
+import Synchronization
 import Testing
 
 @testable import SyncServer
@@ -20,7 +21,6 @@ import Testing
             #expect(codes.verificationURL == TestIdentityProvider.publicBaseURL + "/device")
             let poll = { try await client.api(.post, "/api/v1/device/token", token: nil, body: DeviceTokenRequest(deviceCode: codes.deviceCode)) }
             #expect(try decode(APIErrorBody.self, try await poll().body).code == "authorization_pending")
-            #expect(try decode(APIErrorBody.self, try await poll().body).code == "slow_down", "polled again at once")
 
             // The person opens the link: sign-in first, then back to the approval page.
             var browser = ServerBrowser()
@@ -58,6 +58,41 @@ import Testing
             let deniedPoll = try await client.api(.post, "/api/v1/device/token", token: nil, body: DeviceTokenRequest(deviceCode: other.deviceCode))
             #expect(try decode(APIErrorBody.self, deniedPoll.body).code == "access_denied")
             #expect(try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=BCDF-GHJK&decision=approve").status == .notFound)
+        }
+    }
+
+    /// Polling rules with the store's clock in hand: too fast is `slow_down`, the code expires,
+    /// the token is handed out once.
+    @Test(arguments: StoreBackend.allCases)
+    func pollingFollowsRFC8628(backend: StoreBackend) async throws {
+        try await backend.withStore { shared in
+            let clock = Mutex(Date(timeIntervalSince1970: 2_000_000_000))
+            let store = MetadataStore(database: shared.database, notifier: shared.notifier, now: { clock.withLock { $0 } })
+            func advance(_ seconds: TimeInterval) { clock.withLock { $0 = $0.addingTimeInterval(seconds) } }
+            let user = try await store.upsertUser(email: "poller-\(UUID().uuidString)@example.com", name: "Poller")
+            let (code, userCode, expires) = try await store.createDeviceCode(name: "laptop")
+            #expect(expires == clock.withLock { $0 }.addingTimeInterval(15 * 60))
+            #expect(try await store.pollDeviceCode(code) == .pending)
+            advance(0.5)
+            #expect(try await store.pollDeviceCode(code) == .slowDown, "polled again within half the interval")
+            advance(2)
+            #expect(try await store.pollDeviceCode(code) == .pending)
+            #expect(try await store.pendingDeviceCode(userCode: userCode.lowercased())?.name == "laptop")
+            #expect(try await store.decideDeviceCode(userCode: userCode, userId: user.id, approve: true))
+            #expect(try await store.decideDeviceCode(userCode: userCode, userId: user.id, approve: false) == false, "decided once")
+            advance(2)
+            guard case .approved(let device, let token) = try await store.pollDeviceCode(code) else {
+                Issue.record("an approved code hands out its token")
+                return
+            }
+            #expect(try await store.authenticate(token: token)?.device.id == device.id)
+            #expect(try await store.pollDeviceCode(code) == .expired, "the token is handed out once")
+
+            let (late, lateUser, _) = try await store.createDeviceCode(name: "slow")
+            advance(15 * 60 + 1)
+            #expect(try await store.pollDeviceCode(late) == .expired)
+            #expect(try await store.pendingDeviceCode(userCode: lateUser) == nil)
+            #expect(try await store.decideDeviceCode(userCode: lateUser, userId: user.id, approve: true) == false, "an expired code cannot be approved")
         }
     }
 
