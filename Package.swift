@@ -115,6 +115,7 @@ let package = Package(
         .target(
             name: "SyncDaemon",
             dependencies: [
+                "CSystemd",
                 "S3Client",
                 "SyncAPI",
                 "SyncEngine",

@@ -1,4 +1,5 @@
 public import Foundation
+import Dispatch
 import Glibc
 public import Logging
 import S3Client
@@ -48,7 +49,8 @@ public enum Daemon {
         try claimState(settings.paths, folder: folder)
         let journal = try Journal(path: settings.paths.journalFile)
         let api = ServerAPI(baseURL: settings.server, token: settings.token)
-        let board = TransferBoard()
+        let notifier = SystemdNotifier()
+        let board = TransferBoard(onProgress: { notifier.alive() })
         let remote = ServerRemote(api: api, journal: journal, board: board, partConcurrency: settings.partConcurrency, logger: logger)
         let folderLogger = {
             var copy = logger
@@ -66,8 +68,10 @@ public enum Daemon {
             onReport: { report in
                 status.record(report)
                 log(report, logger: folderLogger)
+                notifier.markReady()
             },
-            onFailure: { status.passFailed($0) })
+            onFailure: { status.passFailed($0) },
+            heartbeat: { notifier.alive() })
         let feed = ChangeFeedWatcher(api: api, journal: journal, logger: folderLogger) { service.remoteChanged() }
         let control = try ControlServer(path: settings.paths.controlSocket) { request in
             switch request.command {
@@ -83,14 +87,42 @@ public enum Daemon {
                 service.resume()
                 folderLogger.notice("resumed")
             }
-            return ControlResponse(status: status.status(
+            return ControlResponse(status: current())
+        }
+        @Sendable func current() -> DaemonStatus {
+            status.status(
                 folder: folder, server: settings.server, mode: settings.mode.rawValue, paused: service.isPaused,
-                online: feed.online.load(ordering: .relaxed), progress: engine.progress, journal: journal, board: board))
+                online: feed.online.load(ordering: .relaxed), progress: engine.progress, journal: journal, board: board)
         }
         defer { control.stop() }
         folderLogger.info("syncing \(folder) with \(settings.server) (\(settings.mode.rawValue) mode)")
+        // systemd: STATUS= once a second when it changed, the watchdog, STOPPING=1 when the
+        // shutdown starts (services stop in reverse order: this one is told first).
+        let systemd = BackgroundService {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await notifier.runWatchdog() }
+                group.addTask {
+                    while !Task.isCancelled {
+                        status.sample(bytes: board.bytesUploaded + board.bytesDownloaded)
+                        notifier.status(current().summary)
+                        try? await Task.sleep(for: .seconds(1))
+                    }
+                }
+            }
+        } onShutdown: {
+            notifier.stopping()
+        }
+        // SIGHUP: .syncignore is read again by the full pass it starts.
+        let hangup = SignalWatcher(SIGHUP) {
+            notifier.reloading()
+            folderLogger.notice("reloading: rescanning the folder with the ignore rules as they are now")
+            service.requestFullPass()
+            notifier.reloaded()
+        }
+        defer { hangup.cancel() }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service), .init(service: feed)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [.init(service: service), .init(service: feed), .init(service: systemd)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         folderLogger.info("stopped")
     }
@@ -126,5 +158,40 @@ public enum Daemon {
         if let brake = report.brake {
             logger.warning("mass-delete brake: \(brake)")
         }
+    }
+}
+
+/// Runs `body` until the service group shuts down, then `onShutdown`.
+struct BackgroundService: Service {
+    let body: @Sendable () async -> Void
+    let onShutdown: @Sendable () -> Void
+
+    init(_ body: @escaping @Sendable () async -> Void, onShutdown: @escaping @Sendable () -> Void) {
+        self.body = body
+        self.onShutdown = onShutdown
+    }
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await cancelWhenGracefulShutdown { await body() }
+        } onGracefulShutdown: {
+            onShutdown()
+        }
+    }
+}
+
+/// Calls `action` on each delivery of `signal` (which is then no longer fatal).
+final class SignalWatcher {
+    private let source: any DispatchSourceSignal
+
+    init(_ signal: Int32, action: @escaping @Sendable () -> Void) {
+        Glibc.signal(signal, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: signal)
+        source.setEventHandler(handler: action)
+        source.resume()
+    }
+
+    func cancel() {
+        source.cancel()
     }
 }

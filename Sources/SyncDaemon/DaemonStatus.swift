@@ -1,4 +1,5 @@
 public import Foundation
+import SyncAPI
 import SyncEngine
 import Synchronization
 
@@ -53,6 +54,9 @@ final class StatusBoard: Sendable {
         var conflicts: [String] = []
         var passes = 0
         var lastPassFailed: String?
+        /// Bytes moved per second, over the last sample.
+        var rate: Double = 0
+        var sample: (at: ContinuousClock.Instant, bytes: Int64)?
     }
 
     private let memory = Mutex(Memory())
@@ -69,6 +73,19 @@ final class StatusBoard: Sendable {
                 }
             }
             m.conflicts = Array(m.conflicts.prefix(50))
+        }
+    }
+
+    /// Takes a throughput sample (called about once a second).
+    func sample(bytes: Int64) {
+        memory.withLock { m in
+            let now = ContinuousClock.now
+            if let last = m.sample {
+                let elapsed = now - last.at
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                if seconds > 0 { m.rate = Double(bytes - last.bytes) / seconds }
+            }
+            m.sample = (now, bytes)
         }
     }
 
@@ -98,7 +115,7 @@ final class StatusBoard: Sendable {
             case .held: "Stopped: \(m.brake ?? "deletions held")"
             case .offline: "Offline — \(m.lastPassFailed ?? "the server cannot be reached"); changes wait"
             case .starting: "Starting — first scan and catch-up"
-            case .syncing: Self.syncingLine(transfers: transfers, queued: queued)
+            case .syncing: Self.syncingLine(transfers: transfers, queued: queued, rate: m.rate)
             case .idle: "Idle — \(Self.grouped(files)) file\(files == 1 ? "" : "s") in sync" + (errors.isEmpty ? "" : ", \(errors.count) waiting to retry")
             }
         return DaemonStatus(
@@ -118,7 +135,7 @@ final class StatusBoard: Sendable {
         return (number < 0 ? "-" : "") + out
     }
 
-    static func syncingLine(transfers: [TransferBoard.Transfer], queued: Int) -> String {
+    static func syncingLine(transfers: [TransferBoard.Transfer], queued: Int, rate: Double = 0) -> String {
         let up = transfers.filter { $0.direction == "upload" }.count
         let down = transfers.count - up
         var parts: [String] = []
@@ -127,6 +144,12 @@ final class StatusBoard: Sendable {
         if parts.isEmpty { parts.append("syncing") }
         var line = parts.joined(separator: ", ")
         line = line.prefix(1).uppercased() + line.dropFirst()
+        if !transfers.isEmpty && rate >= 1000 {
+            line += ", \(ByteCount.human(Int64(rate)))/s"
+            let left = transfers.reduce(Int64(0)) { $0 + max(0, $1.size - $1.done) }
+            let seconds = Int(Double(left) / rate)
+            if seconds >= 60 { line += ", \(seconds / 60) min left" } else if seconds >= 5 { line += ", \(seconds) s left" }
+        }
         if queued > 0 { line += " — \(queued) step\(queued == 1 ? "" : "s") to go" }
         return line
     }

@@ -17,7 +17,12 @@ public final class TransferBoard: Sendable {
     private let uploaded = Atomic<Int64>(0)
     private let downloaded = Atomic<Int64>(0)
 
-    public init() {}
+    /// Called whenever bytes move (the watchdog's sign of life during long transfers).
+    private let onProgress: @Sendable () -> Void
+
+    public init(onProgress: @escaping @Sendable () -> Void = {}) {
+        self.onProgress = onProgress
+    }
 
     func start(_ path: String, direction: String, size: Int64) {
         transfers.withLock { $0[direction + ":" + path] = Transfer(path: path, direction: direction, size: size, done: 0, startedAt: Date()) }
@@ -25,6 +30,7 @@ public final class TransferBoard: Sendable {
 
     /// Bytes moved (negative: a failed attempt's bytes taken back).
     func add(_ path: String, direction: String, bytes: Int64) {
+        onProgress()
         transfers.withLock { $0[direction + ":" + path]?.done += bytes }
         if direction == "upload" {
             uploaded.add(bytes, ordering: .relaxed)

@@ -12,12 +12,13 @@ public final class FolderSyncService: Service, Sendable {
     let coalescer: Mutex<RescanCoalescer>
     let onReport: @Sendable (SyncReport) -> Void
     let onFailure: @Sendable (any Error) -> Void
+    let heartbeat: @Sendable () -> Void
     /// The zero of the coalescer's clock.
     private let origin = ContinuousClock.now
     /// Part of the folder is unwatched (inotify watch limit): rescan often.
     private let limited = Atomic<Bool>(false)
     private let paused = Atomic<Bool>(false)
-    /// Set by `resume`: the next pass looks at everything (what happened while paused).
+    /// Set by `resume` and `requestFullPass`: the next pass looks at everything.
     private let resumed = Atomic<Bool>(false)
 
     /// - Parameters:
@@ -25,12 +26,15 @@ public final class FolderSyncService: Service, Sendable {
     ///   - limitedRescanInterval: how often when part of the folder is not watched.
     ///   - onReport: called after every pass (status, metrics, logs).
     ///   - onFailure: called when a pass could not run (the folder or the server unusable).
+    ///   - heartbeat: called on every turn of the loop (a few times a second while waiting,
+    ///     and after each pass): the watchdog's sign that the engine is not hung.
     public init(
         engine: FolderSync, debounce: Duration = .milliseconds(300), rescanInterval: Duration = .seconds(3600),
         limitedRescanInterval: Duration = .seconds(60), onReport: @escaping @Sendable (SyncReport) -> Void = { _ in },
-        onFailure: @escaping @Sendable (any Error) -> Void = { _ in }
+        onFailure: @escaping @Sendable (any Error) -> Void = { _ in }, heartbeat: @escaping @Sendable () -> Void = {}
     ) {
         self.onFailure = onFailure
+        self.heartbeat = heartbeat
         self.engine = engine
         self.rescanInterval = rescanInterval
         self.limitedRescanInterval = limitedRescanInterval
@@ -55,6 +59,11 @@ public final class FolderSyncService: Service, Sendable {
     }
 
     public var isPaused: Bool { paused.load(ordering: .relaxed) }
+
+    /// Asks for a full pass (a rescan of the whole folder) as soon as the current one ends.
+    public func requestFullPass() {
+        resumed.store(true, ordering: .relaxed)
+    }
 
     public func run() async throws {
         let root = engine.configuration.root
@@ -93,6 +102,7 @@ public final class FolderSyncService: Service, Sendable {
                 var failures = 0
                 while !Task.isCancelled {
                     while paused.load(ordering: .relaxed) {
+                        heartbeat()
                         try await Task.sleep(for: .milliseconds(100))
                     }
                     if resumed.exchange(false, ordering: .relaxed) { scope = .root }
@@ -129,6 +139,7 @@ public final class FolderSyncService: Service, Sendable {
         lastFull: ContinuousClock.Instant, retryAt: ContinuousClock.Instant?, clock: ContinuousClock, origin: ContinuousClock.Instant
     ) async throws -> RescanCoalescer.Request {
         while true {
+            heartbeat()
             let interval = limited.load(ordering: .relaxed) ? limitedRescanInterval : rescanInterval
             if clock.now - lastFull >= interval { return .root }
             if let retryAt, clock.now >= retryAt { return .root }

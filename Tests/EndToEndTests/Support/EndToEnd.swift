@@ -158,9 +158,10 @@ final class DaemonHandle: @unchecked Sendable {
         environment = ["HOME": home, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
     }
 
-    func start() throws {
+    func start(environment extra: [String: String] = [:]) throws {
         process = try ChildProcess(
-            binary, ["run", "--config-dir", paths.configDir, "--state-dir", paths.stateDir], environment: environment, log: logPath, name: name)
+            binary, ["run", "--config-dir", paths.configDir, "--state-dir", paths.stateDir], environment: environment.merging(extra) { $1 },
+            log: logPath, name: name)
     }
 
     func stop() async {

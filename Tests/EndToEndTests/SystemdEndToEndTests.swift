@@ -1,0 +1,54 @@
+import Foundation
+import Glibc
+import SyncAPI
+import Testing
+
+/// syncd as a `Type=notify` service, against a NOTIFY_SOCKET the test binds (no systemd
+/// manager is started).
+@Suite(.serialized, .timeLimit(.minutes(5))) struct SystemdEndToEndTests {
+    @Test func readyStatusWatchdogReloadAndStop() async throws {
+        try await EndToEnd.with("notify") { world in
+            let token = try await world.issueToken()
+            let a = try world.daemon("host-a", token: token)
+            for i in 0..<300 { try a.write("photos/\(i / 100)/img-\(i).txt", "photo \(i)") }
+            let listener = try NotifyListener(path: world.dir + "/notify.sock")
+            defer { listener.stop() }
+            try a.start(environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "1000000"])
+
+            try await waitUntil("READY=1", timeout: .seconds(60)) { listener.lines.contains("READY=1") }
+            // Ready means caught up: everything is on the server by then.
+            let files = try await world.serverFiles(token).values.filter { $0.kind == "file" }.count
+            #expect(files == 300, "READY=1 came after the first scan and catch-up (\(files) of 300 on the server)")
+            let beforeReady = listener.lines.prefix { $0 != "READY=1" }
+            #expect(beforeReady.contains { $0.hasPrefix("STATUS=Starting") || $0.hasPrefix("STATUS=Uploading") }, "\(beforeReady)")
+            try await waitUntil("STATUS says idle") { listener.lines.contains("STATUS=Idle — 300 files in sync") }
+
+            // The watchdog: WATCHDOG_USEC=1 s means a ping every half second while alive.
+            let pingsFrom = ContinuousClock.now
+            try await Task.sleep(for: .seconds(3))
+            let pings = listener.messages.filter { $0.message == "WATCHDOG=1" && $0.at >= pingsFrom }.map(\.at)
+            #expect((4...8).contains(pings.count), "\(pings.count) pings in 3 s")
+            let gaps = zip(pings.dropFirst(), pings).map { $0 - $1 }
+            #expect(gaps.allSatisfy { $0 > .milliseconds(300) && $0 < .milliseconds(900) }, "pings every ~500 ms: \(gaps)")
+
+            // STATUS follows what happens.
+            for i in 0..<30 { try a.write("later/file-\(i).txt", String(repeating: "x", count: 100_000)) }
+            try await waitUntil("STATUS counts the new files") { listener.lines.contains("STATUS=Idle — 330 files in sync") }
+
+            // SIGHUP: RELOADING=1 (with MONOTONIC_USEC), then READY=1 again.
+            let readyCount = listener.lines.filter { $0 == "READY=1" }.count
+            a.process?.signal(SIGHUP)
+            try await waitUntil("RELOADING=1 then READY=1") {
+                let lines = listener.lines
+                guard let reloading = lines.lastIndex(of: "RELOADING=1") else { return false }
+                return lines[reloading...].contains("READY=1") && lines.filter { $0 == "READY=1" }.count == readyCount + 1
+            }
+            #expect(listener.lines.contains { $0.hasPrefix("MONOTONIC_USEC=") })
+            #expect(a.process?.isRunning == true, "SIGHUP does not stop the daemon")
+
+            // SIGTERM: STOPPING=1 and a clean exit.
+            await a.stop()
+            #expect(listener.lines.contains("STOPPING=1"))
+        }
+    }
+}
