@@ -20,7 +20,11 @@ extension DaemonSettings {
         guard let server = try config.string("server.url") ?? credentials?.server else {
             throw ConfigError("no server: run `syncd login --server URL` first (or set SYNCD_SERVER_URL)")
         }
-        guard let token = try config.string("server.token") ?? credentials?.token else {
+        // systemd's LoadCredential=token:… puts the token in $CREDENTIALS_DIRECTORY/token.
+        let handedOver = environment["CREDENTIALS_DIRECTORY"].flatMap {
+            try? String(contentsOfFile: $0 + "/token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }.flatMap { $0.isEmpty ? nil : $0 }
+        guard let token = try config.string("server.token") ?? handedOver ?? credentials?.token else {
             throw ConfigError("no device token: run `syncd login --server \(server)` first (or set SYNCD_SERVER_TOKEN)")
         }
         let concurrency = try config.int("transfers.concurrency") ?? 16

@@ -1,3 +1,4 @@
+import Foundation
 public import TOMLConfig
 
 /// The server's settings, from `syncd-server.toml` and `SYNCD_*` environment variables
@@ -20,11 +21,21 @@ public struct ServerSettings: Sendable, Equatable {
     /// admin-issued device tokens get in.
     public var oidc: OIDCSettings?
 
-    public static func load(_ config: ConfigSource) throws -> ServerSettings {
+    /// - Parameter credentials: systemd's `$CREDENTIALS_DIRECTORY`, where `LoadCredential=`
+    ///   puts `session-secret` and `client-secret`.
+    public static func load(_ config: ConfigSource, credentials: String? = nil) throws -> ServerSettings {
+        /// A secret systemd handed over as a file in $CREDENTIALS_DIRECTORY.
+        func credential(_ name: String) -> String? {
+            guard let credentials else { return nil }
+            let value = (try? String(contentsOfFile: credentials + "/" + name, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            return value?.isEmpty == false ? value : nil
+        }
         let host = try config.string("server.host") ?? "127.0.0.1"
         let port = try config.int("server.port") ?? 8080
         guard (1...65_535).contains(port) else { throw ConfigError("server.port must be 1-65535, not \(port)") }
-        let secret = try config.requiredString("auth.session_secret")
+        // Secrets can come from systemd (LoadCredential=session-secret:…, client-secret:…).
+        let secret = try config.string("auth.session_secret").flatMap { $0.isEmpty ? nil : $0 } ?? credential("session-secret")
+            ?? config.requiredString("auth.session_secret")
         guard secret.count >= 32 else {
             throw ConfigError("auth.session_secret must be at least 32 characters (try: openssl rand -base64 48)")
         }
@@ -38,7 +49,8 @@ public struct ServerSettings: Sendable, Equatable {
             }
             oidc = OIDCSettings(
                 issuer: try config.string("auth.issuer") ?? "https://accounts.google.com", clientId: clientId,
-                clientSecret: try config.requiredString("auth.client_secret"),
+                clientSecret: try config.string("auth.client_secret").flatMap { $0.isEmpty ? nil : $0 } ?? credential("client-secret")
+                    ?? config.requiredString("auth.client_secret"),
                 allowList: SignInAllowList(emails: emails, domains: domains))
         }
         return ServerSettings(

@@ -48,7 +48,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var settings: ServerSettings
         do {
-            settings = try ServerSettings.load(storeOptions.source())
+            settings = try ServerSettings.load(storeOptions.source(), credentials: ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"])
         } catch let error as ConfigError {
             throw ValidationError("cannot start: \(error)")
         }

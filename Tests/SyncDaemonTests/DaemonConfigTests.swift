@@ -35,6 +35,16 @@ import TOMLConfig
         #expect(settings.token == "sd_from_credential", "a token from the environment (systemd LoadCredential) wins")
     }
 
+    @Test func aTokenHandedOverBySystemdIsUsed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cred-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "sd_loaded\n".write(toFile: dir + "/token", atomically: true, encoding: .utf8)
+        let source = ConfigSource(environment: ["SYNCD_SERVER_URL": "https://files.example.com"])
+        let settings = try DaemonSettings.load(config: source, paths: paths, credentials: nil, environment: ["CREDENTIALS_DIRECTORY": dir, "HOME": "/root"])
+        #expect(settings.token == "sd_loaded" && settings.server == "https://files.example.com")
+    }
+
     @Test func whatCannotWorkIsRefusedByName() throws {
         func refusal(_ environment: [String: String], credentials: Credentials?) -> String {
             do {

@@ -35,6 +35,17 @@ import TOMLConfig
         #expect(overridden.s3Bucket == "other" && overridden.port == 9000 && overridden.publicURL == "https://files.example.com")
     }
 
+    @Test func secretsCanComeFromSystemdCredentials() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("creds-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try (String(repeating: "z", count: 48) + "\n").write(toFile: dir + "/session-secret", atomically: true, encoding: .utf8)
+        try "from-systemd\n".write(toFile: dir + "/client-secret", atomically: true, encoding: .utf8)
+        let settings = try ServerSettings.load(ConfigSource(document: try TOMLDocument(parsing: Self.example), origin: "example", environment: [:]), credentials: dir)
+        #expect(settings.sessionSecret == String(repeating: "z", count: 48))
+        #expect(settings.oidc?.clientSecret == "from-systemd")
+    }
+
     @Test func noSecretNoStart() throws {
         let document = try TOMLDocument(parsing: Self.example)
         #expect {
