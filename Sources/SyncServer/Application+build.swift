@@ -20,6 +20,9 @@ public struct ServerDependencies: Sendable {
     /// Sign-in requests per client address: a burst, then a sustained rate per minute.
     public var signInBurst = 20
     public var signInsPerMinute: Double = 30
+    /// Device codes asked for per client address: a burst, then a sustained rate per minute.
+    public var deviceCodeBurst = 10
+    public var deviceCodesPerMinute: Double = 10
     /// Browser sign-in; nil when the server only serves device tokens.
     public var oidc: OIDCProvider?
     /// Session ids and CSRF tokens, keyed by the server's session secret.
@@ -66,7 +69,8 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     signIn.register(on: router, burst: dependencies.signInBurst, perMinute: dependencies.signInsPerMinute)
     signIn.registerHome(on: router)
     DeviceFlowRoutes(
-        store: dependencies.store, sessions: dependencies.sessions, publicBaseURL: dependencies.publicBaseURL, metrics: dependencies.metrics
+        store: dependencies.store, sessions: dependencies.sessions, publicBaseURL: dependencies.publicBaseURL, metrics: dependencies.metrics,
+        codeBurst: dependencies.deviceCodeBurst, codesPerMinute: dependencies.deviceCodesPerMinute
     ).register(on: router)
     let api = router.group("api/v1").add(middleware: AuthMiddleware(store: dependencies.store, sessions: dependencies.sessions))
     signIn.registerAPI(on: api)

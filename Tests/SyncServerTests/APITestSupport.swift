@@ -16,7 +16,7 @@ struct APIEnvironment: Sendable {
 
     /// Runs `body` with a router on `backend` and a new bucket, then removes the bucket.
     static func with(_ backend: StoreBackend, isolated: Bool = false, multipartThreshold: Int64 = 5 << 20, partSize: Int64 = 5 << 20, maxShareLifetime: TimeInterval? = nil,
-                     shareVisitBurst: Int = 30, signInBurst: Int = 20, oidc: OIDCProvider? = nil, publicBaseURL: String = "https://files.example.com",
+                     shareVisitBurst: Int = 30, shareVisitsPerMinute: Double = 60, signInBurst: Int = 20, oidc: OIDCProvider? = nil, publicBaseURL: String = "https://files.example.com",
                      _ body: @escaping @Sendable (APIEnvironment, any TestClientProtocol) async throws -> Void) async throws {
         let env = ProcessInfo.processInfo.environment
         guard let endpoint = env["SYNCD_TEST_SEAWEED_ENDPOINT"], let key = env["SYNCD_TEST_SEAWEED_ACCESS_KEY"],
@@ -34,8 +34,10 @@ struct APIEnvironment: Sendable {
                     store: store, blobs: blobs, multipartThreshold: multipartThreshold, partSize: partSize,
                     publicBaseURL: publicBaseURL, maxShareLifetime: maxShareLifetime, oidc: oidc)
                 dependencies.shareVisitBurst = shareVisitBurst
+                dependencies.shareVisitsPerMinute = shareVisitsPerMinute
                 dependencies.signInBurst = signInBurst
                 dependencies.signInsPerMinute = 1
+                dependencies.deviceCodesPerMinute = 1
                 let router = buildRouter(dependencies)
                 let environment = APIEnvironment(store: store, blobs: blobs)
                 try await Application(router: router).test(.router) { client in try await body(environment, client) }

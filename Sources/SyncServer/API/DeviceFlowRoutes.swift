@@ -15,9 +15,11 @@ struct DeviceFlowRoutes {
     let sessions: SessionKeys
     let publicBaseURL: String
     let metrics: ServerMetrics
+    let codeBurst: Int
+    let codesPerMinute: Double
 
     func register(on router: Router<AppRequestContext>) {
-        let codes = router.group("api/v1/device").add(middleware: RateLimitMiddleware(capacity: 10, perMinute: 10))
+        let codes = router.group("api/v1/device").add(middleware: RateLimitMiddleware(capacity: codeBurst, perMinute: codesPerMinute))
         codes.post("code") { request, context in
             let body = try await request.decode(as: DeviceCodeRequest.self, context: context)
             let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
