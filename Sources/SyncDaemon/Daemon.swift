@@ -21,6 +21,8 @@ public struct DaemonSettings: Sendable {
     public var partConcurrency: Int
     /// A full rescan this often even when the watcher is healthy.
     public var rescanInterval: Duration
+    /// Where to serve Prometheus metrics (`GET /metrics`), if anywhere: an IPv4 host and port.
+    public var metricsListen: (host: String, port: Int)?
 
     public init(
         folder: String, server: String, token: String, paths: DaemonPaths, mode: SyncPolicy.Mode = .sync, brake: SyncPolicy.DeleteBrake = .init(),
@@ -95,6 +97,10 @@ public enum Daemon {
                 online: feed.online.load(ordering: .relaxed), progress: engine.progress, journal: journal, board: board)
         }
         defer { control.stop() }
+        let metrics = try settings.metricsListen.map { listen in
+            try MetricsListener(host: listen.host, port: listen.port) { DaemonMetrics.render(current()) }
+        }
+        defer { metrics?.stop() }
         folderLogger.info("syncing \(folder) with \(settings.server) (\(settings.mode.rawValue) mode)")
         // systemd: STATUS= once a second when it changed, the watchdog, STOPPING=1 when the
         // shutdown starts (services stop in reverse order: this one is told first).

@@ -37,10 +37,20 @@ extension DaemonSettings {
         guard fraction > 0, fraction <= 1, minCount >= 0 else { throw ConfigError("brake.max_fraction must be in (0, 1] and brake.min_count ≥ 0") }
         let rescan = try config.double("sync.rescan_interval_seconds") ?? 3600
         guard rescan >= 10 else { throw ConfigError("sync.rescan_interval_seconds must be at least 10") }
-        return DaemonSettings(
+        var metricsListen: (host: String, port: Int)?
+        if let listen = try config.string("metrics.listen"), !listen.isEmpty {
+            let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, let port = Int(parts[1]), (0...65_535).contains(port), !parts[0].isEmpty else {
+                throw ConfigError("metrics.listen must be HOST:PORT, e.g. 127.0.0.1:9464, not \"\(listen)\"")
+            }
+            metricsListen = (String(parts[0]), port)
+        }
+        var settings = DaemonSettings(
             folder: folderPath, server: server, token: token, paths: paths, mode: syncMode,
             brake: SyncPolicy.DeleteBrake(maxFraction: fraction, minCount: minCount),
             hostName: try config.string("sync.host_name") ?? ProcessInfo.processInfo.hostName,
             transferConcurrency: concurrency, partConcurrency: parts, rescanInterval: .milliseconds(Int64(rescan * 1000)))
+        settings.metricsListen = metricsListen
+        return settings
     }
 }

@@ -134,3 +134,25 @@ func show(_ response: ControlResponse, json: Bool) throws {
     }
     print(StatusText.render(status))
 }
+
+/// `syncd doctor`: checks the folder, inotify limits, the server, the clock, the journal and
+/// disk space, and says what to do about each problem. Exits 1 when there is one.
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "doctor", abstract: "Check what syncd depends on.")
+
+    @OptionGroup var pathOptions: PathOptions
+    @Option(help: "The synced folder (default: as `syncd run` would use).") var folder: String?
+
+    func run() async throws {
+        let paths = pathOptions.paths
+        let config = try ConfigSource.load(path: FileManager.default.fileExists(atPath: paths.configFile) ? paths.configFile : nil)
+        let credentials = try Credentials.load(from: paths.credentialsFile)
+        let settings = try? DaemonSettings.load(config: config, paths: paths, credentials: credentials, folder: folder)
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+        var folderPath = try settings?.folder ?? folder ?? config.string("sync.folder") ?? "~/Sync"
+        if folderPath.hasPrefix("~/") { folderPath = home + folderPath.dropFirst() }
+        let checks = await Doctor.run(folder: folderPath, paths: paths, server: settings?.server, token: settings?.token)
+        print(Doctor.render(checks))
+        if checks.contains(where: { $0.outcome == .problem }) { throw ExitCode(1) }
+    }
+}

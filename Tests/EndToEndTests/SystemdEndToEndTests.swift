@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Glibc
 import SyncAPI
@@ -9,7 +10,8 @@ import Testing
     @Test func readyStatusWatchdogReloadAndStop() async throws {
         try await EndToEnd.with("notify") { world in
             let token = try await world.issueToken()
-            let a = try world.daemon("host-a", token: token)
+            let metricsPort = try EndToEnd.freePort()
+            let a = try world.daemon("host-a", token: token, config: "[metrics]\nlisten = \"127.0.0.1:\(metricsPort)\"")
             for i in 0..<300 { try a.write("photos/\(i / 100)/img-\(i).txt", "photo \(i)") }
             let listener = try NotifyListener(path: world.dir + "/notify.sock")
             defer { listener.stop() }
@@ -22,6 +24,11 @@ import Testing
             let beforeReady = listener.lines.prefix { $0 != "READY=1" }
             #expect(beforeReady.contains { $0.hasPrefix("STATUS=Starting") || $0.hasPrefix("STATUS=Uploading") }, "\(beforeReady)")
             try await waitUntil("STATUS says idle") { listener.lines.contains("STATUS=Idle — 300 files in sync") }
+            // The same figures for Prometheus.
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(metricsPort)/metrics"), timeout: .seconds(5))
+            let metrics = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            #expect(metrics.contains("syncd_files_in_sync{folder=\"\(a.folder)\"} 300\n"), "\(metrics)")
+            #expect(metrics.contains("syncd_server_reachable{folder=\"\(a.folder)\"} 1\n"))
 
             // The watchdog: WATCHDOG_USEC=1 s means a ping every half second while alive.
             let pingsFrom = ContinuousClock.now

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 import Testing
 
@@ -60,5 +61,52 @@ import Testing
         let text = StatusText.render(status)
         #expect(text.contains("↑ video.mkv  25% of 200.0 MB"))
         #expect(text.contains("Conflicts (both versions kept):"))
+    }
+}
+
+/// The daemon's Prometheus metrics: the exposition text, and the local listener serving it.
+@Suite struct DaemonMetricsTests {
+    @Test func theTextSaysWhatTheStatusSays() {
+        var status = ControlSocketTests.status("Idle")
+        status.folder = "/home/ada/My \"Sync\"\\2026"
+        status.bytesUploaded = 12_345
+        status.conflicts = ["a", "b"]
+        status.brake = "60 deletions held"
+        let text = DaemonMetrics.render(status)
+        let label = #"{folder="/home/ada/My \"Sync\"\\2026"}"#
+        #expect(text.contains("syncd_files_in_sync\(label) 3\n"))
+        #expect(text.contains("syncd_uploaded_bytes_total\(label) 12345\n"))
+        #expect(text.contains("syncd_conflicts_total\(label) 2\n"))
+        #expect(text.contains("syncd_deletions_held\(label) 1\n"))
+        #expect(text.contains("syncd_last_sync_timestamp_seconds\(label) 1800000000.000\n"))
+        #expect(text.contains("# TYPE syncd_uploaded_bytes_total counter"))
+    }
+
+    @Test func theListenerServesMetricsAndNothingElse() async throws {
+        let listener = try MetricsListener(host: "127.0.0.1", port: 0) { "syncd_up 1\n" }
+        defer { listener.stop() }
+        func get(_ path: String) throws -> String {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(listener.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            guard connected == 0 else { throw ControlError("cannot connect") }
+            let request = Array("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+            _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            var answer: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(fd, &buffer, buffer.count)
+                if n <= 0 { break }
+                answer += buffer[0..<n]
+            }
+            return String(decoding: answer, as: UTF8.self)
+        }
+        let metrics = try get("/metrics")
+        #expect(metrics.hasPrefix("HTTP/1.1 200 OK") && metrics.hasSuffix("\r\n\r\nsyncd_up 1\n"))
+        #expect(try get("/").hasPrefix("HTTP/1.1 404"))
     }
 }

@@ -1,0 +1,95 @@
+import Foundation
+import Glibc
+
+/// The daemon's Prometheus metrics, rendered from its status (text exposition format 0.0.4).
+public enum DaemonMetrics {
+    public static func render(_ s: DaemonStatus) -> String {
+        let folder = "folder=\"\(escape(s.folder))\""
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ value: String) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name){\(folder)} \(value)\n"
+        }
+        metric("syncd_files_in_sync", "gauge", "Files in sync (local, server and journal agree).", String(s.filesInSync))
+        metric("syncd_queue_length", "gauge", "Steps of the running pass not yet done.", String(s.queued))
+        metric("syncd_transfers_in_flight", "gauge", "Uploads and downloads running now.", String(s.transfers.count))
+        metric("syncd_uploaded_bytes_total", "counter", "Bytes sent to S3 since the daemon started.", String(s.bytesUploaded))
+        metric("syncd_downloaded_bytes_total", "counter", "Bytes received from S3 since the daemon started.", String(s.bytesDownloaded))
+        metric("syncd_errors", "gauge", "Paths whose last step failed and wait for a retry.", String(s.errors.count))
+        metric("syncd_conflicts_total", "counter", "Conflicted copies made since the daemon started.", String(s.conflicts.count))
+        metric(
+            "syncd_last_sync_timestamp_seconds", "gauge", "When a pass last finished with nothing failing (0: not yet).",
+            String(format: "%.3f", s.lastSyncAt?.timeIntervalSince1970 ?? 0))
+        metric("syncd_deletions_held", "gauge", "1 while the mass-delete brake holds deletions back.", s.brake == nil ? "0" : "1")
+        metric("syncd_paused", "gauge", "1 while paused by `syncd pause`.", s.state == .paused ? "1" : "0")
+        metric("syncd_server_reachable", "gauge", "0 while the server cannot be reached.", s.state == .offline ? "0" : "1")
+        return out
+    }
+
+    /// A label value: backslash, double quote and newline escaped.
+    static func escape(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+}
+
+/// `GET /metrics` on a local TCP address (`metrics.listen = "127.0.0.1:9464"`), for Prometheus
+/// or node_exporter's textfile collector. One thread; every other path is 404.
+final class MetricsListener: Sendable {
+    private let descriptor: Int32
+    let port: Int
+
+    init(host: String, port: Int, render: @escaping @Sendable () -> String) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            close(fd)
+            throw ControlError("metrics.listen: \(host) is not an IPv4 address")
+        }
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard fd >= 0, bound == 0, listen(fd, 16) == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw ControlError("cannot listen for metrics on \(host):\(port): \(message)")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+        descriptor = fd
+        let thread = Thread {
+            while true {
+                let client = accept(fd, nil, nil)
+                if client < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                var timeout = timeval(tv_sec: 5, tv_usec: 0)
+                setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                let n = read(client, &buffer, buffer.count)
+                let request = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
+                let found = request.hasPrefix("GET /metrics ") || request.hasPrefix("GET /metrics?")
+                let body = found ? render() : "not found\n"
+                let head = "HTTP/1.1 \(found ? "200 OK" : "404 Not Found")\r\nContent-Type: text/plain; version=0.0.4\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
+                let bytes = Array((head + body).utf8)
+                var done = 0
+                while done < bytes.count {
+                    let written = bytes[done...].withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+                    if written <= 0 { break }
+                    done += written
+                }
+                close(client)
+            }
+        }
+        thread.name = "syncd-metrics"
+        thread.start()
+    }
+
+    func stop() {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        close(descriptor)
+    }
+}
