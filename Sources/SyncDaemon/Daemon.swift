@@ -72,7 +72,10 @@ public enum Daemon {
                 log(report, logger: folderLogger)
                 notifier.markReady()
             },
-            onFailure: { status.passFailed($0) },
+            onFailure: { error in
+                status.passFailed(error)
+                folderLogger.error("sync pass failed: \(error)", metadata: SyncEvent.passFailed.metadata())
+            },
             heartbeat: { notifier.alive() })
         let feed = ChangeFeedWatcher(api: api, journal: journal, logger: folderLogger) { service.remoteChanged() }
         let control = try ControlServer(path: settings.paths.controlSocket) { request in
@@ -101,7 +104,7 @@ public enum Daemon {
             try MetricsListener(host: listen.host, port: listen.port) { DaemonMetrics.render(current()) }
         }
         defer { metrics?.stop() }
-        folderLogger.info("syncing \(folder) with \(settings.server) (\(settings.mode.rawValue) mode)")
+        folderLogger.notice("syncing \(folder) with \(settings.server) (\(settings.mode.rawValue) mode)", metadata: SyncEvent.started.metadata())
         // systemd: STATUS= once a second when it changed, the watchdog, STOPPING=1 when the
         // shutdown starts (services stop in reverse order: this one is told first).
         let systemd = BackgroundService {
@@ -130,7 +133,7 @@ public enum Daemon {
             services: [.init(service: service), .init(service: feed), .init(service: systemd)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        folderLogger.info("stopped")
+        folderLogger.notice("stopped", metadata: SyncEvent.stopped.metadata())
     }
 
     /// The folder must exist and be a folder: a missing one is an unmounted disk, never
@@ -157,14 +160,6 @@ public enum Daemon {
         try (folder + "\n").write(toFile: paths.folderMarker, atomically: true, encoding: .utf8)
     }
 
-    static func log(_ report: SyncReport, logger: Logger) {
-        for action in report.done {
-            logger.info("\(action)")
-        }
-        if let brake = report.brake {
-            logger.warning("mass-delete brake: \(brake)")
-        }
-    }
 }
 
 /// Runs `body` until the service group shuts down, then `onShutdown`.

@@ -80,7 +80,11 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as ConfigError {
             throw ValidationError("cannot start: \(error)")
         }
+        // Under systemd (stderr is the journal's stream) or with SYNCD_LOG=journal: structured
+        // journald entries; otherwise readable lines on stderr.
+        let journald = JournaldLogHandler.journaldIsTheDestination()
         LoggingSystem.bootstrap { label in
+            if journald { return JournaldLogHandler(label: label) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
             return handler

@@ -169,35 +169,46 @@ public final class FolderSync: Sendable {
                 return false
             }
             let snapshot = state
-            let outcomes = try await withThrowingTaskGroup(of: (SyncAction, Result<StepResult, any Error>).self) { group in
-                var results: [(SyncAction, Result<StepResult, any Error>)] = []
+            let outcomes = try await withThrowingTaskGroup(of: (SyncAction, Result<StepResult, any Error>, Duration).self) { group in
+                var results: [(SyncAction, Result<StepResult, any Error>, Duration)] = []
                 var next = 0
                 func start() {
                     let action = runnable[next]
                     next += 1
                     group.addTask {
+                        let started = ContinuousClock.now
                         do {
-                            return (action, .success(try await self.perform(action, in: snapshot)))
+                            let step = try await self.perform(action, in: snapshot)
+                            return (action, .success(step), ContinuousClock.now - started)
                         } catch let crash as SimulatedCrash {
                             throw crash
                         } catch {
-                            return (action, .failure(error))
+                            return (action, .failure(error), ContinuousClock.now - started)
                         }
                     }
                 }
                 while next < min(runnable.count, configuration.transferConcurrency) { start() }
                 while let result = try await group.next() {
                     results.append(result)
+                    progressState.withLock { $0.ended += 1 }
                     if next < runnable.count { start() }
                 }
                 return results
             }
-            progressState.withLock { $0.ended += batch.count }
-            for (action, outcome) in outcomes {
+            progressState.withLock { $0.ended += batch.count - runnable.count }
+            for (action, outcome, duration) in outcomes {
                 switch outcome {
                 case .success(let step):
                     step.applyInMemory(&state)
                     report.done.append(action)
+                    let path = action.primaryPath
+                    let moved: Int64? = switch action {
+                    case .upload, .download: state.local[path]?.size
+                    default: nil
+                    }
+                    report.steps.append(SyncReport.Step(
+                        action: action, duration: duration, bytes: moved,
+                        remoteRevision: state.remote[action.destinationPath ?? path]?.revision))
                 case .failure(let error):
                     let attempts = (try? journal.errors().first { $0.path == action.primaryPath }?.attempts) ?? 0
                     let delay = min(configuration.retryCap, configuration.retryBase * pow(2, Double(attempts)))
@@ -220,6 +231,14 @@ extension SyncAction {
         switch self {
         case .upload, .download: true
         default: false
+        }
+    }
+
+    /// Where a move goes.
+    var destinationPath: RelativePath? {
+        switch self {
+        case .moveRemote(_, let to), .moveLocal(_, let to), .recordMove(_, let to): to
+        default: nil
         }
     }
 

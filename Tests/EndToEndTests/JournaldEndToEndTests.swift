@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+@testable import SyncDaemon
+
+/// syncd's structured journald entries, read back with journalctl, from a `systemd-journald`
+/// of the test's own inside a private mount namespace (no systemd manager is started; the
+/// machine's journal is not touched). The catalog is compiled there too.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct JournaldEndToEndTests {
+    @Test func eventsCarryTheirFieldsAndTheCatalogExplainsThem() async throws {
+        try await EndToEnd.with("journald") { world in
+            let token = try await world.issueToken()
+            let a = try world.daemon("host-a", token: token)
+            try a.write("reports/q3.txt", String(repeating: "q", count: 5000))
+            try a.write("notes.txt", "hello")
+            let out = world.dir + "/journal"
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let catalog = FileManager.default.currentDirectoryPath + "/systemd/syncd.catalog"
+            let syncd = world.binaries + "/syncd"
+            let dirs = "--config-dir \(a.paths.configDir) --state-dir \(a.paths.stateDir)"
+            let script = """
+                set -e
+                mount -t tmpfs tmpfs /run/systemd && mkdir -p /run/systemd/journal
+                mkdir -p /run/log && mount -t tmpfs tmpfs /run/log
+                mount -t tmpfs tmpfs /var/lib/systemd && mkdir -p /var/lib/systemd/catalog
+                mount -t tmpfs tmpfs /usr/lib/systemd/catalog && cp \(catalog) /usr/lib/systemd/catalog/syncd.catalog
+                journalctl --update-catalog
+                /lib/systemd/systemd-journald & journald=$!
+                for i in $(seq 1 100); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
+                SYNCD_LOG=journal HOME=\(world.dir) \(syncd) run \(dirs) & daemon=$!
+                for i in $(seq 1 300); do
+                  \(syncd) status --json --state-dir \(a.paths.stateDir) 2>/dev/null | grep -q '"filesInSync" : 2' && break; sleep 0.1
+                done
+                kill -TERM $daemon; wait $daemon
+                J="journalctl --directory /run/log/journal --no-pager"
+                $J -o json SYNCD_ACTION=upload > \(out)/upload.json
+                $J -o json MESSAGE_ID=\(SyncEvent.stopped.messageId) > \(out)/stopped.json
+                $J -o json _PID=$daemon > \(out)/all.json
+                $J -x MESSAGE_ID=\(SyncEvent.upload.messageId) > \(out)/explained.txt
+                kill $journald
+                """
+            let run = try ChildProcess(
+                "/usr/bin/unshare", ["--mount", "--propagation", "private", "sh", "-c", script],
+                environment: ["PATH": "/usr/bin:/bin:/usr/sbin:/sbin"], log: world.dir + "/journald-test.log", name: "journald test")
+            #expect(await run.waitForExit(timeout: .seconds(90)) == 0, "the namespace script failed: \(run.log)")
+
+            func entries(_ file: String) throws -> [[String: String]] {
+                try String(contentsOfFile: out + "/" + file, encoding: .utf8).split(separator: "\n").map {
+                    (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
+                }
+            }
+            let uploads = try entries("upload.json")
+            #expect(Set(uploads.compactMap { $0["SYNCD_PATH"] }) == ["reports/q3.txt", "notes.txt"], "\(uploads)")
+            let q3 = try #require(uploads.first { $0["SYNCD_PATH"] == "reports/q3.txt" })
+            #expect(q3["MESSAGE_ID"] == SyncEvent.upload.messageId && q3["PRIORITY"] == "6")
+            #expect(q3["SYNCD_BYTES"] == "5000" && q3["SYNCD_REMOTE_REV"] == "1" && q3["SYNCD_FOLDER"] == a.folder)
+            #expect(Int(q3["SYNCD_DURATION_MS"] ?? "") != nil && q3["SYSLOG_IDENTIFIER"] == "syncd")
+            #expect(try entries("stopped.json").count == 1, "one clean stop")
+            let all = try entries("all.json")
+            #expect(all.contains { $0["MESSAGE_ID"] == SyncEvent.started.messageId && $0["PRIORITY"] == "5" })
+            #expect(all.contains { $0["SYNCD_ACTION"] == "folder" && $0["SYNCD_PATH"] == "reports" })
+            let explained = try String(contentsOfFile: out + "/explained.txt", encoding: .utf8)
+            #expect(explained.contains("syncd uploaded reports/q3.txt") && explained.contains("Nothing needs doing"), "\(explained)")
+        }
+    }
+}
