@@ -214,7 +214,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TOMLConfigTests", dependencies: ["TOMLConfig"], swiftSettings: swiftSettings),
-        .testTarget(name: "SyncDaemonTests", dependencies: ["SyncDaemon", "SyncEngine", "TOMLConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "SyncDaemonTests", dependencies: ["SyncDaemon", "SyncEngine", "TOMLConfig", "S3Client"], swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

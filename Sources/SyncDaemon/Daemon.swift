@@ -21,6 +21,9 @@ public struct DaemonSettings: Sendable {
     public var partConcurrency: Int
     /// A full rescan this often even when the watcher is healthy.
     public var rescanInterval: Duration
+    /// Caps on all uploads and all downloads together, in bytes per second (nil: none).
+    public var maxUploadRate: Int64?
+    public var maxDownloadRate: Int64?
     /// Where to serve Prometheus metrics (`GET /metrics`), if anywhere: an IPv4 host and port.
     public var metricsListen: (host: String, port: Int)?
 
@@ -53,7 +56,11 @@ public enum Daemon {
         let api = ServerAPI(baseURL: settings.server, token: settings.token)
         let notifier = SystemdNotifier()
         let board = TransferBoard(onProgress: { notifier.alive() })
-        let remote = ServerRemote(api: api, journal: journal, board: board, partConcurrency: settings.partConcurrency, logger: logger)
+        let transfer = PresignedTransfer(
+            uploadLimiter: settings.maxUploadRate.map { BandwidthLimiter(bytesPerSecond: $0) },
+            downloadLimiter: settings.maxDownloadRate.map { BandwidthLimiter(bytesPerSecond: $0) })
+        let remote = ServerRemote(
+            api: api, journal: journal, board: board, transfer: transfer, partConcurrency: settings.partConcurrency, logger: logger)
         let folderLogger = {
             var copy = logger
             copy[metadataKey: "folder"] = "\(folder)"

@@ -1,4 +1,5 @@
 import Foundation
+import S3Client
 import SyncEngine
 import Testing
 import TOMLConfig
@@ -71,6 +72,29 @@ import TOMLConfig
         #expect(folderMode == 0o700)
         #expect(try Credentials.load(from: dir + "/credentials.toml") == odd)
         #expect(try Credentials.load(from: dir + "/missing.toml") == nil)
+    }
+
+    @Test func bandwidthCapsReadLikePeopleWriteThem() throws {
+        #expect(try DaemonSettings.rate("10MB", key: "k") == 10_000_000)
+        #expect(try DaemonSettings.rate("10 MB/s", key: "k") == 10_000_000)
+        #expect(try DaemonSettings.rate("512KiB", key: "k") == 524_288)
+        #expect(try DaemonSettings.rate("1.5M", key: "k") == 1_500_000)
+        #expect(try DaemonSettings.rate("2g", key: "k") == 2_000_000_000)
+        #expect(try DaemonSettings.rate("unlimited", key: "k") == nil && DaemonSettings.rate("0", key: "k") == nil && DaemonSettings.rate(nil, key: "k") == nil)
+        #expect { try DaemonSettings.rate("fast", key: "transfers.max_upload_rate") } throws: { "\($0)".contains("transfers.max_upload_rate") }
+        #expect { try DaemonSettings.rate("10", key: "k") } throws: { "\($0)".contains("at least 1 KiB/s") }
+        let source = ConfigSource(document: try TOMLDocument(parsing: Self.example), origin: "example", environment: ["SYNCD_TRANSFERS_MAX_UPLOAD_RATE": "2MB"])
+        let settings = try DaemonSettings.load(config: source, paths: paths, credentials: login, environment: ["HOME": "/h"])
+        #expect(settings.maxUploadRate == 2_000_000 && settings.maxDownloadRate == nil)
+    }
+
+    @Test func theTokenBucketKeepsTheRate() {
+        var bucket = BandwidthLimiter.TokenBucket(rate: 1000, capacity: 1000)
+        #expect(bucket.reserve(1000, at: 0) == 0, "a second's worth goes at once")
+        #expect(bucket.reserve(500, at: 0) == 0.5, "then the rate: 500 bytes wait half a second")
+        #expect(bucket.reserve(500, at: 0.5) == 0.5, "the debt is paid off at the rate, in order")
+        #expect(bucket.reserve(100, at: 10) == 0, "an idle bucket refills, up to its capacity")
+        #expect(bucket.tokens == 900)
     }
 
     @Test func xdgLocations() {

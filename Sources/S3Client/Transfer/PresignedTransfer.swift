@@ -10,11 +10,19 @@ public struct PresignedTransfer: Sendable {
     let http: HTTPClient
     let retry: RetryPolicy
     let timeout: Duration
+    /// Shared caps on the rate of all uploads and all downloads (nil: as fast as it goes).
+    let uploadLimiter: BandwidthLimiter?
+    let downloadLimiter: BandwidthLimiter?
 
-    public init(http: HTTPClient = .shared, retry: RetryPolicy = RetryPolicy(), timeout: Duration = .seconds(300)) {
+    public init(
+        http: HTTPClient = .shared, retry: RetryPolicy = RetryPolicy(), timeout: Duration = .seconds(300),
+        uploadLimiter: BandwidthLimiter? = nil, downloadLimiter: BandwidthLimiter? = nil
+    ) {
         self.http = http
         self.retry = retry
         self.timeout = timeout
+        self.uploadLimiter = uploadLimiter
+        self.downloadLimiter = downloadLimiter
     }
 
     /// Called with the number of bytes moved since the last call; a retry reports negative
@@ -34,7 +42,9 @@ public struct PresignedTransfer: Sendable {
             var request = HTTPClientRequest(url: url)
             request.method = .PUT
             for (name, value) in headers { request.headers.add(name: name, value: value) }
-            let slice = CountingSlice(slice: FileSlice(file: file, range: range), progress: { bytes in
+            // Chunks of 64 KiB under a rate cap, so that the cap is kept smoothly.
+            let chunk = uploadLimiter == nil ? 1 << 20 : 64 << 10
+            let slice = CountingSlice(slice: FileSlice(file: file, range: range, chunkSize: chunk), limiter: uploadLimiter, progress: { bytes in
                 sent.add(bytes)
                 progress?(bytes)
             })
@@ -58,6 +68,7 @@ public struct PresignedTransfer: Sendable {
             var hasher = sha256.map { _ in ChecksumHasher(.sha256) }
             do {
                 for try await chunk in response.body {
+                    try await downloadLimiter?.take(chunk.readableBytes)
                     chunk.withUnsafeReadableBytes { hasher?.update($0) }
                     try await writer.write(chunk)
                     received.add(Int64(chunk.readableBytes))
@@ -136,19 +147,22 @@ final class ByteCounter: Sendable {
 struct CountingSlice: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let slice: FileSlice
+    let limiter: BandwidthLimiter?
     let progress: @Sendable (Int64) -> Void
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var inner: FileSlice.AsyncIterator
+        let limiter: BandwidthLimiter?
         let progress: @Sendable (Int64) -> Void
         mutating func next() async throws -> ByteBuffer? {
             guard let chunk = try await inner.next() else { return nil }
+            try await limiter?.take(chunk.readableBytes)
             progress(Int64(chunk.readableBytes))
             return chunk
         }
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(inner: slice.makeAsyncIterator(), progress: progress)
+        AsyncIterator(inner: slice.makeAsyncIterator(), limiter: limiter, progress: progress)
     }
 }
