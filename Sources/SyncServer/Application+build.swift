@@ -25,6 +25,8 @@ public struct ServerDependencies: Sendable {
     public var deviceCodesPerMinute: Double = 10
     /// Browser sign-in; nil when the server only serves device tokens.
     public var oidc: OIDCProvider?
+    /// Reverse proxies whose X-Forwarded-For names the client (nginx on the same machine).
+    public var trustedProxies: Set<String> = []
     /// Session ids and CSRF tokens, keyed by the server's session secret.
     public var sessions: SessionKeys
 
@@ -50,6 +52,7 @@ public struct ServerDependencies: Sendable {
 public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     // Request logs carry Hummingbird's request id (hb.request.id) in their metadata.
+    if !dependencies.trustedProxies.isEmpty { router.add(middleware: ForwardedForMiddleware(trusted: dependencies.trustedProxies)) }
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsRecordingMiddleware(metrics: dependencies.metrics))
     router.get("healthz") { _, _ in "ok\n" }

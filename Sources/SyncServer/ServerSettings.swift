@@ -20,6 +20,8 @@ public struct ServerSettings: Sendable, Equatable {
     /// Browser sign-in (OpenID Connect); nil when no client id is configured, and then only
     /// admin-issued device tokens get in.
     public var oidc: OIDCSettings?
+    /// Proxies whose X-Forwarded-For is believed (e.g. ["127.0.0.1"] behind nginx).
+    public var trustedProxies: [String] = []
 
     /// - Parameter credentials: systemd's `$CREDENTIALS_DIRECTORY`, where `LoadCredential=`
     ///   puts `session-secret` and `client-secret`.
@@ -61,6 +63,6 @@ public struct ServerSettings: Sendable, Equatable {
             s3Region: try config.string("s3.region") ?? "us-east-1",
             s3Bucket: try config.requiredString("s3.bucket"),
             maxShareDays: maxDays.flatMap { $0 > 0 ? $0 : nil },
-            sessionSecret: secret, oidc: oidc)
+            sessionSecret: secret, oidc: oidc, trustedProxies: try config.strings("server.trusted_proxies") ?? [])
     }
 }

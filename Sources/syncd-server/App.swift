@@ -64,10 +64,11 @@ struct Serve: AsyncParsableCommand {
             try await store.migrate()
             let blobs = BlobStore(s3: s3, bucket: settings.s3Bucket)
             try await s3.createBucket(settings.s3Bucket)
-            let dependencies = ServerDependencies(
+            var dependencies = ServerDependencies(
                 store: store, blobs: blobs, publicBaseURL: settings.publicURL, maxShareLifetime: settings.maxShareDays.map { $0 * 86_400 },
                 oidc: settings.oidc.map { OIDCProvider(settings: $0) },
                 sessions: SessionKeys(secret: settings.sessionSecret, secureCookies: settings.publicURL.hasPrefix("https://")))
+            dependencies.trustedProxies = Set(settings.trustedProxies)
             let logger = Logger(label: "syncd-server")
             let app = buildApplication(dependencies, host: settings.host, port: settings.port, logger: logger)
             // Stopped in reverse order on SIGTERM: long-polls are answered first, so that the

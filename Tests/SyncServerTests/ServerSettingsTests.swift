@@ -22,6 +22,7 @@ import TOMLConfig
         #expect(settings.s3Bucket == "my-syncd-bucket" && settings.s3Region == "eu-west-1")
         #expect(settings.publicURL == "https://files.example.com" && settings.port == 8080)
         #expect(settings.maxShareDays == 30)
+        #expect(settings.trustedProxies == ["127.0.0.1"])
         #expect(settings.sessionSecret == secret)
         #expect(settings.oidc == OIDCSettings(
             issuer: "https://accounts.google.com", clientId: "1234567890-abc.apps.googleusercontent.com", clientSecret: "cs",

@@ -97,6 +97,17 @@ import Testing
     }
 }
 
+@Suite struct ForwardedForTests {
+    @Test func onlyATrustedProxyNamesTheClient() {
+        let trusted: Set = ["127.0.0.1"]
+        #expect(ForwardedForMiddleware.client(peer: "127.0.0.1", forwardedFor: ["203.0.113.9"], trusted: trusted) == "203.0.113.9")
+        // The client may send its own header; nginx appends the address it saw: the last one counts.
+        #expect(ForwardedForMiddleware.client(peer: "127.0.0.1", forwardedFor: ["1.2.3.4, 203.0.113.9"], trusted: trusted) == "203.0.113.9")
+        #expect(ForwardedForMiddleware.client(peer: "198.51.100.7", forwardedFor: ["1.2.3.4"], trusted: trusted) == "198.51.100.7", "an untrusted peer is the client")
+        #expect(ForwardedForMiddleware.client(peer: "127.0.0.1", forwardedFor: [], trusted: trusted) == "127.0.0.1")
+    }
+}
+
 @Suite struct RequestLogTests {
     @Test func shareTokensNeverReachTheLogs() {
         #expect(RequestLogMiddleware.redact("/s/AbCdEf0123456789xyz") == "/s/…")

@@ -1,3 +1,5 @@
+import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOConcurrencyHelpers
 
@@ -61,4 +63,28 @@ struct RateLimitMiddleware: RouterMiddleware {
             return response
         }
     }
+}
+
+/// Behind a reverse proxy every request comes from the proxy: for requests from a trusted
+/// proxy the client is the last address of `X-Forwarded-For` (the one that proxy added), so
+/// that per-address limits apply to clients, not to nginx.
+struct ForwardedForMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let trusted: Set<String>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.clientAddress = Self.client(peer: context.clientAddress, forwardedFor: request.headers[values: .xForwardedFor], trusted: trusted)
+        return try await next(request, context)
+    }
+
+    static func client(peer: String?, forwardedFor: [String], trusted: Set<String>) -> String? {
+        guard let peer, trusted.contains(peer) else { return peer }
+        let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return hops.last ?? peer
+    }
+}
+
+extension HTTPField.Name {
+    static let xForwardedFor = Self("X-Forwarded-For")!
 }
