@@ -27,7 +27,11 @@ final class ChangeFeedWatcher: Service, Sendable {
     }
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown { try await self.poll() }
+        do {
+            try await cancelWhenGracefulShutdown { try await self.poll() }
+        } catch is CancellationError {
+            // Shutting down mid-poll or mid-backoff.
+        }
     }
 
     private func poll() async throws {
@@ -51,7 +55,7 @@ final class ChangeFeedWatcher: Service, Sendable {
                 failures += 1
                 if failures == 1 { logger.warning("change feed: \(error)") }
                 // 1 s, 2 s, 4 s ... at most 60 s between tries while the server is away.
-                try await Task.sleep(for: .seconds(min(60, 1 << min(failures - 1, 6))))
+                try await Task.sleep(for: .seconds(min(60, 1 << min(failures - 1, 6))))  // cancelled: shutdown
             }
         }
     }

@@ -1,4 +1,5 @@
 public import Foundation
+import AsyncHTTPClient
 import Dispatch
 import Glibc
 public import Logging
@@ -49,14 +50,31 @@ public struct DaemonSettings: Sendable {
 /// the control socket answering `syncd status`, until SIGTERM or SIGINT.
 public enum Daemon {
     public static func run(_ settings: DaemonSettings, logger: Logger) async throws {
+        // One HTTP client for the API and S3: enough connections per host for every transfer
+        // in flight (the shared client's 8 would queue them), and a connect timeout so that a
+        // server that is down fails requests in seconds rather than at their deadline.
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(16, settings.transferConcurrency * 2 + settings.partConcurrency)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            try await run(settings, http: http, logger: logger)
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
+    static func run(_ settings: DaemonSettings, http: HTTPClient, logger: Logger) async throws {
         let folder = try checkFolder(settings.folder)
         try FileManager.default.createDirectory(atPath: settings.paths.stateDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try claimState(settings.paths, folder: folder)
         let journal = try Journal(path: settings.paths.journalFile)
-        let api = ServerAPI(baseURL: settings.server, token: settings.token)
+        let api = ServerAPI(baseURL: settings.server, token: settings.token, http: http)
         let notifier = SystemdNotifier()
         let board = TransferBoard(onProgress: { notifier.alive() })
         let transfer = PresignedTransfer(
+            http: http,
             uploadLimiter: settings.maxUploadRate.map { BandwidthLimiter(bytesPerSecond: $0) },
             downloadLimiter: settings.maxDownloadRate.map { BandwidthLimiter(bytesPerSecond: $0) })
         let remote = ServerRemote(

@@ -267,6 +267,23 @@ import Testing
         }
     }
 
+    @Test func aDaemonWhoseServerIsGoneStillStopsCleanly() async throws {
+        try await EndToEnd.with("outage") { world in
+            let token = try await world.issueToken()
+            let a = try world.daemon("host-a", token: token)
+            try a.start()
+            try await waitUntil("the daemon is idle") { (try? a.status().state) == .idle }
+            await world.stopServer()
+            try a.write("during-outage.txt", "waits for the server")
+            try await waitUntil("the status says offline", timeout: .seconds(30)) { (try? a.status().state) == .offline }
+            let status = try await a.command(["status"])
+            #expect(status.contains("Offline"), "\(status)")
+            // SIGTERM in the middle of failing passes and a backing-off change feed: exit 0.
+            await a.stop()
+            #expect(a.log.contains("stopped"))
+        }
+    }
+
     @Test func pauseHoldsChangesUntilResume() async throws {
         try await EndToEnd.with("pause") { world in
             let token = try await world.issueToken()

@@ -70,8 +70,12 @@ public final class FolderSyncService: Service, Sendable {
         let watcher = try FolderWatcher(root: root, ignore: FolderScanner.loadIgnoreRules(root: root))
         let clock = ContinuousClock()
         let hints = watcher.hints()
-        try await cancelWhenGracefulShutdown {
-            try await self.loop(hints: hints, watcher: watcher, clock: clock, origin: self.origin)
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await self.loop(hints: hints, watcher: watcher, clock: clock, origin: self.origin)
+            }
+        } catch is CancellationError {
+            // Shutting down: a wait or a transfer was interrupted, which is how it should end.
         }
         watcher.stop()
     }

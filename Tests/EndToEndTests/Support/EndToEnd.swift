@@ -81,6 +81,11 @@ final class EndToEnd: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: dir)
     }
 
+    /// Stops the server (SIGTERM), as an outage would look to the daemons.
+    func stopServer() async {
+        await server?.stop()
+    }
+
     /// A device token for `email` (the user is created), as `syncd-server admin` issues it.
     func issueToken(email: String = "alice@example.org", device: String = "test") async throws -> String {
         let process = try ChildProcess(
