@@ -54,7 +54,10 @@ final class ControlServer: Sendable {
                 let client = accept(fd, nil, nil)
                 if client < 0 {
                     if errno == EINTR { continue }
-                    return  // the socket was shut down
+                    // Shut down: the descriptor is closed here, by the only thread using it, so
+                    // that its number cannot be reused by another socket under a pending accept.
+                    close(fd)
+                    return
                 }
                 Self.serve(client, handler)
                 close(client)
@@ -64,10 +67,9 @@ final class ControlServer: Sendable {
         thread.start()
     }
 
-    /// Stops accepting and removes the socket file.
+    /// Stops accepting (the serving thread then closes the socket) and removes the socket file.
     func stop() {
         shutdown(descriptor, Int32(SHUT_RDWR))
-        close(descriptor)
         unlink(path)
     }
 

@@ -6,6 +6,7 @@ public import Logging
 import S3Client
 import ServiceLifecycle
 import SyncAPI
+import TOMLConfig
 public import SyncEngine
 
 /// What one daemon runs with: one folder, one server.
@@ -73,10 +74,10 @@ public enum Daemon {
         let api = ServerAPI(baseURL: settings.server, token: settings.token, http: http)
         let notifier = SystemdNotifier()
         let board = TransferBoard(onProgress: { notifier.alive() })
-        let transfer = PresignedTransfer(
-            http: http,
-            uploadLimiter: settings.maxUploadRate.map { BandwidthLimiter(bytesPerSecond: $0) },
-            downloadLimiter: settings.maxDownloadRate.map { BandwidthLimiter(bytesPerSecond: $0) })
+        // Always there, so that a reload can set or lift a cap.
+        let uploadLimiter = BandwidthLimiter(bytesPerSecond: settings.maxUploadRate)
+        let downloadLimiter = BandwidthLimiter(bytesPerSecond: settings.maxDownloadRate)
+        let transfer = PresignedTransfer(http: http, uploadLimiter: uploadLimiter, downloadLimiter: downloadLimiter)
         let remote = ServerRemote(
             api: api, journal: journal, board: board, transfer: transfer, partConcurrency: settings.partConcurrency, logger: logger)
         let folderLogger = {
@@ -149,9 +150,12 @@ public enum Daemon {
         // SIGHUP: .syncignore is read again by the full pass it starts.
         let hangup = SignalWatcher(SIGHUP) {
             notifier.reloading()
-            folderLogger.notice("reloading: rescanning the folder with the ignore rules as they are now")
-            service.requestFullPass()
-            notifier.reloaded()
+            Task {
+                await reload(settings, uploadLimiter: uploadLimiter, downloadLimiter: downloadLimiter, logger: folderLogger)
+                folderLogger.notice("reloaded: rescanning the folder with the ignore rules as they are now")
+                service.requestFullPass()
+                notifier.reloaded()
+            }
         }
         defer { hangup.cancel() }
         let group = ServiceGroup(configuration: .init(
@@ -159,6 +163,32 @@ public enum Daemon {
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         folderLogger.notice("stopped", metadata: SyncEvent.stopped.metadata())
+    }
+
+    /// SIGHUP: reads config.toml again. Bandwidth caps apply at once; a change to anything
+    /// else is named in the log with the advice to restart (the engine's settings are fixed for
+    /// its life).
+    static func reload(_ running: DaemonSettings, uploadLimiter: BandwidthLimiter, downloadLimiter: BandwidthLimiter, logger: Logger) async {
+        let paths = running.paths
+        do {
+            let config = try ConfigSource.load(path: FileManager.default.fileExists(atPath: paths.configFile) ? paths.configFile : nil)
+            let fresh = try DaemonSettings.load(
+                config: config, paths: paths, credentials: try Credentials.load(from: paths.credentialsFile), folder: running.folder,
+                mode: running.mode.rawValue)
+            await uploadLimiter.setRate(fresh.maxUploadRate)
+            await downloadLimiter.setRate(fresh.maxDownloadRate)
+            var needRestart: [String] = []
+            if fresh.transferConcurrency != running.transferConcurrency || fresh.partConcurrency != running.partConcurrency { needRestart.append("transfers") }
+            if fresh.brake.maxFraction != running.brake.maxFraction || fresh.brake.minCount != running.brake.minCount { needRestart.append("brake") }
+            if fresh.server != running.server || fresh.token != running.token { needRestart.append("server") }
+            if fresh.rescanInterval != running.rescanInterval { needRestart.append("sync.rescan_interval_seconds") }
+            let up = fresh.maxUploadRate.map { "\($0) B/s" } ?? "unlimited"
+            let down = fresh.maxDownloadRate.map { "\($0) B/s" } ?? "unlimited"
+            let restart = needRestart.isEmpty ? "" : "; changed settings that need a restart: \(needRestart.joined(separator: ", "))"
+            logger.notice("configuration re-read; bandwidth caps now up \(up), down \(down)\(restart)")
+        } catch {
+            logger.error("configuration not reloaded, the running one stays: \(error)")
+        }
     }
 
     /// The folder must exist and be a folder: a missing one is an unmounted disk, never

@@ -63,6 +63,7 @@ final class MetricsListener: Sendable {
                 let client = accept(fd, nil, nil)
                 if client < 0 {
                     if errno == EINTR { continue }
+                    close(fd)  // shut down; closed by the thread that used it (see ControlServer)
                     return
                 }
                 var timeout = timeval(tv_sec: 5, tv_usec: 0)
@@ -90,6 +91,5 @@ final class MetricsListener: Sendable {
 
     func stop() {
         shutdown(descriptor, Int32(SHUT_RDWR))
-        close(descriptor)
     }
 }

@@ -44,6 +44,10 @@ import Testing
 
             // SIGHUP: RELOADING=1 (with MONOTONIC_USEC), then READY=1 again.
             let readyCount = listener.lines.filter { $0 == "READY=1" }.count
+            // The configuration is read again: a bandwidth cap applies at once; a change that
+            // needs a restart is named.
+            let config = try String(contentsOfFile: a.paths.configFile, encoding: .utf8)
+            try (config + "\n[transfers]\nmax_upload_rate = \"5MB\"\nconcurrency = 4\n").write(toFile: a.paths.configFile, atomically: true, encoding: .utf8)
             a.process?.signal(SIGHUP)
             try await waitUntil("RELOADING=1 then READY=1") {
                 let lines = listener.lines
@@ -51,6 +55,7 @@ import Testing
                 return lines[reloading...].contains("READY=1") && lines.filter { $0 == "READY=1" }.count == readyCount + 1
             }
             #expect(listener.lines.contains { $0.hasPrefix("MONOTONIC_USEC=") })
+            #expect(a.log.contains("bandwidth caps now up 5000000 B/s, down unlimited; changed settings that need a restart: transfers"), "\(a.log)")
             #expect(a.process?.isRunning == true, "SIGHUP does not stop the daemon")
 
             // SIGTERM: STOPPING=1 and a clean exit.

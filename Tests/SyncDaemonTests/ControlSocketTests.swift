@@ -106,7 +106,7 @@ import Testing
             return String(decoding: answer, as: UTF8.self)
         }
         let metrics = try get("/metrics")
-        #expect(metrics.hasPrefix("HTTP/1.1 200 OK") && metrics.hasSuffix("\r\n\r\nsyncd_up 1\n"))
+        #expect(metrics.hasPrefix("HTTP/1.1 200 OK") && metrics.hasSuffix("\r\n\r\nsyncd_up 1\n"), "\(metrics)")
         #expect(try get("/").hasPrefix("HTTP/1.1 404"))
     }
 }

@@ -4,14 +4,25 @@
 public actor BandwidthLimiter {
     private var bucket: TokenBucket
     private let origin = ContinuousClock.now
+    private var unlimited: Bool
 
-    /// - Parameter bytesPerSecond: the sustained rate; bursts up to one second's worth.
-    public init(bytesPerSecond: Int64) {
-        bucket = TokenBucket(rate: Double(bytesPerSecond), capacity: Double(bytesPerSecond))
+    /// - Parameter bytesPerSecond: the sustained rate, bursts up to one second's worth; nil:
+    ///   no cap (until `setRate`).
+    public init(bytesPerSecond: Int64?) {
+        unlimited = bytesPerSecond == nil
+        let rate = Double(bytesPerSecond ?? 1)
+        bucket = TokenBucket(rate: rate, capacity: rate)
+    }
+
+    /// Changes the rate (a configuration reload); nil lifts the cap.
+    public func setRate(_ bytesPerSecond: Int64?) {
+        unlimited = bytesPerSecond == nil
+        if let bytesPerSecond { bucket = TokenBucket(rate: Double(bytesPerSecond), capacity: Double(bytesPerSecond)) }
     }
 
     /// Waits until `bytes` more may be moved.
     public func take(_ bytes: Int) async throws {
+        if unlimited { return }
         let elapsed = ContinuousClock.now - origin
         let now = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let wait = bucket.reserve(Double(bytes), at: now)

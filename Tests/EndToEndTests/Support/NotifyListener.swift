@@ -29,10 +29,11 @@ final class NotifyListener: Sendable {
             var buffer = [UInt8](repeating: 0, count: 8192)
             while !stopped.load(ordering: .relaxed) {
                 let n = recv(fd, &buffer, buffer.count, 0)
-                guard n > 0 else { continue }
+                guard n > 0 else { continue }  // the 100 ms timeout: look at `stopped` again
                 let text = String(decoding: buffer[0..<n], as: UTF8.self)
                 received.withLock { $0.append((ContinuousClock.now, text)) }
             }
+            close(fd)  // closed by the thread that reads it, once told to stop
         }
         thread.start()
     }
@@ -45,7 +46,6 @@ final class NotifyListener: Sendable {
 
     func stop() {
         stopped.store(true, ordering: .relaxed)
-        close(fd)
         unlink(path)
     }
 }
