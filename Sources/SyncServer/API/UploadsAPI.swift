@@ -187,9 +187,10 @@ struct UploadsAPI {
             throw APIError(.badRequest, code: "bad_object", "the stored object is \(object.size) bytes (expected \(upload.size)) or not encrypted")
         }
         let file = try await storeCall {
-            try await store.commit(userId: user.id, path: upload.path, kind: "file", size: upload.size, contentHash: upload.contentHash, baseRevision: upload.baseRevision)
+            try await store.commit(
+                userId: user.id, path: upload.path, kind: "file", size: upload.size, contentHash: upload.contentHash, baseRevision: upload.baseRevision,
+                finishingUpload: upload.id)
         }
-        try await store.deleteUpload(id: upload.id)
         metrics.uploadsCompleted.increment()
         metrics.uploadedBytes.increment(by: upload.size)
         return file

@@ -20,7 +20,12 @@ extension MetadataStore {
     /// Records a file's new content (or a folder) at `path`, if the item is still at
     /// `baseRevision` (nil: if nothing is there). Otherwise ``StoreError/conflict(current:)``
     /// with what is there.
-    public func commit(userId: String, path: String, kind: String, size: Int64, contentHash: String?, baseRevision: Int64?) async throws -> FileRecord {
+    ///
+    /// - Parameter finishingUpload: the upload this commit completes; its row goes in the same
+    ///   transaction (one durable write instead of two).
+    public func commit(
+        userId: String, path: String, kind: String, size: Int64, contentHash: String?, baseRevision: Int64?, finishingUpload: String? = nil
+    ) async throws -> FileRecord {
         try Self.validate(path)
         let at = now().timeIntervalSince1970
         let committed = try await database.transaction { db in
@@ -49,6 +54,7 @@ extension MetadataStore {
                     [.text(record.id), .int(record.revision), .int(record.size), .text(hash), .real(record.modifiedAt.timeIntervalSince1970)])
             }
             try await Self.appendChanges([record], deleted: false, userId: userId, notify: database.notifyStatement, db)
+            if let finishingUpload { try await db.query("DELETE FROM uploads WHERE id = ?", [.text(finishingUpload)]) }
             return record
         }
         notifier.changed(userId: userId)
