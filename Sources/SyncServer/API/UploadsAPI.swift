@@ -31,8 +31,38 @@ struct UploadsAPI {
             let user = try context.requireCaller().user
             let body = try await request.decode(as: BatchCompleteRequest.self, context: context)
             guard body.uploads.count <= Self.maxBatch else { throw APIError(.badRequest, code: "batch_too_large", "at most \(Self.maxBatch) uploads a batch") }
-            let results = await Self.inParallel(body.uploads) { item in
-                await Self.batchResult { FileMetadata(try await complete(try await owned(item.uploadId, user: user), parts: item.parts, user: user)) }
+            // The S3 side of every item at once (ownership, completion, the object's check), then
+            // one database transaction for all that passed: one durable write per batch.
+            let checked: [Result<UploadRecord, APIError>] = await Self.inParallel(body.uploads) { item in
+                do {
+                    let upload = try await owned(item.uploadId, user: user)
+                    try await verifyObject(upload, parts: item.parts, user: user)
+                    return .success(upload)
+                } catch let error as APIError {
+                    return .failure(error)
+                } catch {
+                    return .failure(APIError(.internalServerError, code: "internal", "\(error)"))
+                }
+            }
+            let ready = checked.compactMap { try? $0.get() }
+            var committed = try await store.commitMany(userId: user.id, ready.map {
+                MetadataStore.CommitItem(
+                    path: $0.path, kind: "file", size: $0.size, contentHash: $0.contentHash, baseRevision: $0.baseRevision, finishingUpload: $0.id)
+            }).makeIterator()
+            let results = checked.map { check -> BatchResult<FileMetadata> in
+                let outcome: Result<FileRecord, APIError>
+                switch check {
+                case .failure(let error): outcome = .failure(error)
+                case .success: outcome = committed.next()!.mapError(APIError.from)
+                }
+                switch outcome {
+                case .success(let file):
+                    metrics.uploadsCompleted.increment()
+                    metrics.uploadedBytes.increment(by: file.size)
+                    return BatchResult(value: FileMetadata(file))
+                case .failure(let error):
+                    return BatchResult(status: Int(error.status.code), error: ConflictBody(code: error.code, message: error.message, current: error.current))
+                }
             }
             return try json(BatchResponse(results: results))
         }
@@ -169,6 +199,20 @@ struct UploadsAPI {
 
     /// Checks the object S3 holds (size, SSE-S3), then records the new revision.
     func complete(_ upload: UploadRecord, parts: [CompleteUploadRequest.Part], user: User) async throws -> FileRecord {
+        try await verifyObject(upload, parts: parts, user: user)
+        let file = try await storeCall {
+            try await store.commit(
+                userId: user.id, path: upload.path, kind: "file", size: upload.size, contentHash: upload.contentHash, baseRevision: upload.baseRevision,
+                finishingUpload: upload.id)
+        }
+        metrics.uploadsCompleted.increment()
+        metrics.uploadedBytes.increment(by: upload.size)
+        return file
+    }
+
+    /// Completes a multipart upload in S3, then checks the object: there, the declared size,
+    /// SSE-S3. Throws the API's refusal otherwise.
+    func verifyObject(_ upload: UploadRecord, parts: [CompleteUploadRequest.Part], user: User) async throws {
         let key = blobs.key(userId: user.id, sha256: upload.contentHash)
         if let s3UploadId = upload.s3UploadId {
             let completed = parts.map {
@@ -186,13 +230,5 @@ struct UploadsAPI {
         guard object.size == upload.size, object.serverSideEncryption == .aes256 else {
             throw APIError(.badRequest, code: "bad_object", "the stored object is \(object.size) bytes (expected \(upload.size)) or not encrypted")
         }
-        let file = try await storeCall {
-            try await store.commit(
-                userId: user.id, path: upload.path, kind: "file", size: upload.size, contentHash: upload.contentHash, baseRevision: upload.baseRevision,
-                finishingUpload: upload.id)
-        }
-        metrics.uploadsCompleted.increment()
-        metrics.uploadedBytes.increment(by: upload.size)
-        return file
     }
 }

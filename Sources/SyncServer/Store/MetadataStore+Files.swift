@@ -26,39 +26,79 @@ extension MetadataStore {
     public func commit(
         userId: String, path: String, kind: String, size: Int64, contentHash: String?, baseRevision: Int64?, finishingUpload: String? = nil
     ) async throws -> FileRecord {
+        let item = CommitItem(path: path, kind: kind, size: size, contentHash: contentHash, baseRevision: baseRevision, finishingUpload: finishingUpload)
         try Self.validate(path)
         let at = now().timeIntervalSince1970
+        let notify = database.notifyStatement
         let committed = try await database.transaction { db in
-            try await Self.requireParent(path, userId: userId, db)
-            let current = try await Self.live(path, userId: userId, db)
-            if kind == "folder", baseRevision == nil, let current, current.kind == "folder" { return current }
-            guard current?.revision == baseRevision, current.map({ $0.kind == kind }) ?? true else {
-                throw StoreError.conflict(current: current)
-            }
-            let record: FileRecord
-            if let current {
-                let rows = try await db.query(
-                    "UPDATE files SET revision = revision + 1, size = ?, content_hash = ?, modified_at = ? WHERE id = ? RETURNING \(Self.fileColumns)",
-                    [.int(size), contentHash.map(SQLValue.text) ?? .null, .real(at), .text(current.id)])
-                record = try Self.file(rows[0])
-            } else {
-                let rows = try await db.query(
-                    "INSERT INTO files (id, user_id, path, kind, revision, size, content_hash, modified_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?) RETURNING \(Self.fileColumns)",
-                    [.text(UUID().uuidString.lowercased()), .text(userId), .text(path), .text(kind), .int(size),
-                     contentHash.map(SQLValue.text) ?? .null, .real(at)])
-                record = try Self.file(rows[0])
-            }
-            if record.kind == "file", let hash = record.contentHash {
-                try await db.query(
-                    "INSERT INTO revisions (file_id, revision, size, content_hash, modified_at) VALUES (?, ?, ?, ?, ?)",
-                    [.text(record.id), .int(record.revision), .int(record.size), .text(hash), .real(record.modifiedAt.timeIntervalSince1970)])
-            }
-            try await Self.appendChanges([record], deleted: false, userId: userId, notify: database.notifyStatement, db)
-            if let finishingUpload { try await db.query("DELETE FROM uploads WHERE id = ?", [.text(finishingUpload)]) }
-            return record
+            try await Self.commitRow(item, userId: userId, at: at, notify: notify, db)
         }
         notifier.changed(userId: userId)
         return committed
+    }
+
+    /// One item of ``commitMany(userId:_:)``.
+    public struct CommitItem: Sendable {
+        public var path: String
+        public var kind: String
+        public var size: Int64
+        public var contentHash: String?
+        public var baseRevision: Int64?
+        public var finishingUpload: String?
+    }
+
+    /// Several commits in one transaction (one durable write for all): each item succeeds or
+    /// is refused on its own, exactly as ``commit`` would have answered it alone.
+    public func commitMany(userId: String, _ items: [CommitItem]) async throws -> [Result<FileRecord, StoreError>] {
+        let at = now().timeIntervalSince1970
+        let notify = database.notifyStatement
+        let results = try await database.transaction { db in
+            var results: [Result<FileRecord, StoreError>] = []
+            for item in items {
+                do {
+                    try Self.validate(item.path)
+                    // Refusals are decided by reads before any write of the item, so that the
+                    // transaction stays good for the others (PostgreSQL aborts on a failed statement).
+                    results.append(.success(try await Self.commitRow(item, userId: userId, at: at, notify: notify, db)))
+                } catch let refusal as StoreError {
+                    results.append(.failure(refusal))
+                }
+            }
+            return results
+        }
+        notifier.changed(userId: userId)
+        return results
+    }
+
+    static func commitRow(_ item: CommitItem, userId: String, at: Double, notify: String?, _ db: any SQLSession) async throws -> FileRecord {
+        let (path, kind, size, contentHash, baseRevision) = (item.path, item.kind, item.size, item.contentHash, item.baseRevision)
+        try await Self.requireParent(path, userId: userId, db)
+        let current = try await Self.live(path, userId: userId, db)
+        if kind == "folder", baseRevision == nil, let current, current.kind == "folder" { return current }
+        guard current?.revision == baseRevision, current.map({ $0.kind == kind }) ?? true else {
+            throw StoreError.conflict(current: current)
+        }
+        let record: FileRecord
+        if let current {
+            let rows = try await db.query(
+                "UPDATE files SET revision = revision + 1, size = ?, content_hash = ?, modified_at = ? WHERE id = ? RETURNING \(Self.fileColumns)",
+                [.int(size), contentHash.map(SQLValue.text) ?? .null, .real(at), .text(current.id)])
+            record = try Self.file(rows[0])
+        } else {
+            let rows = try await db.query(
+                "INSERT INTO files (id, user_id, path, kind, revision, size, content_hash, modified_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?) RETURNING \(Self.fileColumns)",
+                [.text(UUID().uuidString.lowercased()), .text(userId), .text(path), .text(kind), .int(size),
+                 contentHash.map(SQLValue.text) ?? .null, .real(at)])
+            record = try Self.file(rows[0])
+        }
+        if record.kind == "file", let hash = record.contentHash {
+            try await db.query(
+                "INSERT INTO revisions (file_id, revision, size, content_hash, modified_at) VALUES (?, ?, ?, ?, ?)",
+                [.text(record.id), .int(record.revision), .int(record.size), .text(hash), .real(record.modifiedAt.timeIntervalSince1970)])
+        }
+        try await Self.appendChanges([record], deleted: false, userId: userId, notify: notify, db)
+        if let finishingUpload = item.finishingUpload { try await db.query("DELETE FROM uploads WHERE id = ?", [.text(finishingUpload)]) }
+        return record
     }
 
     /// Moves an item (a folder with everything in it) if it is still at `revision`.
