@@ -49,22 +49,7 @@ final class ControlServer: Sendable {
             throw ControlError("cannot listen on \(path): \(message)")
         }
         descriptor = fd
-        let thread = Thread {
-            while true {
-                let client = accept(fd, nil, nil)
-                if client < 0 {
-                    if errno == EINTR { continue }
-                    // Shut down: the descriptor is closed here, by the only thread using it, so
-                    // that its number cannot be reused by another socket under a pending accept.
-                    close(fd)
-                    return
-                }
-                Self.serve(client, handler)
-                close(client)
-            }
-        }
-        thread.name = "syncd-control"
-        thread.start()
+        serveConnections(on: fd, threadName: "syncd-control") { client in Self.serve(client, handler) }
     }
 
     /// Stops accepting (the serving thread then closes the socket) and removes the socket file.
@@ -146,6 +131,27 @@ public struct ControlError: Error, CustomStringConvertible, Sendable {
     init(_ description: String) { self.description = description }
 }
 
+/// Accepts connections on a listening socket on a thread of its own, one at a time, handing
+/// each to `serve` (which must not close it). `shutdown(fd, SHUT_RDWR)` ends the loop; the
+/// thread then closes the socket itself, so that its number cannot be reused by another socket
+/// while an `accept` on it is pending.
+func serveConnections(on fd: Int32, threadName: String, _ serve: @escaping @Sendable (Int32) -> Void) {
+    let thread = Thread {
+        while true {
+            let client = accept(fd, nil, nil)
+            if client < 0 {
+                if errno == EINTR { continue }
+                close(fd)
+                return
+            }
+            serve(client)
+            close(client)
+        }
+    }
+    thread.name = threadName
+    thread.start()
+}
+
 /// Reads up to a newline (or the end); nil on error or when over `limit`.
 private func readLine(_ fd: Int32, limit: Int) -> Data? {
     var data = Data()
@@ -163,7 +169,7 @@ private func readLine(_ fd: Int32, limit: Int) -> Data? {
     return nil
 }
 
-private func writeAll(_ fd: Int32, _ data: Data) -> Bool {
+func writeAll(_ fd: Int32, _ data: Data) -> Bool {
     data.withUnsafeBytes { raw in
         var done = 0
         while done < raw.count {

@@ -58,35 +58,18 @@ final class MetricsListener: Sendable {
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         self.port = Int(UInt16(bigEndian: address.sin_port))
         descriptor = fd
-        let thread = Thread {
-            while true {
-                let client = accept(fd, nil, nil)
-                if client < 0 {
-                    if errno == EINTR { continue }
-                    close(fd)  // shut down; closed by the thread that used it (see ControlServer)
-                    return
-                }
-                var timeout = timeval(tv_sec: 5, tv_usec: 0)
-                setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                let n = read(client, &buffer, buffer.count)
-                let request = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
-                let found = request.hasPrefix("GET /metrics ") || request.hasPrefix("GET /metrics?")
-                let body = found ? render() : "not found\n"
-                let head = "HTTP/1.1 \(found ? "200 OK" : "404 Not Found")\r\nContent-Type: text/plain; version=0.0.4\r\n"
-                    + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
-                let bytes = Array((head + body).utf8)
-                var done = 0
-                while done < bytes.count {
-                    let written = bytes[done...].withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
-                    if written <= 0 { break }
-                    done += written
-                }
-                close(client)
-            }
+        serveConnections(on: fd, threadName: "syncd-metrics") { client in
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = read(client, &buffer, buffer.count)
+            let request = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
+            let found = request.hasPrefix("GET /metrics ") || request.hasPrefix("GET /metrics?")
+            let body = found ? render() : "not found\n"
+            let head = "HTTP/1.1 \(found ? "200 OK" : "404 Not Found")\r\nContent-Type: text/plain; version=0.0.4\r\n"
+                + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
+            _ = writeAll(client, Data((head + body).utf8))
         }
-        thread.name = "syncd-metrics"
-        thread.start()
     }
 
     func stop() {
