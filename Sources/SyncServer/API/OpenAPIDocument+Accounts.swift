@@ -1,0 +1,147 @@
+extension OpenAPIDocument {
+    /// Shares, devices, the session and the device-authorization flow.
+    static let accountPaths = #"""
+      /shares:
+        get:
+          summary: The caller's share links, newest first.
+          responses:
+            "200": {description: Links., content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Share"}}}}}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+        post:
+          summary: A new share link (7 days by default; 0 seconds means never, if the server allows).
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [path]
+                  properties: {path: {type: string}, expiresInSeconds: {type: [integer, "null"], minimum: 0}}
+          responses:
+            "201": {description: The link., content: {application/json: {schema: {$ref: "#/components/schemas/Share"}}}}
+            "400": {description: Expiry invalid or longer than the server allows.}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+      /devices:
+        get:
+          summary: The caller's devices (revoked ones included, marked).
+          responses:
+            "200":
+              description: Devices.
+              content:
+                application/json:
+                  schema:
+                    type: array
+                    items:
+                      type: object
+                      required: [id, name, createdAt, revoked, current]
+                      properties:
+                        id: {type: string}
+                        name: {type: string}
+                        createdAt: {type: number}
+                        lastSeenAt: {type: [number, "null"]}
+                        revoked: {type: boolean}
+                        current: {type: boolean}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+      /devices/{id}:
+        delete:
+          summary: Revoke a device; its token stops working at its next request.
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          responses:
+            "204": {description: Revoked.}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+      /session:
+        get:
+          summary: Who is calling; for a browser session, the CSRF token to send back.
+          responses:
+            "200":
+              description: The caller.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [userId, email, name]
+                    properties:
+                      userId: {type: string}
+                      email: {type: string}
+                      name: {type: string}
+                      picture: {type: [string, "null"]}
+                      csrfToken: {type: [string, "null"], description: "Only for browser sessions."}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+      /device/code:
+        post:
+          summary: Start a device authorization (RFC 8628); no credentials. Rate limited.
+          security: []
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [name]
+                  properties:
+                    name: {type: string, description: "Shown to the person approving, 1-200 characters."}
+          responses:
+            "200":
+              description: >
+                Show userCode and verificationURL to the person; poll /device/token with
+                deviceCode every interval seconds until expiresIn runs out.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [deviceCode, userCode, verificationURL, verificationURLComplete, expiresIn, interval]
+                    properties:
+                      deviceCode: {type: string}
+                      userCode: {type: string, example: BCDF-GHJK}
+                      verificationURL: {type: string}
+                      verificationURLComplete: {type: string}
+                      expiresIn: {type: integer}
+                      interval: {type: integer}
+            "400": {$ref: "#/components/responses/BadRequest"}
+            "429": {description: Too many requests from this address.}
+      /device/token:
+        post:
+          summary: Poll a device authorization; the bearer token once someone approved, exactly once.
+          security: []
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [deviceCode]
+                  properties:
+                    deviceCode: {type: string}
+          responses:
+            "200":
+              description: Approved.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [token, deviceId]
+                    properties:
+                      token: {type: string}
+                      deviceId: {type: string}
+            "400":
+              description: >
+                Not yet or never: code authorization_pending (poll again), slow_down (poll less
+                often), expired_token or access_denied (start again).
+              content:
+                application/json:
+                  schema: {$ref: "#/components/schemas/Error"}
+            "429": {description: Too many requests from this address.}
+      /shares/{id}:
+        delete:
+          summary: Revoke a share link.
+          parameters:
+            - {name: id, in: path, required: true, schema: {type: string}}
+          responses:
+            "204": {description: Revoked.}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+    """#
+}
