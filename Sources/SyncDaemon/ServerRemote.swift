@@ -101,7 +101,7 @@ public final class ServerRemote: RemotePort {
 
         if let session = try journal.uploadSession(for: path), session.contentHash == contentHash, session.size == size, session.partSize > 0 {
             do {
-                return try await multipart(path, localPath: localPath, session: session, identity: before)
+                return try await multipart(path, localPath: localPath, session: session, identity: before, resumed: true)
             } catch let error as ServerError where error.status == 404 {
                 // The server forgot the upload (aborted as too old): start again.
                 logger.notice("the server no longer knows the interrupted upload; starting over", metadata: ["path": "\(path)"])
@@ -133,18 +133,20 @@ public final class ServerRemote: RemotePort {
                 path: path, uploadId: id, size: size, mtimeNs: before.mtimeNs, inode: before.inode, contentHash: contentHash, startedAt: Date(),
                 partSize: partSize)
             try journal.beginUpload(session)
-            return try await multipart(path, localPath: localPath, session: session, identity: before)
+            return try await multipart(path, localPath: localPath, session: session, identity: before, resumed: false)
         default:
             throw ServerError(status: 0, code: "bad_response", message: "unknown upload mode \(plan.mode)")
         }
     }
 
     /// Sends the parts the session does not have yet, then completes the upload.
-    private func multipart(_ path: RelativePath, localPath: String, session: UploadSession, identity: FileIdentity) async throws -> RemoteEntry {
+    /// - Parameter resumed: the session comes from the journal (an earlier run): S3 may hold
+    ///   parts the journal did not get to record.
+    private func multipart(_ path: RelativePath, localPath: String, session: UploadSession, identity: FileIdentity, resumed: Bool) async throws -> RemoteEntry {
         let layout = try PartLayout(fileSize: session.size, preferredPartSize: session.partSize)
         var finished = Dictionary(session.parts.map { ($0.partNumber, $0) }) { a, _ in a }
         var fromListing = 0
-        if !finished.isEmpty || session.startedAt < Date().addingTimeInterval(-1) {
+        if resumed {
             // S3 may hold parts the journal did not get to record (the crash came between S3's
             // answer and the journal); each is reused if its CRC32C is the file's bytes there.
             let held: UploadPartsResponse = try await api.get("/uploads/\(session.uploadId)/parts")
