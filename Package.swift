@@ -107,6 +107,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The dashboard's scripts, styles and icons are compiled into the binary: the server
+            // serves every byte of its pages itself, and an install is one file.
+            resources: dashboardAssets.map { .embedInCode("Web/Static/\($0)") },
             swiftSettings: swiftSettings
         ),
 
@@ -229,3 +232,9 @@ let package = Package(
         ),
     ]
 )
+
+/// The files of `Sources/SyncServer/Web/Static`, embedded in the server (see StaticAssets.swift).
+var dashboardAssets: [String] {
+    ["app.js", "api.js", "dom.js", "hash.js", "upload.js", "sharing.js", "app.css"]
+        + ["folder", "image", "pdf", "video", "audio", "archive", "document", "text", "other"].map { "icons/\($0).svg" }
+}

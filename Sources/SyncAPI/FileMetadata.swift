@@ -13,8 +13,13 @@ public struct FileMetadata: Codable, Sendable, Equatable {
     public var sha256: String?
     /// Seconds since the epoch.
     public var modifiedAt: Double
+    /// The dashboard's icon for it, by name (the server fills it in listings).
+    public var category: FileCategory?
 
-    public init(id: String, path: String, kind: String, revision: Int64, size: Int64, sha256: String?, modifiedAt: Double) {
+    public init(
+        id: String, path: String, kind: String, revision: Int64, size: Int64, sha256: String?, modifiedAt: Double, category: FileCategory? = nil
+    ) {
+        self.category = category
         self.id = id
         self.path = path
         self.kind = kind
@@ -46,5 +51,21 @@ public struct ConflictBody: Codable, Sendable, Equatable {
         self.code = code
         self.message = message
         self.current = current
+    }
+}
+
+/// `GET /api/v1/preview?path=`: a short-lived URL that shows the file inline, and as what.
+public struct PreviewResponse: Codable, Sendable, Equatable {
+    /// image, pdf, video, audio or text.
+    public var category: FileCategory
+    public var url: String
+    public var contentType: String
+    public var expiresAt: Double
+
+    public init(category: FileCategory, url: String, contentType: String, expiresAt: Double) {
+        self.category = category
+        self.url = url
+        self.contentType = contentType
+        self.expiresAt = expiresAt
     }
 }

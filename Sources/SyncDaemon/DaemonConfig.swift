@@ -60,19 +60,6 @@ extension DaemonSettings {
 
     /// "10MB", "10 MB/s", "512KiB", "1.5M": bytes per second; "", "0" or "unlimited": no cap.
     static func rate(_ text: String?, key: String) throws -> Int64? {
-        guard var value = text?.trimmingCharacters(in: .whitespaces).lowercased(), !value.isEmpty, value != "0", value != "unlimited" else { return nil }
-        if value.hasSuffix("/s") { value.removeLast(2) }
-        if value.hasSuffix("b") { value.removeLast() }
-        let units: [(String, Double)] = [("ki", 1024), ("mi", 1_048_576), ("gi", 1_073_741_824), ("k", 1e3), ("m", 1e6), ("g", 1e9)]
-        var factor = 1.0
-        for (suffix, size) in units where value.hasSuffix(suffix) {
-            factor = size
-            value.removeLast(suffix.count)
-            break
-        }
-        guard let number = Double(value.trimmingCharacters(in: .whitespaces)), number > 0, number * factor >= 1024 else {
-            throw ConfigError("\(key) must be a rate like \"10MB\" or \"512KiB\" (at least 1 KiB/s), or \"unlimited\"; not \"\(text ?? "")\"")
-        }
-        return Int64(number * factor)
+        try ByteSize.parse(text, key: key, isRate: true)
     }
 }

@@ -29,6 +29,8 @@ public struct ServerDependencies: Sendable {
     public var trustedProxies: Set<String> = []
     /// Session ids and CSRF tokens, keyed by the server's session secret.
     public var sessions: SessionKeys
+    /// The most bytes one user's files may take; nil: no cap.
+    public var userQuota: Int64?
 
     public init(
         store: MetadataStore, blobs: BlobStore, multipartThreshold: Int64 = 16 << 20, partSize: Int64 = 16 << 20,
@@ -70,19 +72,23 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         store: dependencies.store, oidc: dependencies.oidc, sessions: dependencies.sessions,
         publicBaseURL: dependencies.publicBaseURL, metrics: dependencies.metrics)
     signIn.register(on: router, burst: dependencies.signInBurst, perMinute: dependencies.signInsPerMinute)
-    signIn.registerHome(on: router)
+    DashboardPage(
+        store: dependencies.store, sessions: dependencies.sessions, signInAvailable: dependencies.oidc != nil, bucketOrigin: dependencies.blobs.origin
+    ).register(on: router)
+    StaticAssets.register(on: router)
     DeviceFlowRoutes(
         store: dependencies.store, sessions: dependencies.sessions, publicBaseURL: dependencies.publicBaseURL, metrics: dependencies.metrics,
         codeBurst: dependencies.deviceCodeBurst, codesPerMinute: dependencies.deviceCodesPerMinute
     ).register(on: router)
     let api = router.group("api/v1").add(middleware: AuthMiddleware(store: dependencies.store, sessions: dependencies.sessions))
-    signIn.registerAPI(on: api)
+    signIn.registerAPI(on: api, quota: dependencies.userQuota, maxShareLifetime: dependencies.maxShareLifetime)
     FilesAPI(store: dependencies.store, blobs: dependencies.blobs, metrics: dependencies.metrics).register(on: api)
     HistoryAPI(store: dependencies.store).register(on: api)
     DevicesAPI(store: dependencies.store).register(on: api)
     UploadsAPI(
         store: dependencies.store, blobs: dependencies.blobs,
-        multipartThreshold: dependencies.multipartThreshold, partSize: dependencies.partSize, metrics: dependencies.metrics
+        multipartThreshold: dependencies.multipartThreshold, partSize: dependencies.partSize, metrics: dependencies.metrics,
+        quota: dependencies.userQuota
     ).register(on: api)
     SharesAPI(
         store: dependencies.store, blobs: dependencies.blobs, publicBaseURL: dependencies.publicBaseURL,

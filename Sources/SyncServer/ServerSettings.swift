@@ -22,6 +22,11 @@ public struct ServerSettings: Sendable, Equatable {
     public var oidc: OIDCSettings?
     /// Proxies whose X-Forwarded-For is believed (e.g. ["127.0.0.1"] behind nginx).
     public var trustedProxies: [String] = []
+    /// The most bytes one user's files may take; nil: no cap.
+    public var userQuota: Int64?
+    /// Whether the server sets the bucket's CORS rules at start, so that browsers on the
+    /// public URL may PUT and GET through presigned URLs (the dashboard's uploads and previews).
+    public var manageCORS = true
 
     /// - Parameter credentials: systemd's `$CREDENTIALS_DIRECTORY`, where `LoadCredential=`
     ///   puts `session-secret` and `client-secret`.
@@ -63,6 +68,15 @@ public struct ServerSettings: Sendable, Equatable {
             s3Region: try config.string("s3.region") ?? "us-east-1",
             s3Bucket: try config.requiredString("s3.bucket"),
             maxShareDays: maxDays.flatMap { $0 > 0 ? $0 : nil },
-            sessionSecret: secret, oidc: oidc, trustedProxies: try config.strings("server.trusted_proxies") ?? [])
+            sessionSecret: secret, oidc: oidc, trustedProxies: try config.strings("server.trusted_proxies") ?? [],
+            userQuota: try ByteSize.parse(config.string("limits.user_quota"), key: "limits.user_quota", minimum: 1 << 20),
+            manageCORS: try config.bool("s3.manage_cors") ?? true)
+    }
+
+    /// The origin (`scheme://host[:port]`) of a URL: what a browser sends as `Origin`.
+    public static func origin(of url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        return String(url[..<schemeEnd.upperBound]) + String(rest.prefix { $0 != "/" })
     }
 }

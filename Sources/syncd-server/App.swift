@@ -10,7 +10,7 @@ import TOMLConfig
 struct SyncdServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "syncd-server",
-        abstract: "The syncd server: metadata API, presigned transfers (sign-in and the dashboard come next).",
+        abstract: "The syncd server: Google sign-in, the web dashboard, the metadata API the daemons use, presigned transfers, share links.",
         subcommands: [Serve.self, Admin.self],
         defaultSubcommand: Serve.self
     )
@@ -64,12 +64,23 @@ struct Serve: AsyncParsableCommand {
             try await store.migrate()
             let blobs = BlobStore(s3: s3, bucket: settings.s3Bucket)
             try await s3.createBucket(settings.s3Bucket)
+            let logger = Logger(label: "syncd-server")
+            if settings.manageCORS {
+                // The dashboard uploads and previews straight from the browser to the bucket.
+                do {
+                    try await blobs.allowBrowsers(from: ServerSettings.origin(of: settings.publicURL))
+                } catch {
+                    logger.warning(
+                        "cannot set the bucket's CORS rules; browser uploads will fail until they allow this server's origin (or set s3.manage_cors = false and set them yourself)",
+                        metadata: ["error": "\(error)"])
+                }
+            }
             var dependencies = ServerDependencies(
                 store: store, blobs: blobs, publicBaseURL: settings.publicURL, maxShareLifetime: settings.maxShareDays.map { $0 * 86_400 },
                 oidc: settings.oidc.map { OIDCProvider(settings: $0) },
                 sessions: SessionKeys(secret: settings.sessionSecret, secureCookies: settings.publicURL.hasPrefix("https://")))
             dependencies.trustedProxies = Set(settings.trustedProxies)
-            let logger = Logger(label: "syncd-server")
+            dependencies.userQuota = settings.userQuota
             let app = buildApplication(dependencies, host: settings.host, port: settings.port, logger: logger)
             // Stopped in reverse order on SIGTERM: long-polls are answered first, so that the
             // server does not wait out their timeouts; then the collector; then the server.

@@ -16,7 +16,7 @@ struct APIEnvironment: Sendable {
 
     /// Runs `body` with a router on `backend` and a new bucket, then removes the bucket.
     static func with(_ backend: StoreBackend, isolated: Bool = false, multipartThreshold: Int64 = 5 << 20, partSize: Int64 = 5 << 20, maxShareLifetime: TimeInterval? = nil,
-                     shareVisitBurst: Int = 30, shareVisitsPerMinute: Double = 60, signInBurst: Int = 20, oidc: OIDCProvider? = nil, publicBaseURL: String = "https://files.example.com",
+                     shareVisitBurst: Int = 30, shareVisitsPerMinute: Double = 60, signInBurst: Int = 20, oidc: OIDCProvider? = nil, publicBaseURL: String = "https://files.example.com", userQuota: Int64? = nil,
                      _ body: @escaping @Sendable (APIEnvironment, any TestClientProtocol) async throws -> Void) async throws {
         let env = ProcessInfo.processInfo.environment
         guard let endpoint = env["SYNCD_TEST_SEAWEED_ENDPOINT"], let key = env["SYNCD_TEST_SEAWEED_ACCESS_KEY"],
@@ -36,6 +36,7 @@ struct APIEnvironment: Sendable {
                 dependencies.shareVisitBurst = shareVisitBurst
                 dependencies.shareVisitsPerMinute = shareVisitsPerMinute
                 dependencies.signInBurst = signInBurst
+                dependencies.userQuota = userQuota
                 dependencies.signInsPerMinute = 1
                 dependencies.deviceCodesPerMinute = 1
                 let router = buildRouter(dependencies)

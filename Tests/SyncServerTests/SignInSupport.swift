@@ -112,6 +112,7 @@ struct ServerBrowser {
         var status: HTTPResponse.Status
         var location: String?
         var body: String
+        var headers: HTTPFields = [:]
     }
 
     mutating func send(
@@ -128,7 +129,8 @@ struct ServerBrowser {
             body = ByteBuffer(bytes: json)
         }
         let (answer, setCookies) = try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
-            (Answer(status: response.status, location: response.headers[.location], body: String(buffer: response.body)), response.headers[values: .setCookie])
+            (Answer(status: response.status, location: response.headers[.location], body: String(buffer: response.body), headers: response.headers),
+             response.headers[values: .setCookie])
         }
         lastSetCookies = setCookies
         for line in setCookies {

@@ -48,6 +48,23 @@ struct FilesAPI {
             let expires = Date().addingTimeInterval(TimeInterval(blobs.downloadURLLifetime)).timeIntervalSince1970
             return try json(DownloadResponse(url: url, expiresAt: expires, file: FileMetadata(file)))
         }
+        // Inline views for what a browser can show safely; SVG and HTML only ever download.
+        api.get("preview") { request, context in
+            let user = try context.requireCaller().user
+            guard let path = request.uri.queryParameters.get("path") else {
+                throw APIError(.badRequest, code: "missing_path", "give the file as ?path=")
+            }
+            guard let file = try await store.file(userId: user.id, path: path), file.kind == "file", let hash = file.contentHash else {
+                throw APIError(.notFound, code: "not_found", "no such file")
+            }
+            guard let preview = FileCategory.previewType(name: path) else {
+                throw APIError(.unsupportedMediaType, code: "no_preview", "this kind of file has no preview: download it")
+            }
+            let name = String(path.split(separator: "/").last ?? Substring(path))
+            let url = try await blobs.presignInline(key: blobs.key(userId: user.id, sha256: hash), filename: name, contentType: preview.contentType)
+            let expires = Date().addingTimeInterval(TimeInterval(blobs.downloadURLLifetime)).timeIntervalSince1970
+            return try json(PreviewResponse(category: preview.category, url: url, contentType: preview.contentType, expiresAt: expires))
+        }
         api.get("changes") { request, context in
             let user = try context.requireCaller().user
             let after = request.uri.queryParameters.get("after", as: Int64.self) ?? 0

@@ -1,20 +1,55 @@
 import SyncAPI
 
-/// The public page of a share link: the file's name, size and a download button. Names are
-/// data: always HTML-escaped, and the page runs no script at all.
+/// The public page of a share link: the file's type icon, name, size, a download button and a
+/// preview where one applies. Names are data: always HTML-escaped, and the page runs no script
+/// at all (a text preview is rendered here, escaped; media come from the bucket's origin).
 enum SharePage {
-    static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+    /// What the page shows above the download button.
+    enum Preview {
+        case none
+        /// An image, PDF, video or audio file, fetched by the browser from `source` (which
+        /// redirects to a short-lived presigned GET).
+        case media(FileCategory, source: String)
+        /// The start of a text file, and whether there is more.
+        case text(String, truncated: Bool)
+    }
 
-    static func html(name: String, size: Int64, downloadPath: String) -> String {
-        """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="robots" content="noindex"><title>\(HTMLPage.escape(name)) — syncd</title>
-        <style>body{font:16px system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
-        .file{border:1px solid #ddd;border-radius:8px;padding:1.5rem}.name{font-size:1.25rem;word-break:break-all}
-        .size{color:#666;margin:.5rem 0 1.25rem}a.button{background:#2563eb;color:#fff;padding:.6rem 1.2rem;border-radius:6px;text-decoration:none}</style>
-        </head><body><div class="file"><div class="name">\(HTMLPage.escape(name))</div><div class="size">\(ByteCount.human(size))</div>
-        <a class="button" href="\(HTMLPage.escape(downloadPath))" download>Download</a></div></body></html>
-        """
+    /// Images, media and PDF frames may come from this server and the bucket; nothing else.
+    static func contentSecurityPolicy(bucketOrigin: String) -> String {
+        "default-src 'none'; style-src 'self'; img-src 'self' \(bucketOrigin); media-src 'self' \(bucketOrigin); "
+            + "frame-src 'self' \(bucketOrigin); form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+    }
+
+    static func html(name: String, size: Int64, category: FileCategory, downloadPath: String, preview: Preview) -> String {
+        let previewHTML: String
+        switch preview {
+        case .none:
+            previewHTML = ""
+        case .media(.image, let source):
+            previewHTML = "<img class=\"preview\" alt=\"\(HTMLPage.escape(name))\" src=\"\(HTMLPage.escape(source))\">"
+        case .media(.video, let source):
+            previewHTML = "<video class=\"preview\" controls preload=\"metadata\" src=\"\(HTMLPage.escape(source))\"></video>"
+        case .media(.audio, let source):
+            previewHTML = "<audio class=\"preview\" controls preload=\"metadata\" src=\"\(HTMLPage.escape(source))\"></audio>"
+        case .media(.pdf, let source):
+            previewHTML = "<iframe class=\"preview pdf\" title=\"\(HTMLPage.escape(name))\" src=\"\(HTMLPage.escape(source))\"></iframe>"
+        case .media:
+            previewHTML = ""
+        case .text(let text, let truncated):
+            previewHTML = "<pre class=\"preview text\">\(HTMLPage.escape(text))</pre>" + (truncated ? "<p class=\"muted\">Only the start is shown.</p>" : "")
+        }
+        return """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta name="robots" content="noindex"><title>\(HTMLPage.escape(name)) — syncd</title>
+            <link rel="stylesheet" href="/static/app.css"></head>
+            <body class="share-page"><main class="shared-file">
+            <div class="shared-head"><img class="icon" alt="\(category.rawValue)" src="/static/icons/\(category.rawValue).svg">
+            <div><div class="name" id="shared-name">\(HTMLPage.escape(name))</div><div class="muted" id="shared-size">\(ByteCount.human(size))</div></div></div>
+            \(previewHTML)
+            <p><a class="button" id="shared-download" href="\(HTMLPage.escape(downloadPath))" download>Download</a></p>
+            <p class="muted small">Shared with syncd. The link may expire or be revoked by its owner.</p>
+            </main></body></html>
+            """
     }
 }

@@ -56,13 +56,15 @@ struct SharesAPI {
         // Visitors are anonymous: a rate per address keeps token guessing and scraping slow.
         let visits = router.group("s").add(middleware: RateLimitMiddleware(capacity: visitBurst, perMinute: visitsPerMinute))
         visits.get("{token}") { _, context in
-            let (share, file, _) = try await open(try context.parameters.require("token"))
+            let (share, file, owner) = try await open(try context.parameters.require("token"))
             let name = String(file.path.split(separator: "/").last ?? "")
-            let page = SharePage.html(name: name, size: file.size, downloadPath: "/s/\(share.token)/download")
+            let page = SharePage.html(
+                name: name, size: file.size, category: FileCategory(name: name), downloadPath: "/s/\(share.token)/download",
+                preview: try await preview(of: file, named: name, owner: owner, token: share.token))
             return Response(
                 status: .ok,
-                headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: SharePage.contentSecurityPolicy,
-                          .init("X-Content-Type-Options")!: "nosniff", .init("Referrer-Policy")!: "no-referrer"],
+                headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: SharePage.contentSecurityPolicy(bucketOrigin: blobs.origin),
+                          .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer", .cacheControl: "no-store"],
                 body: .init(byteBuffer: ByteBuffer(string: page)))
         }
         visits.get("{token}/download") { _, context in
@@ -71,13 +73,33 @@ struct SharesAPI {
             let url = try await blobs.presignGet(key: blobs.key(userId: owner, sha256: file.contentHash ?? ""), filename: name)
             return Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
         }
+        // The media of the page's preview: inline, as a type that cannot run script.
+        visits.get("{token}/preview") { _, context in
+            let (_, file, owner) = try await open(try context.parameters.require("token"), counting: false)
+            let name = String(file.path.split(separator: "/").last ?? "")
+            guard let type = FileCategory.previewType(name: name) else { throw APIError(.notFound, code: "no_preview", "this file has no preview") }
+            let url = try await blobs.presignInline(key: blobs.key(userId: owner, sha256: file.contentHash ?? ""), filename: name, contentType: type.contentType)
+            return Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
+        }
+    }
+
+    static let textPreviewBytes: Int64 = 64 << 10
+
+    /// Media are fetched by the visitor's browser; text is read here and put in the page, escaped.
+    private func preview(of file: FileRecord, named name: String, owner: String, token: String) async throws -> SharePage.Preview {
+        guard let type = FileCategory.previewType(name: name) else { return .none }
+        guard type.category == .text else { return .media(type.category, source: "/s/\(token)/preview") }
+        guard file.size > 0 else { return .text("", truncated: false) }
+        let end = min(file.size, Self.textPreviewBytes) - 1
+        let (_, bytes) = try await blobs.s3.getObject(bucket: blobs.bucket, key: blobs.key(userId: owner, sha256: file.contentHash ?? ""), range: 0...end)
+        return .text(String(decoding: bytes, as: UTF8.self), truncated: file.size > Self.textPreviewBytes)
     }
 
     /// 404 for unknown, revoked or trashed; 410 for expired.
-    private func open(_ token: String) async throws -> (ShareRecord, FileRecord, owner: String) {
-        switch try await store.openShare(token: token) {
+    private func open(_ token: String, counting: Bool = true) async throws -> (ShareRecord, FileRecord, owner: String) {
+        switch try await store.openShare(token: token, counting: counting) {
         case .valid(let share, let file, let userId):
-            metrics.shareViews.increment()
+            if counting { metrics.shareViews.increment() }
             return (share, file, userId)
         case .expired:
             throw APIError(.gone, code: "share_expired", "this link has expired")

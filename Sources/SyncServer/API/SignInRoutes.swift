@@ -73,54 +73,15 @@ struct SignInRoutes {
         }
     }
 
-    /// The start page: sign-in, or (signed in) the files as the server has them. Plain HTML,
-    /// no script; the dashboard replaces it.
-    func registerHome(on router: Router<AppRequestContext>) {
-        router.get("/") { request, _ in
-            guard let sessionId = request.cookies[SessionKeys.cookieName]?.value,
-                let user = try await store.sessionUser(id: sessionId, key: sessions.key)
-            else {
-                let button = oidc == nil
-                    ? "<p class=\"muted\">Browser sign-in is not set up on this server; devices use tokens from <code>syncd-server admin issue-token</code>.</p>"
-                    : "<p><a class=\"button\" href=\"/auth/login\">Sign in with Google</a></p>"
-                return HTMLPage.response(title: "syncd", body: "<p>Your files, in your own S3 bucket.</p>\(button)")
-            }
-            let files = try await store.files(userId: user.id)
-            var rows = ""
-            for file in files {
-                let size = file.kind == "folder" ? "—" : ByteCount.human(file.size)
-                let name = HTMLPage.escape(file.path) + (file.kind == "folder" ? "/" : "")
-                rows += "<tr><td>\(name)</td><td>\(size)</td><td>\(Self.dateFormatter.string(from: file.modifiedAt))</td></tr>"
-            }
-            let table = files.isEmpty
-                ? "<p class=\"muted\">No files yet. Connect a folder with <code>syncd login --server \(HTMLPage.escape(publicBaseURL))</code>.</p>"
-                : "<table><tr><th>Name</th><th>Size</th><th>Modified (UTC)</th></tr>\(rows)</table>"
-            return HTMLPage.response(
-                title: "Your files",
-                body: """
-                    <p>Signed in as <strong>\(HTMLPage.escape(user.name))</strong> (\(HTMLPage.escape(user.email))).</p>
-                    \(table)
-                    <form method="post" action="/auth/logout"><input type="hidden" name="csrf" value="\(sessions.csrfToken(for: sessionId))">
-                    <p><button class="secondary">Sign out</button> <a href="/device">Connect a device</a></p></form>
-                    """)
-        }
-    }
-
-    static let dateFormatter: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return formatter
-    }()
-
-    /// The session endpoint: who is signed in, and the CSRF token a browser sends back.
-    func registerAPI(on api: RouterGroup<AppRequestContext>) {
+    /// The session endpoint: who is signed in, the CSRF token a browser sends back, and the
+    /// limits the dashboard shows (storage used of the quota, the longest share link).
+    func registerAPI(on api: RouterGroup<AppRequestContext>, quota: Int64?, maxShareLifetime: TimeInterval?) {
         api.get("session") { _, context in
             let caller = try context.requireCaller()
             return try json(SessionInfo(
                 userId: caller.user.id, email: caller.user.email, name: caller.user.name, picture: caller.user.picture,
-                csrfToken: caller.sessionId.map(sessions.csrfToken(for:))))
+                csrfToken: caller.sessionId.map(sessions.csrfToken(for:)),
+                usedBytes: try await store.usedBytes(userId: caller.user.id), quotaBytes: quota, maxShareSeconds: maxShareLifetime.map { Int64($0) }))
         }
     }
 

@@ -12,6 +12,8 @@ struct UploadsAPI {
     let multipartThreshold: Int64
     let partSize: Int64
     let metrics: ServerMetrics
+    /// The most bytes one user's files may take; nil: no cap.
+    var quota: Int64?
 
     func register(on api: RouterGroup<AppRequestContext>) {
         api.post("uploads") { request, context in
@@ -173,6 +175,15 @@ struct UploadsAPI {
         let current = try await store.file(userId: user.id, path: body.path)
         if current?.revision != body.baseRevision || current?.kind == "folder" {
             throw APIError(.conflict, code: "revision_conflict", "the item changed since you last saw it", current: current.map(FileMetadata.init))
+        }
+        if let quota {
+            // The file it replaces frees its own size.
+            let used = try await store.usedBytes(userId: user.id) - (current?.size ?? 0)
+            if used + body.size > quota {
+                throw APIError(
+                    .init(code: 507, reasonPhrase: "Insufficient Storage"), code: "quota_exceeded",
+                    "\(body.path) needs \(ByteCount.human(body.size)), and \(ByteCount.human(max(0, quota - used))) of your \(ByteCount.human(quota)) is free")
+            }
         }
         let key = blobs.key(userId: user.id, sha256: hash)
         if try await store.storesContent(userId: user.id, contentHash: hash), let object = try await blobs.head(key), object.size == body.size {

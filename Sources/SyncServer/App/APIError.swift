@@ -63,6 +63,7 @@ extension FileMetadata {
     init(_ record: FileRecord) {
         self.init(
             id: record.id, path: record.path, kind: record.kind, revision: record.revision, size: record.size,
-            sha256: record.contentHash, modifiedAt: record.modifiedAt.timeIntervalSince1970)
+            sha256: record.contentHash, modifiedAt: record.modifiedAt.timeIntervalSince1970,
+            category: FileCategory(name: record.path, isFolder: record.kind == "folder"))
     }
 }

@@ -55,4 +55,24 @@ public struct BlobStore: Sendable {
         return try await s3.presignedURL(
             method: "GET", bucket: bucket, key: key, query: [("response-content-disposition", disposition)], expiresIn: downloadURLLifetime)
     }
+
+    /// A short-lived presigned GET that a browser shows inline as `contentType` (previews). S3
+    /// answers with the type signed in here, whatever the object was stored with.
+    public func presignInline(key: String, filename: String, contentType: String) async throws -> String {
+        let disposition = "inline; filename*=UTF-8''" + AWSURIEncoding.encodeQueryComponent(filename)
+        return try await s3.presignedURL(
+            method: "GET", bucket: bucket, key: key,
+            query: [("response-content-disposition", disposition), ("response-content-type", contentType)], expiresIn: downloadURLLifetime)
+    }
+
+    /// Where browsers reach the bucket's presigned URLs (for the dashboard's CSP).
+    public var origin: String { s3.origin(bucket: bucket) }
+
+    /// Lets pages of `origin` PUT parts and GET previews through presigned URLs, and read the
+    /// ETag of each part (the dashboard's multipart uploads need it).
+    public func allowBrowsers(from origin: String) async throws {
+        try await s3.putBucketCORS(bucket: bucket, rules: [
+            CORSRule(allowedOrigins: [origin], allowedMethods: ["GET", "PUT", "HEAD"], exposeHeaders: ["ETag"])
+        ])
+    }
 }

@@ -51,7 +51,9 @@ extension MetadataStore {
     }
 
     /// Resolves a link for a visitor, counting the view when it is valid.
-    public func openShare(token: String) async throws -> ShareLookup {
+    /// - Parameter counting: whether this is a visit (the page, a download) that adds to the
+    ///   link's view count, or a part of a page already counted (its preview).
+    public func openShare(token: String, counting: Bool = true) async throws -> ShareLookup {
         try await database.transaction { db in
             let rows = try await db.query(
                 """
@@ -66,7 +68,7 @@ extension MetadataStore {
             let file = FileRecord(
                 id: share.fileId, path: share.path, kind: try row.text("kind"), revision: try row.int("revision"), size: try row.int("size"),
                 contentHash: row.optionalText("content_hash"), modifiedAt: Date(timeIntervalSince1970: try row.real("modified_at")))
-            try await db.query("UPDATE shares SET views = views + 1 WHERE id = ?", [.text(share.id)])
+            if counting { try await db.query("UPDATE shares SET views = views + 1 WHERE id = ?", [.text(share.id)]) }
             return .valid(share, file, userId: try row.text("user_id"))
         }
     }

@@ -46,6 +46,14 @@ extension MetadataStore {
         !(try await database.query("SELECT id FROM files WHERE user_id = ? AND content_hash = ? LIMIT 1", [.text(userId), .text(contentHash)])).isEmpty
     }
 
+    /// Bytes the user's live files take (current versions; the trash and old versions are the
+    /// collector's to reclaim, and do not count against the quota).
+    public func usedBytes(userId: String) async throws -> Int64 {
+        let rows = try await database.query(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS used FROM files WHERE user_id = ? AND kind = 'file' AND trashed_at IS NULL", [.text(userId)])
+        return try rows.first?.int("used") ?? 0
+    }
+
     /// The change-feed position of the user's latest change.
     public func latestSeq(userId: String) async throws -> Int64 {
         try await database.query("SELECT change_seq FROM users WHERE id = ?", [.text(userId)]).first?.int("change_seq") ?? 0

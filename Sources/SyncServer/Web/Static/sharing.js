@@ -1,0 +1,104 @@
+// Share links (create, copy, list with expiry and views, revoke) and devices (list, revoke).
+import { api, attempt, notify } from './api.js';
+import { el, humanDate, baseName, modal } from './dom.js';
+
+const DAY = 86400;
+const EXPIRIES = [
+  { label: '1 day', seconds: DAY }, { label: '7 days', seconds: 7 * DAY }, { label: '30 days', seconds: 30 * DAY }, { label: 'Never', seconds: 0 },
+];
+
+/** The expiry choices this server allows (links live at most `maxSeconds`, when set). */
+function expiryChoices(maxSeconds) {
+  if (!maxSeconds) return EXPIRIES;
+  const allowed = EXPIRIES.filter((choice) => choice.seconds > 0 && choice.seconds <= maxSeconds);
+  return allowed.length ? allowed : [{ label: `${Math.floor(maxSeconds / 3600)} hours`, seconds: maxSeconds }];
+}
+
+function expiryText(share) {
+  if (share.revoked) return 'revoked';
+  if (!share.expiresAt) return 'never expires';
+  return share.expiresAt * 1000 < Date.now() ? `expired ${humanDate(share.expiresAt)}` : `expires ${humanDate(share.expiresAt)}`;
+}
+
+async function copy(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // No clipboard permission (an insecure origin): the link is selected for Ctrl+C instead.
+    button.closest('.share-link')?.querySelector('input')?.select();
+  }
+  button.textContent = 'Copied';
+}
+
+function linkRow(share, onRevoked) {
+  const input = el('input', { type: 'text', readonly: true, class: 'link-url', 'aria-label': 'Link' });
+  input.value = share.url;
+  const copyButton = el('button', { type: 'button', class: 'small', 'data-action': 'copy', text: 'Copy' });
+  copyButton.addEventListener('click', () => copy(share.url, copyButton));
+  return el('li', { class: 'share-link', 'data-share': share.id }, input, copyButton,
+    el('span', { class: 'muted share-meta', text: `${expiryText(share)} · ${share.views} ${share.views === 1 ? 'view' : 'views'}` }),
+    share.revoked ? null : el('button', { type: 'button', class: 'small danger', 'data-action': 'revoke', text: 'Revoke', onclick: () => attempt(async () => {
+      await api('DELETE', `/shares/${encodeURIComponent(share.id)}`);
+      notify('The link is revoked: it no longer opens');
+      await onRevoked();
+    }) }));
+}
+
+/** The share dialog of one file: create a link, copy it, see and revoke the file's links. */
+export async function openShareDialog(file, session) {
+  const choices = expiryChoices(session?.maxShareSeconds);
+  const select = el('select', { name: 'expiry', id: 'share-expiry', 'aria-label': 'Expires' },
+    choices.map((choice) => el('option', { value: choice.seconds, text: choice.label, selected: choice.seconds === 7 * DAY })));
+  const list = el('ul', { class: 'share-links', id: 'share-links' });
+  const refresh = async () => {
+    const shares = (await api('GET', '/shares')).filter((share) => share.path === file.path && !share.revoked);
+    list.replaceChildren(...shares.map((share) => linkRow(share, refresh)));
+    if (!shares.length) list.append(el('li', { class: 'muted', text: 'No links to this file yet.' }));
+  };
+  const create = el('button', { type: 'button', class: 'primary', 'data-action': 'create-link', text: 'Create link', onclick: () => attempt(async () => {
+    await api('POST', '/shares', { path: file.path, expiresInSeconds: Number(select.value) });
+    await refresh();
+  }) });
+  await refresh();
+  await modal({
+    title: `Share ${baseName(file.path)}`, id: 'share-dialog',
+    content: [el('div', { class: 'share-create' }, el('label', { for: 'share-expiry', text: 'Link expires after' }), select, create), list],
+  });
+}
+
+/** Every link of the user, with its file, expiry and views. */
+export async function renderShares(view) {
+  const shares = await api('GET', '/shares');
+  const again = () => renderShares(view);
+  const rows = shares.sort((a, b) => b.createdAt - a.createdAt).map((share) => el('tr', { class: 'item', 'data-path': share.path, 'data-share': share.id },
+    el('td', { class: 'name', text: share.path }),
+    el('td', {}, el('ul', { class: 'share-links' }, linkRow(share, again))), el('td', { text: humanDate(share.createdAt) })));
+  view.replaceChildren(el('h2', { text: 'Shared links' }), rows.length
+    ? el('table', { class: 'files' }, el('thead', {}, el('tr', {}, el('th', { text: 'File' }), el('th', { text: 'Link' }), el('th', { text: 'Created' }))),
+      el('tbody', {}, rows))
+    : el('p', { class: 'empty muted', text: 'No links yet: share a file from its row.' }));
+}
+
+/** The devices signed in to this account, with revoke; how to connect another. */
+export async function renderDevices(view) {
+  const devices = await api('GET', '/devices');
+  const rows = devices.map((device) => el('tr', { class: 'item', 'data-device': device.id },
+    el('td', { class: 'name', text: device.name }), el('td', { text: humanDate(device.createdAt) }),
+    el('td', { text: device.lastSeenAt ? humanDate(device.lastSeenAt) : 'never' }),
+    el('td', {}, device.revoked ? el('span', { class: 'muted', text: 'revoked' })
+      : el('button', { class: 'small danger', 'data-action': 'revoke', text: 'Revoke', onclick: () => attempt(async () => {
+        const confirmed = await modal({
+          title: `Revoke ${device.name}?`, id: 'revoke-dialog', content: [el('p', { text: 'It stops syncing at once and must sign in again.' })],
+          buttons: [{ label: 'Cancel', value: false }, { label: 'Revoke', primary: true, action: 'ok', value: true }],
+        });
+        if (!confirmed) return;
+        await api('DELETE', `/devices/${encodeURIComponent(device.id)}`);
+        await renderDevices(view);
+      }) }))));
+  const command = `syncd login --server ${window.location.origin}`;
+  view.replaceChildren(el('h2', { text: 'Devices' }),
+    el('p', {}, 'To connect a computer, run ', el('code', { text: command }), ' on it and approve its code on the ',
+      el('a', { href: '/device', text: 'device page' }), '.'),
+    rows.length ? el('table', { class: 'files' }, el('thead', {}, el('tr', {}, el('th', { text: 'Name' }), el('th', { text: 'Connected' }),
+      el('th', { text: 'Last seen' }), el('th', {}))), el('tbody', {}, rows)) : el('p', { class: 'empty muted', text: 'No devices yet.' }));
+}
