@@ -42,12 +42,12 @@ enum SharePage {
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <meta name="robots" content="noindex"><title>\(HTMLPage.escape(name)) — syncd</title>
-            <link rel="stylesheet" href="/static/app.css"></head>
+            <link rel="stylesheet" href="/static/app.css"><link rel="icon" href="/static/icons/folder.svg"></head>
             <body class="share-page"><main class="shared-file">
             <div class="shared-head"><img class="icon" alt="\(category.rawValue)" src="/static/icons/\(category.rawValue).svg">
             <div><div class="name" id="shared-name">\(HTMLPage.escape(name))</div><div class="muted" id="shared-size">\(ByteCount.human(size))</div></div></div>
             \(previewHTML)
-            <p><a class="button" id="shared-download" href="\(HTMLPage.escape(downloadPath))" download>Download</a></p>
+            <p><a class="button primary" id="shared-download" href="\(HTMLPage.escape(downloadPath))" download>Download</a></p>
             <p class="muted small">Shared with syncd. The link may expire or be revoked by its owner.</p>
             </main></body></html>
             """

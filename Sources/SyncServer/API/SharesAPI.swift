@@ -56,16 +56,13 @@ struct SharesAPI {
         // Visitors are anonymous: a rate per address keeps token guessing and scraping slow.
         let visits = router.group("s").add(middleware: RateLimitMiddleware(capacity: visitBurst, perMinute: visitsPerMinute))
         visits.get("{token}") { _, context in
-            let (share, file, owner) = try await open(try context.parameters.require("token"))
-            let name = String(file.path.split(separator: "/").last ?? "")
-            let page = SharePage.html(
-                name: name, size: file.size, category: FileCategory(name: name), downloadPath: "/s/\(share.token)/download",
-                preview: try await preview(of: file, named: name, owner: owner, token: share.token))
-            return Response(
-                status: .ok,
-                headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: SharePage.contentSecurityPolicy(bucketOrigin: blobs.origin),
-                          .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer", .cacheControl: "no-store"],
-                body: .init(byteBuffer: ByteBuffer(string: page)))
+            // A person opened this link in a browser: a refusal is a page too, not JSON.
+            do {
+                return try await sharePage(token: try context.parameters.require("token"))
+            } catch let error as APIError {
+                let text = error.status == .gone ? "This link has expired." : "This link does not exist, or its owner revoked it."
+                return HTMLPage.response(title: "Link not available", body: "<p>\(text)</p>", status: error.status)
+            }
         }
         visits.get("{token}/download") { _, context in
             let (_, file, owner) = try await open(try context.parameters.require("token"))
@@ -81,6 +78,20 @@ struct SharesAPI {
             let url = try await blobs.presignInline(key: blobs.key(userId: owner, sha256: file.contentHash ?? ""), filename: name, contentType: type.contentType)
             return Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
         }
+    }
+
+    /// The public page of a valid link.
+    private func sharePage(token: String) async throws -> Response {
+        let (share, file, owner) = try await open(token)
+        let name = String(file.path.split(separator: "/").last ?? "")
+        let page = SharePage.html(
+            name: name, size: file.size, category: FileCategory(name: name), downloadPath: "/s/\(share.token)/download",
+            preview: try await preview(of: file, named: name, owner: owner, token: share.token))
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: SharePage.contentSecurityPolicy(bucketOrigin: blobs.origin),
+                      .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: page)))
     }
 
     static let textPreviewBytes: Int64 = 64 << 10

@@ -54,7 +54,7 @@ struct DashboardPage {
         let page = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(title) — syncd</title><link rel="stylesheet" href="/static/app.css">\(script ? "<script type=\"module\" src=\"/static/app.js\"></script>" : "")
+            <title>\(title) — syncd</title><link rel="stylesheet" href="/static/app.css"><link rel="icon" href="/static/icons/folder.svg">\(script ? "<script type=\"module\" src=\"/static/app.js\"></script>" : "")
             </head><body>\(body)</body></html>
             """
         return Response(

@@ -11,7 +11,7 @@ enum HTMLPage {
         let html = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(escape(title)) — syncd</title>
+            <title>\(escape(title)) — syncd</title><link rel="icon" href="/static/icons/folder.svg">
             <style>body{font:16px system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
             .box{border:1px solid #ddd;border-radius:8px;padding:1.5rem}.code{font:1.6rem ui-monospace,monospace;letter-spacing:.1em}
             button,a.button{background:#2563eb;color:#fff;border:0;padding:.6rem 1.2rem;border-radius:6px;font-size:1rem;text-decoration:none;cursor:pointer}

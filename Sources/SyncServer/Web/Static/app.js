@@ -1,6 +1,6 @@
 // The syncd dashboard: the file browser, uploads, trash, versions, shares and devices, on the
 // server's JSON API (/api/v1) with the session cookie and its CSRF token.
-import { el, humanSize, humanDate, baseName, icon, modal, askText, confirmAction } from './dom.js';
+import { el, fill, humanSize, humanDate, baseName, icon, modal, askText, confirmAction } from './dom.js';
 import { uploadFile } from './upload.js';
 import { api, attempt, notify, session } from './api.js';
 import { openShareDialog, renderShares, renderDevices } from './sharing.js';
@@ -104,7 +104,7 @@ function renderFiles() {
     upload([...event.target.files]);
     event.target.value = '';
   } });
-  main().replaceChildren(
+  fill(main(), 
     el('div', { class: 'toolbar' }, query ? el('h2', { text: `Search: ${state.query}` }) : breadcrumbs(),
       el('div', { class: 'toolbar-buttons' },
         el('button', { id: 'new-folder', text: 'New folder', onclick: () => attempt(newFolder) }),
@@ -131,6 +131,13 @@ async function download(file) {
 async function rename(item) {
   const to = await askText({ title: `Rename or move ${baseName(item.path)}`, label: 'New path (folders separated by /)', value: item.path, id: 'rename-dialog' });
   if (!to || to === item.path) return;
+  // A new path may name folders that do not exist yet: they are made first, outermost first.
+  // (A path with an empty part is left for the server to refuse, with its reason.)
+  const parts = to.split('/').slice(0, -1);
+  for (let i = 1; i <= parts.length && !parts.includes(''); i++) {
+    const folder = parts.slice(0, i).join('/');
+    if (!state.files.some((f) => f.path === folder && f.kind === 'folder')) await api('POST', '/folders', { path: folder });
+  }
   await api('POST', '/move', { from: item.path, to, revision: item.revision });
   notify(`Moved to ${to}`);
   await reload();
@@ -228,7 +235,7 @@ async function renderTrash() {
       notify(`${item.path} is restored`);
       await reload();
     }) }))));
-  main().replaceChildren(el('h2', { text: 'Trash' }),
+  fill(main(), el('h2', { text: 'Trash' }),
     rows.length ? el('table', { class: 'files' }, el('thead', {}, el('tr', {}, el('th', {}), el('th', { text: 'Name' }), el('th', { text: 'Size' }),
       el('th', { text: 'Deleted' }), el('th', {}))), el('tbody', {}, rows)) : el('p', { class: 'empty muted', text: 'The trash is empty.' }));
 }
@@ -266,14 +273,17 @@ async function follow() {
 async function start() {
   session.current = await api('GET', '/session');
   const user = document.getElementById('user');
-  user.replaceChildren(
+  fill(user, 
     session.current.picture ? el('img', { class: 'avatar', alt: '', src: session.current.picture, referrerpolicy: 'no-referrer' }) : null,
     el('span', { id: 'user-name', text: session.current.name || session.current.email, title: session.current.email }));
-  document.getElementById('search').addEventListener('input', (event) => {
-    state.query = event.target.value.trim();
+  const search = document.getElementById('search');
+  const searchChanged = () => {
+    if (state.query === search.value.trim()) return;
+    state.query = search.value.trim();
     if (!window.location.hash.startsWith('#/files')) window.location.hash = '#/files/';
     else renderFiles();
-  });
+  };
+  for (const kind of ['input', 'change', 'search']) search.addEventListener(kind, searchChanged);
   const drop = document.body;
   drop.addEventListener('dragover', (event) => {
     event.preventDefault();

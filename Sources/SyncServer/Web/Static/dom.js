@@ -15,6 +15,11 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** Replaces a node's children, leaving out the absent ones (null would become "null" text). */
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
+}
+
 /** Sizes in decimal units, as the server's ByteCount.human writes them: 1536 → "1.5 KB". */
 export function humanSize(bytes) {
   const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];

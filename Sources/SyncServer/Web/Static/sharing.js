@@ -1,6 +1,6 @@
 // Share links (create, copy, list with expiry and views, revoke) and devices (list, revoke).
 import { api, attempt, notify } from './api.js';
-import { el, humanDate, baseName, modal } from './dom.js';
+import { el, fill, humanDate, baseName, modal } from './dom.js';
 
 const DAY = 86400;
 const EXPIRIES = [
@@ -52,7 +52,7 @@ export async function openShareDialog(file, session) {
   const list = el('ul', { class: 'share-links', id: 'share-links' });
   const refresh = async () => {
     const shares = (await api('GET', '/shares')).filter((share) => share.path === file.path && !share.revoked);
-    list.replaceChildren(...shares.map((share) => linkRow(share, refresh)));
+    fill(list, ...shares.map((share) => linkRow(share, refresh)));
     if (!shares.length) list.append(el('li', { class: 'muted', text: 'No links to this file yet.' }));
   };
   const create = el('button', { type: 'button', class: 'primary', 'data-action': 'create-link', text: 'Create link', onclick: () => attempt(async () => {
@@ -73,7 +73,7 @@ export async function renderShares(view) {
   const rows = shares.sort((a, b) => b.createdAt - a.createdAt).map((share) => el('tr', { class: 'item', 'data-path': share.path, 'data-share': share.id },
     el('td', { class: 'name', text: share.path }),
     el('td', {}, el('ul', { class: 'share-links' }, linkRow(share, again))), el('td', { text: humanDate(share.createdAt) })));
-  view.replaceChildren(el('h2', { text: 'Shared links' }), rows.length
+  fill(view, el('h2', { text: 'Shared links' }), rows.length
     ? el('table', { class: 'files' }, el('thead', {}, el('tr', {}, el('th', { text: 'File' }), el('th', { text: 'Link' }), el('th', { text: 'Created' }))),
       el('tbody', {}, rows))
     : el('p', { class: 'empty muted', text: 'No links yet: share a file from its row.' }));
@@ -96,7 +96,7 @@ export async function renderDevices(view) {
         await renderDevices(view);
       }) }))));
   const command = `syncd login --server ${window.location.origin}`;
-  view.replaceChildren(el('h2', { text: 'Devices' }),
+  fill(view, el('h2', { text: 'Devices' }),
     el('p', {}, 'To connect a computer, run ', el('code', { text: command }), ' on it and approve its code on the ',
       el('a', { href: '/device', text: 'device page' }), '.'),
     rows.length ? el('table', { class: 'files' }, el('thead', {}, el('tr', {}, el('th', { text: 'Name' }), el('th', { text: 'Connected' }),

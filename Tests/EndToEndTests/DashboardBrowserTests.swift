@@ -1,0 +1,309 @@
+import AsyncHTTPClient
+import Foundation
+import S3Client
+import SyncAPI
+import Testing
+
+/// The dashboard in a real browser: headless Chromium through chromedriver, against the real
+/// syncd-server process, the real SeaweedFS (browser uploads go straight to it) and the real
+/// OIDC provider. Screenshots are saved under `.build/screenshots/`.
+@Suite(.serialized, .timeLimit(.minutes(8))) struct DashboardBrowserTests {
+    @Test func signInUploadShareRevokeTrashRestoreAndSignOut() async throws {
+        try await DashboardWorld.with("dashboard") { world, browser in
+            try await world.signIn(browser)
+            let token = world.token
+
+            // A folder, then two files into it: one small, one of 24 MiB (multipart).
+            try await browser.click("#new-folder")
+            try await (try await browser.waitFor("#folder-dialog input")).type("Holiday photos")
+            try await browser.click("#folder-dialog button[data-action=ok]")
+            #expect(try await browser.waitForRow("Holiday photos").find("img.icon").attribute("data-category") == "folder")
+            try await browser.click("a.name", inRow: "Holiday photos")
+            try await waitUntil("the folder is open") { try await browser.currentURL().hasSuffix("#/files/Holiday%20photos") }
+
+            let notes = Data("Packing list\n- tent\n- <b>boots</b>\n".utf8)
+            var big = Data(count: 24 << 20)
+            big.withUnsafeMutableBytes { bytes in for i in stride(from: 0, to: bytes.count, by: 4096) { bytes[i] = UInt8(truncatingIfNeeded: i / 4096 &* 31) } }
+            let local = try world.localFiles(["notes.txt": notes, "beach video.mp4": big])
+            try await (try await browser.find("#file-input")).type(local.joined(separator: "\n"))
+            for name in ["notes.txt", "beach video.mp4"] {
+                try await world.waitForUpload(browser, "Holiday photos/" + name)
+            }
+
+            // Listed with the right icons and sizes; the server holds the same bytes.
+            for (name, data, category) in [("notes.txt", notes, "text"), ("beach video.mp4", big, "video")] {
+                let row = try await browser.waitForRow("Holiday photos/" + name)
+                #expect(try await row.find("img.icon").attribute("data-category") == category, "\(name)")
+                #expect(try await row.find("td.size").text() == ByteCount.human(Int64(data.count)), "\(name)")
+                #expect(try await row.find(".name").text() == name)
+            }
+            let files = try await world.world.serverFiles(token)
+            let video = try #require(files["Holiday photos/beach video.mp4"])
+            #expect(video.sha256 == sha256Hex(big), "the browser's SHA-256 is the file's")
+            #expect(files["Holiday photos/notes.txt"]?.sha256 == sha256Hex(notes))
+            let object = try await world.world.s3.headObject(bucket: world.world.bucket, key: "u/\(world.userId)/\(video.sha256!)")
+            #expect(object.serverSideEncryption == .aes256)
+            #expect(object.etag?.trimmingCharacters(in: ["\""]).hasSuffix("-2") == true, "24 MiB went up as a multipart upload of two parts: \(object.etag ?? "")")
+            #expect(try await browser.findAll("li.upload[data-state=failed]").isEmpty)
+
+            // Download: the file the browser saves is byte for byte the one uploaded.
+            try await browser.click("button[data-action=download]", inRow: "Holiday photos/beach video.mp4")
+            let saved = world.downloads + "/beach video.mp4"
+            try await waitUntil("the download finishes", timeout: .seconds(60)) {
+                FileManager.default.fileExists(atPath: saved) && !FileManager.default.fileExists(atPath: saved + ".crdownload")
+                    && (try? Data(contentsOf: URL(fileURLWithPath: saved)).count) == big.count
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: saved)) == big)
+            try await browser.screenshot(to: world.screenshots + "/dashboard.png")
+
+            // Share: a link in the dialog, opened by a stranger in a fresh browser.
+            try await browser.click("button[data-action=share]", inRow: "Holiday photos/notes.txt")
+            let dialog = try await browser.waitFor("#share-dialog")
+            #expect(try await browser.find("#share-expiry").property("value") == "604800", "7 days unless chosen otherwise")
+            let choices = try await browser.findAll("#share-expiry option")
+            var labels: [String] = []
+            for choice in choices { labels.append(try await choice.text()) }
+            #expect(labels == ["1 day", "7 days", "30 days", "Never"])
+            try await dialog.find("button[data-action=create-link]").click()
+            let linkField = try await browser.waitFor("#share-links input.link-url")
+            let link = try #require(try await linkField.property("value"))
+            #expect(link.hasPrefix(world.world.serverURL + "/s/"))
+            #expect(try await browser.find("#share-links .share-meta").text().contains("expires"))
+            try await browser.screenshot(to: world.screenshots + "/share-dialog.png")
+
+            let stranger = try await world.driver.session(downloads: world.downloads + "-stranger")
+            try await stranger.open(link)
+            #expect(try await stranger.waitFor("#shared-name").text() == "notes.txt")
+            #expect(try await stranger.find("#shared-size").text() == ByteCount.human(Int64(notes.count)))
+            #expect(try await stranger.find("img.icon").attribute("src") == "/static/icons/text.svg")
+            #expect(try await stranger.find("pre.preview").text().contains("- <b>boots</b>"), "the text preview shows the text, as text")
+            try await stranger.screenshot(to: world.screenshots + "/share-page.png")
+            let strangerErrors = try await stranger.consoleEntries()
+            #expect(strangerErrors.isEmpty, "\(strangerErrors)")
+
+            // Revoke: the link no longer opens.
+            try await dialog.find("button[data-action=revoke]").click()
+            try await waitUntil("the link is gone from the dialog") { try await browser.findAll("#share-links input.link-url").isEmpty }
+            try await stranger.open(link)
+            #expect(try await stranger.waitFor("h1").text() == "Link not available")
+            let refused = try await HTTPClient.shared.execute(HTTPClientRequest(url: link), timeout: .seconds(10))
+            #expect(refused.status.code == 404)
+            try await browser.click("#share-dialog button[data-action=close]")
+
+            // Delete to the trash, restore from it.
+            try await browser.click("button[data-action=delete]", inRow: "Holiday photos/notes.txt")
+            try await browser.click("#delete-dialog button[data-action=ok]")
+            try await waitUntil("the file leaves the listing") { try await browser.row("Holiday photos/notes.txt") == nil }
+            #expect(try await world.world.serverFiles(token)["Holiday photos/notes.txt"] == nil)
+            try await browser.click("#tabs a[href='#/trash']")
+            try await browser.click("button[data-action=restore]", inRow: "Holiday photos/notes.txt")
+            try await waitUntil("the trash is empty") { try await browser.row("Holiday photos/notes.txt") == nil }
+            try await browser.open(world.world.serverURL + "/#/files/Holiday%20photos")
+            _ = try await browser.waitForRow("Holiday photos/notes.txt")
+            #expect(try await world.world.serverFiles(token)["Holiday photos/notes.txt"]?.sha256 == sha256Hex(notes))
+
+            // Sign out: back to the sign-in page, and the dashboard is closed to this browser.
+            #expect(!(try await browser.find("body").text().contains("null")), "nothing absent shows as \"null\"")
+            let consoleErrors = try await browser.consoleEntries()
+            #expect(consoleErrors.isEmpty, "\(consoleErrors)")
+            try await browser.click("#sign-out")
+            _ = try await browser.waitFor("#sign-in")
+            try await browser.open(world.world.serverURL + "/")
+            _ = try await browser.waitFor("#sign-in")
+            #expect(try await browser.findAll("#view").isEmpty)
+        }
+    }
+    /// Names that would run script if put into HTML or a script are listed, shared and deleted
+    /// with nothing run: the test fails on any alert or console error. A name with `/` is a
+    /// path in the tree (folders), as on every POSIX system; `x\');alert(1);//.txt` has an
+    /// empty component, so the server refuses it, and the refusal is shown as text too.
+    @Test func hostileNamesAreListedSharedAndDeletedWithNoScriptRun() async throws {
+        try await DashboardWorld.with("xss") { world, browser in
+            try await world.signIn(browser)
+            func noScriptRan(_ step: String) async throws {
+                let alert = try await browser.openAlert()
+                #expect(alert == nil, "an alert opened after \(step): \(alert ?? "")")
+                let errors = try await browser.consoleEntries()
+                #expect(errors.isEmpty, "console errors after \(step): \(errors)")
+            }
+
+            // One arrives as a real file through the file picker; the others are uploaded as
+            // plain files and renamed to their names in the dashboard's own rename dialog.
+            let imgName = "<img src=x onerror=alert(1)>.png"
+            let local = try world.localFiles([imgName: Data([0x89, 0x50, 0x4E, 0x47, 1, 2, 3]), "one.txt": Data("one".utf8), "two.txt": Data("two".utf8)])
+            _ = try await browser.waitFor("#file-input")
+            try await (try await browser.find("#file-input")).type(local.joined(separator: "\n"))
+            for name in [imgName, "one.txt", "two.txt"] { try await world.waitForUpload(browser, name) }
+            try await noScriptRan("uploading")
+
+            let scriptPath = "\"><script>alert(1)</script>"
+            let quotePath = "x\\');alert(1);/.txt"
+            for (from, to) in [("one.txt", scriptPath), ("two.txt", quotePath)] {
+                try await browser.click("button[data-action=rename]", inRow: from)
+                let input = try await browser.waitFor("#rename-dialog input")
+                try await input.clear()
+                try await input.type(to)
+                try await browser.click("#rename-dialog button[data-action=ok]")
+                do {
+                    try await waitUntil("\(from) is renamed") { try await browser.row(from) == nil }
+                } catch {
+                    throw HarnessError("\(error); the dashboard says: \(try await browser.find("#message").text())")
+                }
+            }
+            try await noScriptRan("renaming")
+            // The exact name with `//` is not a path: refused, and the refusal is text.
+            try await browser.click("button[data-action=rename]", inRow: imgName)
+            let input = try await browser.waitFor("#rename-dialog input")
+            try await input.clear()
+            try await input.type("x\\');alert(1);//.txt")
+            try await browser.click("#rename-dialog button[data-action=ok]")
+            try await waitUntil("the refusal is shown") { try await browser.find("#message").text().contains("not a valid path") }
+            #expect(try await browser.find("#message").text().contains(");alert(1);//.txt\""), "the name is shown as text")
+            #expect(try await browser.openAlert() == nil)
+            // Chromium logs the refused request itself (a 400) as a console error: that one is
+            // the expected outcome; anything else is not.
+            let refusal = try await browser.consoleEntries()
+            #expect(refusal.count == 1 && refusal.allSatisfy { $0.contains("/api/v1/move") && $0.contains("400") }, "\(refusal)")
+
+            // Listed: the folders the paths imply, then each file by its exact name.
+            let files = try await world.world.serverFiles(world.token).values.filter { $0.kind == "file" }.map(\.path)
+            #expect(Set(files) == [imgName, scriptPath, quotePath], "\(files.sorted())")
+            #expect(try await browser.waitForRow(imgName).find(".name").text() == imgName)
+            #expect(try await browser.waitForRow("\"><script>alert(1)<").find(".name").text() == "\"><script>alert(1)<")
+            #expect(try await browser.waitForRow("x\\');alert(1);").find(".name").text() == "x\\');alert(1);")
+            try await browser.click("a.name", inRow: "\"><script>alert(1)<")
+            #expect(try await browser.waitForRow(scriptPath).find(".name").text() == "script>")
+            try await world.showFolder(of: quotePath, in: browser)
+            #expect(try await browser.waitForRow(quotePath).find(".name").text() == ".txt")
+            // Search matches names, and shows whole paths.
+            try await world.showFolder(of: imgName, in: browser)
+            try await (try await browser.waitFor("#search")).type("alert")
+            for path in [imgName, "\"><script>alert(1)<", "x\\');alert(1);"] { #expect(try await browser.waitForRow(path).find(".name").text() == path) }
+            try await (try await browser.find("#search")).clear()
+            try await noScriptRan("listing and searching")
+
+            // Shared: the dialog, the link, the public page.
+            for path in [imgName, scriptPath, quotePath] {
+                try await world.showFolder(of: path, in: browser)
+                try await browser.click("button[data-action=share]", inRow: path)
+                #expect(try await browser.waitFor("#share-dialog h2").text() == "Share " + String(path.split(separator: "/").last!))
+                try await browser.click("#share-dialog button[data-action=create-link]")
+                let link = try #require(try await browser.waitFor("#share-links input.link-url").property("value"))
+                try await browser.click("#share-dialog button[data-action=close]")
+                let visitor = try await world.driver.session(downloads: world.downloads)
+                try await visitor.open(link)
+                #expect(try await visitor.waitFor("#shared-name").text() == String(path.split(separator: "/").last!))
+                #expect(try await visitor.openAlert() == nil)
+                let visitorErrors = try await visitor.consoleEntries()
+                #expect(visitorErrors.isEmpty, "\(visitorErrors)")
+            }
+            try await browser.click("#tabs a[href='#/shares']")
+            for path in [imgName, scriptPath, quotePath] { #expect(try await browser.waitForRow(path).find(".name").text() == path) }
+            try await noScriptRan("sharing")
+
+            // Deleted, and listed in the trash by name.
+            for path in [imgName, scriptPath, quotePath] {
+                try await world.showFolder(of: path, in: browser)
+                try await browser.click("button[data-action=delete]", inRow: path)
+                #expect(try await browser.waitFor("#delete-dialog h2").text().contains(String(path.split(separator: "/").last!)))
+                try await browser.click("#delete-dialog button[data-action=ok]")
+                try await waitUntil("\(path) leaves the listing") { try await browser.row(path) == nil }
+            }
+            #expect(try await world.world.serverFiles(world.token).values.filter { $0.kind == "file" }.isEmpty)
+            try await browser.click("#tabs a[href='#/trash']")
+            for path in [imgName, scriptPath, quotePath] { #expect(try await browser.waitForRow(path).find(".name").text() == path) }
+            try await noScriptRan("deleting")
+            try await browser.screenshot(to: world.screenshots + "/hostile-names-trash.png")
+        }
+    }
+}
+
+
+/// The world of a browser test: the end-to-end world (server, SeaweedFS, OIDC provider),
+/// chromedriver with one signed-in-to-be browser, a device token for the same user to check
+/// what the server holds, and the folders for downloads and screenshots.
+struct DashboardWorld: Sendable {
+    let world: EndToEnd
+    let driver: WebDriver
+    let token: String
+    let userId: String
+    let downloads: String
+    let screenshots: String
+
+    static func with(_ name: String, _ body: @escaping @Sendable (DashboardWorld, BrowserSession) async throws -> Void) async throws {
+        guard ProcessInfo.processInfo.environment["SYNCD_TEST_OIDC_ISSUER"] != nil else {
+            throw HarnessError("SYNCD_TEST_OIDC_ISSUER is not set: run the tests with scripts/test, which starts the OIDC provider")
+        }
+        try await EndToEnd.with(name) { world in
+            // The token first: issuing it names the user by e-mail, signing in then by the provider's name.
+            let token = try await world.issueToken()
+            let session: SessionInfo = try await world.api(token).get("/session")
+            let driver = try await WebDriver(logDirectory: world.dir)
+            let build = URL(fileURLWithPath: world.binaries).pathComponents.prefix { $0 != ".build" }.joined(separator: "/").dropFirst()
+            let screenshots = "/" + build + "/.build/screenshots"
+            var browser: BrowserSession?
+            do {
+                let downloads = world.dir + "/downloads"
+                try FileManager.default.createDirectory(atPath: downloads, withIntermediateDirectories: true)
+                let opened = try await driver.session(downloads: downloads)
+                browser = opened
+                let dashboard = DashboardWorld(
+                    world: world, driver: driver, token: token, userId: session.userId, downloads: downloads, screenshots: screenshots)
+                try await body(dashboard, opened)
+            } catch {
+                try? await browser?.screenshot(to: screenshots + "/failed-\(name).png")
+                print("---- chromedriver log (last 30 lines)\n" + ((try? String(contentsOfFile: world.dir + "/chromedriver.log", encoding: .utf8)) ?? "")
+                    .split(separator: "\n").suffix(30).joined(separator: "\n"))
+                await driver.stop()
+                throw error
+            }
+            await driver.stop()
+        }
+    }
+
+    /// Signs in through the provider's own login form, as a person would.
+    func signIn(_ browser: BrowserSession) async throws {
+        try await browser.open(world.serverURL + "/")
+        try await (try await browser.waitFor("#sign-in")).click()
+        try await (try await browser.waitFor("input[name=username]")).type("alice")
+        // U+E007 is WebDriver's Enter key: the form is submitted as by a person.
+        try await (try await browser.find("input[name=password]")).type("alice-pw\u{E007}")
+        _ = try await browser.waitFor("#user-name")
+        // What the provider's own login page logged (its CDN and favicon) is not ours to judge:
+        // drop it, then load the dashboard afresh so that everything logged from here is ours.
+        _ = try await browser.consoleEntries()
+        try await browser.open(world.serverURL + "/")
+        let who: SessionInfo = try await world.api(token).get("/session")
+        try await waitUntil("the dashboard names the user") { try await browser.find("#user-name").text() == who.name }
+    }
+
+    /// Opens the folder that holds `path` in the dashboard.
+    func showFolder(of path: String, in browser: BrowserSession) async throws {
+        let folder = path.split(separator: "/").dropLast().joined(separator: "/")
+        try await browser.open(world.serverURL + "/#/files/" + (folder.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        _ = try await browser.waitFor("table.files")
+    }
+
+    /// Writes files to pick in the browser's file dialog; returns their paths.
+    func localFiles(_ files: [String: Data]) throws -> [String] {
+        let folder = world.dir + "/to-upload-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return try files.keys.sorted().map { name in
+            let path = folder + "/" + name
+            try files[name]!.write(to: URL(fileURLWithPath: path))
+            return path
+        }
+    }
+
+    /// Waits until the uploads panel says `path` is done (and fails at once if it failed).
+    func waitForUpload(_ browser: BrowserSession, _ path: String) async throws {
+        try await waitUntil("\(path) is uploaded", timeout: .seconds(120)) {
+            for row in try await browser.findAll("li.upload") where try await row.attribute("data-path") == path {
+                let state = try await row.attribute("data-state")
+                if state == "failed" { throw HarnessError("the upload of \(path) failed: \(try await row.text())") }
+                return state == "done"
+            }
+            return false
+        }
+    }
+}
