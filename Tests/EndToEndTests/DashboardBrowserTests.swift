@@ -24,9 +24,9 @@ import Testing
             let notes = Data("Packing list\n- tent\n- <b>boots</b>\n".utf8)
             var big = Data(count: 24 << 20)
             big.withUnsafeMutableBytes { bytes in for i in stride(from: 0, to: bytes.count, by: 4096) { bytes[i] = UInt8(truncatingIfNeeded: i / 4096 &* 31) } }
-            let local = try world.localFiles(["notes.txt": notes, "beach video.mp4": big])
+            let local = try world.localFiles(["notes.txt": notes, "beach video.mp4": big, "sunset.png": Self.onePixelPNG])
             try await (try await browser.find("#file-input")).type(local.joined(separator: "\n"))
-            for name in ["notes.txt", "beach video.mp4"] {
+            for name in ["notes.txt", "beach video.mp4", "sunset.png"] {
                 try await world.waitForUpload(browser, "Holiday photos/" + name)
             }
 
@@ -55,6 +55,36 @@ import Testing
             }
             #expect(try Data(contentsOf: URL(fileURLWithPath: saved)) == big)
             try await browser.screenshot(to: world.screenshots + "/dashboard.png")
+
+            // Sorted by size (35 bytes, 70 bytes, 24 MiB), both ways.
+            try await browser.click("button[data-sort=size]")
+            #expect(try await world.listedPaths(browser) == ["Holiday photos/notes.txt", "Holiday photos/sunset.png", "Holiday photos/beach video.mp4"])
+            try await browser.click("button[data-sort=size]")
+            #expect(try await world.listedPaths(browser) == ["Holiday photos/beach video.mp4", "Holiday photos/sunset.png", "Holiday photos/notes.txt"])
+
+            // Previews in the page, from short-lived URLs on the bucket's origin.
+            try await browser.click(".name", inRow: "Holiday photos/sunset.png")
+            _ = try await browser.waitFor("#preview-dialog img.preview")
+            try await waitUntil("the image preview loads") {
+                try await browser.execute("return document.querySelector('#preview-dialog img.preview').naturalWidth;") as? Int == 1
+            }
+            try await browser.click("#preview-dialog button[data-action=close]")
+            try await browser.click(".name", inRow: "Holiday photos/notes.txt")
+            try await waitUntil("the text preview loads") { try await browser.waitFor("#preview-dialog pre.preview").text() == notes.trimmingSuffixNewlines }
+            try await browser.click("#preview-dialog button[data-action=close]")
+
+            // A second upload of notes.txt is a new version; the versions dialog restores the first.
+            let edited = Data("Packing list\n- tent\n- snorkel\n".utf8)
+            try await (try await browser.find("#file-input")).type(try world.localFiles(["notes.txt": edited])[0])
+            try await world.waitForUpload(browser, "Holiday photos/notes.txt")
+            #expect(try await world.world.serverFiles(token)["Holiday photos/notes.txt"]?.sha256 == sha256Hex(edited))
+            try await browser.click("button[data-action=versions]", inRow: "Holiday photos/notes.txt")
+            _ = try await browser.waitFor("#versions-dialog")
+            #expect(try await browser.findAll("#versions-dialog tr").count == 2)
+            try await browser.click("#versions-dialog button[data-action=restore]")
+            try await waitUntil("the first version is back") {
+                try await world.world.serverFiles(token)["Holiday photos/notes.txt"]?.sha256 == sha256Hex(notes)
+            }
 
             // Share: a link in the dialog, opened by a stranger in a fresh browser.
             try await browser.click("button[data-action=share]", inRow: "Holiday photos/notes.txt")
@@ -101,6 +131,23 @@ import Testing
             try await browser.open(world.world.serverURL + "/#/files/Holiday%20photos")
             _ = try await browser.waitForRow("Holiday photos/notes.txt")
             #expect(try await world.world.serverFiles(token)["Holiday photos/notes.txt"]?.sha256 == sha256Hex(notes))
+
+            // Devices: the list, and revoking one shuts it out at once.
+            let laptop = try await world.world.issueToken(device: "old laptop")
+            try await browser.click("#tabs a[href='#/devices']")
+            var laptopRow: Element?
+            try await waitUntil("the devices page lists the laptop") {
+                for row in try await browser.findAll("tr[data-device]") where try await row.find("td.name").text() == "old laptop" { laptopRow = row }
+                return laptopRow != nil
+            }
+            try await laptopRow!.find("button[data-action=revoke]").click()
+            try await browser.click("#revoke-dialog button[data-action=ok]")
+            try await waitUntil("the server refuses the revoked laptop") {
+                let answer = try await HTTPClient.shared.execute(
+                    { var request = HTTPClientRequest(url: world.world.serverURL + "/api/v1/session"); request.headers.add(name: "Authorization", value: "Bearer " + laptop); return request }(),
+                    timeout: .seconds(10))
+                return answer.status.code == 401
+            }
 
             // Sign out: back to the sign-in page, and the dashboard is closed to this browser.
             #expect(!(try await browser.find("body").text().contains("null")), "nothing absent shows as \"null\"")
@@ -219,6 +266,20 @@ import Testing
 }
 
 
+extension DashboardBrowserTests {
+    /// A valid 1 × 1 PNG, to see an image preview load.
+    static let onePixelPNG = Data(base64Encoded: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")!
+}
+
+extension Data {
+    /// As UTF-8 text without its final newlines (what an element's text shows).
+    var trimmingSuffixNewlines: String {
+        var text = String(decoding: self, as: UTF8.self)
+        while text.hasSuffix("\n") { text.removeLast() }
+        return text
+    }
+}
+
 /// The world of a browser test: the end-to-end world (server, SeaweedFS, OIDC provider),
 /// chromedriver with one signed-in-to-be browser, a device token for the same user to check
 /// what the server holds, and the folders for downloads and screenshots.
@@ -284,6 +345,11 @@ struct DashboardWorld: Sendable {
         _ = try await browser.waitFor("table.files")
     }
 
+    /// The paths of the listing's rows, top to bottom.
+    func listedPaths(_ browser: BrowserSession) async throws -> [String] {
+        try await browser.execute("return Array.from(document.querySelectorAll('tr.item')).map((row) => row.dataset.path);") as? [String] ?? []
+    }
+
     /// Writes files to pick in the browser's file dialog; returns their paths.
     func localFiles(_ files: [String: Data]) throws -> [String] {
         let folder = world.dir + "/to-upload-\(UUID().uuidString.prefix(6))"
@@ -298,7 +364,8 @@ struct DashboardWorld: Sendable {
     /// Waits until the uploads panel says `path` is done (and fails at once if it failed).
     func waitForUpload(_ browser: BrowserSession, _ path: String) async throws {
         try await waitUntil("\(path) is uploaded", timeout: .seconds(120)) {
-            for row in try await browser.findAll("li.upload") where try await row.attribute("data-path") == path {
+            // The newest upload of that path (a file can be uploaded again, as a new version).
+            for row in try await browser.findAll("li.upload").reversed() where try await row.attribute("data-path") == path {
                 let state = try await row.attribute("data-state")
                 if state == "failed" { throw HarnessError("the upload of \(path) failed: \(try await row.text())") }
                 return state == "done"

@@ -69,6 +69,9 @@ extension OpenAPIDocument {
                       name: {type: string}
                       picture: {type: [string, "null"]}
                       csrfToken: {type: [string, "null"], description: "Only for browser sessions."}
+                      usedBytes: {type: integer, description: "What the user's current files take."}
+                      quotaBytes: {type: [integer, "null"], description: "The most they may take; absent: no cap."}
+                      maxShareSeconds: {type: [integer, "null"], description: "The longest a share link may live; absent: links may never expire."}
             "401": {$ref: "#/components/responses/Unauthorized"}
       /device/code:
         post:

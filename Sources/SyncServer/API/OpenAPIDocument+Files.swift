@@ -135,6 +135,23 @@ extension OpenAPIDocument {
                     properties: {url: {type: string}, expiresAt: {type: number}, file: {$ref: "#/components/schemas/File"}}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
+      /preview:
+        get:
+          summary: A presigned GET that shows the file inline (15 minutes), for images, PDF, plain text, audio and video; SVG, HTML and other types only download.
+          parameters:
+            - {name: path, in: query, required: true, schema: {type: string}}
+          responses:
+            "200":
+              description: The URL, and the type S3 will answer with (text is always text/plain).
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [category, url, contentType, expiresAt]
+                    properties: {category: {type: string, enum: [image, pdf, video, audio, text]}, url: {type: string}, contentType: {type: string}, expiresAt: {type: number}}
+            "401": {$ref: "#/components/responses/Unauthorized"}
+            "404": {$ref: "#/components/responses/NotFound"}
+            "415": {description: "This kind of file has no preview: download it.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
       /changes:
         get:
           summary: Changes after a cursor, oldest first; with `wait`, an empty answer waits up to that many seconds (at most 60) for the next change.

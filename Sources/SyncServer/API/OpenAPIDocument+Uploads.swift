@@ -36,6 +36,7 @@ extension OpenAPIDocument {
             "400": {description: "Invalid path, size or sha256."}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "409": {$ref: "#/components/responses/Conflict"}
+            "507": {description: "The user's quota (limits.user_quota) has no room for this file.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
       /batch/uploads:
         post:
           summary: Begin up to 1,000 uploads in one request; each gets the answer its own POST /uploads would have.

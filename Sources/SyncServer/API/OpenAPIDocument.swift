@@ -62,6 +62,7 @@ enum OpenAPIDocument {
             size: {type: integer}
             sha256: {type: [string, "null"]}
             modifiedAt: {type: number}
+            category: {type: string, enum: [folder, image, pdf, video, audio, archive, document, text, other], description: "The dashboard's icon, by name."}
         Conflict:
           type: object
           required: [code, message]
