@@ -31,7 +31,7 @@ import Testing
             #expect(Set(operations.map { $0.joined(separator: " ") }) == [
                 "GET /files", "POST /folders", "POST /move", "GET /trash", "POST /trash", "POST /trash/restore", "GET /versions",
                 "POST /versions/restore", "POST /uploads", "POST /uploads/{id}/parts", "GET /uploads/{id}/parts", "POST /batch/uploads", "POST /batch/complete", "POST /uploads/{id}/complete",
-                "DELETE /uploads/{id}", "GET /download", "GET /changes", "GET /shares", "POST /shares", "DELETE /shares/{id}",
+                "DELETE /uploads/{id}", "GET /download", "GET /preview", "GET /changes", "GET /shares", "POST /shares", "DELETE /shares/{id}",
                 "GET /devices", "DELETE /devices/{id}", "GET /session", "POST /device/code public", "POST /device/token public",
             ], "every route of the API is documented, and only the device flow is public")
             for operation in operations {
