@@ -30,6 +30,18 @@ import Testing
                 try await world.waitForUpload(browser, "Holiday photos/" + name)
             }
 
+            // Drag and drop: a file dropped on the page goes up like a picked one.
+            _ = try await browser.execute("""
+                const data = new DataTransfer();
+                data.items.add(new File(['dropped on the page'], 'dropped.txt', { type: 'text/plain' }));
+                document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+                """)
+            try await world.waitForUpload(browser, "Holiday photos/dropped.txt")
+            #expect(try await world.world.serverFiles(token)["Holiday photos/dropped.txt"]?.sha256 == sha256Hex(Data("dropped on the page".utf8)))
+            try await browser.click("button[data-action=delete]", inRow: "Holiday photos/dropped.txt")
+            try await browser.click("#delete-dialog button[data-action=ok]")
+            try await waitUntil("the dropped file is in the trash") { try await browser.row("Holiday photos/dropped.txt") == nil }
+
             // Listed with the right icons and sizes; the server holds the same bytes.
             for (name, data, category) in [("notes.txt", notes, "text"), ("beach video.mp4", big, "video")] {
                 let row = try await browser.waitForRow("Holiday photos/" + name)
