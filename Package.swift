@@ -221,6 +221,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "CLinuxShims",
                 "S3Client",
                 "SyncAPI",
                 "SyncDaemon",

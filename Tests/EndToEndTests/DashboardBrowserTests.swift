@@ -17,7 +17,7 @@ import Testing
             try await browser.click("#new-folder")
             try await (try await browser.waitFor("#folder-dialog input")).type("Holiday photos")
             try await browser.click("#folder-dialog button[data-action=ok]")
-            #expect(try await browser.waitForRow("Holiday photos").find("img.icon").attribute("data-category") == "folder")
+            #expect(try await browser.waitForRead("img.icon", inRow: "Holiday photos", attribute: "data-category") == "folder")
             try await browser.click("a.name", inRow: "Holiday photos")
             try await waitUntil("the folder is open") { try await browser.currentURL().hasSuffix("#/files/Holiday%20photos") }
 
@@ -25,7 +25,7 @@ import Testing
             var big = Data(count: 24 << 20)
             big.withUnsafeMutableBytes { bytes in for i in stride(from: 0, to: bytes.count, by: 4096) { bytes[i] = UInt8(truncatingIfNeeded: i / 4096 &* 31) } }
             let local = try world.localFiles(["notes.txt": notes, "beach video.mp4": big, "sunset.png": Self.onePixelPNG])
-            try await (try await browser.find("#file-input")).type(local.joined(separator: "\n"))
+            try await browser.pickFiles(local)
             for name in ["notes.txt", "beach video.mp4", "sunset.png"] {
                 try await world.waitForUpload(browser, "Holiday photos/" + name)
             }
@@ -44,10 +44,10 @@ import Testing
 
             // Listed with the right icons and sizes; the server holds the same bytes.
             for (name, data, category) in [("notes.txt", notes, "text"), ("beach video.mp4", big, "video")] {
-                let row = try await browser.waitForRow("Holiday photos/" + name)
-                #expect(try await row.find("img.icon").attribute("data-category") == category, "\(name)")
-                #expect(try await row.find("td.size").text() == ByteCount.human(Int64(data.count)), "\(name)")
-                #expect(try await row.find(".name").text() == name)
+                let path = "Holiday photos/" + name
+                #expect(try await browser.waitForRead("img.icon", inRow: path, attribute: "data-category") == category, "\(name)")
+                #expect(try await browser.read("td.size", inRow: path) == ByteCount.human(Int64(data.count)), "\(name)")
+                #expect(try await browser.read(".name", inRow: path) == name)
             }
             let files = try await world.world.serverFiles(token)
             let video = try #require(files["Holiday photos/beach video.mp4"])
@@ -87,7 +87,7 @@ import Testing
 
             // A second upload of notes.txt is a new version; the versions dialog restores the first.
             let edited = Data("Packing list\n- tent\n- snorkel\n".utf8)
-            try await (try await browser.find("#file-input")).type(try world.localFiles(["notes.txt": edited])[0])
+            try await browser.pickFiles(try world.localFiles(["notes.txt": edited]))
             try await world.waitForUpload(browser, "Holiday photos/notes.txt")
             #expect(try await world.world.serverFiles(token)["Holiday photos/notes.txt"]?.sha256 == sha256Hex(edited))
             try await browser.click("button[data-action=versions]", inRow: "Holiday photos/notes.txt")
@@ -141,18 +141,16 @@ import Testing
             try await browser.click("button[data-action=restore]", inRow: "Holiday photos/notes.txt")
             try await waitUntil("the trash is empty") { try await browser.row("Holiday photos/notes.txt") == nil }
             try await browser.open(world.world.serverURL + "/#/files/Holiday%20photos")
-            _ = try await browser.waitForRow("Holiday photos/notes.txt")
+            _ = try await browser.waitForRead(".name", inRow: "Holiday photos/notes.txt")
             #expect(try await world.world.serverFiles(token)["Holiday photos/notes.txt"]?.sha256 == sha256Hex(notes))
 
             // Devices: the list, and revoking one shuts it out at once.
             let laptop = try await world.world.issueToken(device: "old laptop")
             try await browser.click("#tabs a[href='#/devices']")
-            var laptopRow: Element?
-            try await waitUntil("the devices page lists the laptop") {
-                for row in try await browser.findAll("tr[data-device]") where try await row.find("td.name").text() == "old laptop" { laptopRow = row }
-                return laptopRow != nil
-            }
-            try await laptopRow!.find("button[data-action=revoke]").click()
+            let devices: [DeviceInfo] = try await world.world.api(token).get("/devices")
+            let laptopId = try #require(devices.first { $0.name == "old laptop" }?.id)
+            #expect(try await browser.waitForRead("tr[data-device='\(laptopId)'] td.name") == "old laptop")
+            try await browser.click("tr[data-device='\(laptopId)'] button[data-action=revoke]")
             try await browser.click("#revoke-dialog button[data-action=ok]")
             try await waitUntil("the server refuses the revoked laptop") {
                 let answer = try await HTTPClient.shared.execute(
@@ -162,7 +160,7 @@ import Testing
             }
 
             // Sign out: back to the sign-in page, and the dashboard is closed to this browser.
-            #expect(!(try await browser.find("body").text().contains("null")), "nothing absent shows as \"null\"")
+            #expect(try await browser.read("body")?.contains("null") == false, "nothing absent shows as \"null\"")
             let consoleErrors = try await browser.consoleEntries()
             #expect(consoleErrors.isEmpty, "\(consoleErrors)")
             try await browser.click("#sign-out")
@@ -191,7 +189,7 @@ import Testing
             let imgName = "<img src=x onerror=alert(1)>.png"
             let local = try world.localFiles([imgName: Data([0x89, 0x50, 0x4E, 0x47, 1, 2, 3]), "one.txt": Data("one".utf8), "two.txt": Data("two".utf8)])
             _ = try await browser.waitFor("#file-input")
-            try await (try await browser.find("#file-input")).type(local.joined(separator: "\n"))
+            try await browser.pickFiles(local)
             for name in [imgName, "one.txt", "two.txt"] { try await world.waitForUpload(browser, name) }
             try await noScriptRan("uploading")
 
@@ -206,7 +204,7 @@ import Testing
                 do {
                     try await waitUntil("\(from) is renamed") { try await browser.row(from) == nil }
                 } catch {
-                    throw HarnessError("\(error); the dashboard says: \(try await browser.find("#message").text())")
+                    throw HarnessError("\(error); the dashboard says: \(try await browser.read("#message") ?? "")")
                 }
             }
             try await noScriptRan("renaming")
@@ -216,8 +214,8 @@ import Testing
             try await input.clear()
             try await input.type("x\\');alert(1);//.txt")
             try await browser.click("#rename-dialog button[data-action=ok]")
-            try await waitUntil("the refusal is shown") { try await browser.find("#message").text().contains("not a valid path") }
-            #expect(try await browser.find("#message").text().contains(");alert(1);//.txt\""), "the name is shown as text")
+            try await waitUntil("the refusal is shown") { (try await browser.read("#message") ?? "").contains("not a valid path") }
+            #expect((try await browser.read("#message") ?? "").contains(");alert(1);//.txt\""), "the name is shown as text")
             #expect(try await browser.openAlert() == nil)
             // Chromium logs the refused request itself (a 400) as a console error: that one is
             // the expected outcome; anything else is not.
@@ -227,17 +225,17 @@ import Testing
             // Listed: the folders the paths imply, then each file by its exact name.
             let files = try await world.world.serverFiles(world.token).values.filter { $0.kind == "file" }.map(\.path)
             #expect(Set(files) == [imgName, scriptPath, quotePath], "\(files.sorted())")
-            #expect(try await browser.waitForRow(imgName).find(".name").text() == imgName)
-            #expect(try await browser.waitForRow("\"><script>alert(1)<").find(".name").text() == "\"><script>alert(1)<")
-            #expect(try await browser.waitForRow("x\\');alert(1);").find(".name").text() == "x\\');alert(1);")
+            #expect(try await browser.waitForRead(".name", inRow: imgName) == imgName)
+            #expect(try await browser.waitForRead(".name", inRow: "\"><script>alert(1)<") == "\"><script>alert(1)<")
+            #expect(try await browser.waitForRead(".name", inRow: "x\\');alert(1);") == "x\\');alert(1);")
             try await browser.click("a.name", inRow: "\"><script>alert(1)<")
-            #expect(try await browser.waitForRow(scriptPath).find(".name").text() == "script>")
+            #expect(try await browser.waitForRead(".name", inRow: scriptPath) == "script>")
             try await world.showFolder(of: quotePath, in: browser)
-            #expect(try await browser.waitForRow(quotePath).find(".name").text() == ".txt")
+            #expect(try await browser.waitForRead(".name", inRow: quotePath) == ".txt")
             // Search matches names, and shows whole paths.
             try await world.showFolder(of: imgName, in: browser)
             try await (try await browser.waitFor("#search")).type("alert")
-            for path in [imgName, "\"><script>alert(1)<", "x\\');alert(1);"] { #expect(try await browser.waitForRow(path).find(".name").text() == path) }
+            for path in [imgName, "\"><script>alert(1)<", "x\\');alert(1);"] { #expect(try await browser.waitForRead(".name", inRow: path) == path) }
             try await (try await browser.find("#search")).clear()
             try await noScriptRan("listing and searching")
 
@@ -257,7 +255,7 @@ import Testing
                 #expect(visitorErrors.isEmpty, "\(visitorErrors)")
             }
             try await browser.click("#tabs a[href='#/shares']")
-            for path in [imgName, scriptPath, quotePath] { #expect(try await browser.waitForRow(path).find(".name").text() == path) }
+            for path in [imgName, scriptPath, quotePath] { #expect(try await browser.waitForRead(".name", inRow: path) == path) }
             try await noScriptRan("sharing")
 
             // Deleted, and listed in the trash by name.
@@ -270,119 +268,9 @@ import Testing
             }
             #expect(try await world.world.serverFiles(world.token).values.filter { $0.kind == "file" }.isEmpty)
             try await browser.click("#tabs a[href='#/trash']")
-            for path in [imgName, scriptPath, quotePath] { #expect(try await browser.waitForRow(path).find(".name").text() == path) }
+            for path in [imgName, scriptPath, quotePath] { #expect(try await browser.waitForRead(".name", inRow: path) == path) }
             try await noScriptRan("deleting")
             try await browser.screenshot(to: world.screenshots + "/hostile-names-trash.png")
-        }
-    }
-}
-
-
-extension DashboardBrowserTests {
-    /// A valid 1 × 1 PNG, to see an image preview load.
-    static let onePixelPNG = Data(base64Encoded: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")!
-}
-
-extension Data {
-    /// As UTF-8 text without its final newlines (what an element's text shows).
-    var trimmingSuffixNewlines: String {
-        var text = String(decoding: self, as: UTF8.self)
-        while text.hasSuffix("\n") { text.removeLast() }
-        return text
-    }
-}
-
-/// The world of a browser test: the end-to-end world (server, SeaweedFS, OIDC provider),
-/// chromedriver with one signed-in-to-be browser, a device token for the same user to check
-/// what the server holds, and the folders for downloads and screenshots.
-struct DashboardWorld: Sendable {
-    let world: EndToEnd
-    let driver: WebDriver
-    let token: String
-    let userId: String
-    let downloads: String
-    let screenshots: String
-
-    static func with(_ name: String, _ body: @escaping @Sendable (DashboardWorld, BrowserSession) async throws -> Void) async throws {
-        guard ProcessInfo.processInfo.environment["SYNCD_TEST_OIDC_ISSUER"] != nil else {
-            throw HarnessError("SYNCD_TEST_OIDC_ISSUER is not set: run the tests with scripts/test, which starts the OIDC provider")
-        }
-        try await EndToEnd.with(name) { world in
-            // The token first: issuing it names the user by e-mail, signing in then by the provider's name.
-            let token = try await world.issueToken()
-            let session: SessionInfo = try await world.api(token).get("/session")
-            let driver = try await WebDriver(logDirectory: world.dir)
-            let build = URL(fileURLWithPath: world.binaries).pathComponents.prefix { $0 != ".build" }.joined(separator: "/").dropFirst()
-            let screenshots = "/" + build + "/.build/screenshots"
-            var browser: BrowserSession?
-            do {
-                let downloads = world.dir + "/downloads"
-                try FileManager.default.createDirectory(atPath: downloads, withIntermediateDirectories: true)
-                let opened = try await driver.session(downloads: downloads)
-                browser = opened
-                let dashboard = DashboardWorld(
-                    world: world, driver: driver, token: token, userId: session.userId, downloads: downloads, screenshots: screenshots)
-                try await body(dashboard, opened)
-            } catch {
-                try? await browser?.screenshot(to: screenshots + "/failed-\(name).png")
-                print("---- chromedriver log (last 30 lines)\n" + ((try? String(contentsOfFile: world.dir + "/chromedriver.log", encoding: .utf8)) ?? "")
-                    .split(separator: "\n").suffix(30).joined(separator: "\n"))
-                await driver.stop()
-                throw error
-            }
-            await driver.stop()
-        }
-    }
-
-    /// Signs in through the provider's own login form, as a person would.
-    func signIn(_ browser: BrowserSession) async throws {
-        try await browser.open(world.serverURL + "/")
-        try await (try await browser.waitFor("#sign-in")).click()
-        try await (try await browser.waitFor("input[name=username]")).type("alice")
-        // U+E007 is WebDriver's Enter key: the form is submitted as by a person.
-        try await (try await browser.find("input[name=password]")).type("alice-pw\u{E007}")
-        _ = try await browser.waitFor("#user-name")
-        // What the provider's own login page logged (its CDN and favicon) is not ours to judge:
-        // drop it, then load the dashboard afresh so that everything logged from here is ours.
-        _ = try await browser.consoleEntries()
-        try await browser.open(world.serverURL + "/")
-        let who: SessionInfo = try await world.api(token).get("/session")
-        try await waitUntil("the dashboard names the user") { try await browser.find("#user-name").text() == who.name }
-    }
-
-    /// Opens the folder that holds `path` in the dashboard.
-    func showFolder(of path: String, in browser: BrowserSession) async throws {
-        let folder = path.split(separator: "/").dropLast().joined(separator: "/")
-        try await browser.open(world.serverURL + "/#/files/" + (folder.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
-        _ = try await browser.waitFor("table.files")
-    }
-
-    /// The paths of the listing's rows, top to bottom.
-    func listedPaths(_ browser: BrowserSession) async throws -> [String] {
-        try await browser.execute("return Array.from(document.querySelectorAll('tr.item')).map((row) => row.dataset.path);") as? [String] ?? []
-    }
-
-    /// Writes files to pick in the browser's file dialog; returns their paths.
-    func localFiles(_ files: [String: Data]) throws -> [String] {
-        let folder = world.dir + "/to-upload-\(UUID().uuidString.prefix(6))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        return try files.keys.sorted().map { name in
-            let path = folder + "/" + name
-            try files[name]!.write(to: URL(fileURLWithPath: path))
-            return path
-        }
-    }
-
-    /// Waits until the uploads panel says `path` is done (and fails at once if it failed).
-    func waitForUpload(_ browser: BrowserSession, _ path: String) async throws {
-        try await waitUntil("\(path) is uploaded", timeout: .seconds(120)) {
-            // The newest upload of that path (a file can be uploaded again, as a new version).
-            for row in try await browser.findAll("li.upload").reversed() where try await row.attribute("data-path") == path {
-                let state = try await row.attribute("data-state")
-                if state == "failed" { throw HarnessError("the upload of \(path) failed: \(try await row.text())") }
-                return state == "done"
-            }
-            return false
         }
     }
 }

@@ -1,3 +1,4 @@
+import CLinuxShims
 import Foundation
 import Glibc
 
@@ -21,6 +22,10 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of the test process goes with it: a pipe another test holds open (the
+        // fault proxy's stdin, say) would otherwise stay open in this child and its
+        // descendants (chromedriver's Chromium lives long), and that test would never see EOF.
+        syncd_spawn_close_from(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -138,6 +138,43 @@ struct BrowserSession: Sendable {
         return Element(session: self, id: id)
     }
 
+    /// The text of `css` (inside the row of `path`, when given), or with `attribute` that
+    /// attribute, read in one step inside the page: the listing re-renders as the change feed
+    /// reports, so an element found in one command may be gone by the next. Nil when absent.
+    func read(_ css: String, inRow path: String? = nil, attribute: String? = nil) async throws -> String? {
+        try await execute(
+            """
+            const scope = arguments[0] === null ? document
+              : Array.from(document.querySelectorAll('tr.item')).find((row) => row.dataset.path === arguments[0]);
+            const node = scope ? scope.querySelector(arguments[1]) : null;
+            if (!node) return null;
+            return arguments[2] === null ? node.textContent : node.getAttribute(arguments[2]);
+            """, [path ?? NSNull(), css, attribute ?? NSNull()]) as? String
+    }
+
+    /// Picks files in the file input `css`, as a person would in the file dialog (again if the
+    /// input was re-rendered in between).
+    func pickFiles(_ paths: [String], in css: String = "#file-input") async throws {
+        try await waitUntil("\(css) takes the files") {
+            do {
+                try await find(css).type(paths.joined(separator: "\n"))
+                return true
+            } catch let error as WebDriverError where error.error == "stale element reference" || error.error == "no such element" {
+                return false
+            }
+        }
+    }
+
+    /// `read`, once the element is there.
+    func waitForRead(_ css: String, inRow path: String? = nil, attribute: String? = nil, timeout: Duration = .seconds(20)) async throws -> String {
+        var value: String?
+        try await waitUntil("the page shows \(css)" + (path.map { " in the row of \($0.debugDescription)" } ?? ""), timeout: timeout) {
+            value = try await read(css, inRow: path, attribute: attribute)
+            return value != nil
+        }
+        return value!
+    }
+
     /// Clicks `css` (inside the row of `path`, when given), once it is there; again when the
     /// page re-rendered between finding and clicking (the listing follows the change feed).
     func click(_ css: String, inRow path: String? = nil, timeout: Duration = .seconds(20)) async throws {

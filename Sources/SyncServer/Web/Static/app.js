@@ -193,32 +193,42 @@ async function preview(file) {
 
 // MARK: Uploads
 
+/** Files uploading at once; the rest wait their turn (a dropped folder of hundreds is fine). */
+const UPLOADS_AT_ONCE = 3;
+
 async function upload(files) {
   const panel = document.getElementById('uploads');
   panel.classList.remove('hidden');
   const folder = state.folder;
-  await Promise.all(files.map(async (file) => {
+  const jobs = files.map((file) => {
     const path = folder ? `${folder}/${file.name}` : file.name;
     const bar = el('progress', { max: 1, value: 0 });
     const status = el('span', { class: 'upload-status', text: 'waiting' });
     const row = el('li', { class: 'upload', 'data-path': path }, el('span', { class: 'upload-name', text: file.name }), bar, status);
     panel.querySelector('ul').append(row);
-    const existing = state.files.find((f) => f.path === path && f.kind === 'file');
-    try {
-      await uploadFile({
-        api, file, path, baseRevision: existing?.revision,
-        report: ({ phase, fraction }) => {
-          if (phase === 'uploading') bar.value = fraction;
-          status.textContent = phase === 'checking' ? `checking ${Math.round(fraction * 100)}%` : phase === 'uploading' ? `${Math.round(fraction * 100)}%` : phase;
-        },
-      });
-      bar.value = 1;
-      row.dataset.state = 'done';
-    } catch (error) {
-      row.dataset.state = 'failed';
-      status.textContent = `failed: ${error.message}`;
-    }
-  }));
+    return async () => {
+      // A file of the same name becomes its new version (the old one stays in its history).
+      const existing = state.files.find((f) => f.path === path && f.kind === 'file');
+      try {
+        await uploadFile({
+          api, file, path, baseRevision: existing?.revision,
+          report: ({ phase, fraction }) => {
+            if (phase === 'uploading') bar.value = fraction;
+            status.textContent = phase === 'checking' ? `checking ${Math.round(fraction * 100)}%` : phase === 'uploading' ? `${Math.round(fraction * 100)}%` : phase;
+          },
+        });
+        bar.value = 1;
+        row.dataset.state = 'done';
+      } catch (error) {
+        row.dataset.state = 'failed';
+        status.textContent = `failed: ${error.message}`;
+      }
+    };
+  });
+  const worker = async () => {
+    while (jobs.length) await jobs.shift()();
+  };
+  await Promise.all(Array.from({ length: Math.min(UPLOADS_AT_ONCE, jobs.length) }, worker));
   await reload();
 }
 

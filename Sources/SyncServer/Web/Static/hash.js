@@ -3,7 +3,7 @@
 // (WebCrypto's digest takes one buffer), and CRC32C of each multipart part (base64, as S3's
 // x-amz-checksum-crc32c header wants it).
 
-const K = new Uint32Array([
+const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -17,8 +17,8 @@ const K = new Uint32Array([
 /** SHA-256 (FIPS 180-4) over data given in pieces. */
 export class Sha256 {
   constructor() {
-    this.h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-    this.w = new Uint32Array(64);
+    this.h = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+    this.w = new Int32Array(64);
     this.pending = new Uint8Array(64);
     this.pendingLength = 0;
     this.length = 0;
@@ -55,7 +55,7 @@ export class Sha256 {
     view.setUint32(tail.length - 8, Math.floor(bits / 0x100000000));
     view.setUint32(tail.length - 4, bits >>> 0);
     for (let offset = 0; offset < tail.length; offset += 64) this.block(tail, offset);
-    return Array.from(this.h, (word) => word.toString(16).padStart(8, '0')).join('');
+    return Array.from(this.h, (word) => (word >>> 0).toString(16).padStart(8, '0')).join('');
   }
 
   block(data, offset) {
@@ -72,7 +72,7 @@ export class Sha256 {
       const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
       w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
     }
-    let [a, b, c, d, e, f, g, hh] = h;
+    let a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
     for (let t = 0; t < 64; t++) {
       const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
       const t1 = (hh + s1 + ((e & f) ^ (~e & g)) + K[t] + w[t]) | 0;
@@ -80,7 +80,8 @@ export class Sha256 {
       const t2 = (s0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
       hh = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
     }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+    h[0] = (h[0] + a) | 0; h[1] = (h[1] + b) | 0; h[2] = (h[2] + c) | 0; h[3] = (h[3] + d) | 0;
+    h[4] = (h[4] + e) | 0; h[5] = (h[5] + f) | 0; h[6] = (h[6] + g) | 0; h[7] = (h[7] + hh) | 0;
   }
 }
 
