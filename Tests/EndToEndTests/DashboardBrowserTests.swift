@@ -273,4 +273,28 @@ import Testing
             try await browser.screenshot(to: world.screenshots + "/hostile-names-trash.png")
         }
     }
+
+    /// A server whose links live at most 7 days offers only what fits, and so does its API.
+    @Test func shareExpiryChoicesFollowTheServersLimit() async throws {
+        try await DashboardWorld.with("share-limit", serverSettings: ["SYNCD_SHARES_MAX_DAYS": "7"]) { world, browser in
+            try await world.signIn(browser)
+            try await browser.pickFiles(try world.localFiles(["report.pdf": Data("%PDF-1.4 not really".utf8)]))
+            try await world.waitForUpload(browser, "report.pdf")
+            try await browser.click("button[data-action=share]", inRow: "report.pdf")
+            _ = try await browser.waitFor("#share-dialog")
+            var labels: [String] = []
+            for choice in try await browser.findAll("#share-expiry option") { labels.append(try await choice.text()) }
+            #expect(labels == ["1 day", "7 days"], "no 30 days, no never")
+            #expect(try await browser.find("#share-expiry").property("value") == "604800")
+            try await browser.click("#share-dialog button[data-action=create-link]")
+            _ = try await browser.waitFor("#share-links input.link-url")
+            let shares: [ShareInfo] = try await world.world.api(world.token).get("/shares")
+            let share = try #require(shares.first)
+            let lifetime = try #require(share.expiresAt) - share.createdAt
+            #expect(abs(lifetime - 7 * 86_400) < 5, "\(lifetime) s")
+            let session: SessionInfo = try await world.world.api(world.token).get("/session")
+            let week: Int64 = 7 * 86_400
+            #expect(session.maxShareSeconds == week)
+        }
+    }
 }

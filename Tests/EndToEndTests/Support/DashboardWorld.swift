@@ -28,11 +28,13 @@ struct DashboardWorld: Sendable {
     let downloads: String
     let screenshots: String
 
-    static func with(_ name: String, _ body: @escaping @Sendable (DashboardWorld, BrowserSession) async throws -> Void) async throws {
+    static func with(
+        _ name: String, serverSettings: [String: String] = [:], _ body: @escaping @Sendable (DashboardWorld, BrowserSession) async throws -> Void
+    ) async throws {
         guard ProcessInfo.processInfo.environment["SYNCD_TEST_OIDC_ISSUER"] != nil else {
             throw HarnessError("SYNCD_TEST_OIDC_ISSUER is not set: run the tests with scripts/test, which starts the OIDC provider")
         }
-        try await EndToEnd.with(name) { world in
+        try await EndToEnd.with(name, serverSettings: serverSettings) { world in
             // The token first: issuing it names the user by e-mail, signing in then by the provider's name.
             let token = try await world.issueToken()
             let session: SessionInfo = try await world.api(token).get("/session")

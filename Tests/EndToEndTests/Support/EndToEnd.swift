@@ -18,8 +18,10 @@ final class EndToEnd: @unchecked Sendable {
     private let serverEnvironment: [String: String]
     private var daemons: [DaemonHandle] = []
 
-    static func with(_ name: String, _ body: (EndToEnd) async throws -> Void) async throws {
-        let world = try await EndToEnd(name: name)
+    /// - Parameter serverSettings: more `SYNCD_*` settings for the server (e.g.
+    ///   `SYNCD_SHARES_MAX_DAYS`).
+    static func with(_ name: String, serverSettings: [String: String] = [:], _ body: (EndToEnd) async throws -> Void) async throws {
+        let world = try await EndToEnd(name: name, serverSettings: serverSettings)
         do {
             try await body(world)
         } catch {
@@ -29,7 +31,7 @@ final class EndToEnd: @unchecked Sendable {
         await world.tearDown(printLogs: false)
     }
 
-    private init(name: String) async throws {
+    private init(name: String, serverSettings: [String: String]) async throws {
         let env = ProcessInfo.processInfo.environment
         guard let endpoint = env["SYNCD_TEST_SEAWEED_ENDPOINT"], let key = env["SYNCD_TEST_SEAWEED_ACCESS_KEY"],
             let secret = env["SYNCD_TEST_SEAWEED_SECRET_KEY"]
@@ -57,6 +59,7 @@ final class EndToEnd: @unchecked Sendable {
             serverEnvironment["SYNCD_AUTH_CLIENT_SECRET"] = secret
             serverEnvironment["SYNCD_AUTH_ALLOWED_EMAILS"] = "alice@example.org"
         }
+        serverEnvironment.merge(serverSettings) { _, new in new }
         self.serverEnvironment = serverEnvironment
         server = try ChildProcess(
             binaries + "/syncd-server", ["serve", "--host", "127.0.0.1", "--port", String(port)], environment: serverEnvironment,
