@@ -258,7 +258,10 @@ function categoryOf(path) {
 // MARK: Routing and start
 
 function route() {
-  const hash = decodeURIComponent(window.location.hash || '#/files/');
+  let hash = '#/files/';
+  try {
+    hash = decodeURIComponent(window.location.hash || hash);
+  } catch { /* a hand-made address that is not valid percent-encoding: the top folder */ }
   for (const link of document.querySelectorAll('#tabs a')) link.classList.toggle('active', hash.startsWith(link.getAttribute('href')));
   if (hash.startsWith('#/trash')) return attempt(renderTrash);
   if (hash.startsWith('#/shares')) return attempt(() => renderShares(main()));
