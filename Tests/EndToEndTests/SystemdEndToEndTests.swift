@@ -40,7 +40,9 @@ import Testing
             let halfSeconds = Int(((pingsTo - pingsFrom) / .milliseconds(500)).rounded(.down))
             #expect((halfSeconds - 2...halfSeconds + 1).contains(pings.count), "\(pings.count) pings in \(pingsTo - pingsFrom)")
             let gaps = zip(pings.dropFirst(), pings).map { $0 - $1 }
-            #expect(gaps.allSatisfy { $0 > .milliseconds(300) && $0 < .milliseconds(900) }, "pings every ~500 ms: \(gaps)")
+            // Never as late as WATCHDOG_USEC itself (systemd would restart the service then),
+            // and not a burst either.
+            #expect(gaps.allSatisfy { $0 > .milliseconds(300) && $0 < .seconds(1) }, "pings every ~500 ms: \(gaps)")
 
             // STATUS follows what happens.
             for i in 0..<30 { try a.write("later/file-\(i).txt", String(repeating: "x", count: 100_000)) }
