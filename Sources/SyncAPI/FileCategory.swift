@@ -19,29 +19,24 @@ public enum FileCategory: String, Codable, Sendable, CaseIterable {
         return String(last[last.index(after: dot)...]).lowercased()
     }
 
-    /// How a browser may show the file inline, or nil: download only. SVG and HTML can run
-    /// script, so they are never previewed (an SVG is still an image to its icon).
+    /// How a browser may show the file inline, or nil: download only. Text of any kind is
+    /// shown as plain text, never as a page or a script; SVG and HTML can run script, so they
+    /// are never previewed (an SVG is still an image to its icon).
     public static func previewType(name: String) -> (category: FileCategory, contentType: String)? {
         let ext = fileExtension(of: name)
-        guard let type = previewTypes[ext] else { return nil }
+        if byExtension[ext] == .text { return (.text, "text/plain; charset=utf-8") }
+        guard let type = mediaTypes[ext] else { return nil }
         return (byExtension[ext] ?? .other, type)
     }
 
-    static let previewTypes: [String: String] = [
+    /// Images, PDF, video and audio that browsers show themselves.
+    static let mediaTypes: [String: String] = [
         "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp", "avif": "image/avif",
         "bmp": "image/bmp", "ico": "image/x-icon",
         "pdf": "application/pdf",
         "mp4": "video/mp4", "m4v": "video/mp4", "webm": "video/webm", "ogv": "video/ogg", "mov": "video/quicktime",
         "mp3": "audio/mpeg", "m4a": "audio/mp4", "aac": "audio/aac", "ogg": "audio/ogg", "oga": "audio/ogg", "opus": "audio/ogg",
         "wav": "audio/wav", "flac": "audio/flac",
-        // Text of any kind is shown as plain text: never as a page, never as script.
-        "txt": "text/plain; charset=utf-8", "md": "text/plain; charset=utf-8", "csv": "text/plain; charset=utf-8",
-        "log": "text/plain; charset=utf-8", "json": "text/plain; charset=utf-8", "yaml": "text/plain; charset=utf-8",
-        "yml": "text/plain; charset=utf-8", "toml": "text/plain; charset=utf-8", "ini": "text/plain; charset=utf-8",
-        "conf": "text/plain; charset=utf-8", "xml": "text/plain; charset=utf-8", "swift": "text/plain; charset=utf-8",
-        "py": "text/plain; charset=utf-8", "sh": "text/plain; charset=utf-8", "c": "text/plain; charset=utf-8",
-        "h": "text/plain; charset=utf-8", "go": "text/plain; charset=utf-8", "rs": "text/plain; charset=utf-8",
-        "js": "text/plain; charset=utf-8", "css": "text/plain; charset=utf-8",
     ]
 
     static let byExtension: [String: FileCategory] = {

@@ -35,8 +35,11 @@ public struct TrashedItem: Codable, Sendable, Equatable {
     public var kind: String
     public var size: Int64
     public var trashedAt: Double
+    /// The dashboard's icon for it, by name.
+    public var category: FileCategory?
 
-    public init(id: String, path: String, kind: String, size: Int64, trashedAt: Double) {
+    public init(id: String, path: String, kind: String, size: Int64, trashedAt: Double, category: FileCategory? = nil) {
+        self.category = category
         self.id = id
         self.path = path
         self.kind = kind

@@ -138,6 +138,7 @@ import Testing
             try await waitUntil("the file leaves the listing") { try await browser.row("Holiday photos/notes.txt") == nil }
             #expect(try await world.world.serverFiles(token)["Holiday photos/notes.txt"] == nil)
             try await browser.click("#tabs a[href='#/trash']")
+            #expect(try await browser.waitForRead("img.icon", inRow: "Holiday photos/notes.txt", attribute: "data-category") == "text")
             try await browser.click("button[data-action=restore]", inRow: "Holiday photos/notes.txt")
             try await waitUntil("the trash is empty") { try await browser.row("Holiday photos/notes.txt") == nil }
             try await browser.open(world.world.serverURL + "/#/files/Holiday%20photos")
@@ -269,6 +270,7 @@ import Testing
             #expect(try await world.world.serverFiles(world.token).values.filter { $0.kind == "file" }.isEmpty)
             try await browser.click("#tabs a[href='#/trash']")
             for path in [imgName, scriptPath, quotePath] { #expect(try await browser.waitForRead(".name", inRow: path) == path) }
+            #expect(try await browser.read("img.icon", inRow: imgName, attribute: "data-category") == "image")
             try await noScriptRan("deleting")
             try await browser.screenshot(to: world.screenshots + "/hostile-names-trash.png")
         }

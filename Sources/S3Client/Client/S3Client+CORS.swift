@@ -50,14 +50,4 @@ extension S3Client {
             method: .PUT, bucket: bucket, query: [("cors", "")], headers: [("Content-Type", "application/xml"), ("Content-MD5", md5)],
             body: .bytes(ByteBuffer(bytes: body))))
     }
-
-    /// The bucket's CORS rules' allowed origins (GetBucketCors); empty when none are set.
-    public func bucketCORSOrigins(bucket: String) async throws -> [String] {
-        do {
-            let tree = try await send(Request(method: .GET, bucket: bucket, query: [("cors", "")])).xml()
-            return tree.all("CORSRule").flatMap { $0.all("AllowedOrigin").map(\.text) }
-        } catch let error as S3Error where error.code == "NoSuchCORSConfiguration" {
-            return []
-        }
-    }
 }

@@ -37,31 +37,19 @@ struct FilesAPI {
         }
         api.get("download") { request, context in
             let user = try context.requireCaller().user
-            guard let path = request.uri.queryParameters.get("path") else {
-                throw APIError(.badRequest, code: "missing_path", "give the file as ?path=")
-            }
-            guard let file = try await store.file(userId: user.id, path: path), file.kind == "file", let hash = file.contentHash else {
-                throw APIError(.notFound, code: "not_found", "no such file")
-            }
-            let name = String(path.split(separator: "/").last ?? Substring(path))
-            let url = try await blobs.presignGet(key: blobs.key(userId: user.id, sha256: hash), filename: name)
+            let (file, hash) = try await requestedFile(request, user: user)
+            let url = try await blobs.presignGet(key: blobs.key(userId: user.id, sha256: hash), filename: file.name)
             let expires = Date().addingTimeInterval(TimeInterval(blobs.downloadURLLifetime)).timeIntervalSince1970
             return try json(DownloadResponse(url: url, expiresAt: expires, file: FileMetadata(file)))
         }
         // Inline views for what a browser can show safely; SVG and HTML only ever download.
         api.get("preview") { request, context in
             let user = try context.requireCaller().user
-            guard let path = request.uri.queryParameters.get("path") else {
-                throw APIError(.badRequest, code: "missing_path", "give the file as ?path=")
-            }
-            guard let file = try await store.file(userId: user.id, path: path), file.kind == "file", let hash = file.contentHash else {
-                throw APIError(.notFound, code: "not_found", "no such file")
-            }
-            guard let preview = FileCategory.previewType(name: path) else {
+            let (file, hash) = try await requestedFile(request, user: user)
+            guard let preview = FileCategory.previewType(name: file.name) else {
                 throw APIError(.unsupportedMediaType, code: "no_preview", "this kind of file has no preview: download it")
             }
-            let name = String(path.split(separator: "/").last ?? Substring(path))
-            let url = try await blobs.presignInline(key: blobs.key(userId: user.id, sha256: hash), filename: name, contentType: preview.contentType)
+            let url = try await blobs.presignInline(key: blobs.key(userId: user.id, sha256: hash), filename: file.name, contentType: preview.contentType)
             let expires = Date().addingTimeInterval(TimeInterval(blobs.downloadURLLifetime)).timeIntervalSince1970
             return try json(PreviewResponse(category: preview.category, url: url, contentType: preview.contentType, expiresAt: expires))
         }
@@ -85,6 +73,17 @@ struct FilesAPI {
                 cursor: changes.last?.seq ?? after))
         }
     }
+
+    /// The caller's file named by `?path=`, with its content hash (a folder is not a file).
+    private func requestedFile(_ request: Request, user: User) async throws -> (FileRecord, hash: String) {
+        guard let path = request.uri.queryParameters.get("path") else {
+            throw APIError(.badRequest, code: "missing_path", "give the file as ?path=")
+        }
+        guard let file = try await store.file(userId: user.id, path: path), file.kind == "file", let hash = file.contentHash else {
+            throw APIError(.notFound, code: "not_found", "no such file")
+        }
+        return (file, hash)
+    }
 }
 
 /// `/api/v1` routes on history: versions and restore, the trash and restore.
@@ -107,7 +106,9 @@ struct HistoryAPI {
         api.get("trash") { _, context in
             let user = try context.requireCaller().user
             return try json(try await store.trashed(userId: user.id).map {
-                TrashedItem(id: $0.id, path: $0.path, kind: $0.kind, size: $0.size, trashedAt: $0.trashedAt.timeIntervalSince1970)
+                TrashedItem(
+                    id: $0.id, path: $0.path, kind: $0.kind, size: $0.size, trashedAt: $0.trashedAt.timeIntervalSince1970,
+                    category: FileCategory(name: $0.path, isFolder: $0.kind == "folder"))
             })
         }
         api.post("trash/restore") { request, context in

@@ -58,7 +58,7 @@ extension OpenAPIDocument {
                     items:
                       type: object
                       required: [id, path, kind, size, trashedAt]
-                      properties: {id: {type: string}, path: {type: string}, kind: {type: string}, size: {type: integer}, trashedAt: {type: number}}
+                      properties: {id: {type: string}, path: {type: string}, kind: {type: string}, size: {type: integer}, trashedAt: {type: number}, category: {type: string, description: "The dashboard's icon, by name."}}
             "401": {$ref: "#/components/responses/Unauthorized"}
         post:
           summary: Move an item (a folder with its contents) to the trash.

@@ -66,16 +66,15 @@ struct SharesAPI {
         }
         visits.get("{token}/download") { _, context in
             let (_, file, owner) = try await open(try context.parameters.require("token"))
-            let name = String(file.path.split(separator: "/").last ?? "")
-            let url = try await blobs.presignGet(key: blobs.key(userId: owner, sha256: file.contentHash ?? ""), filename: name)
+            let url = try await blobs.presignGet(key: blobs.key(userId: owner, sha256: file.contentHash ?? ""), filename: file.name)
             return Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
         }
         // The media of the page's preview: inline, as a type that cannot run script.
         visits.get("{token}/preview") { _, context in
             let (_, file, owner) = try await open(try context.parameters.require("token"), counting: false)
-            let name = String(file.path.split(separator: "/").last ?? "")
-            guard let type = FileCategory.previewType(name: name) else { throw APIError(.notFound, code: "no_preview", "this file has no preview") }
-            let url = try await blobs.presignInline(key: blobs.key(userId: owner, sha256: file.contentHash ?? ""), filename: name, contentType: type.contentType)
+            guard let type = FileCategory.previewType(name: file.name) else { throw APIError(.notFound, code: "no_preview", "this file has no preview") }
+            let url = try await blobs.presignInline(
+                key: blobs.key(userId: owner, sha256: file.contentHash ?? ""), filename: file.name, contentType: type.contentType)
             return Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
         }
     }
@@ -83,22 +82,17 @@ struct SharesAPI {
     /// The public page of a valid link.
     private func sharePage(token: String) async throws -> Response {
         let (share, file, owner) = try await open(token)
-        let name = String(file.path.split(separator: "/").last ?? "")
         let page = SharePage.html(
-            name: name, size: file.size, category: FileCategory(name: name), downloadPath: "/s/\(share.token)/download",
-            preview: try await preview(of: file, named: name, owner: owner, token: share.token))
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: SharePage.contentSecurityPolicy(bucketOrigin: blobs.origin),
-                      .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: page)))
+            name: file.name, size: file.size, category: FileCategory(name: file.name), downloadPath: "/s/\(share.token)/download",
+            preview: try await preview(of: file, owner: owner, token: share.token))
+        return HTMLPage.document(page, policy: SharePage.contentSecurityPolicy(bucketOrigin: blobs.origin))
     }
 
     static let textPreviewBytes: Int64 = 64 << 10
 
     /// Media are fetched by the visitor's browser; text is read here and put in the page, escaped.
-    private func preview(of file: FileRecord, named name: String, owner: String, token: String) async throws -> SharePage.Preview {
-        guard let type = FileCategory.previewType(name: name) else { return .none }
+    private func preview(of file: FileRecord, owner: String, token: String) async throws -> SharePage.Preview {
+        guard let type = FileCategory.previewType(name: file.name) else { return .none }
         guard type.category == .text else { return .media(type.category, source: "/s/\(token)/preview") }
         guard file.size > 0 else { return .text("", truncated: false) }
         let end = min(file.size, Self.textPreviewBytes) - 1

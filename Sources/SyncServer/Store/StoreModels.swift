@@ -27,6 +27,9 @@ public struct FileRecord: Sendable, Equatable {
     public var size: Int64
     public var contentHash: String?
     public var modifiedAt: Date
+
+    /// The last component of the path: what a download saves as, what a page shows.
+    public var name: String { path.split(separator: "/").last.map(String.init) ?? path }
 }
 
 /// One entry of a user's change feed.

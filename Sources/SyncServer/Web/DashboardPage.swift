@@ -57,10 +57,6 @@ struct DashboardPage {
             <title>\(title) — syncd</title><link rel="stylesheet" href="/static/app.css"><link rel="icon" href="/static/icons/folder.svg">\(script ? "<script type=\"module\" src=\"/static/app.js\"></script>" : "")
             </head><body>\(body)</body></html>
             """
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: contentSecurityPolicy, .cacheControl: "no-store",
-                      .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer"],
-            body: .init(byteBuffer: ByteBuffer(string: page)))
+        return HTMLPage.document(page, policy: contentSecurityPolicy)
     }
 }

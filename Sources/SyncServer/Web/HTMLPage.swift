@@ -14,9 +14,15 @@ enum HTMLPage {
             <title>\(escape(title)) — syncd</title><link rel="icon" href="/static/icons/folder.svg"><link rel="stylesheet" href="/static/app.css">
             </head><body class="page"><main><h1>\(escape(title))</h1><div class="box">\(body)</div></main></body></html>
             """
-        return Response(
+        return document(html, policy: contentSecurityPolicy, status: status)
+    }
+
+    /// A whole HTML document under `policy`, never cached, never sniffed, sending no referrer
+    /// (the share page's URL holds its token).
+    static func document(_ html: String, policy: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
             status: status,
-            headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: contentSecurityPolicy, .cacheControl: "no-store",
+            headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: policy, .cacheControl: "no-store",
                       .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer"],
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }

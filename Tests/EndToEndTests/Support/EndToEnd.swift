@@ -232,6 +232,16 @@ func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: ()
     throw HarnessError("timed out after \(timeout) waiting until \(what)")
 }
 
+/// Polls `value` like `waitUntil` until it is not nil, and returns it.
+func waitFor<T>(_ what: String, timeout: Duration = .seconds(30), _ value: () async throws -> T?) async throws -> T {
+    var found: T?
+    try await waitUntil(what, timeout: timeout) {
+        found = try await value()
+        return found != nil
+    }
+    return found!
+}
+
 func sha256Hex(_ data: Data) -> String {
     let checksum = ChecksumAlgorithm.sha256.checksum(of: data)
     return Hex.encode(Data(base64Encoded: checksum.base64)!)

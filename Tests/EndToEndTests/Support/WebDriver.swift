@@ -104,7 +104,6 @@ struct BrowserSession: Sendable {
 
     func open(_ url: String) async throws { _ = try await command(.POST, "/url", ["url": url]) }
     func currentURL() async throws -> String { try await command(.GET, "/url")["value"] as? String ?? "" }
-    func pageSource() async throws -> String { try await command(.GET, "/source")["value"] as? String ?? "" }
 
     func find(_ css: String, in parent: Element? = nil) async throws -> Element {
         let path = parent.map { "/element/\($0.id)/element" } ?? "/element"
@@ -121,12 +120,7 @@ struct BrowserSession: Sendable {
 
     /// Waits for an element to be there (the dashboard renders after its API calls).
     func waitFor(_ css: String, timeout: Duration = .seconds(20)) async throws -> Element {
-        var found: Element?
-        try await waitUntil("the page shows \(css)", timeout: timeout) {
-            found = try? await find(css)
-            return found != nil
-        }
-        return found!
+        try await EndToEndTests.waitFor("the page shows \(css)", timeout: timeout) { try? await find(css) }
     }
 
     /// The row of the listing whose `data-path` is exactly `path`, found in one step inside
@@ -167,12 +161,9 @@ struct BrowserSession: Sendable {
 
     /// `read`, once the element is there.
     func waitForRead(_ css: String, inRow path: String? = nil, attribute: String? = nil, timeout: Duration = .seconds(20)) async throws -> String {
-        var value: String?
-        try await waitUntil("the page shows \(css)" + (path.map { " in the row of \($0.debugDescription)" } ?? ""), timeout: timeout) {
-            value = try await read(css, inRow: path, attribute: attribute)
-            return value != nil
+        try await EndToEndTests.waitFor("the page shows \(css)" + (path.map { " in the row of \($0.debugDescription)" } ?? ""), timeout: timeout) {
+            try await read(css, inRow: path, attribute: attribute)
         }
-        return value!
     }
 
     /// Clicks `css` (inside the row of `path`, when given), once it is there; again when the
@@ -194,15 +185,6 @@ struct BrowserSession: Sendable {
                 return false
             }
         }
-    }
-
-    func waitForRow(_ path: String, timeout: Duration = .seconds(20)) async throws -> Element {
-        var found: Element?
-        try await waitUntil("the listing shows \(path.debugDescription)", timeout: timeout) {
-            found = try? await row(path)
-            return found != nil
-        }
-        return found!
     }
 
     /// The text of an open alert, confirm or prompt, if one is open.

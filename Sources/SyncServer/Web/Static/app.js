@@ -237,7 +237,7 @@ async function upload(files) {
 async function renderTrash() {
   const items = await api('GET', '/trash');
   const rows = items.sort((a, b) => b.trashedAt - a.trashedAt).map((item) => el('tr', { class: 'item', 'data-path': item.path, 'data-id': item.id },
-    el('td', { class: 'icon-cell' }, icon(item.kind === 'folder' ? 'folder' : categoryOf(item.path))),
+    el('td', { class: 'icon-cell' }, icon(item.category || 'other')),
     el('td', { class: 'name', text: item.path }), el('td', { class: 'size', text: item.kind === 'folder' ? '—' : humanSize(item.size) }),
     el('td', { text: humanDate(item.trashedAt) }),
     el('td', {}, el('button', { class: 'small', 'data-action': 'restore', text: 'Restore', onclick: () => attempt(async () => {
@@ -248,11 +248,6 @@ async function renderTrash() {
   fill(main(), el('h2', { text: 'Trash' }),
     rows.length ? el('table', { class: 'files' }, el('thead', {}, el('tr', {}, el('th', {}), el('th', { text: 'Name' }), el('th', { text: 'Size' }),
       el('th', { text: 'Deleted' }), el('th', {}))), el('tbody', {}, rows)) : el('p', { class: 'empty muted', text: 'The trash is empty.' }));
-}
-
-/** The icon category of a name the server did not classify (trash entries). */
-function categoryOf(path) {
-  return state.files.find((f) => f.path === path)?.category || 'other';
 }
 
 // MARK: Routing and start
