@@ -69,7 +69,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "SyncAPI", swiftSettings: swiftSettings),
+        .target(name: "SyncAPI", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
 
         /// The TOML subset our configuration files use, with environment overrides.
         .target(name: "TOMLConfig", swiftSettings: swiftSettings),
@@ -196,6 +196,7 @@ let package = Package(
             dependencies: [
                 "SyncEngine",
                 "S3Client",
+                "SyncAPI",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

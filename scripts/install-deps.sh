@@ -25,6 +25,7 @@ pip_packages=(
   botocore         # reference SigV4 signer for the cross-check test
   nanoidp==3.4.0   # OpenID Connect provider standing in for Google in tests and the local demo
   openapi-spec-validator  # checks the server's OpenAPI document
+  "schemathesis>=4,<5"    # API fuzz from the server's OpenAPI document (scripts/fuzz-api, the end-to-end fuzz test)
   pyyaml
 )
 

@@ -63,10 +63,13 @@ public struct DeviceTokenRequest: Codable, Sendable, Equatable {
 public struct DeviceTokenResponse: Codable, Sendable, Equatable {
     public var token: String
     public var deviceId: String
+    /// The account that approved the device (servers before 2026-12 leave it out).
+    public var email: String?
 
-    public init(token: String, deviceId: String) {
+    public init(token: String, deviceId: String, email: String? = nil) {
         self.token = token
         self.deviceId = deviceId
+        self.email = email
     }
 }
 

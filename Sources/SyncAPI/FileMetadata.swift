@@ -9,7 +9,8 @@ public struct FileMetadata: Codable, Sendable, Equatable {
     /// Increases with every change; mutations name the revision they were based on.
     public var revision: Int64
     public var size: Int64
-    /// Lower-case hex SHA-256 of the content; nil for folders.
+    /// The content identity (``ContentIdentity``, lower-case hex; content stored before block
+    /// hashes may still carry its plain SHA-256 until the server has rehashed it); nil for folders.
     public var sha256: String?
     /// Seconds since the epoch.
     public var modifiedAt: Double

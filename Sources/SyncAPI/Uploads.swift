@@ -2,18 +2,23 @@
 public struct BeginUploadRequest: Codable, Sendable, Equatable {
     public var path: String
     public var size: Int64
-    /// Lower-case hex SHA-256 of the whole content.
+    /// The content identity (``ContentIdentity``, lower-case hex): the object's key. The
+    /// server accepts the upload only when the bytes S3 verified have this identity.
     public var sha256: String
     public var contentType: String?
     /// The revision the client's change is based on; nil for a new item.
     public var baseRevision: Int64?
+    /// For a file of at most one block (a single PUT): the base64 SHA-256 of its bytes. The
+    /// server checks that it gives `sha256` and signs it into the PUT, so S3 takes no other bytes.
+    public var blockSha256: String?
 
-    public init(path: String, size: Int64, sha256: String, contentType: String? = nil, baseRevision: Int64? = nil) {
+    public init(path: String, size: Int64, sha256: String, contentType: String? = nil, baseRevision: Int64? = nil, blockSha256: String? = nil) {
         self.path = path
         self.size = size
         self.sha256 = sha256
         self.contentType = contentType
         self.baseRevision = baseRevision
+        self.blockSha256 = blockSha256
     }
 }
 
@@ -47,12 +52,16 @@ public struct BeginUploadResponse: Codable, Sendable, Equatable {
 /// `POST /api/v1/uploads/{id}/parts`: presigned URLs for some parts of a multipart upload.
 public struct PartURLsRequest: Codable, Sendable, Equatable {
     public var partNumbers: [Int]
-    /// Optional base64 CRC32C per part number, signed into that part's URL.
+    /// Unused since parts carry SHA-256 (kept so that old clients decode).
     public var checksums: [String: String]?
+    /// Base64 SHA-256 of each part's block, by part number, signed into that part's URL. The
+    /// first digest asked for a part number is the only one the server ever signs for it.
+    public var sha256: [String: String]?
 
-    public init(partNumbers: [Int], checksums: [String: String]? = nil) {
+    public init(partNumbers: [Int], checksums: [String: String]? = nil, sha256: [String: String]? = nil) {
         self.partNumbers = partNumbers
         self.checksums = checksums
+        self.sha256 = sha256
     }
 }
 
@@ -74,15 +83,17 @@ public struct CompleteUploadRequest: Codable, Sendable, Equatable {
         public var partNumber: Int
         public var etag: String
         public var checksumCRC32C: String?
+        public var checksumSHA256: String?
 
-        public init(partNumber: Int, etag: String, checksumCRC32C: String? = nil) {
+        public init(partNumber: Int, etag: String, checksumCRC32C: String? = nil, checksumSHA256: String? = nil) {
             self.partNumber = partNumber
             self.etag = etag
             self.checksumCRC32C = checksumCRC32C
+            self.checksumSHA256 = checksumSHA256
         }
     }
 
-    /// Empty for a single PUT.
+    /// Empty for a single PUT. The server completes from the parts S3 lists, not from these.
     public var parts: [Part]
 
     public init(parts: [Part] = []) {
@@ -223,12 +234,15 @@ public struct UploadPartsResponse: Codable, Sendable, Equatable {
         public var size: Int64
         /// Base64 CRC32C S3 verified, to compare with the file's bytes before reusing the part.
         public var checksumCRC32C: String?
+        /// Base64 SHA-256 the part was verified against on arrival (signed into its URL).
+        public var checksumSHA256: String?
 
-        public init(partNumber: Int, etag: String, size: Int64, checksumCRC32C: String?) {
+        public init(partNumber: Int, etag: String, size: Int64, checksumCRC32C: String?, checksumSHA256: String? = nil) {
             self.partNumber = partNumber
             self.etag = etag
             self.size = size
             self.checksumCRC32C = checksumCRC32C
+            self.checksumSHA256 = checksumSHA256
         }
     }
 

@@ -23,7 +23,9 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public struct PathProblem: Codable, Sendable, Equatable {
         public var path: String
         public var message: String
-        public var retryAt: Date
+        /// When the step is tried again; nil when it is not retried until something changes (a
+        /// link in the folder where the server has items, a path the server should not send).
+        public var retryAt: Date?
     }
 
     public var folder: String
@@ -54,6 +56,8 @@ final class StatusBoard: Sendable {
         var conflicts: [String] = []
         var passes = 0
         var lastPassFailed: String?
+        /// What the last pass held back (links in the way, refused server paths).
+        var held: [HeldPath] = []
         /// Bytes moved per second, over the last sample.
         var rate: Double = 0
         var sample: (at: ContinuousClock.Instant, bytes: Int64)?
@@ -66,6 +70,7 @@ final class StatusBoard: Sendable {
             m.passes += 1
             m.lastPassFailed = nil
             m.brake = report.brake.map { "\($0)" }
+            m.held = report.held
             if report.failed.isEmpty { m.lastSyncAt = Date() }
             for action in report.done {
                 if case .keepBothConflict(let path, let copy) = action {
@@ -99,7 +104,8 @@ final class StatusBoard: Sendable {
     ) -> DaemonStatus {
         let m = memory.withLock { $0 }
         let files = (try? journal.syncedFileCount()) ?? 0
-        let errors = ((try? journal.errors()) ?? []).prefix(20).map { DaemonStatus.PathProblem(path: $0.path.string, message: $0.message, retryAt: $0.retryAt) }
+        let retrying = ((try? journal.errors()) ?? []).prefix(20).map { DaemonStatus.PathProblem(path: $0.path.string, message: $0.message, retryAt: $0.retryAt) }
+        let errors = m.held.prefix(20).map { DaemonStatus.PathProblem(path: $0.path, message: $0.description, retryAt: nil) } + retrying
         let transfers = board.current
         let queued = progress.running ? max(0, progress.planned - progress.ended) : 0
         let state: DaemonStatus.State =
@@ -116,7 +122,8 @@ final class StatusBoard: Sendable {
             case .offline: "Offline — \(m.lastPassFailed ?? "the server cannot be reached"); changes wait"
             case .starting: "Starting — first scan and catch-up"
             case .syncing: Self.syncingLine(transfers: transfers, queued: queued, rate: m.rate)
-            case .idle: "Idle — \(Self.grouped(files)) file\(files == 1 ? "" : "s") in sync" + (errors.isEmpty ? "" : ", \(errors.count) waiting to retry")
+            case .idle: "Idle — \(Self.grouped(files)) file\(files == 1 ? "" : "s") in sync" + (retrying.isEmpty ? "" : ", \(retrying.count) waiting to retry")
+                + (m.held.isEmpty ? "" : ", \(m.held.count) not synced here (see below)")
             }
         return DaemonStatus(
             folder: folder, server: server, mode: mode, state: state, summary: summary, filesInSync: files, queued: queued,

@@ -3,30 +3,36 @@ import Glibc
 public import Logging
 public import S3Client
 import SyncAPI
+import Synchronization
 public import SyncEngine
 
 /// The engine's remote over syncd-server and S3: metadata through the API, bytes straight to
 /// and from S3 through presigned URLs.
 ///
-/// Small files are one PUT with their SHA-256 signed in (S3 refuses other bytes); large ones
-/// are multipart uploads whose parts carry a CRC32C S3 verifies, recorded part by part in the
-/// journal so that an upload interrupted by a crash resumes from its finished parts.
-/// Downloads are verified against the SHA-256 the server recorded before the engine installs
-/// them. Begin and complete calls of concurrent uploads are sent in batches.
+/// Content is named by its block hash (``ContentIdentity``). A file of one block is one PUT
+/// with the block's SHA-256 signed in (S3 refuses other bytes); larger ones are multipart
+/// uploads with one part per block, each carrying its block's SHA-256 that S3 verifies,
+/// recorded part by part in the journal so that an upload interrupted by a crash resumes from
+/// its finished parts. Downloads are verified against the identity the server recorded
+/// (``AtomicInstall``) before the engine installs them. Begin and complete calls of concurrent
+/// uploads are sent in batches.
 public final class ServerRemote: RemotePort {
     let api: ServerAPI
-    let transfer: PresignedTransfer
+    /// Every PUT and GET goes to the storage origin the server announced, or nowhere.
+    let transfer: CheckedTransfer
     let journal: Journal
     let board: TransferBoard
     let batches: UploadBatcher
     let logger: Logger
     /// Parts of one file in flight at once.
     let partConcurrency: Int
+    /// Paths of the last listing that cannot be paths in the folder (``RemotePort/refusedPaths``).
+    private let refused = Mutex<[String]>([])
 
     public init(api: ServerAPI, journal: Journal, board: TransferBoard, transfer: PresignedTransfer = PresignedTransfer(),
                 partConcurrency: Int = 4, logger: Logger = Logger(label: "syncd.remote")) {
         self.api = api
-        self.transfer = transfer
+        self.transfer = CheckedTransfer(transfer, origin: StorageOrigin(api: api))
         self.journal = journal
         self.board = board
         self.partConcurrency = max(1, partConcurrency)
@@ -37,14 +43,21 @@ public final class ServerRemote: RemotePort {
     public func snapshot() async throws -> (tree: RemoteTree, cursor: String) {
         let listing: FileListing = try await api.get("/files")
         var tree = RemoteTree()
+        var refusedPaths: [String] = []
         for file in listing.files {
+            // The engine reports these (once, and in `syncd status`).
             guard let path = RelativePath(file.path) else {
-                logger.warning("skipping a server path this folder cannot hold", metadata: ["path": "\(file.path)"])
+                refusedPaths.append(file.path)
                 continue
             }
             tree[path] = Self.entry(file)
         }
+        refused.withLock { $0 = refusedPaths }
         return (tree, String(listing.cursor))
+    }
+
+    public var refusedPaths: [String] {
+        refused.withLock { $0 }
     }
 
     /// The change feed after `cursor`, up to 10,000 changes; beyond that a snapshot is cheaper.
@@ -82,13 +95,17 @@ public final class ServerRemote: RemotePort {
     public func download(_ path: RelativePath, entry: RemoteEntry, to localPath: String) async throws {
         guard let hash = entry.contentHash else { throw ServerError(status: 0, code: "no_content", message: "\(path) has no content to download") }
         let signed: DownloadResponse = try await api.get("/download?path=" + Self.queryEncode(path.string))
-        guard signed.file.sha256 == hash else {
+        // A server that has not rehashed its rows yet names the same bytes by their old hash.
+        let served = signed.file.sha256 ?? ""
+        let aliases = served == hash ? [:] : try journal.hashAliases()
+        guard served == hash || aliases[served] == hash else {
             // The file changed on the server since the engine looked; the next pass sees why.
             throw ServerError(status: 409, code: "changed", message: "\(path) changed on the server since the last listing")
         }
         board.start(path.string, direction: "download", size: entry.size)
         defer { board.end(path.string, direction: "download") }
-        try await transfer.get(url: signed.url, toFile: localPath, sha256: hash) { [board] bytes in
+        // The bytes are checked against the identity when they are installed (AtomicInstall).
+        try await transfer.get(url: signed.url, toFile: localPath) { [board] bytes in
             board.add(path.string, direction: "download", bytes: bytes)
         }
     }
@@ -108,7 +125,11 @@ public final class ServerRemote: RemotePort {
                 try forgetSession(path)
             }
         }
-        let plan = try await batches.begin(BeginUploadRequest(path: path.string, size: size, sha256: contentHash, baseRevision: baseRevision))
+        // A one-block file's PUT is signed with that block's SHA-256, which begin carries.
+        let blockSha256 = ContentIdentity.blockCount(forFileSize: size) <= 1
+            ? try await PresignedTransfer.checksum(.sha256, file: localPath, range: 0..<size).base64 : nil
+        let plan = try await batches.begin(
+            BeginUploadRequest(path: path.string, size: size, sha256: contentHash, baseRevision: baseRevision, blockSha256: blockSha256))
         switch plan.mode {
         case "stored":
             guard let file = plan.file else { throw ServerError(status: 0, code: "bad_response", message: "stored upload without its file") }
@@ -148,17 +169,16 @@ public final class ServerRemote: RemotePort {
         var fromListing = 0
         if resumed {
             // S3 may hold parts the journal did not get to record (the crash came between S3's
-            // answer and the journal); each is reused if its CRC32C is the file's bytes there.
+            // answer and the journal); each is reused if its SHA-256 is the file's bytes there.
             let held: UploadPartsResponse = try await api.get("/uploads/\(session.uploadId)/parts")
             for part in held.parts where finished[part.partNumber] == nil && (1...layout.partCount).contains(part.partNumber) {
                 let range = layout.range(ofPart: part.partNumber)
                 let candidate = CompletedPart(
                     partNumber: part.partNumber, etag: part.etag, size: part.size,
-                    checksum: part.checksumCRC32C.map { Checksum(algorithm: .crc32c, base64: $0) })
-                guard try await PresignedTransfer.partMatches(candidate, file: localPath, range: range) else { continue }
-                // Completing needs each part's CRC32C (the upload was created with it).
+                    checksum: part.checksumSHA256.map { Checksum(algorithm: .sha256, base64: $0) })
+                guard try await PresignedTransfer.partMatches(candidate, file: localPath, range: range, algorithm: .sha256) else { continue }
                 var reused = candidate
-                reused.checksum = try await PresignedTransfer.checksum(.crc32c, file: localPath, range: range)
+                reused.checksum = try await PresignedTransfer.checksum(.sha256, file: localPath, range: range)
                 finished[part.partNumber] = reused
                 fromListing += 1
                 try journal.recordPart(reused, of: path)
@@ -196,11 +216,13 @@ public final class ServerRemote: RemotePort {
             throw ServerError(status: 0, code: "changed", message: "\(path) changed during its upload; it is sent again")
         }
         let parts = finished.values.sorted { $0.partNumber < $1.partNumber }.map {
-            CompleteUploadRequest.Part(partNumber: $0.partNumber, etag: $0.etag, checksumCRC32C: $0.checksum?.base64)
+            CompleteUploadRequest.Part(partNumber: $0.partNumber, etag: $0.etag, checksumSHA256: $0.checksum?.base64)
         }
         do {
             return Self.entry(try await batches.complete(session.uploadId, parts: parts))
-        } catch let error as ServerError where error.status == 409 {
+        } catch let error as ServerError where error.status == 409 || error.code == "content_mismatch" {
+            // content_mismatch: the parts are not the scanned content (the server aborted the
+            // upload); the next scan rehashes and the upload starts over.
             try? await api.call("DELETE", "/uploads/\(session.uploadId)")
             try forgetSession(path)
             throw error
@@ -209,9 +231,9 @@ public final class ServerRemote: RemotePort {
 
     private func sendPart(_ number: Int, of session: UploadSession, layout: PartLayout, localPath: String) async throws -> CompletedPart {
         let range = layout.range(ofPart: number)
-        let checksum = try await PresignedTransfer.checksum(.crc32c, file: localPath, range: range)
+        let checksum = try await PresignedTransfer.checksum(.sha256, file: localPath, range: range)
         let signed: PartURLsResponse = try await api.post(
-            "/uploads/\(session.uploadId)/parts", PartURLsRequest(partNumbers: [number], checksums: [String(number): checksum.base64]))
+            "/uploads/\(session.uploadId)/parts", PartURLsRequest(partNumbers: [number], sha256: [String(number): checksum.base64]))
         guard let url = signed.urls[String(number)] else { throw ServerError(status: 0, code: "bad_response", message: "no URL for part \(number)") }
         let path = session.path.string
         let etag = try await transfer.put(url: url, headers: signed.headers[String(number)] ?? [:], file: localPath, range: range) { [board] bytes in

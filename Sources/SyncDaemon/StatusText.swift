@@ -11,9 +11,14 @@ public enum StatusText {
         }
         lines.append("Sent \(ByteCount.human(s.bytesUploaded)), received \(ByteCount.human(s.bytesDownloaded)) since start"
             + (s.lastSyncAt.map { "; last complete sync \(ISO8601DateFormatter().string(from: $0))" } ?? ""))
-        if !s.errors.isEmpty {
+        let held = s.errors.filter { $0.retryAt == nil }, retrying = s.errors.filter { $0.retryAt != nil }
+        if !held.isEmpty {
+            lines.append("Not synced on this device:")
+            lines += held.map { "  \($0.path): \($0.message)" }
+        }
+        if !retrying.isEmpty {
             lines.append("Waiting to retry:")
-            lines += s.errors.map { "  \($0.path): \($0.message)" }
+            lines += retrying.map { "  \($0.path): \($0.message)" }
         }
         if !s.conflicts.isEmpty {
             lines.append("Conflicts (both versions kept):")

@@ -6,13 +6,15 @@ public import Logging
 public struct ServerDependencies: Sendable {
     public var store: MetadataStore
     public var blobs: BlobStore
+    /// Unused: a file of one block (``ContentIdentity``) is one PUT, larger ones have one
+    /// part per block. Kept so that existing callers compile.
     public var multipartThreshold: Int64
     public var partSize: Int64
     /// The server's address as users and visitors reach it (for share links).
     public var publicBaseURL: String
     /// The longest a share link may live; nil allows links that never expire.
     public var maxShareLifetime: TimeInterval?
-    /// Prometheus metrics, served at `/metrics`.
+    /// Prometheus metrics, served at `/metrics` on their own listener (`buildMetricsApplication`).
     public var metrics: ServerMetrics
     /// Share-link visits per client address: a burst, then a sustained rate per minute.
     public var shareVisitBurst = 30
@@ -23,14 +25,20 @@ public struct ServerDependencies: Sendable {
     /// Device codes asked for per client address: a burst, then a sustained rate per minute.
     public var deviceCodeBurst = 10
     public var deviceCodesPerMinute: Double = 10
+    /// Budgets for wrong user codes typed on the device approval page.
+    public var deviceCodeLimits = DeviceCodeLimits()
     /// Browser sign-in; nil when the server only serves device tokens.
     public var oidc: OIDCProvider?
     /// Reverse proxies whose X-Forwarded-For names the client (nginx on the same machine).
     public var trustedProxies: Set<String> = []
     /// Session ids and CSRF tokens, keyed by the server's session secret.
     public var sessions: SessionKeys
-    /// The most bytes one user's files may take; nil: no cap.
-    public var userQuota: Int64?
+    /// The most bytes one user's files and pending uploads may take; nil: no cap. The store
+    /// holds it, since its transactions enforce it.
+    public var userQuota: Int64? {
+        get { store.userQuota }
+        set { store.userQuota = newValue }
+    }
 
     public init(
         store: MetadataStore, blobs: BlobStore, multipartThreshold: Int64 = 16 << 20, partSize: Int64 = 16 << 20,
@@ -57,10 +65,10 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     if !dependencies.trustedProxies.isEmpty { router.add(middleware: ForwardedForMiddleware(trusted: dependencies.trustedProxies)) }
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsRecordingMiddleware(metrics: dependencies.metrics))
+    // Every refusal under /api/v1 (the device flow's too) is the API's JSON error.
+    router.add(middleware: APIErrorMiddleware())
     router.get("healthz") { _, _ in "ok\n" }
-    router.get("metrics") { _, _ in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: dependencies.metrics.render())))
-    }
+    // /metrics is not here: it has its own listener (buildMetricsApplication, metrics.listen).
     router.get("readyz") { _, _ in
         _ = try await dependencies.store.database.query("SELECT 1 AS ok")
         return "ok\n"
@@ -78,16 +86,17 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     StaticAssets.register(on: router)
     DeviceFlowRoutes(
         store: dependencies.store, sessions: dependencies.sessions, publicBaseURL: dependencies.publicBaseURL, metrics: dependencies.metrics,
-        codeBurst: dependencies.deviceCodeBurst, codesPerMinute: dependencies.deviceCodesPerMinute
+        codeBurst: dependencies.deviceCodeBurst, codesPerMinute: dependencies.deviceCodesPerMinute, limits: dependencies.deviceCodeLimits
     ).register(on: router)
     let api = router.group("api/v1").add(middleware: AuthMiddleware(store: dependencies.store, sessions: dependencies.sessions))
     signIn.registerAPI(on: api, quota: dependencies.userQuota, maxShareLifetime: dependencies.maxShareLifetime)
     FilesAPI(store: dependencies.store, blobs: dependencies.blobs, metrics: dependencies.metrics).register(on: api)
     HistoryAPI(store: dependencies.store).register(on: api)
     DevicesAPI(store: dependencies.store).register(on: api)
+    StorageAPI(blobs: dependencies.blobs).register(on: api)
     UploadsAPI(
         store: dependencies.store, blobs: dependencies.blobs,
-        multipartThreshold: dependencies.multipartThreshold, partSize: dependencies.partSize, metrics: dependencies.metrics,
+        metrics: dependencies.metrics,
         quota: dependencies.userQuota
     ).register(on: api)
     SharesAPI(

@@ -22,11 +22,17 @@ public struct ServerSettings: Sendable, Equatable {
     public var oidc: OIDCSettings?
     /// Proxies whose X-Forwarded-For is believed (e.g. ["127.0.0.1"] behind nginx).
     public var trustedProxies: [String] = []
-    /// The most bytes one user's files may take; nil: no cap.
+    /// The most bytes one user's files (and uploads in progress) may take; nil: no cap.
     public var userQuota: Int64?
+    /// How long old versions are kept, in days (`limits.version_days`, default 30); nil: for
+    /// ever. They do not count against the quota; this bounds them, as the trash's 30 days do.
+    public var versionDays: Double? = 30
     /// Whether the server sets the bucket's CORS rules at start, so that browsers on the
     /// public URL may PUT and GET through presigned URLs (the dashboard's uploads and previews).
     public var manageCORS = true
+    /// Where `/metrics` is served (`metrics.listen`, e.g. 127.0.0.1:9465); nil: nowhere. The
+    /// public port never serves it.
+    public var metricsListen: ListenAddress?
 
     /// - Parameter credentials: systemd's `$CREDENTIALS_DIRECTORY`, where `LoadCredential=`
     ///   puts `session-secret` and `client-secret`.
@@ -47,6 +53,9 @@ public struct ServerSettings: Sendable, Equatable {
             throw ConfigError("auth.session_secret must be at least 32 characters (try: openssl rand -base64 48)")
         }
         let maxDays = try config.double("shares.max_days")
+        if let maxDays, !(maxDays.isFinite && maxDays <= 36_500) {
+            throw ConfigError("shares.max_days must be a number of days up to 36500 (100 years), or 0 for links that may never expire")
+        }
         var oidc: OIDCSettings?
         if let clientId = try config.string("auth.client_id"), !clientId.isEmpty {
             let emails = try config.strings("auth.allowed_emails") ?? []
@@ -60,7 +69,14 @@ public struct ServerSettings: Sendable, Equatable {
                     ?? config.requiredString("auth.client_secret"),
                 allowList: SignInAllowList(emails: emails, domains: domains))
         }
-        return ServerSettings(
+        var metricsListen: ListenAddress?
+        if let listen = try config.string("metrics.listen"), !listen.isEmpty {
+            guard let address = ListenAddress.parse(listen) else {
+                throw ConfigError("metrics.listen must be HOST:PORT, e.g. 127.0.0.1:9465, not \"\(listen)\"")
+            }
+            metricsListen = address
+        }
+        var settings = ServerSettings(
             host: host, port: port,
             publicURL: try config.string("server.public_url") ?? "http://\(host):\(port)",
             database: try config.string("database.url") ?? "syncd-server.sqlite",
@@ -71,6 +87,14 @@ public struct ServerSettings: Sendable, Equatable {
             sessionSecret: secret, oidc: oidc, trustedProxies: try config.strings("server.trusted_proxies") ?? [],
             userQuota: try ByteSize.parse(config.string("limits.user_quota"), key: "limits.user_quota", minimum: 1 << 20),
             manageCORS: try config.bool("s3.manage_cors") ?? true)
+        settings.metricsListen = metricsListen
+        if let days = try config.double("limits.version_days") {
+            guard days.isFinite, (0...36_500).contains(days) else {
+                throw ConfigError("limits.version_days must be 0-36500 days (0: keep old versions for ever)")
+            }
+            settings.versionDays = days > 0 ? days : nil
+        }
+        return settings
     }
 
     /// The origin (`scheme://host[:port]`) of a URL: what a browser sends as `Origin`.

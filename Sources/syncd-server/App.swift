@@ -81,14 +81,21 @@ struct Serve: AsyncParsableCommand {
                 sessions: SessionKeys(secret: settings.sessionSecret, secureCookies: settings.publicURL.hasPrefix("https://")))
             dependencies.trustedProxies = Set(settings.trustedProxies)
             dependencies.userQuota = settings.userQuota
+            var collector = Collector(store: store, blobs: blobs)
+            collector.versionRetention = settings.versionDays.map { $0 * 86_400 }
             let app = buildApplication(dependencies, host: settings.host, port: settings.port, logger: logger)
             // Stopped in reverse order on SIGTERM: long-polls are answered first, so that the
             // server does not wait out their timeouts; then the collector; then the server.
+            var running: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: app), .init(service: CollectorService(collector: collector)),
+                .init(service: OnShutdown { store.notifier.shutdown() }),
+            ]
+            // Metrics on their own (loopback) listener, never on the public port.
+            if let listen = settings.metricsListen {
+                running.insert(.init(service: buildMetricsApplication(dependencies.metrics, at: listen, logger: logger)), at: 1)
+            }
             let services = ServiceGroup(configuration: .init(
-                services: [
-                    .init(service: app), .init(service: CollectorService(collector: Collector(store: store, blobs: blobs))),
-                    .init(service: OnShutdown { store.notifier.shutdown() }),
-                ],
+                services: running,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             group.addTask { try await services.run() }
             try await group.next()

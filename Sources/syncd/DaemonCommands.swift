@@ -46,7 +46,7 @@ struct LoginCommand: AsyncParsableCommand {
             }
             let who = try await DeviceLogin.check(server: server, token: line)
             credentials = Credentials(server: server, token: line, deviceId: nil)
-            print("The token belongs to \(who.email).")
+            print(DeviceLogin.connectedMessage(email: who.email, server: server))
         } else {
             let deviceName = name ?? "syncd on \(ProcessInfo.processInfo.hostName)"
             let granted = try await DeviceLogin.run(server: server, name: deviceName) { codes in
@@ -55,7 +55,7 @@ struct LoginCommand: AsyncParsableCommand {
                 fflush(nil)
             }
             credentials = Credentials(server: server, token: granted.token, deviceId: granted.deviceId)
-            print("Approved.")
+            print("Approved. " + DeviceLogin.connectedMessage(email: granted.email ?? "an unknown account", server: server))
         }
         try credentials.save(to: paths.credentialsFile)
         print("Saved to \(paths.credentialsFile). Start syncing with: syncd run")

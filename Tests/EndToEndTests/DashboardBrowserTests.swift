@@ -37,7 +37,7 @@ import Testing
                 document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
                 """)
             try await world.waitForUpload(browser, "Holiday photos/dropped.txt")
-            #expect(try await world.world.serverFiles(token)["Holiday photos/dropped.txt"]?.sha256 == sha256Hex(Data("dropped on the page".utf8)))
+            #expect(try await world.world.serverFiles(token)["Holiday photos/dropped.txt"]?.sha256 == identityHex(Data("dropped on the page".utf8)))
             try await browser.click("button[data-action=delete]", inRow: "Holiday photos/dropped.txt")
             try await browser.click("#delete-dialog button[data-action=ok]")
             try await waitUntil("the dropped file is in the trash") { try await browser.row("Holiday photos/dropped.txt") == nil }
@@ -51,11 +51,11 @@ import Testing
             }
             let files = try await world.world.serverFiles(token)
             let video = try #require(files["Holiday photos/beach video.mp4"])
-            #expect(video.sha256 == sha256Hex(big), "the browser's SHA-256 is the file's")
-            #expect(files["Holiday photos/notes.txt"]?.sha256 == sha256Hex(notes))
+            #expect(video.sha256 == identityHex(big), "the browser's block hash is the file's identity")
+            #expect(files["Holiday photos/notes.txt"]?.sha256 == identityHex(notes))
             let object = try await world.world.s3.headObject(bucket: world.world.bucket, key: "u/\(world.userId)/\(video.sha256!)")
             #expect(object.serverSideEncryption == .aes256)
-            #expect(object.etag?.trimmingCharacters(in: ["\""]).hasSuffix("-2") == true, "24 MiB went up as a multipart upload of two parts: \(object.etag ?? "")")
+            #expect(object.etag?.trimmingCharacters(in: ["\""]).hasSuffix("-3") == true, "24 MiB went up as a multipart upload of three 8 MiB blocks: \(object.etag ?? "")")
             #expect(try await browser.findAll("li.upload[data-state=failed]").isEmpty)
 
             // Download: the file the browser saves is byte for byte the one uploaded.
@@ -89,13 +89,13 @@ import Testing
             let edited = Data("Packing list\n- tent\n- snorkel\n".utf8)
             try await browser.pickFiles(try world.localFiles(["notes.txt": edited]))
             try await world.waitForUpload(browser, "Holiday photos/notes.txt")
-            #expect(try await world.world.serverFiles(token)["Holiday photos/notes.txt"]?.sha256 == sha256Hex(edited))
+            #expect(try await world.world.serverFiles(token)["Holiday photos/notes.txt"]?.sha256 == identityHex(edited))
             try await browser.click("button[data-action=versions]", inRow: "Holiday photos/notes.txt")
             _ = try await browser.waitFor("#versions-dialog")
             #expect(try await browser.findAll("#versions-dialog tr").count == 2)
             try await browser.click("#versions-dialog button[data-action=restore]")
             try await waitUntil("the first version is back") {
-                try await world.world.serverFiles(token)["Holiday photos/notes.txt"]?.sha256 == sha256Hex(notes)
+                try await world.world.serverFiles(token)["Holiday photos/notes.txt"]?.sha256 == identityHex(notes)
             }
 
             // Share: a link in the dialog, opened by a stranger in a fresh browser.
@@ -143,7 +143,7 @@ import Testing
             try await waitUntil("the trash is empty") { try await browser.row("Holiday photos/notes.txt") == nil }
             try await browser.open(world.world.serverURL + "/#/files/Holiday%20photos")
             _ = try await browser.waitForRead(".name", inRow: "Holiday photos/notes.txt")
-            #expect(try await world.world.serverFiles(token)["Holiday photos/notes.txt"]?.sha256 == sha256Hex(notes))
+            #expect(try await world.world.serverFiles(token)["Holiday photos/notes.txt"]?.sha256 == identityHex(notes))
 
             // Devices: the list, and revoking one shuts it out at once.
             let laptop = try await world.world.issueToken(device: "old laptop")

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import SyncAPI
 import SyncDaemon
@@ -29,13 +30,16 @@ import Testing
             let loginPage = try await browser.open(link)
             #expect(loginPage.url.contains("/authorize"), "sent to the identity provider: \(loginPage.url)")
             let transaction = try #require(CookieBrowser.hidden("transaction_id", in: loginPage))
-            let approval = try await browser.submit(loginPage.url, [("transaction_id", transaction), ("username", "alice"), ("password", "alice-pw")])
+            let form = try await browser.submit(loginPage.url, [("transaction_id", transaction), ("username", "alice"), ("password", "alice-pw")])
+            #expect(form.status == 200 && form.body.contains(code) && !form.body.contains("e2e laptop"), "the link's page names no device: \(form.body.prefix(400))")
+            let csrf = try #require(CookieBrowser.hidden("csrf", in: form))
+            let approval = try await browser.submit(world.serverURL + "/device", [("csrf", csrf), ("code", code)])
             #expect(approval.status == 200 && approval.body.contains("e2e laptop") && approval.body.contains(code), "\(approval.body.prefix(400))")
-            let csrf = try #require(CookieBrowser.hidden("csrf", in: approval))
             let done = try await browser.submit(world.serverURL + "/device", [("csrf", csrf), ("code", code), ("decision", "approve")])
             #expect(done.body.contains("Device approved"))
 
             #expect(await login.waitForExit(timeout: .seconds(20)) == 0, "syncd login finishes once approved: \(login.log)")
+            #expect(login.log.contains("Connected to \(world.serverURL) as alice@example.org."), "syncd login says which account on which server: \(login.log)")
             let file = configDir + "/credentials.toml"
             let mode = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
             #expect(mode == 0o600, "the token file is the owner's only (mode \(String(mode, radix: 8)))")
@@ -45,6 +49,13 @@ import Testing
             #expect(who.email == "alice@example.org")
             let devices: [DeviceInfo] = try await world.api(saved.token).get("/devices")
             #expect(devices.contains { $0.name == "e2e laptop" && $0.current })
+
+            // Metrics are on their own listener, not on the public port.
+            let publicMetrics = try await HTTPClient.shared.execute(HTTPClientRequest(url: world.serverURL + "/metrics"), timeout: .seconds(5))
+            #expect(publicMetrics.status == .notFound)
+            let metrics = try await HTTPClient.shared.execute(HTTPClientRequest(url: world.metricsURL + "/metrics"), timeout: .seconds(5))
+            let figures = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
+            #expect(metrics.status == .ok && figures.contains("syncd_device_authorizations_total"))
         }
     }
 }

@@ -97,6 +97,6 @@ import Testing
 
     @Test func migrationsAreAppendOnly() {
         // Released migration names never change or reorder; new ones go at the end.
-        #expect(Journal.migrator.migrations == ["v1-trees", "v2-upload-part-size"])
+        #expect(Journal.migrator.migrations == ["v1-trees", "v2-upload-part-size", "v3-integrity-block-hash"])
     }
 }

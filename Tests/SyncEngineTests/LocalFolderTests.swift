@@ -95,42 +95,42 @@ import Testing
         #expect(!ignored("normal.txt") && !ignored("docs/final.md"))
     }
 
-    @Test func atomicInstallVerifiesAndNeverOverwritesAChange() throws {
+    @Test(arguments: [LocalFolder.Resolution.openat2, .perComponent])
+    func atomicInstallVerifiesAndNeverOverwritesAChange(resolution: LocalFolder.Resolution) throws {
         let folder = try TestFolder()
-        let target = folder.root + "/report.txt"
-        func download(_ text: String) throws -> String {
-            let (path, fd) = try AtomicInstall.makeTemporary(beside: target)
-            _ = text.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
-            close(fd)
-            return path
+        let local = try LocalFolder(root: folder.root, resolution: resolution)
+        let target = p("report.txt")
+        func download(_ text: String, beside: RelativePath? = nil) throws -> LocalFolder.TemporaryFile {
+            let temporary = try local.makeTemporary(beside: beside ?? target)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: temporary.path))
+            return temporary
         }
         let v1 = try sha("version 1")
-        let installed = try AtomicInstall.install(temporary: try download("version 1"), at: target, expectedHash: v1, replacing: nil)
-        #expect(try String(contentsOfFile: target, encoding: .utf8) == "version 1")
+        let installed = try local.install(try download("version 1"), at: target, expectedHash: v1, replacing: nil)
+        #expect(folder.read("report.txt") == "version 1")
 
         // Corrupted download: refused, nothing left behind.
         let bad = try download("version 2, corrupted")
-        #expect { try AtomicInstall.install(temporary: bad, at: target, expectedHash: try sha("version 2"), replacing: installed) } throws: {
+        #expect { try local.install(bad, at: target, expectedHash: try sha("version 2"), replacing: installed) } throws: {
             ($0 as? LocalFileError)?.code == .hashMismatch
         }
-        #expect(access(bad, F_OK) != 0, "the temporary file is removed")
 
         // The user edits the file after the scan: the download must not replace the edit.
         try folder.write("report.txt", "my edit")
         let v2 = try download("version 2")
-        #expect { try AtomicInstall.install(temporary: v2, at: target, expectedHash: try sha("version 2"), replacing: installed) } throws: {
+        #expect { try local.install(v2, at: target, expectedHash: try sha("version 2"), replacing: installed) } throws: {
             ($0 as? LocalFileError)?.code == .changedSinceScan
         }
-        #expect(try String(contentsOfFile: target, encoding: .utf8) == "my edit")
+        #expect(folder.read("report.txt") == "my edit")
 
         // A file appearing where the scan saw nothing is not replaced either.
         try folder.write("new.txt", "mine")
-        let other = try download("theirs")
-        #expect { try AtomicInstall.install(temporary: other, at: folder.root + "/new.txt", expectedHash: try sha("theirs"), replacing: nil) } throws: {
+        let other = try download("theirs", beside: p("new.txt"))
+        #expect { try local.install(other, at: p("new.txt"), expectedHash: try sha("theirs"), replacing: nil) } throws: {
             ($0 as? LocalFileError)?.code == .changedSinceScan
         }
-        #expect(try String(contentsOfFile: folder.root + "/new.txt", encoding: .utf8) == "mine")
+        #expect(folder.read("new.txt") == "mine")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.root).filter { $0.hasPrefix(".syncd-tmp-") }
-        #expect(leftovers.isEmpty)
+        #expect(leftovers.isEmpty, "every refused download's temporary file is removed")
     }
 }

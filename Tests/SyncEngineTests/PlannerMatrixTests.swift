@@ -37,8 +37,17 @@ import Testing
             expected: ["move remote f.txt -> g.txt", "download g.txt"]),
         Row(name: "modified x moved", local: ["file f.txt h1 @1"], remote: ["file g.txt h0 @1"],
             expected: ["move local f.txt -> g.txt", "upload g.txt over r1"]),
-        Row(name: "moved and modified x unchanged", local: ["file g.txt h1 @1"], remote: [base],
-            expected: ["move remote f.txt -> g.txt", "upload g.txt over r1"]),
+        // The same inode with other content is not a move: ext4 gives a deleted file's inode to
+        // the next file created, anywhere. (A move would be followed by an upload over the
+        // revision the move replaced: a 409 from the server.)
+        Row(name: "inode reused by a new file (or moved and modified) x unchanged", local: ["file g.txt h1 @1"], remote: [base],
+            expected: ["upload g.txt", "delete remote file f.txt"]),
+        Row(name: "inode reused by a new file x modified: both versions stay", local: ["file g.txt h1 @1"], remote: ["file f.txt h2 @1 r2"],
+            expected: ["download f.txt", "upload g.txt"]),
+        Row(name: "inode reused by a new file x moved", local: ["file g.txt h1 @1"], remote: ["file h.txt h0 @1 r2"],
+            expected: ["download h.txt", "upload g.txt", "forget f.txt"]),
+        Row(name: "inode reused by a new folder x unchanged", local: ["folder g @1"], remote: [base],
+            expected: ["mkdir remote g", "delete remote file f.txt"]),
         Row(name: "moved x moved, same place", local: ["file g.txt h0 @1"], remote: ["file g.txt h0 @1"], expected: ["record move f.txt -> g.txt"]),
         Row(name: "moved x moved elsewhere: the server's place wins", local: ["file g.txt h0 @1"], remote: ["file h.txt h0 @1"],
             expected: ["move local g.txt -> h.txt"]),

@@ -19,17 +19,34 @@ struct SeededGenerator: RandomNumberGenerator {
 
 /// Random worlds: a synced tree, then random changes on each side (creations, edits,
 /// deletions, moves of files and folders, kind changes), names drawn from a small pool so that
-/// the two sides collide often. Every new version gets unique content.
+/// the two sides collide often. Every new version gets unique content. Locally, as on ext4, a
+/// new item usually gets the inode a deletion just freed, wherever it is created.
 struct RandomWorld {
     static let names = ["a", "b", "c", "A", "x.txt", "y.txt", "X.txt", "z"]
     var rng: SeededGenerator
     var world = World()
     var counter = 0
+    /// Inodes of local items deleted so far, most recent last.
+    var freedInodes: [UInt64] = []
 
     static func make(seed: UInt64) -> World {
         var maker = RandomWorld(rng: SeededGenerator(seed: seed))
         maker.build()
         return maker.world
+    }
+
+    /// The inode for a new local item: mostly the one freed last, as ext4 hands them out.
+    mutating func newInode() -> UInt64 {
+        if !freedInodes.isEmpty, Int.random(in: 0..<4, using: &rng) > 0 { return freedInodes.removeLast() }
+        return world.freshIdentity()
+    }
+
+    /// Deletes a local item and what is inside it, freeing their inodes.
+    mutating func removeLocal(_ path: RelativePath) {
+        for p in world.local.subtree(path).sorted(by: >) {
+            if let inode = world.local[p]?.inode { freedInodes.append(inode) }
+            world.local[p] = nil
+        }
     }
 
     mutating func fresh(_ prefix: String) -> String {
@@ -70,7 +87,7 @@ struct RandomWorld {
         case 0, 1:
             guard let path = freePath(in: world.local, kindOf: \.kind) else { return }
             let folder = Bool.random(using: &rng) && Bool.random(using: &rng)
-            let inode = world.freshIdentity()
+            let inode = newInode()
             world.local[path] = LocalEntry(kind: folder ? .folder : .file, size: 1, inode: inode, contentHash: folder ? nil : fresh("L"))
         case 2:
             guard let path = paths.filter({ world.local[$0]?.kind == .file }).randomElement(using: &rng) else { return }
@@ -78,7 +95,7 @@ struct RandomWorld {
             world.local[path]?.contentHash = hash
         case 3:
             guard let path = paths.randomElement(using: &rng) else { return }
-            for p in world.local.subtree(path) { world.local[p] = nil }
+            removeLocal(path)
         case 4:
             guard let path = paths.randomElement(using: &rng), let destination = freePath(in: world.local, kindOf: \.kind),
                 !destination.isInside(path)
@@ -86,9 +103,9 @@ struct RandomWorld {
             world.local.move(path, to: destination)
         default:
             guard let path = paths.randomElement(using: &rng), let old = world.local[path] else { return }
-            for p in world.local.subtree(path) { world.local[p] = nil }
+            removeLocal(path)
             let kind: ItemKind = old.kind == .file ? .folder : .file
-            let inode = world.freshIdentity()
+            let inode = newInode()
             world.local[path] = LocalEntry(kind: kind, size: 1, inode: inode, contentHash: kind == .file ? fresh("L") : nil)
         }
     }

@@ -69,7 +69,13 @@ struct World: CustomStringConvertible {
             guard let r = remote[from] else { throw fail("nothing to move") }
             guard remote[to] == nil, parentOK(to, local: false), !to.isInside(from) else { throw fail("bad destination") }
             remote.move(from, to: to)
-            if let base = synced.entries.first(where: { $0.value.fileId == r.fileId })?.key { synced.move(base, to: to) }
+            // The server gives the moved item a new revision (what is inside keeps its own), and
+            // the engine journals it: a later step based on the revision before fails as a 409.
+            remote[to]?.revision += 1
+            if let base = synced.entries.first(where: { $0.value.fileId == r.fileId })?.key {
+                synced.move(base, to: to)
+                synced[to]?.revision = remote[to]!.revision
+            }
         case .moveLocal(let from, let to):
             guard let l = local[from] else { throw fail("nothing to move") }
             guard local[to] == nil, parentOK(to, local: true), !to.isInside(from) else { throw fail("bad destination") }

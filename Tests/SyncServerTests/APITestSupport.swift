@@ -13,6 +13,8 @@ import Testing
 struct APIEnvironment: Sendable {
     let store: MetadataStore
     let blobs: BlobStore
+    /// The router's metrics, which only `buildMetricsRouter` serves.
+    var metrics = ServerMetrics()
 
     /// Runs `body` with a router on `backend` and a new bucket, then removes the bucket.
     static func with(_ backend: StoreBackend, isolated: Bool = false, multipartThreshold: Int64 = 5 << 20, partSize: Int64 = 5 << 20, maxShareLifetime: TimeInterval? = nil,
@@ -40,7 +42,7 @@ struct APIEnvironment: Sendable {
                 dependencies.signInsPerMinute = 1
                 dependencies.deviceCodesPerMinute = 1
                 let router = buildRouter(dependencies)
-                let environment = APIEnvironment(store: store, blobs: blobs)
+                let environment = APIEnvironment(store: store, blobs: blobs, metrics: dependencies.metrics)
                 try await Application(router: router).test(.router) { client in try await body(environment, client) }
             }
         } catch {
@@ -59,7 +61,8 @@ struct APIEnvironment: Sendable {
     func put(_ content: [UInt8], at path: String, token: String, client: any TestClientProtocol, baseRevision: Int64? = nil) async throws -> FileMetadata {
         let plan = try decode(BeginUploadResponse.self, try await client.api(
             .post, "/api/v1/uploads", token: token,
-            body: BeginUploadRequest(path: path, size: Int64(content.count), sha256: sha256Hex(content), baseRevision: baseRevision)).body)
+            body: BeginUploadRequest(
+                path: path, size: Int64(content.count), sha256: identityHex(content), baseRevision: baseRevision, blockSha256: blockSha256(content))).body)
         if plan.mode == "stored", let file = plan.file { return file }
         guard let url = plan.url, let id = plan.uploadId, try await Presigned.send("PUT", url, headers: plan.headers, body: content).status == 200 else {
             throw StoreTestError("upload of \(path) failed: \(plan)")
@@ -112,8 +115,13 @@ enum Presigned {
     }
 }
 
-/// Lower-case hex SHA-256, through S3Client's checksum code.
-func sha256Hex(_ bytes: [UInt8]) -> String {
-    let digest = Data(base64Encoded: ChecksumAlgorithm.sha256.checksum(of: bytes).base64)!
-    return digest.map { String(format: "%02x", $0) }.joined()
+/// The content identity (block hash) of `bytes`: the one definition, in SyncAPI.
+func identityHex(_ bytes: [UInt8]) -> String {
+    ContentIdentity.identity(of: bytes)
+}
+
+/// The base64 SHA-256 of `bytes`, as a one-block file's begin carries it (`blockSha256`) and a
+/// part's URL signs it.
+func blockSha256(_ bytes: some Collection<UInt8>) -> String {
+    ChecksumAlgorithm.sha256.checksum(of: Array(bytes)).base64
 }

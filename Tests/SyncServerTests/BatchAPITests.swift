@@ -15,11 +15,11 @@ import Testing
             let (_, stranger) = try await env.newUser()
             let a = Array("alpha".utf8), b = Array("bravo".utf8), c = Array("charlie".utf8)
             let begun = try decode(BatchResponse<BeginUploadResponse>.self, try await client.api(.post, "/api/v1/batch/uploads", token: token, body: BatchBeginRequest(uploads: [
-                BeginUploadRequest(path: "a.txt", size: Int64(a.count), sha256: sha256Hex(a)),
-                BeginUploadRequest(path: "twice.txt", size: Int64(b.count), sha256: sha256Hex(b)),
-                BeginUploadRequest(path: "twice.txt", size: Int64(c.count), sha256: sha256Hex(c)),
-                BeginUploadRequest(path: "never-sent.txt", size: 3, sha256: sha256Hex(Array("abc".utf8))),
-                BeginUploadRequest(path: "bad/../escape.txt", size: 1, sha256: sha256Hex([1])),
+                BeginUploadRequest(path: "a.txt", size: Int64(a.count), sha256: identityHex(a), blockSha256: blockSha256(a)),
+                BeginUploadRequest(path: "twice.txt", size: Int64(b.count), sha256: identityHex(b), blockSha256: blockSha256(b)),
+                BeginUploadRequest(path: "twice.txt", size: Int64(c.count), sha256: identityHex(c), blockSha256: blockSha256(c)),
+                BeginUploadRequest(path: "never-sent.txt", size: 3, sha256: identityHex(Array("abc".utf8)), blockSha256: blockSha256(Array("abc".utf8))),
+                BeginUploadRequest(path: "bad/../escape.txt", size: 1, sha256: identityHex([1])),
             ])).body)
             #expect(begun.results.prefix(4).allSatisfy { $0.value?.mode == "single" })
             #expect(begun.results[4].status == 400 && begun.results[4].error?.code == "invalid_path")
@@ -34,11 +34,11 @@ import Testing
                 .init(uploadId: ids[0]), .init(uploadId: ids[1]), .init(uploadId: ids[2]), .init(uploadId: ids[3]), .init(uploadId: "no-such-upload"),
             ])).body)
             #expect(done.results.map(\.status) == [nil, nil, 409, 400, 404])
-            #expect(done.results[0].value?.path == "a.txt" && done.results[1].value?.sha256 == sha256Hex(b))
-            #expect(done.results[2].error?.current?.sha256 == sha256Hex(b), "the conflict says what is there now")
+            #expect(done.results[0].value?.path == "a.txt" && done.results[1].value?.sha256 == identityHex(b))
+            #expect(done.results[2].error?.current?.sha256 == identityHex(b), "the conflict says what is there now")
             #expect(done.results[3].error?.code == "incomplete_upload")
             let files = try await env.store.files(userId: user.id)
-            #expect(files.map(\.path) == ["a.txt", "twice.txt"] && files.last?.contentHash == sha256Hex(b))
+            #expect(files.map(\.path) == ["a.txt", "twice.txt"] && files.last?.contentHash == identityHex(b))
             let changes = try await env.store.changes(userId: user.id, after: 0)
             #expect(changes.map(\.path) == ["a.txt", "twice.txt"], "one change per recorded file, in order")
         }

@@ -21,16 +21,16 @@ import Testing
             // doc.txt gets a second version: the first stays referenced by the history.
             let newText = Array("new version".utf8)
             let plan = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "doc.txt", size: Int64(newText.count), sha256: sha256Hex(newText), baseRevision: 1)).body)
+                .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "doc.txt", size: Int64(newText.count), sha256: identityHex(newText), baseRevision: 1, blockSha256: blockSha256(newText))).body)
             #expect(try await Presigned.send("PUT", plan.url!, headers: plan.headers, body: newText).status == 200)
             #expect(try await client.api(.post, "/api/v1/uploads/\(plan.uploadId!)/complete", token: token, body: CompleteUploadRequest()).status == .ok)
             let trashed = try await env.put(Array("trashed".utf8), at: "trashed.txt", token: token, client: client)
             #expect(try await client.api(.post, "/api/v1/trash", token: token, body: TrashRequest(path: "trashed.txt", revision: trashed.revision)).status == .noContent)
             // An orphan (uploaded, never completed) and an abandoned multipart upload.
             let orphan = Array("orphan".utf8)
-            _ = try await env.blobs.s3.putObject(bucket: env.blobs.bucket, key: env.blobs.key(userId: user.id, sha256: sha256Hex(orphan)), bytes: orphan)
+            _ = try await env.blobs.s3.putObject(bucket: env.blobs.bucket, key: env.blobs.key(userId: user.id, sha256: identityHex(orphan)), bytes: orphan)
             let big = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "big.bin", size: 20 << 20, sha256: sha256Hex([9]))).body)
+                .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "big.bin", size: 20 << 20, sha256: identityHex([9]))).body)
             #expect(big.mode == "multipart")
 
             let collector = Collector(store: env.store, blobs: env.blobs)
@@ -49,7 +49,7 @@ import Testing
             #expect(try await env.store.sessionUser(id: session, key: keys.key) == nil)
             #expect(try await env.blobs.s3.listMultipartUploads(bucket: env.blobs.bucket).isEmpty)
             let remaining = Set(try await env.blobs.s3.listAllObjects(bucket: env.blobs.bucket).collect().map(\.key))
-            let expected = Set([kept.sha256!, old.sha256!, sha256Hex(newText)].map { env.blobs.key(userId: user.id, sha256: $0) })
+            let expected = Set([kept.sha256!, old.sha256!, identityHex(newText)].map { env.blobs.key(userId: user.id, sha256: $0) })
             #expect(remaining == expected, "live files and every version keep their objects")
             #expect(try await client.api(.get, "/api/v1/trash", token: token).body == Data("[]".utf8))
         }

@@ -17,7 +17,7 @@ import Testing
         try await APIEnvironment.with(backend, isolated: true, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) { env, client in
             let name = "syncd on <b>build-01</b>"
             let codes = try decode(DeviceCodeResponse.self, try await client.api(.post, "/api/v1/device/code", token: nil, body: DeviceCodeRequest(name: name)).body)
-            #expect(codes.userCode.count == 9 && codes.interval == 2 && codes.expiresIn == 900)
+            #expect(codes.userCode.count == 11 && codes.interval == 2 && codes.expiresIn == 900)
             #expect(codes.verificationURL == TestIdentityProvider.publicBaseURL + "/device")
             let poll = { try await client.api(.post, "/api/v1/device/token", token: nil, body: DeviceTokenRequest(deviceCode: codes.deviceCode)) }
             #expect(try decode(APIErrorBody.self, try await poll().body).code == "authorization_pending")
@@ -30,18 +30,22 @@ import Testing
             let signedIn = try await browser.signIn("alice", "alice-pw", client: client, returnTo: "%2Fdevice%3Fcode%3D" + codes.userCode)
             #expect(signedIn.location == "/device?code=" + codes.userCode)
             let page = try await browser.send(.get, path, client: client)
-            #expect(page.status == .ok && page.body.contains(codes.userCode))
-            #expect(page.body.contains("syncd on &lt;b&gt;build-01&lt;/b&gt;") && !page.body.contains("<b>build-01"), "the name is text, not HTML")
-            let csrf = try #require(page.body.range(of: #"name="csrf" value=""#).map { String(page.body[$0.upperBound...].prefix { $0 != "\"" }) })
+            #expect(page.status == .ok && !page.body.contains("build-01"), "the link's page does not say whose code it is")
+            let csrf = try #require(Self.hidden("csrf", in: page.body))
+            #expect(try await browser.send(.post, "/device", client: client, form: "code=\(codes.userCode)").status == .forbidden)
+            let confirm = try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=\(codes.userCode.lowercased())")
+            #expect(confirm.status == .ok && confirm.body.contains(codes.userCode))
+            #expect(confirm.body.contains("syncd on &lt;b&gt;build-01&lt;/b&gt;") && !confirm.body.contains("<b>build-01"), "the name is text, not HTML")
 
             #expect(try await browser.send(.post, "/device", client: client, form: "code=\(codes.userCode)&decision=approve").status == .forbidden)
             let approved = try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=\(codes.userCode)&decision=approve")
-            #expect(approved.status == .ok && approved.body.contains("Device approved"))
+            #expect(approved.status == .ok && approved.body.contains("Device approved") && approved.body.contains("alice@example.org"))
 
             try await Task.sleep(for: .seconds(1.1))
             let granted = try await poll()
             #expect(granted.status == .ok)
             let token = try decode(DeviceTokenResponse.self, granted.body)
+            #expect(token.email == "alice@example.org", "the daemon learns which account it joined")
             let devices = try decode([DeviceInfo].self, try await client.api(.get, "/api/v1/devices", token: token.token).body)
             #expect(devices.map(\.name) == [name] && devices.first?.current == true)
             let session = try decode(SessionInfo.self, try await client.api(.get, "/api/v1/session", token: token.token).body)
@@ -57,7 +61,7 @@ import Testing
             #expect(denied.status == .ok && denied.body.contains("Device denied"))
             let deniedPoll = try await client.api(.post, "/api/v1/device/token", token: nil, body: DeviceTokenRequest(deviceCode: other.deviceCode))
             #expect(try decode(APIErrorBody.self, deniedPoll.body).code == "access_denied")
-            #expect(try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=BCDF-GHJK&decision=approve").status == .notFound)
+            #expect(try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=BCDFG-HJKLM&decision=approve").status == .notFound)
         }
     }
 
@@ -77,9 +81,13 @@ import Testing
             #expect(try await store.pollDeviceCode(code) == .slowDown, "polled again within half the interval")
             advance(2)
             #expect(try await store.pollDeviceCode(code) == .pending)
-            #expect(try await store.pendingDeviceCode(userCode: userCode.lowercased())?.name == "laptop")
-            #expect(try await store.decideDeviceCode(userCode: userCode, userId: user.id, approve: true))
-            #expect(try await store.decideDeviceCode(userCode: userCode, userId: user.id, approve: false) == false, "decided once")
+            guard case .pending(let pending) = try await store.lookUpDeviceCode(userCode: userCode.lowercased(), userId: user.id) else {
+                Issue.record("the typed code finds the pending one")
+                return
+            }
+            #expect(pending.name == "laptop")
+            #expect(try await store.decideDeviceCode(userCode: userCode, userId: user.id, approve: true) == .pending(pending))
+            #expect(try await store.decideDeviceCode(userCode: userCode, userId: user.id, approve: false) == .unknown, "decided once")
             advance(2)
             guard case .approved(let device, let token) = try await store.pollDeviceCode(code) else {
                 Issue.record("an approved code hands out its token")
@@ -91,8 +99,8 @@ import Testing
             let (late, lateUser, _) = try await store.createDeviceCode(name: "slow")
             advance(15 * 60 + 1)
             #expect(try await store.pollDeviceCode(late) == .expired)
-            #expect(try await store.pendingDeviceCode(userCode: lateUser) == nil)
-            #expect(try await store.decideDeviceCode(userCode: lateUser, userId: user.id, approve: true) == false, "an expired code cannot be approved")
+            #expect(try await store.lookUpDeviceCode(userCode: lateUser, userId: user.id) == .unknown)
+            #expect(try await store.decideDeviceCode(userCode: lateUser, userId: user.id, approve: true) == .unknown, "an expired code cannot be approved")
         }
     }
 
@@ -117,13 +125,141 @@ import Testing
         }
     }
 
-    @Test func userCodesAreNormalizedAndConsonantsOnly() {
-        #expect(MetadataStore.normalizedUserCode("bcdf ghjk") == "BCDF-GHJK")
-        #expect(MetadataStore.normalizedUserCode("BCDF-GHJ") == nil)
-        #expect(MetadataStore.normalizedUserCode("BCDF-GHJA") == nil, "no vowels are ever issued")
+    @Test func userCodesAreNormalizedConsonantsOnlyAndOverFortyBits() {
+        #expect(MetadataStore.normalizedUserCode("bcdfg hjklm") == "BCDFG-HJKLM")
+        #expect(MetadataStore.normalizedUserCode("BCDF-GHJK") == nil, "the old 8-letter codes are too short")
+        #expect(MetadataStore.normalizedUserCode("BCDFG-HJKLA") == nil, "no vowels are ever issued")
+        let bits = Double(MetadataStore.userCodeLength) * log2(Double(MetadataStore.userCodeAlphabet.count))
+        #expect(bits >= 43, "\(bits) bits")
         let codes = (0..<200).map { _ in MetadataStore.randomUserCode() }
-        #expect(codes.allSatisfy { MetadataStore.normalizedUserCode($0) == $0 })
-        #expect(Set(codes).count > 195)
+        #expect(codes.allSatisfy { MetadataStore.normalizedUserCode($0) == $0 && $0.count == 11 })
+        #expect(Set(codes).count == 200)
+    }
+
+    /// Until a signed-in person submits a code, nothing says whether a daemon waits for it:
+    /// the link's page is the same for a pending and an unknown code.
+    @Test func theCodePageSaysNothingAboutPendingCodes() async throws {
+        let idp = try TestIdentityProvider.fromEnvironment()
+        try await APIEnvironment.with(.sqlite, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) { env, client in
+            let (_, pending, _) = try await env.store.createDeviceCode(name: "secret-laptop")
+            let unknown = Self.sibling(of: pending, differingAt: 0)
+            var stranger = ServerBrowser()
+            let signedOut = [try await stranger.send(.get, "/device?code=" + pending, client: client), try await stranger.send(.get, "/device?code=" + unknown, client: client)]
+            #expect(signedOut.map(\.status) == [.seeOther, .seeOther])
+            // The code rides along to the sign-in, percent-encoded twice (its dash as %252D).
+            func twice(_ code: String) -> String { code.replacingOccurrences(of: "-", with: "%252D") }
+            #expect(signedOut[0].location?.replacingOccurrences(of: twice(pending), with: "CODE") == signedOut[1].location?.replacingOccurrences(of: twice(unknown), with: "CODE"))
+
+            var browser = ServerBrowser()
+            _ = try await browser.signIn("alice", "alice-pw", client: client)
+            let pages = [try await browser.send(.get, "/device?code=" + pending, client: client), try await browser.send(.get, "/device?code=" + unknown, client: client)]
+            #expect(pages.map(\.status) == [.ok, .ok])
+            #expect(pages[0].body.replacingOccurrences(of: pending, with: "CODE") == pages[1].body.replacingOccurrences(of: unknown, with: "CODE"))
+            #expect(!pages[0].body.contains("secret-laptop"))
+            // Submitted with the session's CSRF token, the right code shows its device.
+            let csrf = try #require(Self.hidden("csrf", in: pages[0].body))
+            #expect(try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=\(pending)").body.contains("secret-laptop"))
+        }
+    }
+
+    /// Wrong codes that share a pending code's first half burn it after five: even someone who
+    /// knew that half gets six tries at the rest. The guesser sees the same answer every time.
+    @Test func aPendingCodeIsBurnedAfterFiveNearMisses() async throws {
+        let idp = try TestIdentityProvider.fromEnvironment()
+        try await APIEnvironment.with(.sqlite, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) { env, client in
+            let (deviceCode, pending, _) = try await env.store.createDeviceCode(name: "victim")
+            var browser = ServerBrowser()
+            _ = try await browser.signIn("alice", "alice-pw", client: client)
+            let csrf = try await browser.csrfToken(client: client)
+            var answers: [String] = []
+            for position in 6..<11 {
+                let guess = Self.sibling(of: pending, differingAt: position)
+                let answer = try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=\(guess)&decision=approve")
+                #expect(answer.status == .notFound)
+                answers.append(answer.body.replacingOccurrences(of: guess, with: "CODE"))
+            }
+            #expect(Set(answers).count == 1, "every wrong code gets the same page")
+            let late = try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=\(pending)&decision=approve")
+            #expect(late.status == .notFound, "the code is burned")
+            let poll = try await client.api(.post, "/api/v1/device/token", token: nil, body: DeviceTokenRequest(deviceCode: deviceCode))
+            #expect(try decode(APIErrorBody.self, poll.body).code == "expired_token", "its daemon hears it and starts again")
+            // Six wrong codes so far; at ten a user's budget is spent and even a fresh right code waits.
+            let (_, fresh, _) = try await env.store.createDeviceCode(name: "later")
+            for position in 0..<4 {
+                _ = try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=\(Self.sibling(of: fresh, differingAt: position))")
+            }
+            let throttled = try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=\(fresh)")
+            #expect(throttled.status == .tooManyRequests && throttled.body.contains("Too many wrong device codes"))
+        }
+    }
+
+    /// Wrong codes count per user and server-wide over a window; a spent budget refuses even
+    /// the right code (or it would cap nothing), and the window's end restores it.
+    @Test(arguments: StoreBackend.allCases)
+    func wrongCodesAreCappedPerUserAndServerWide(backend: StoreBackend) async throws {
+        try await backend.withStore(isolated: true) { shared in
+            let clock = Mutex(Date(timeIntervalSince1970: 2_000_000_000))
+            let store = MetadataStore(database: shared.database, notifier: shared.notifier, now: { clock.withLock { $0 } })
+            let limits = DeviceCodeLimits(missesPerCode: 100, missesPerUser: 3, missesServerWide: 5, window: 600)
+            let a = try await store.upsertUser(email: "a@example.com", name: "A")
+            let b = try await store.upsertUser(email: "b@example.com", name: "B")
+            let (_, code, _) = try await store.createDeviceCode(name: "laptop")
+            let wrong = Self.sibling(of: code, differingAt: 0)
+            for _ in 0..<3 { #expect(try await store.lookUpDeviceCode(userCode: wrong, userId: a.id, limits: limits) == .unknown) }
+            #expect(try await store.lookUpDeviceCode(userCode: code, userId: a.id, limits: limits) == .throttled, "a's budget is spent")
+            guard case .pending = try await store.lookUpDeviceCode(userCode: code, userId: b.id, limits: limits) else {
+                Issue.record("b still has budget")
+                return
+            }
+            for _ in 0..<2 { #expect(try await store.lookUpDeviceCode(userCode: wrong, userId: b.id, limits: limits) == .unknown) }
+            #expect(try await store.decideDeviceCode(userCode: code, userId: b.id, approve: true, limits: limits) == .throttled, "the server's budget is spent")
+            clock.withLock { $0 = $0.addingTimeInterval(601) }
+            guard case .pending = try await store.decideDeviceCode(userCode: code, userId: b.id, approve: true, limits: limits) else {
+                Issue.record("the window's end restores the budgets")
+                return
+            }
+        }
+    }
+
+    /// Ten accounts spending the whole server-wide budget do not lock everyone else out: a
+    /// user without a wrong code of their own in the window still approves their device; the
+    /// guessers stay throttled. Spent budgets are reported (for the log and the metric).
+    @Test(arguments: StoreBackend.allCases)
+    func aSpentServerWideBudgetDoesNotThrottleAUserWithoutMisses(backend: StoreBackend) async throws {
+        try await backend.withStore(isolated: true) { store in
+            let limits = DeviceCodeLimits()
+            let (_, code, _) = try await store.createDeviceCode(name: "victim's laptop")
+            let wrong = Self.sibling(of: code, differingAt: 0)
+            var guessers: [User] = []
+            for n in 0..<10 {
+                let guesser = try await store.upsertUser(email: "guesser-\(n)@example.com", name: "Guesser")
+                guessers.append(guesser)
+                for _ in 0..<10 { _ = try await store.lookUpDeviceCode(userCode: wrong, userId: guesser.id, limits: limits) }
+            }
+            #expect(try await store.lookUpDeviceCode(userCode: code, userId: guessers[0].id, limits: limits) == .throttled)
+            let victim = try await store.upsertUser(email: "victim@example.com", name: "Victim")
+            guard case .pending(let pending) = try await store.decideDeviceCode(userCode: code, userId: victim.id, approve: true, limits: limits) else {
+                Issue.record("a user with no wrong codes is not throttled by others' misses")
+                return
+            }
+            #expect(pending.userCode == code)
+            // Once the victim types a wrong code too, the spent server-wide budget refuses them.
+            let (_, next, _) = try await store.createDeviceCode(name: "victim's desktop")
+            #expect(try await store.lookUpDeviceCode(userCode: Self.sibling(of: next, differingAt: 0), userId: victim.id, limits: limits) == .unknown)
+            #expect(try await store.lookUpDeviceCode(userCode: next, userId: victim.id, limits: limits) == .throttled)
+        }
+    }
+
+    /// A code equal to `code` but for the letter at `position` (0...10, the dash at 5).
+    static func sibling(of code: String, differingAt position: Int) -> String {
+        var letters = Array(code)
+        let alphabet = MetadataStore.userCodeAlphabet
+        letters[position] = alphabet[(alphabet.firstIndex(of: letters[position])! + 1) % alphabet.count]
+        return String(letters)
+    }
+
+    static func hidden(_ name: String, in body: String) -> String? {
+        body.range(of: "name=\"\(name)\" value=\"").map { String(body[$0.upperBound...].prefix { $0 != "\"" }) }
     }
 
     /// Every route that names a file, upload, share, version, trash entry or device, called by
@@ -142,7 +278,7 @@ import Testing
             let share = try decode(ShareInfo.self, try await client.api(.post, "/api/v1/shares", token: bobToken, body: CreateShareRequest(path: "notes.txt")).body)
             let content = Array("pending".utf8)
             let plan = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: bobToken, body: BeginUploadRequest(path: "pending.txt", size: Int64(content.count), sha256: sha256Hex(content))).body)
+                .post, "/api/v1/uploads", token: bobToken, body: BeginUploadRequest(path: "pending.txt", size: Int64(content.count), sha256: identityHex(content), blockSha256: blockSha256(content))).body)
             let uploadId = try #require(plan.uploadId)
             let bobDevice = try #require(try await env.store.devices(userId: bob.id).first)
             let changesBefore = try await env.store.latestSeq(userId: bob.id)

@@ -17,8 +17,8 @@ import Testing
             #expect(try await client.api(.post, "/api/v1/folders", token: token, body: CreateFolderRequest(path: "docs")).status == .created)
 
             let content = Array("hello, synced world".utf8)
-            let hash = sha256Hex(content)
-            let begin = try await client.api(.post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "docs/hello.txt", size: Int64(content.count), sha256: hash))
+            let hash = identityHex(content)
+            let begin = try await client.api(.post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "docs/hello.txt", size: Int64(content.count), sha256: hash, blockSha256: blockSha256(content)))
             #expect(begin.status == .created)
             let plan = try decode(BeginUploadResponse.self, begin.body)
             #expect(plan.mode == "single")
@@ -50,7 +50,7 @@ import Testing
             #expect(again.mode == "stored" && again.file?.path == "copy.txt" && again.url == nil)
 
             // A stale base revision: 409 with what is there now.
-            let stale = try await client.api(.post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "docs/hello.txt", size: 1, sha256: sha256Hex([1]), baseRevision: nil))
+            let stale = try await client.api(.post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "docs/hello.txt", size: 1, sha256: identityHex([1]), baseRevision: nil))
             #expect(stale.status == .conflict)
             #expect(try decode(ConflictBody.self, stale.body).current?.revision == 1)
 
@@ -70,35 +70,16 @@ import Testing
     func multipartThroughPresignedParts(backend: StoreBackend) async throws {
         try await APIEnvironment.with(backend) { env, client in
             let (_, token) = try await env.newUser()
-            var generator = SystemRandomNumberGenerator()
-            let block = (0..<65_536).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            // 192 random blocks, each a different rotation: no two parts alike, cheap in debug builds.
-            let content = (0..<192).flatMap { i in Array(block[(i * 331)...] + block[..<(i * 331)]) }
-            let hash = sha256Hex(content)
-            let plan = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "video.bin", size: Int64(content.count), sha256: hash)).body)
-            #expect(plan.mode == "multipart")
-            let partSize = Int(try #require(plan.partSize)), count = try #require(plan.partCount)
-            #expect(count == 3)
-            let parts = (1...count).map { Array(content[(($0 - 1) * partSize)..<min(content.count, $0 * partSize)]) }
-            let checksums = Dictionary(uniqueKeysWithValues: parts.enumerated().map { (String($0.offset + 1), ChecksumAlgorithm.crc32c.checksum(of: $0.element).base64) })
-            let signed = try decode(PartURLsResponse.self, try await client.api(
-                .post, "/api/v1/uploads/\(plan.uploadId!)/parts", token: token, body: PartURLsRequest(partNumbers: Array(1...count), checksums: checksums)).body)
-            var done: [CompleteUploadRequest.Part] = []
-            for number in 1...count {
-                let result = try await Presigned.send("PUT", signed.urls[String(number)]!, headers: signed.headers[String(number)]!, body: parts[number - 1])
-                #expect(result.status == 200)
-                done.append(.init(partNumber: number, etag: result.headers["etag"]!.replacingOccurrences(of: "\"", with: ""), checksumCRC32C: checksums[String(number)]))
-            }
-            let completed = try await client.api(.post, "/api/v1/uploads/\(plan.uploadId!)/complete", token: token, body: CompleteUploadRequest(parts: done))
-            #expect(completed.status == .ok)
-            #expect(try decode(FileMetadata.self, completed.body).size == Int64(content.count))
+            let content = ContentProofTests.threeBlocks(seed: 0)
+            let hash = identityHex(content)
+            let outcome = try await env.putMultipart(content, at: "video.bin", token: token, client: client)
+            #expect(outcome.status == .ok, "\(outcome)")
             let user = try #require(try await env.store.authenticate(token: token)).user
             let object = try #require(try await env.blobs.head(env.blobs.key(userId: user.id, sha256: hash)))
             #expect(object.size == Int64(content.count) && object.serverSideEncryption == .aes256)
             #expect(try await env.blobs.s3.listMultipartUploads(bucket: env.blobs.bucket).isEmpty)
             let url = try decode(DownloadResponse.self, try await client.api(.get, "/api/v1/download?path=video.bin", token: token).body).url
-            #expect(sha256Hex(try await Presigned.send("GET", url).body) == hash)
+            #expect(identityHex(try await Presigned.send("GET", url).body) == hash)
         }
     }
 
@@ -111,7 +92,7 @@ import Testing
             let (_, bobToken) = try await env.newUser()
             let content = Array("alice's secret".utf8)
             let plan = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: aliceToken, body: BeginUploadRequest(path: "secret.txt", size: Int64(content.count), sha256: sha256Hex(content))).body)
+                .post, "/api/v1/uploads", token: aliceToken, body: BeginUploadRequest(path: "secret.txt", size: Int64(content.count), sha256: identityHex(content), blockSha256: blockSha256(content))).body)
             let uploadId = try #require(plan.uploadId)
             #expect(try await Presigned.send("PUT", plan.url!, headers: plan.headers, body: content).status == 200)
 
@@ -127,7 +108,7 @@ import Testing
             #expect(try decode(ChangesResponse.self, try await client.api(.get, "/api/v1/changes?after=0", token: bobToken).body).changes.isEmpty)
             // Bob uploading the same bytes does not get Alice's object for free.
             let bobs = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: bobToken, body: BeginUploadRequest(path: "guess.txt", size: Int64(content.count), sha256: sha256Hex(content))).body)
+                .post, "/api/v1/uploads", token: bobToken, body: BeginUploadRequest(path: "guess.txt", size: Int64(content.count), sha256: identityHex(content), blockSha256: blockSha256(content))).body)
             #expect(bobs.mode == "single")
             #expect(try await env.store.files(userId: alice.id).map(\.path) == ["secret.txt"])
 

@@ -16,7 +16,7 @@ import Testing
             for (base, text) in [(Int64(1), "second draft"), (2, "third draft")] {
                 let plan = try decode(BeginUploadResponse.self, try await client.api(
                     .post, "/api/v1/uploads", token: token,
-                    body: BeginUploadRequest(path: "essay.txt", size: Int64(text.utf8.count), sha256: sha256Hex(Array(text.utf8)), baseRevision: base)).body)
+                    body: BeginUploadRequest(path: "essay.txt", size: Int64(text.utf8.count), sha256: identityHex(Array(text.utf8)), baseRevision: base, blockSha256: blockSha256(Array(text.utf8)))).body)
                 #expect(try await Presigned.send("PUT", plan.url!, headers: plan.headers, body: Array(text.utf8)).status == 200)
                 #expect(try await client.api(.post, "/api/v1/uploads/\(plan.uploadId!)/complete", token: token, body: CompleteUploadRequest()).status == .ok)
             }

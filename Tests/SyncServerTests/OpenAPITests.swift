@@ -32,7 +32,7 @@ import Testing
                 "GET /files", "POST /folders", "POST /move", "GET /trash", "POST /trash", "POST /trash/restore", "GET /versions",
                 "POST /versions/restore", "POST /uploads", "POST /uploads/{id}/parts", "GET /uploads/{id}/parts", "POST /batch/uploads", "POST /batch/complete", "POST /uploads/{id}/complete",
                 "DELETE /uploads/{id}", "GET /download", "GET /preview", "GET /changes", "GET /shares", "POST /shares", "DELETE /shares/{id}",
-                "GET /devices", "DELETE /devices/{id}", "GET /session", "POST /device/code public", "POST /device/token public",
+                "GET /devices", "DELETE /devices/{id}", "GET /session", "GET /storage", "POST /device/code public", "POST /device/token public",
             ], "every route of the API is documented, and only the device flow is public")
             for operation in operations {
                 let path = "/api/v1" + operation[1].replacingOccurrences(of: "{id}", with: "some-id")
@@ -50,7 +50,8 @@ import Testing
     }
 }
 
-/// `/metrics` in the Prometheus text format, with the server's own figures.
+/// `/metrics` in the Prometheus text format, with the server's own figures, on the metrics
+/// listener only.
 @Suite struct MetricsTests {
     @Test func metricsCountRequestsUploadsAndShareViews() async throws {
         try await APIEnvironment.with(.sqlite) { env, client in
@@ -59,13 +60,17 @@ import Testing
             let file = try await env.put(Array("counted".utf8), at: "counted.txt", token: token, client: client)
             let share = try decode(ShareInfo.self, try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path)).body)
             #expect(try await client.execute(uri: "/s/\(share.url.split(separator: "/").last!)", method: .get) { $0.status } == .ok)
-            let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            let text = try await Application(router: buildMetricsRouter(env.metrics)).test(.router) { metrics in
+                try await metrics.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            }
             #expect(text.contains("syncd_uploads_completed_total 1"))
             #expect(text.contains("syncd_uploaded_bytes_total 7"))
             #expect(text.contains("syncd_share_views_total 1"))
             #expect(text.contains(#"syncd_http_requests_total{status="4xx"} 1"#))
             #expect(text.contains(#"syncd_http_requests_total{status="2xx"}"#))
             #expect(text.contains("syncd_http_request_duration_seconds_bucket"))
+            // The public port does not serve them (they have their own listener, metrics.listen).
+            #expect(try await client.execute(uri: "/metrics", method: .get) { $0.status } == .notFound)
         }
     }
 }

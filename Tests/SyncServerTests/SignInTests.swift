@@ -60,6 +60,146 @@ import Testing
         }
     }
 
+    /// `return_to` as a client sends it (percent-encoded in the query) and the path the
+    /// sign-in stores to send the browser back to.
+    @Test func returnToFollowsAStrictPathGrammar() async throws {
+        let idp = try TestIdentityProvider.fromEnvironment()
+        try await APIEnvironment.with(.sqlite, signInBurst: 40, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) { env, client in
+            func storedReturnPath(_ query: String) async throws -> String {
+                var browser = ServerBrowser()
+                let start = try await browser.send(.get, "/auth/login?return_to=" + query, client: client)
+                #expect(start.status == .found)
+                let state = try #require(browser.cookies["syncd_signin"])
+                let rows = try await env.store.database.query("SELECT return_to FROM sign_ins WHERE state_hash = ?", [.text(MetadataStore.tokenHash(state))])
+                return try #require(rows.first).text("return_to")
+            }
+            let refused = [
+                "/%09/evil.example", "%2F%09%2Fevil.example", "/%0D%0A/evil.example", "/%5Cevil.example", "%2F%5C%2Fevil.example",
+                "%2F%252F%2Fevil.example", "%2F%255Cevil.example", "//evil.example", "%2F%2Fevil.example", "https://evil.example",
+                "https%3A%2F%2Fevil.example", "/%E2%80%8B/x",
+            ]
+            for query in refused {
+                let path = try await storedReturnPath(query)
+                #expect(path == "/", "return_to=\(query)")
+            }
+            let folder = try await storedReturnPath("%2F%3Ffolder%3Da%2520b")
+            #expect(folder == "/?folder=a%20b")
+            let device = try await storedReturnPath("/device")
+            #expect(device == "/device")
+        }
+    }
+
+    /// The path read back from `sign_ins` at the callback is checked again before it becomes
+    /// the redirect: a row written by an older server (before the grammar) or by anyone with
+    /// write access to the table never sends the browser to another host.
+    @Test func aStoredReturnPathIsCheckedAgainAtTheCallback() async throws {
+        let idp = try TestIdentityProvider.fromEnvironment()
+        try await APIEnvironment.with(.sqlite, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) { env, client in
+            for stored in ["//evil.example", "/\t/evil.example", "https://evil.example/"] {
+                var browser = ServerBrowser()
+                let start = try await browser.send(.get, "/auth/login?return_to=/device", client: client)
+                let state = try #require(browser.cookies["syncd_signin"])
+                try await env.store.database.query("UPDATE sign_ins SET return_to = ? WHERE state_hash = ?", [.text(stored), .text(MetadataStore.tokenHash(state))])
+                let callback = try await ProviderBrowser.logIn(at: try #require(start.location), username: "alice", password: "alice-pw")
+                let back = try await browser.send(.get, String(callback.dropFirst(TestIdentityProvider.publicBaseURL.count)), client: client)
+                #expect(back.status == .seeOther && back.location == "/", "stored \(stored.debugDescription)")
+                #expect(browser.cookies["syncd_session"] != nil, "the sign-in itself succeeds")
+            }
+        }
+    }
+
+    /// Accounts are the provider's `(iss, sub)`: an account made by e-mail before (an upgrade,
+    /// or `admin create-user`) is linked on its first sign-in; afterwards a changed e-mail at
+    /// the provider is the same account, and another subject with the same e-mail is refused.
+    @Test(arguments: StoreBackend.allCases)
+    func accountsAreKeyedByIssuerAndSubject(backend: StoreBackend) async throws {
+        let idp = try TestIdentityProvider.fromEnvironment()
+        try await APIEnvironment.with(backend, isolated: true, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) { env, client in
+            let existing = try await env.store.upsertUser(email: "alice@example.org", name: "Alice, before the upgrade")
+            func signIn() async throws -> (ServerBrowser.Answer, SessionInfo?) {
+                var browser = ServerBrowser()
+                let answer = try await browser.signIn("alice", "alice-pw", client: client)
+                guard browser.cookies["syncd_session"] != nil else { return (answer, nil) }
+                return (answer, try decode(SessionInfo.self, Data(try await browser.send(.get, "/api/v1/session", client: client).body.utf8)))
+            }
+            func link() async throws -> (issuer: String?, subject: String?) {
+                let row = try #require(try await env.store.database.query("SELECT oidc_issuer, oidc_subject FROM users WHERE id = ?", [.text(existing.id)]).first)
+                return (row.optionalText("oidc_issuer"), row.optionalText("oidc_subject"))
+            }
+            func userCount() async throws -> Int { try await env.store.database.query("SELECT id FROM users", []).count }
+
+            #expect(try await link().subject == nil)
+            let (_, first) = try await signIn()
+            #expect(first?.userId == existing.id, "the e-mail-only row is linked, not duplicated")
+            let linked = try await link()
+            #expect(linked.issuer == idp.issuer && linked.subject?.isEmpty == false)
+
+            // The provider's e-mail changed since the last sign-in: same account, new e-mail.
+            try await env.store.database.query("UPDATE users SET email = ? WHERE id = ?", [.text("alice-old@example.org"), .text(existing.id)])
+            let (_, second) = try await signIn()
+            #expect(second?.userId == existing.id && second?.email == "alice@example.org")
+            #expect(try await userCount() == 1, "no second account")
+
+            // The account belongs to another subject of the provider: the same e-mail does not take it over.
+            try await env.store.database.query("UPDATE users SET oidc_subject = ? WHERE id = ?", [.text("someone-else"), .text(existing.id)])
+            let (refused, third) = try await signIn()
+            #expect(third == nil && refused.status == .forbidden)
+            #expect(refused.body.contains("belongs to another account"), "\(refused.body)")
+            #expect(try await link().subject == "someone-else")
+            #expect(try await userCount() == 1)
+            #expect(try await env.store.database.query("SELECT id_hash FROM sessions WHERE user_id = ?", [.text(existing.id)]).count == 2)
+        }
+    }
+
+    /// A database from before accounts were keyed by `(iss, sub)`: the upgrade keeps its user
+    /// row, devices and files working, and the first sign-in links that row.
+    @Test func anAccountFromBeforeTheUpgradeIsLinkedOnItsFirstSignIn() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("upgrade-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = try await SQLiteDatabase.open(path: folder.appendingPathComponent("metadata.sqlite").path)
+        let store = MetadataStore(database: database)
+        do {
+            // The schema as it was: every migration before this slice's.
+            try await database.query("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)")
+            for migration in MetadataStore.migrations.prefix(while: { $0.name != "auth-provider-identity-device-code-misses" }) {
+                for statement in migration.statements { try await database.query(statement) }
+                try await database.query("INSERT INTO schema_migrations (name, applied_at) VALUES (?, 0)", [.text(migration.name)])
+            }
+            try await database.query("INSERT INTO users (id, email, name, created_at) VALUES ('old-user', 'alice@example.org', 'Alice', 0)")
+            try await database.query(
+                "INSERT INTO devices (id, user_id, name, token_hash, created_at) VALUES ('d1', 'old-user', 'laptop', ?, 0)", [.text(MetadataStore.tokenHash("sd_old"))])
+
+            try await store.migrate()
+            #expect(try await store.authenticate(token: "sd_old")?.user.email == "alice@example.org", "the old device still gets in")
+            let identity = SignedInIdentity(issuer: "https://idp.example", subject: "alice-sub", email: "alice@example.org", name: "Alice", picture: nil)
+            #expect(try await store.signInUser(identity).id == "old-user")
+            var moved = identity
+            moved.email = "alice@new.example"
+            #expect(try await store.signInUser(moved).id == "old-user", "keyed by subject from now on")
+            #expect(try await store.user(id: "old-user")?.email == "alice@new.example")
+            var impostor = identity
+            impostor.subject = "other-sub"
+            impostor.email = "alice@new.example"
+            await #expect(throws: SignInError.self) { try await store.signInUser(impostor) }
+        } catch {
+            try await database.close()
+            throw error
+        }
+        try await database.close()
+    }
+
+    /// A real token from the provider that carries an e-mail but no `email_verified`: refused.
+    @Test func aTokenWithoutEmailVerifiedIsRefused() async throws {
+        let idp = try TestIdentityProvider.fromEnvironment()
+        let token = try await idp.idToken(nonce: "n")  // asks for email only
+        let claims = try await idp.provider().verify(idToken: token, nonce: "n", now: Date())
+        #expect(claims.email == "alice@example.org" && claims.emailVerified == nil)
+        let decision = SignInAllowList(emails: ["alice@example.org"], domains: []).decide(ProviderClaims(
+            issuer: idp.issuer, subject: claims.sub, email: claims.email, emailVerified: claims.emailVerified, hostedDomain: claims.hd))
+        #expect(SignInPolicyTests.refusal(decision)?.contains("email_verified") == true)
+    }
+
     @Test func aDisallowedAddressIsRefusedAndNothingIsCreated() async throws {
         let idp = try TestIdentityProvider.fromEnvironment()
         try await APIEnvironment.with(.sqlite, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) { env, client in

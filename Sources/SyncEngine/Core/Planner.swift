@@ -1,8 +1,9 @@
 /// Plans the actions that bring the local folder, the server and the synced tree together.
 ///
 /// Pure: no I/O, no clock (the policy carries `now`), no randomness. Which side changed an item
-/// is read against the synced tree (the merge base). Moves are detected by identity (inode
-/// locally, file id remotely) and planned as one move, folders included; everything else is
+/// is read against the synced tree (the merge base). Moves are detected by identity (file id
+/// remotely; locally the inode, and for a file the same content too, since inodes are reused)
+/// and planned as one move, folders included; everything else is
 /// decided path by path, with the rule that a version changed on one side is never deleted
 /// because of the other: both changed means keep both.
 public func plan(local: LocalTree, remote: RemoteTree, synced: SyncedTree, policy: SyncPolicy) -> Plan {
@@ -51,11 +52,15 @@ struct Planner {
     /// so is left to the path-by-path merge, which sees a deletion and a creation: slower, never
     /// lossy.
     mutating func planMoves() {
+        // ext4 hands a freed inode to the next file created, anywhere: a file at a new path
+        // with a synced file's inode is that file moved only if its content is the same too.
+        // A folder keeps its inode through a rename whatever happens inside it.
         let localMoves = Self.outermost(Self.detectMoves(
-            synced: synced, identity: { $0.inode }, current: local.entries, currentIdentity: { $0.inode }))
+            synced: synced, identity: { $0.inode }, current: local.entries, currentIdentity: { $0.inode },
+            sameItem: Self.sameLocalItem))
         let remoteMoves = policy.mode == .sync
             ? Self.outermost(Self.detectMoves(
-                synced: synced, identity: { $0.fileId }, current: remote.entries, currentIdentity: { $0.fileId }))
+                synced: synced, identity: { $0.fileId }, current: remote.entries, currentIdentity: { $0.fileId }, sameItem: { _, _ in true }))
             : [:]
         // Folders that are themselves move destinations are never created in place of the move.
         let destinations = Set(localMoves.values).union(remoteMoves.values)
@@ -154,10 +159,19 @@ struct Planner {
         return true
     }
 
-    /// Synced paths whose identity now lives at another path, of the same kind.
+    /// Whether a local item with a synced item's inode is that item: a folder always, a file
+    /// only with the same size and content. A file renamed and then changed before the scan is
+    /// therefore a deletion and a creation (the old version goes to the server's trash, the new
+    /// one is uploaded): nothing is lost, and no upload is based on a revision the move made stale.
+    static func sameLocalItem(_ base: SyncedEntry, _ entry: LocalEntry) -> Bool {
+        entry.kind == .folder || (entry.size == base.size && entry.contentHash != nil && entry.contentHash == base.contentHash)
+    }
+
+    /// Synced paths whose identity now lives at another path, of the same kind, where
+    /// `sameItem` agrees that the entry there is the synced one.
     static func detectMoves<Entry, ID: Hashable>(
         synced: SyncedTree, identity: (SyncedEntry) -> ID,
-        current: [RelativePath: Entry], currentIdentity: (Entry) -> ID
+        current: [RelativePath: Entry], currentIdentity: (Entry) -> ID, sameItem: (SyncedEntry, Entry) -> Bool
     ) -> [RelativePath: RelativePath] where Entry: KindedEntry {
         var byIdentity: [ID: RelativePath] = [:]
         var ambiguous: Set<ID> = []
@@ -170,7 +184,7 @@ struct Planner {
             let id = identity(base)
             if let here = current[path], currentIdentity(here) == id, here.kind == base.kind { continue }
             guard !ambiguous.contains(id), let destination = byIdentity[id], destination != path,
-                current[destination]?.kind == base.kind
+                let there = current[destination], there.kind == base.kind, sameItem(base, there)
             else { continue }
             moves[path] = destination
         }

@@ -6,15 +6,32 @@ public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConverti
     /// The path as text, e.g. `Photos/2024/beach.jpg`. Never starts or ends with `/`.
     public let string: String
 
-    /// Accepts a non-empty path of non-empty components, none of them `.` or `..`.
+    /// The longest name Linux allows (NAME_MAX), in bytes.
+    public static let maxComponentBytes = 255
+    /// The longest path accepted, in bytes (PATH_MAX).
+    public static let maxBytes = 4096
+
+    /// Accepts a non-empty path of non-empty components, none of them `.` or `..`, without NUL,
+    /// no component over 255 bytes and no more than 4096 bytes in all: a path the server hands
+    /// out is used only if it names something inside the folder that Linux can hold.
     public init?(_ string: String) {
-        guard !string.isEmpty, !string.hasPrefix("/"), !string.hasSuffix("/") else { return nil }
-        for component in string.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
-            if component.isEmpty || component.elementsEqual(".".utf8) || component.elementsEqual("..".utf8) { return nil }
-            if component.contains(0) { return nil }
-        }
+        guard Self.isWellFormed(string) else { return nil }
         self.string = string
     }
+
+    /// Whether `string` passes ``init(_:)``'s checks.
+    public static func isWellFormed(_ string: String) -> Bool {
+        let bytes = string.utf8
+        guard !bytes.isEmpty, bytes.count <= maxBytes, bytes.first != UInt8(ascii: "/"), bytes.last != UInt8(ascii: "/") else { return false }
+        for component in bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+            if component.isEmpty || component.count > maxComponentBytes { return false }
+            if component.elementsEqual(".".utf8) || component.elementsEqual("..".utf8) || component.contains(0) { return false }
+        }
+        return true
+    }
+
+    /// Whether this path passes ``init(_:)``'s checks (one made unchecked may not).
+    public var isWellFormed: Bool { Self.isWellFormed(string) }
 
     init(unchecked string: String) {
         self.string = string

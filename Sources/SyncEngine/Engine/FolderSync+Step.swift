@@ -1,19 +1,20 @@
-import CLinuxShims
 import Foundation
-import Glibc
 
-/// One step: do it on the server or in the folder, then journal it in one transaction.
+/// One step: do it on the server or in the folder, then journal it in one transaction. Every
+/// effect in the folder goes through ``LocalFolder`` (no link followed, nothing outside the root).
 extension FolderSync {
     typealias StepResult = JournalChange
 
-    func perform(_ action: SyncAction, in t: Trees) async throws -> StepResult {
+    func perform(_ action: SyncAction, in t: Trees, folder: LocalFolder) async throws -> StepResult {
         try faults?(action, .beforeStep)
         var change = JournalChange()
         switch action {
         case .upload(let path, let base):
             guard let l = t.local[path], let hash = l.contentHash else { throw EngineError("no local file at \(path) to upload") }
-            try AtomicInstall.checkUnchanged(absolute(path), replacing: l)
-            let r = try await remote.upload(path, from: absolute(path), contentHash: hash, size: l.size, baseRevision: base)
+            try folder.checkUnchanged(path, replacing: l)
+            let r = try await folder.withReadablePath(path) { file in
+                try await remote.upload(path, from: file, contentHash: hash, size: l.size, baseRevision: base)
+            }
             try faults?(action, .beforeJournal)
             change.remote[path] = r
             change.synced[path] = Self.merged(l, r)
@@ -28,14 +29,13 @@ extension FolderSync {
 
         case .download(let path):
             guard let r = t.remote[path], let hash = r.contentHash else { throw EngineError("no remote file at \(path) to download") }
-            let (temporary, fd) = try AtomicInstall.makeTemporary(beside: absolute(path))
-            close(fd)
+            let temporary = try folder.makeTemporary(beside: path)
             let l: LocalEntry
             do {
-                try await remote.download(path, entry: r, to: temporary)
-                l = try AtomicInstall.install(temporary: temporary, at: absolute(path), expectedHash: hash, replacing: t.local[path])
+                try await remote.download(path, entry: r, to: temporary.path)
+                l = try folder.install(temporary, at: path, expectedHash: hash, replacing: t.local[path])
             } catch {
-                unlink(temporary)
+                folder.discard(temporary)
                 throw error
             }
             try faults?(action, .beforeJournal)
@@ -44,10 +44,7 @@ extension FolderSync {
 
         case .createLocalFolder(let path):
             guard let r = t.remote[path] else { throw EngineError("no remote folder at \(path)") }
-            if mkdir(absolute(path), 0o755) != 0 && errno != EEXIST {
-                throw EngineError("cannot create folder \(path): \(String(cString: strerror(errno)))")
-            }
-            let l = try Self.stat(absolute(path), expecting: .folder)
+            let l = try folder.makeFolder(path)
             try faults?(action, .beforeJournal)
             change.local[path] = l
             change.synced[path] = Self.merged(l, r)
@@ -67,8 +64,8 @@ extension FolderSync {
 
         case .moveLocal(let from, let to):
             guard let l = t.local[from] else { throw EngineError("no local item at \(from) to move") }
-            try AtomicInstall.checkUnchanged(absolute(from), replacing: l)
-            try rename(from, to)
+            try folder.checkUnchanged(from, replacing: l)
+            try folder.move(from, to: to)
             try faults?(action, .beforeJournal)
             Self.move(t.local, from: from, to: to, root: l, into: &change.local)
             if let base = t.synced.entries.first(where: { $0.value.inode == l.inode })?.key {
@@ -77,7 +74,7 @@ extension FolderSync {
 
         case .keepBothConflict(let path, let copy):
             guard let l = t.local[path] else { throw EngineError("no local item at \(path)") }
-            try rename(path, copy)
+            try folder.move(path, to: copy)
             try faults?(action, .beforeJournal)
             Self.move(t.local, from: path, to: copy, root: l, into: &change.local)
 
@@ -92,11 +89,7 @@ extension FolderSync {
             // Contents first; each item only if it is still exactly what the scan saw.
             for p in t.local.subtree(path).sorted(by: >) {
                 guard let l = t.local[p] else { continue }
-                try AtomicInstall.checkUnchanged(absolute(p), replacing: l)
-                let removed = l.kind == .folder ? rmdir(absolute(p)) : unlink(absolute(p))
-                guard removed == 0 || errno == ENOENT else {
-                    throw EngineError("cannot delete \(p): \(String(cString: strerror(errno)))")
-                }
+                try folder.remove(p, scanned: l)
             }
             try faults?(action, .beforeJournal)
             for p in t.local.subtree(path) { change.local[p] = .some(nil) }
@@ -117,17 +110,6 @@ extension FolderSync {
         return change
     }
 
-    func absolute(_ path: RelativePath) -> String {
-        configuration.root + "/" + path.string
-    }
-
-    /// A rename inside the folder that never replaces what is at the destination.
-    func rename(_ from: RelativePath, _ to: RelativePath) throws {
-        guard syncd_rename_noreplace(absolute(from), absolute(to)) == 0 else {
-            throw EngineError("cannot move \(from) to \(to): \(String(cString: strerror(errno)))")
-        }
-    }
-
     static func merged(_ l: LocalEntry, _ r: RemoteEntry) -> SyncedEntry {
         SyncedEntry(kind: l.kind, contentHash: l.contentHash, size: l.size, inode: l.inode, fileId: r.fileId, revision: r.revision)
     }
@@ -137,15 +119,6 @@ extension FolderSync {
         for p in tree.subtree(from) { rows[p] = .some(nil) }
         for p in tree.subtree(from) { rows[p.rebased(from: from, to: to)] = tree[p] }
         rows[to] = root
-    }
-
-    static func stat(_ path: String, expecting kind: ItemKind) throws -> LocalEntry {
-        var info = Glibc.stat()
-        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == (kind == .folder ? S_IFDIR : S_IFREG) else {
-            throw EngineError("\(path) is not a \(kind)")
-        }
-        return LocalEntry(kind: kind, size: kind == .file ? Int64(info.st_size) : 0, mtimeNs: FolderScanner.ns(info.st_mtim),
-                          ctimeNs: FolderScanner.ns(info.st_ctim), inode: UInt64(info.st_ino))
     }
 }
 

@@ -55,6 +55,8 @@ public final class FolderSync: Sendable {
     let faults: FaultInjector?
     private let allowMassDelete = Atomic<Bool>(false)
     private let progressState = Mutex(PassProgress())
+    /// What was held last pass (``SyncReport/held``), so that each is logged once, not each pass.
+    let heldLastPass = Mutex<Set<String>>([])
 
     /// Where the current (or last) pass is: for status displays.
     public struct PassProgress: Sendable, Equatable {
@@ -90,6 +92,8 @@ public final class FolderSync: Sendable {
         defer { progressState.withLock { $0.running = false } }
         var report = SyncReport()
         let previous = try journal.trees()
+        // Files still under the legacy hash are rehashed by a full scan (HashUpgrade).
+        let scope = try journal.legacyLocalHashes().isEmpty ? scope : .root
         let ignore = FolderScanner.loadIgnoreRules(root: configuration.root)
         let scanner = FolderScanner(root: configuration.root, ignore: ignore)
         var refresh = JournalChange()
@@ -97,7 +101,7 @@ public final class FolderSync: Sendable {
         switch scope {
         case .root:
             let scan = try scanner.scan(previous: previous.local)
-            for temporary in scan.staleTemporaries { unlink(temporary) }
+            for temporary in scan.staleTemporaries { try LocalFolder(root: configuration.root).removeTemporary(temporary) }
             report.scanProblems = scan.problems
             refresh.replaceLocal(under: nil, with: scan.tree)
             localTree = scan.tree
@@ -113,27 +117,33 @@ public final class FolderSync: Sendable {
         }
         // The remote side: what changed since the journal's cursor, when the remote can say;
         // the whole tree on full passes (which also repair anything a delta could have missed).
-        let remoteTree: RemoteTree
+        var fetchedRemote: RemoteTree
         if case .subtrees = scope, let known = try journal.remoteCursor(), let delta = try await remote.changes(after: known) {
             let (tree, rows) = delta.applied(to: previous.remote)
-            remoteTree = tree
+            fetchedRemote = tree
             for (path, row) in rows { refresh.remote[path] = row }
             refresh.remoteCursor = delta.cursor
         } else {
             let (tree, cursor) = try await remote.snapshot()
-            remoteTree = tree
+            fetchedRemote = tree
             refresh.replaceRemote(with: tree)
             refresh.remoteCursor = cursor
         }
+        let refused = Self.dropMalformed(&fetchedRemote, refresh: &refresh) + remote.refusedPaths.map(HeldPath.init(refused:))
+        let (remoteTree, syncedTree) = try upgradingHashes(local: localTree, remote: fetchedRemote, synced: previous.synced, refresh: &refresh)
         try journal.apply(refresh)
 
         let allowDeletes = allowMassDelete.load(ordering: .relaxed)
         let policy = SyncPolicy(
             mode: configuration.mode, brake: configuration.brake, allowMassDelete: allowDeletes,
             hostName: configuration.hostName, now: now, timeZone: configuration.timeZone)
-        let plan = SyncEngine.plan(local: localTree, remote: remoteTree, synced: previous.synced, policy: policy)
+        let plan = SyncEngine.plan(local: localTree, remote: remoteTree, synced: syncedTree, policy: policy)
         report.brake = plan.brake
-        progressState.withLock { $0.planned = plan.actions.count }
+        let folder = try LocalFolder(root: configuration.root)
+        let (runnable, held) = Self.holdObstructed(plan.actions, folder: folder, remote: remoteTree)
+        report.held = refused + held
+        reportHeld(report.held)
+        progressState.withLock { $0.planned = runnable.count }
         if let brake = plan.brake {
             logger.warning("mass-delete brake: \(brake)", metadata: ["folder": "\(configuration.root)"])
         } else if allowDeletes {
@@ -141,8 +151,9 @@ public final class FolderSync: Sendable {
         }
 
         let waiting = Dictionary(try journal.errors().map { ($0.path, $0.retryAt) }) { a, _ in a }
-        var state = Trees(local: localTree, remote: remoteTree, synced: previous.synced)
-        try await execute(plan.actions, state: &state, waiting: waiting, now: now, report: &report)
+        try clearErrors(ofHeld: plan.actions, runnable: runnable, waiting: waiting)
+        var state = Trees(local: localTree, remote: remoteTree, synced: syncedTree)
+        try await execute(runnable, state: &state, waiting: waiting, now: now, folder: folder, report: &report)
         return report
     }
 
@@ -154,8 +165,11 @@ public final class FolderSync: Sendable {
     }
 
     /// Runs the steps in order; consecutive uploads and downloads run side by side.
-    func execute(_ actions: [SyncAction], state: inout Trees, waiting: [RelativePath: Date], now: Date, report: inout SyncReport) async throws {
+    func execute(
+        _ actions: [SyncAction], state: inout Trees, waiting: [RelativePath: Date], now: Date, folder: LocalFolder, report: inout SyncReport
+    ) async throws {
         var index = 0
+        var failedThisPass = Set<RelativePath>()
         while index < actions.count {
             var batch: [SyncAction] = []
             while index < actions.count, actions[index].isTransfer || batch.isEmpty {
@@ -164,6 +178,12 @@ public final class FolderSync: Sendable {
                 if !batch[0].isTransfer { break }
             }
             let runnable = batch.filter { action in
+                // A step after a failed one on the same path waits for the retry: the download
+                // that follows a failed conflict copy would replace the version it was to keep.
+                if failedThisPass.contains(action.primaryPath) {
+                    report.deferred.append(action)
+                    return false
+                }
                 guard let until = waiting[action.primaryPath], until > now else { return true }
                 report.deferred.append(action)
                 return false
@@ -178,7 +198,7 @@ public final class FolderSync: Sendable {
                     group.addTask {
                         let started = ContinuousClock.now
                         do {
-                            let step = try await self.perform(action, in: snapshot)
+                            let step = try await self.perform(action, in: snapshot, folder: folder)
                             return (action, .success(step), ContinuousClock.now - started)
                         } catch let crash as SimulatedCrash {
                             throw crash
@@ -210,6 +230,7 @@ public final class FolderSync: Sendable {
                         action: action, duration: duration, bytes: moved,
                         remoteRevision: state.remote[action.destinationPath ?? path]?.revision))
                 case .failure(let error):
+                    failedThisPass.insert(action.primaryPath)
                     let attempts = (try? journal.errors().first { $0.path == action.primaryPath }?.attempts) ?? 0
                     let delay = min(configuration.retryCap, configuration.retryBase * pow(2, Double(attempts)))
                     try journal.recordError("\(error)", for: action.primaryPath, retryAt: now.addingTimeInterval(delay * Double.random(in: 0.5...1)))

@@ -20,7 +20,53 @@ public struct SyncReport: Sendable {
     public var brake: BrakeReport?
     /// What the scan skipped (links, special files, bad names).
     public var scanProblems: [ScanProblem] = []
+    /// Remote items this device does not sync: behind a link in the folder, or at a path that
+    /// could name something outside it. Not retried: they wait for the user (or the server).
+    public var held: [HeldPath] = []
 
     /// Whether the pass found nothing to do and nothing is held or failing.
     public var isIdle: Bool { done.isEmpty && failed.isEmpty && deferred.isEmpty && brake == nil }
+}
+
+/// Remote items held back from this device, and why (see ``SyncReport/held``).
+public struct HeldPath: Sendable, Equatable, CustomStringConvertible {
+    public enum Reason: Sendable, Equatable {
+        /// A symbolic link stands at `path` in the folder.
+        case symlink
+        /// A FIFO, socket or device stands at `path`.
+        case specialFile
+        /// The server's path could name something outside the folder (`..`, absolute, NUL,
+        /// a name over 255 bytes, over 4096 in all).
+        case refusedPath
+    }
+
+    /// The link (or the refused path, shown escaped).
+    public var path: String
+    public var reason: Reason
+    /// The steps held (items at or under `path`).
+    public var steps: Int
+    /// Whether the remote item at `path` is a folder.
+    public var remoteIsFolder: Bool
+
+    public init(path: String, reason: Reason, steps: Int, remoteIsFolder: Bool) {
+        self.path = path
+        self.reason = reason
+        self.steps = steps
+        self.remoteIsFolder = remoteIsFolder
+    }
+
+    /// What happened and what to do, for the log and `syncd status`.
+    public var description: String {
+        let items = steps == 1 ? "1 remote item" : "\(steps) remote items"
+        switch reason {
+        case .symlink, .specialFile:
+            let what = reason == .symlink ? "a symbolic link" : "a special file (FIFO, socket or device)"
+            let remote = remoteIsFolder ? "a folder" : "a file"
+            return "\(what) stands where the server has \(remote); \(items) there are not synced to this device "
+                + "(nothing is written through it). Move it away or rename it to sync them."
+        case .refusedPath:
+            return "the server sent a path that cannot be a file in this folder (\"..\", absolute, NUL, a name over "
+                + "\(RelativePath.maxComponentBytes) bytes or a path over \(RelativePath.maxBytes)); not synced"
+        }
+    }
 }

@@ -75,6 +75,46 @@ extension Journal {
             // The part size the server chose, so that a resumed upload cuts the same parts.
             try db.execute(sql: "ALTER TABLE upload_sessions ADD COLUMN part_size INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v3-integrity-block-hash") { db in
+            // Content hashes become content identities (block hashes). What each local file looked
+            // like under its old (plain SHA-256) hash, until a scan rehashes it: a file found
+            // unchanged gives an alias (see HashUpgrade).
+            try db.execute(sql: """
+                CREATE TABLE legacy_local_hashes (
+                    path TEXT PRIMARY KEY NOT NULL,
+                    legacy_hash TEXT NOT NULL,                -- hex plain SHA-256
+                    size INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    ctime_ns INTEGER NOT NULL,
+                    inode INTEGER NOT NULL
+                ) WITHOUT ROWID
+                """)
+            try db.execute(sql: """
+                INSERT INTO legacy_local_hashes (path, legacy_hash, size, mtime_ns, ctime_ns, inode)
+                SELECT path, content_hash, size, mtime_ns, ctime_ns, inode FROM local_items WHERE kind = 'file' AND content_hash IS NOT NULL
+                """)
+            // The next scan rehashes every file.
+            try db.execute(sql: "UPDATE local_items SET content_hash = NULL WHERE kind = 'file'")
+            // Old hash -> identity of the same bytes, to read synced rows and what the server
+            // reports under old hashes (until it has rehashed its own rows).
+            try db.execute(sql: """
+                CREATE TABLE hash_aliases (
+                    legacy_hash TEXT PRIMARY KEY NOT NULL,
+                    identity TEXT NOT NULL
+                ) WITHOUT ROWID
+                """)
+            // Every old hash the synced and remote trees hold: only these may be renamed by what
+            // the server reports (HashUpgrade.aliases(remote:synced:)).
+            try db.execute(sql: "CREATE TABLE legacy_hashes (hash TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID")
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO legacy_hashes (hash)
+                SELECT content_hash FROM synced_items WHERE content_hash IS NOT NULL
+                UNION SELECT content_hash FROM remote_items WHERE content_hash IS NOT NULL
+                """)
+            // Multipart uploads begun under the old scheme (CRC32C parts) cannot be completed
+            // under the new one; the server's collector aborts them.
+            try db.execute(sql: "DELETE FROM upload_sessions")
+        }
         return migrator
     }
 }

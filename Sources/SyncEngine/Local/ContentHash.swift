@@ -1,12 +1,14 @@
-import Crypto
 import Glibc
 import S3Client
+import SyncAPI
 
-/// SHA-256 of a file's content, read in 1 MiB blocks: memory stays flat whatever the size.
+/// A file's content identity (the block hash of ``ContentIdentity``), read in 1 MiB chunks in
+/// one pass: memory stays flat whatever the size.
 enum ContentHash {
+    /// The read size (not the identity's block size).
     static let blockSize = 1 << 20
 
-    /// The hex SHA-256 of everything `fd` reads from its current offset to the end.
+    /// The hex content identity of everything `fd` reads from its current offset to the end.
     static func hash(fd: Int32) throws(LocalFileError) -> (hex: String, bytes: Int64) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
         defer { buffer.deallocate() }
@@ -15,7 +17,12 @@ enum ContentHash {
 
     /// The same, reading through a caller's buffer (a scan hashes thousands of files with one).
     static func hash(fd: Int32, buffer: UnsafeMutableRawBufferPointer) throws(LocalFileError) -> (hex: String, bytes: Int64) {
-        var hasher = SHA256()
+        // The identity's block size follows from the size, so it is taken before reading.
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw LocalFileError(.io, "stat failed: \(String(cString: strerror(errno)))") }
+        let offset = lseek(fd, 0, SEEK_CUR)
+        let expected = max(0, Int64(info.st_size) - Int64(max(0, offset)))
+        var hasher = ContentHasher(fileSize: expected)
         var total: Int64 = 0
         while true {
             let n = read(fd, buffer.baseAddress, buffer.count)
@@ -24,10 +31,13 @@ enum ContentHash {
                 throw LocalFileError(.io, "read failed: \(String(cString: strerror(errno)))")
             }
             if n == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             total += Int64(n)
         }
-        return (Hex.encode(hasher.finalize()), total)
+        guard let result = hasher.finalize() else {
+            throw LocalFileError(.changedSinceScan, "the file changed size while it was hashed (\(expected) bytes expected, \(total) read)")
+        }
+        return (result.identity, total)
     }
 
     static func hash(path: String) throws(LocalFileError) -> String {

@@ -31,8 +31,8 @@ public struct ScanResult: Sendable {
     /// Files whose content was hashed (new, or size/mtime/ctime/inode changed).
     public var filesHashed: Int
     public var bytesHashed: Int64
-    /// Leftover `.syncd-tmp-*` files of downloads a crash interrupted (absolute paths).
-    public var staleTemporaries: [String] = []
+    /// Leftover `.syncd-tmp-*` files of downloads a crash interrupted.
+    public var staleTemporaries: [RelativePath] = []
 }
 
 /// Walks the synced folder and describes it as a ``LocalTree``.
@@ -41,7 +41,9 @@ public struct ScanResult: Sendable {
 /// scan; otherwise the previous hash is kept. Symlinks, FIFOs, sockets and devices are skipped
 /// and reported (symlinks are not followed: a link out of the folder would sync what is not in
 /// it). A folder that cannot be read, or a file that changes while hashed, keeps its previous
-/// state, so that an unreadable item never looks deleted.
+/// state, so that an unreadable item never looks deleted. Folders are opened and files read
+/// through ``LocalFolder`` (descriptor-relative, no link followed at any component), so a folder
+/// swapped for a link during a scan is not entered either.
 public struct FolderScanner: Sendable {
     public let root: String
     public var ignore: IgnoreRules
@@ -56,7 +58,7 @@ public struct FolderScanner: Sendable {
     /// Reads `.syncignore` at the folder root (missing: only the built-in rules).
     public static func loadIgnoreRules(root: String) -> IgnoreRules {
         let path = root + "/" + IgnoreRules.fileName
-        guard let data = readSmallFile(path) else { return IgnoreRules() }
+        guard let data = readSmallFile(path, followingLinks: false) else { return IgnoreRules() }
         return IgnoreRules(String(decoding: data, as: UTF8.self))
     }
 
@@ -66,25 +68,36 @@ public struct FolderScanner: Sendable {
         guard lstat(root, &rootInfo) == 0, (rootInfo.st_mode & S_IFMT) == S_IFDIR else {
             throw ScanError(message: "the synced folder \(root) is gone or not a folder; sync is stopped until it is back")
         }
+        let folder: LocalFolder
+        do { folder = try LocalFolder(root: root) } catch { throw ScanError(message: "\(error); sync is stopped until it is back") }
         var result = ScanResult(tree: LocalTree(), problems: [], filesHashed: 0, bytesHashed: 0)
         result.tree.entries.reserveCapacity(subtree == nil ? previous.entries.count : 0)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ContentHash.blockSize, alignment: 64)
         defer { buffer.deallocate() }
         var pending: [RelativePath?] = []
         if let subtree {
+            // Gone, or below a link or file: the subtree is empty.
+            guard let parent = try? folder.openFolder(subtree.parent) else { return result }
             var info = stat()
-            let absolute = root + "/" + subtree.string
-            guard lstat(absolute, &info) == 0 else { return result }  // gone: the subtree is empty
-            guard let entry = visit(subtree, absolute: absolute, info: info, previous: previous, buffer: buffer, into: &result) else { return result }
+            guard fstatat(parent.fd, subtree.name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return result }
+            guard let entry = visit(subtree, in: parent.fd, info: info, previous: previous, buffer: buffer, into: &result) else { return result }
             if entry.kind == .folder { pending.append(subtree) }
         } else {
             pending.append(nil)
         }
-        while let folder = pending.popLast() {
-            let absolute = folder.map { root + "/" + $0.string } ?? root
-            guard let dir = opendir(absolute) else {
-                result.problems.append(ScanProblem(kind: .unreadable, path: folder?.string ?? "/", message: "cannot read folder: \(String(cString: strerror(errno)))"))
-                keepPrevious(under: folder, previous: previous, into: &result)
+        while let current = pending.popLast() {
+            let opened: Int32
+            do {
+                opened = try folder.openFolderDescriptor(current)
+            } catch {
+                result.problems.append(ScanProblem(kind: .unreadable, path: current?.string ?? "/", message: "cannot read folder: \(error.message)"))
+                keepPrevious(under: current, previous: previous, into: &result)
+                continue
+            }
+            guard let dir = fdopendir(opened) else {
+                close(opened)
+                result.problems.append(ScanProblem(kind: .unreadable, path: current?.string ?? "/", message: "cannot read folder: \(String(cString: strerror(errno)))"))
+                keepPrevious(under: current, previous: previous, into: &result)
                 continue
             }
             defer { closedir(dir) }
@@ -95,18 +108,20 @@ public struct FolderScanner: Sendable {
                 }
                 if nameBytes == [46] || nameBytes == [46, 46] { continue }
                 if nameBytes.starts(with: Self.temporaryPrefix) {
-                    result.staleTemporaries.append(absolute + "/" + String(decoding: nameBytes, as: UTF8.self))
+                    if let name = String(validating: nameBytes, as: UTF8.self) {
+                        result.staleTemporaries.append(current.map { $0.appending(name) } ?? RelativePath(unchecked: name))
+                    }
                     continue
                 }
                 guard let name = String(validating: nameBytes, as: UTF8.self) else {
                     let shown = String(decoding: nameBytes, as: UTF8.self)
-                    result.problems.append(ScanProblem(kind: .invalidName, path: (folder.map { $0.string + "/" } ?? "") + shown, message: "name is not valid UTF-8; not synced"))
+                    result.problems.append(ScanProblem(kind: .invalidName, path: (current.map { $0.string + "/" } ?? "") + shown, message: "name is not valid UTF-8; not synced"))
                     continue
                 }
-                let path = folder.map { $0.appending(name) } ?? RelativePath(unchecked: name)
+                let path = current.map { $0.appending(name) } ?? RelativePath(unchecked: name)
                 var info = stat()
                 guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // vanished meanwhile
-                if let entry = visit(path, absolute: absolute + "/" + name, info: info, previous: previous, buffer: buffer, into: &result), entry.kind == .folder {
+                if let entry = visit(path, in: fd, info: info, previous: previous, buffer: buffer, into: &result), entry.kind == .folder {
                     pending.append(path)
                 }
             }
@@ -115,28 +130,25 @@ public struct FolderScanner: Sendable {
     }
 
     /// Adds one item to the result; returns its entry when it is synced.
+    /// - Parameter folderFD: the open folder holding the item.
     private func visit(
-        _ path: RelativePath, absolute: String, info: stat, previous: LocalTree, buffer: UnsafeMutableRawBufferPointer, into result: inout ScanResult
+        _ path: RelativePath, in folderFD: Int32, info: stat, previous: LocalTree, buffer: UnsafeMutableRawBufferPointer, into result: inout ScanResult
     ) -> LocalEntry? {
-        let type = info.st_mode & S_IFMT
-        switch type {
-        case S_IFDIR:
-            guard !ignore.isIgnored(path, isFolder: true) else { return nil }
-            let entry = LocalEntry(kind: .folder, mtimeNs: Self.ns(info.st_mtim), ctimeNs: Self.ns(info.st_ctim), inode: UInt64(info.st_ino))
+        let status = FileStatus(info)
+        switch status.kind {
+        case .folder:
+            guard !ignore.isIgnored(path, isFolder: true), let entry = status.entry() else { return nil }
             result.tree[path] = entry
             return entry
-        case S_IFREG:
-            guard !ignore.isIgnored(path, isFolder: false) else { return nil }
-            var entry = LocalEntry(
-                kind: .file, size: Int64(info.st_size), mtimeNs: Self.ns(info.st_mtim), ctimeNs: Self.ns(info.st_ctim),
-                inode: UInt64(info.st_ino))
+        case .file:
+            guard !ignore.isIgnored(path, isFolder: false), var entry = status.entry() else { return nil }
             if let old = previous[path], old.kind == .file, old.size == entry.size, old.mtimeNs == entry.mtimeNs,
                 old.ctimeNs == entry.ctimeNs, old.inode == entry.inode, let hash = old.contentHash
             {
                 entry.contentHash = hash
             } else {
                 do {
-                    entry.contentHash = try hashStable(absolute, expecting: info, buffer: buffer)
+                    entry.contentHash = try hashStable(path.name, in: folderFD, expecting: status, buffer: buffer)
                     result.filesHashed += 1
                     result.bytesHashed += entry.size
                 } catch {
@@ -147,26 +159,26 @@ public struct FolderScanner: Sendable {
             }
             result.tree[path] = entry
             return entry
-        case S_IFLNK:
+        case .symlink:
             if !ignore.isIgnored(path, isFolder: false) {
                 result.problems.append(ScanProblem(kind: .symlink, path: path.string, message: "symbolic link; not followed, not synced"))
             }
             return nil
-        default:
+        case .other:
             result.problems.append(ScanProblem(kind: .special, path: path.string, message: "not a regular file or folder; not synced"))
             return nil
         }
     }
 
     /// Hashes a file and checks it did not change meanwhile (same size, mtime and inode after).
-    private func hashStable(_ absolute: String, expecting before: stat, buffer: UnsafeMutableRawBufferPointer) throws(LocalFileError) -> String {
-        let fd = open(absolute, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+    private func hashStable(_ name: String, in folderFD: Int32, expecting before: FileStatus, buffer: UnsafeMutableRawBufferPointer) throws(LocalFileError) -> String {
+        let fd = openat(folderFD, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw LocalFileError(.io, "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let (hex, bytes) = try ContentHash.hash(fd: fd, buffer: buffer)
         var after = stat()
-        guard fstat(fd, &after) == 0, after.st_ino == before.st_ino, after.st_size == before.st_size,
-            Self.ns(after.st_mtim) == Self.ns(before.st_mtim), bytes == Int64(before.st_size)
+        guard fstat(fd, &after) == 0, FileStatus(after).inode == before.inode, FileStatus(after).size == before.size,
+            FileStatus(after).mtimeNs == before.mtimeNs, bytes == before.size
         else {
             throw LocalFileError(.changedSinceScan, "changed while being read; will look again")
         }
@@ -181,9 +193,6 @@ public struct FolderScanner: Sendable {
 
     static let temporaryPrefix = Array(".syncd-tmp-".utf8)
 
-    static func ns(_ time: timespec) -> Int64 {
-        Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
-    }
 }
 
 /// The synced folder itself is unusable: a scan cannot say anything.
@@ -193,8 +202,9 @@ public struct ScanError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Reads a small file whole; nil when it cannot be read.
-func readSmallFile(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+/// - Parameter followingLinks: false refuses a link as the last component (`O_NOFOLLOW`).
+func readSmallFile(_ path: String, followingLinks: Bool = true) -> [UInt8]? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | (followingLinks ? 0 : O_NOFOLLOW))
     guard fd >= 0 else { return nil }
     defer { close(fd) }
     var bytes: [UInt8] = []

@@ -1,5 +1,3 @@
-import Glibc
-
 /// Which paths sync leaves alone: the built-in rules plus the folder's `.syncignore`, in
 /// gitignore syntax.
 ///
@@ -10,6 +8,8 @@ import Glibc
 public struct IgnoreRules: Sendable {
     struct Rule: Sendable {
         var components: [String]
+        /// The components compiled (`**` alone is ``Glob/anyComponents``).
+        var globs: [Glob]
         var negated: Bool
         var foldersOnly: Bool
         var anchored: Bool
@@ -59,47 +59,28 @@ public struct IgnoreRules: Sendable {
         if line.hasPrefix("/") { line.removeFirst() }
         let components = line.split(separator: "/").map(String.init)
         guard !components.isEmpty else { return nil }
-        return Rule(components: components, negated: negated, foldersOnly: foldersOnly, anchored: anchored)
+        return Rule(components: components, globs: components.map(Glob.init), negated: negated, foldersOnly: foldersOnly, anchored: anchored)
     }
 
     /// Whether the item at `path` is ignored (its parent folders are not checked here: the
     /// scanner does not enter an ignored folder).
+    ///
+    /// Linear in pattern × path for every rule (see ``Glob``): a synced `.syncignore` cannot
+    /// stall a scan, whatever `**` and `*` it holds.
     public func isIgnored(_ path: RelativePath, isFolder: Bool) -> Bool {
-        let name = path.name
-        var names: [String]?  // split only when an anchored rule needs the components
+        let name = Array(path.name.utf8)
+        var names: [[UInt8]]?  // split only when an anchored rule needs the components
         var ignored = false
         for rule in rules where !(rule.foldersOnly && !isFolder) {
             let matches: Bool
             if rule.anchored {
-                if names == nil { names = path.string.split(separator: "/", omittingEmptySubsequences: false).map(String.init) }
-                matches = Self.match(rule.components[...], names![...])
+                if names == nil { names = path.string.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map(Array.init) }
+                matches = Glob.matchComponents(rule.globs, names!)
             } else {
-                matches = Self.matchName(rule.components[0], name)
+                matches = rule.globs[0].matches(name)
             }
             if matches { ignored = !rule.negated }
         }
         return ignored
-    }
-
-    /// Matches pattern components against path components; `**` takes zero or more.
-    static func match(_ pattern: ArraySlice<String>, _ names: ArraySlice<String>) -> Bool {
-        guard let first = pattern.first else { return names.isEmpty }
-        if first == "**" {
-            let rest = pattern.dropFirst()
-            if rest.isEmpty { return true }
-            var tail = names
-            while true {
-                if match(rest, tail) { return true }
-                guard !tail.isEmpty else { return false }
-                tail = tail.dropFirst()
-            }
-        }
-        guard let name = names.first, matchName(first, name) else { return false }
-        return match(pattern.dropFirst(), names.dropFirst())
-    }
-
-    /// One name against a glob (`fnmatch`, with `*` not crossing `/` and dotfiles not special).
-    static func matchName(_ pattern: String, _ name: String) -> Bool {
-        fnmatch(pattern, name, 0) == 0
     }
 }

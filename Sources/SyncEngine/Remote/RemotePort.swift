@@ -6,12 +6,14 @@
 public protocol RemotePort: Sendable {
     /// The whole remote tree, and a cursor for the change feed after it.
     func snapshot() async throws -> (tree: RemoteTree, cursor: String)
-    /// Stores the file at `localPath` as `path`: a new item when `baseRevision` is nil, else a
+    /// Stores the file at `localPath` (reached through its open folder, `/proc/self/fd/N/name`) as `path`: a new item when `baseRevision` is nil, else a
     /// new revision of the item at that revision. `contentHash` is the hex SHA-256 the file had
     /// when scanned; an implementation verifies what it sent against it.
     func upload(_ path: RelativePath, from localPath: String, contentHash: String, size: Int64, baseRevision: Int64?) async throws -> RemoteEntry
     func createFolder(_ path: RelativePath) async throws -> RemoteEntry
-    /// Writes the content of `entry` into the (empty) file at `localPath`.
+    /// Writes the content of `entry` into the (empty) file at `localPath`: a temporary file the
+    /// engine made in the target's folder, named by `/proc/self/fd/N` (the open file itself, so
+    /// no folder path is looked up again). The engine verifies and installs it.
     func download(_ path: RelativePath, entry: RemoteEntry, to localPath: String) async throws
     /// Moves an item (a folder with everything in it).
     func move(_ path: RelativePath, to destination: RelativePath, revision: Int64) async throws -> RemoteEntry
@@ -20,6 +22,9 @@ public protocol RemotePort: Sendable {
     /// What changed after `cursor` (a cursor from `snapshot` or an earlier delta); nil when
     /// the remote cannot tell, and the engine then takes a snapshot.
     func changes(after cursor: String) async throws -> RemoteDelta?
+    /// Paths of the last snapshot that are not paths inside a folder (``RelativePath/init(_:)``
+    /// refused them) and were left out of its tree: the engine reports them.
+    var refusedPaths: [String] { get }
 }
 
 /// What changed on the server after a cursor, oldest first: the change feed, so that a pass
@@ -76,4 +81,7 @@ public struct RemoteDelta: Sendable, Equatable {
 extension RemotePort {
     /// By default there is no feed: the engine reads the whole tree every pass.
     public func changes(after cursor: String) async throws -> RemoteDelta? { nil }
+
+    /// By default every path the remote lists is one.
+    public var refusedPaths: [String] { [] }
 }

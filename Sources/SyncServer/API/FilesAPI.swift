@@ -55,13 +55,13 @@ struct FilesAPI {
         }
         api.get("changes") { request, context in
             let user = try context.requireCaller().user
-            let after = request.uri.queryParameters.get("after", as: Int64.self) ?? 0
-            let limit = min(request.uri.queryParameters.get("limit", as: Int.self) ?? 1000, 5000)
+            let after = try request.integerParameter("after", in: 0...Int64.max, default: 0)
+            let limit = try request.integerParameter("limit", in: 1...Int64(Self.maxChangesLimit), default: 1000)
             // Long-poll: with ?wait=S (at most 60), an empty answer waits for the next change.
-            let wait = min(max(request.uri.queryParameters.get("wait", as: Double.self) ?? 0, 0), 60)
+            let wait = try request.secondsParameter("wait", in: 0...Self.maxWaitSeconds, default: 0)
             metrics.longPollsWaiting.increment()
             defer { metrics.longPollsWaiting.decrement() }
-            let changes = try await store.changes(userId: user.id, after: after, limit: limit, wait: .milliseconds(Int(wait * 1000)))
+            let changes = try await store.changes(userId: user.id, after: after, limit: Int(limit), wait: .milliseconds(Int64((wait * 1000).rounded())))
             return try json(ChangesResponse(
                 changes: changes.map { change in
                     ChangesResponse.Change(
@@ -73,6 +73,11 @@ struct FilesAPI {
                 cursor: changes.last?.seq ?? after))
         }
     }
+
+    /// The most changes one answer of the feed carries.
+    static let maxChangesLimit = 5000
+    /// The longest a long-poll of the feed waits.
+    static let maxWaitSeconds: Double = 60
 
     /// The caller's file named by `?path=`, with its content hash (a folder is not a file).
     private func requestedFile(_ request: Request, user: User) async throws -> (FileRecord, hash: String) {

@@ -16,10 +16,10 @@ extension OpenAPIDocument {
                 schema:
                   type: object
                   required: [path]
-                  properties: {path: {type: string}, expiresInSeconds: {type: [integer, "null"], minimum: 0}}
+                  properties: {path: {type: string}, expiresInSeconds: {type: [integer, "null"], minimum: 0, maximum: 3153600000, description: "Seconds, at most 100 years (and at most shares.max_days); 0: never."}}
           responses:
             "201": {description: The link., content: {application/json: {schema: {$ref: "#/components/schemas/Share"}}}}
-            "400": {description: Expiry invalid or longer than the server allows.}
+            "400": {description: Expiry invalid or longer than the server allows., content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
       /devices:
@@ -73,6 +73,20 @@ extension OpenAPIDocument {
                       quotaBytes: {type: [integer, "null"], description: "The most they may take; absent: no cap."}
                       maxShareSeconds: {type: [integer, "null"], description: "The longest a share link may live; absent: links may never expire."}
             "401": {$ref: "#/components/responses/Unauthorized"}
+      /storage:
+        get:
+          summary: Where the bytes live, the origin of every presigned URL; daemons send transfers nowhere else.
+          responses:
+            "200":
+              description: The storage origin.
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    required: [origin]
+                    properties:
+                      origin: {type: string, description: "scheme://host[:port] of the S3 endpoint the presigned URLs use."}
+            "401": {$ref: "#/components/responses/Unauthorized"}
       /device/code:
         post:
           summary: Start a device authorization (RFC 8628); no credentials. Rate limited.
@@ -98,7 +112,7 @@ extension OpenAPIDocument {
                     required: [deviceCode, userCode, verificationURL, verificationURLComplete, expiresIn, interval]
                     properties:
                       deviceCode: {type: string}
-                      userCode: {type: string, example: BCDF-GHJK}
+                      userCode: {type: string, example: BCDFG-HJKLM, description: "10 consonants in two halves, about 43 bits."}
                       verificationURL: {type: string}
                       verificationURLComplete: {type: string}
                       expiresIn: {type: integer}
@@ -129,6 +143,7 @@ extension OpenAPIDocument {
                     properties:
                       token: {type: string}
                       deviceId: {type: string}
+                      email: {type: string, description: "The account that approved the device, for syncd login to show."}
             "400":
               description: >
                 Not yet or never: code authorization_pending (poll again), slow_down (poll less

@@ -23,10 +23,10 @@ extension OpenAPIDocument {
             required: true
             content:
               application/json:
-                schema: {type: object, required: [path], properties: {path: {type: string}}}
+                schema: {type: object, required: [path], properties: {path: {$ref: "#/components/schemas/Path"}}}
           responses:
             "201": {description: The folder., content: {application/json: {schema: {$ref: "#/components/schemas/File"}}}}
-            "400": {description: Invalid path or missing parent folder.}
+            "400": {description: "Invalid path (a name over 255 bytes, a path over 4,096) or missing parent folder.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "409": {$ref: "#/components/responses/Conflict"}
       /move:
@@ -39,9 +39,10 @@ extension OpenAPIDocument {
                 schema:
                   type: object
                   required: [from, to, revision]
-                  properties: {from: {type: string}, to: {type: string}, revision: {type: integer}}
+                  properties: {from: {type: string}, to: {$ref: "#/components/schemas/Path"}, revision: {type: integer}}
           responses:
             "200": {description: The moved item., content: {application/json: {schema: {$ref: "#/components/schemas/File"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
             "409": {$ref: "#/components/responses/Conflict"}
@@ -69,6 +70,7 @@ extension OpenAPIDocument {
                 schema: {type: object, required: [path, revision], properties: {path: {type: string}, revision: {type: integer}}}
           responses:
             "204": {description: Trashed.}
+            "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
             "409": {$ref: "#/components/responses/Conflict"}
@@ -82,9 +84,11 @@ extension OpenAPIDocument {
                 schema: {type: object, required: [id], properties: {id: {type: string}}}
           responses:
             "200": {description: The restored item., content: {application/json: {schema: {$ref: "#/components/schemas/File"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
             "409": {$ref: "#/components/responses/Conflict"}
+            "507": {$ref: "#/components/responses/QuotaExceeded"}
       /versions:
         get:
           summary: The versions of a file, newest first.
@@ -101,6 +105,7 @@ extension OpenAPIDocument {
                       type: object
                       required: [revision, size, modifiedAt]
                       properties: {revision: {type: integer}, size: {type: integer}, sha256: {type: [string, "null"]}, modifiedAt: {type: number}}
+            "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
       /versions/restore:
@@ -116,9 +121,11 @@ extension OpenAPIDocument {
                   properties: {path: {type: string}, revision: {type: integer}, baseRevision: {type: integer}}
           responses:
             "200": {description: The file., content: {application/json: {schema: {$ref: "#/components/schemas/File"}}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
             "409": {$ref: "#/components/responses/Conflict"}
+            "507": {$ref: "#/components/responses/QuotaExceeded"}
       /download:
         get:
           summary: A presigned GET of a file that works for 15 minutes.
@@ -133,6 +140,7 @@ extension OpenAPIDocument {
                     type: object
                     required: [url, expiresAt, file]
                     properties: {url: {type: string}, expiresAt: {type: number}, file: {$ref: "#/components/schemas/File"}}
+            "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
       /preview:
@@ -149,16 +157,20 @@ extension OpenAPIDocument {
                     type: object
                     required: [category, url, contentType, expiresAt]
                     properties: {category: {type: string, enum: [image, pdf, video, audio, text]}, url: {type: string}, contentType: {type: string}, expiresAt: {type: number}}
+            "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
             "415": {description: "This kind of file has no preview: download it.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
       /changes:
         get:
-          summary: Changes after a cursor, oldest first; with `wait`, an empty answer waits up to that many seconds (at most 60) for the next change.
+          summary: >
+            Changes after a cursor, oldest first; with `wait`, an empty answer waits up to that
+            many seconds (at most 60) for the next change. A user may have at most 8 such waiting
+            long-polls at once; one more is answered 429 at once (poll again after one answered).
           parameters:
-            - {name: after, in: query, schema: {type: integer, default: 0}}
-            - {name: limit, in: query, schema: {type: integer, default: 1000, maximum: 5000}}
-            - {name: wait, in: query, schema: {type: number, default: 0, maximum: 60}}
+            - {name: after, in: query, schema: {type: integer, default: 0, minimum: 0, maximum: 9223372036854775807}}
+            - {name: limit, in: query, schema: {type: integer, default: 1000, minimum: 1, maximum: 5000}}
+            - {name: wait, in: query, schema: {type: number, default: 0, minimum: 0, maximum: 60}, description: "Seconds; a finite number."}
           responses:
             "200":
               description: Changes and the cursor to continue from.
@@ -175,6 +187,8 @@ extension OpenAPIDocument {
                           required: [seq, deleted, file]
                           properties: {seq: {type: integer}, deleted: {type: boolean}, file: {$ref: "#/components/schemas/File"}}
                       cursor: {type: integer}
+            "400": {description: "after, limit or wait is not a number in its range (code invalid_parameter).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
             "401": {$ref: "#/components/responses/Unauthorized"}
+            "429": {description: "The user already has 8 long-polls waiting (code too_many_long_polls).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     """#
 }

@@ -3,7 +3,7 @@ extension OpenAPIDocument {
     static let uploadPaths = #"""
       /uploads:
         post:
-          summary: Begin an upload. `stored` means the content is already there and the revision is recorded; `single` gives a presigned PUT; `multipart` asks for part URLs next.
+          summary: Begin an upload. `stored` means the content is already there and the revision is recorded; `single` (a file of at most one 8 MiB block) gives a presigned PUT with the block's SHA-256 signed in; `multipart` (one part per block) asks for part URLs next.
           requestBody:
             required: true
             content:
@@ -12,11 +12,12 @@ extension OpenAPIDocument {
                   type: object
                   required: [path, size, sha256]
                   properties:
-                    path: {type: string}
-                    size: {type: integer, minimum: 0}
-                    sha256: {type: string, pattern: "^[0-9a-fA-F]{64}$"}
-                    contentType: {type: string}
+                    path: {$ref: "#/components/schemas/Path"}
+                    size: {type: integer, minimum: 0, maximum: 5497558138880, description: "Bytes; at most 5 TiB, S3's object limit."}
+                    sha256: {type: string, pattern: "^[0-9a-fA-F]{64}$", description: "The content identity (block hash): SHA-256 of the concatenated SHA-256 digests of the file's blocks (8 MiB, doubled until at most 10,000 blocks); the empty file's is the SHA-256 of nothing. The server accepts the upload only if the bytes S3 verified have it."}
+                    contentType: {type: string, maxLength: 255, pattern: "^[ -~]*$"}
                     baseRevision: {type: [integer, "null"]}
+                    blockSha256: {type: string, pattern: "^[A-Za-z0-9+/]{43}=$", description: "Base64 SHA-256 of the bytes of a file of at most one block (required for `single`); its SHA-256 must be sha256 (for the empty file, it is sha256 itself)."}
           responses:
             "201":
               description: How to send the bytes.
@@ -33,10 +34,10 @@ extension OpenAPIDocument {
                       partSize: {type: integer}
                       partCount: {type: integer}
                       file: {$ref: "#/components/schemas/File"}
-            "400": {description: "Invalid path, size or sha256."}
+            "400": {description: "Invalid path, size, sha256 or contentType; `missing_block_sha256`; `content_mismatch` (blockSha256 does not give sha256).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "409": {$ref: "#/components/responses/Conflict"}
-            "507": {description: "The user's quota (limits.user_quota) has no room for this file.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+            "507": {$ref: "#/components/responses/QuotaExceeded"}
       /batch/uploads:
         post:
           summary: Begin up to 1,000 uploads in one request; each gets the answer its own POST /uploads would have.
@@ -109,11 +110,12 @@ extension OpenAPIDocument {
                             etag: {type: string}
                             size: {type: integer}
                             checksumCRC32C: {type: [string, "null"]}
+                            checksumSHA256: {type: [string, "null"], description: "Base64 SHA-256 the part was verified against on arrival."}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
         post:
-          summary: Presigned PUT URLs for parts of a multipart upload; each part's base64 CRC32C is signed in.
+          summary: Presigned PUT URLs for parts of a multipart upload (part N is block N); each part's base64 SHA-256 is signed in. The first digest asked for a part number is the only one ever signed for it.
           parameters:
             - {name: id, in: path, required: true, schema: {type: string}}
           requestBody:
@@ -122,10 +124,11 @@ extension OpenAPIDocument {
               application/json:
                 schema:
                   type: object
-                  required: [partNumbers, checksums]
+                  required: [partNumbers, sha256]
                   properties:
-                    partNumbers: {type: array, items: {type: integer, minimum: 1, maximum: 10000}}
-                    checksums: {type: object, additionalProperties: {type: string}}
+                    partNumbers: {type: array, minItems: 1, maxItems: 10000, items: {type: integer, minimum: 1, maximum: 10000}, description: "Within the upload's part count."}
+                    sha256: {type: object, additionalProperties: {type: string, pattern: "^[A-Za-z0-9+/]{43}=$"}, description: "Base64 SHA-256 of each part's block, by part number."}
+                    checksums: {type: object, additionalProperties: {type: string}, description: "Ignored (CRC32C, before parts carried SHA-256)."}
           responses:
             "200":
               description: URLs and headers by part number.
@@ -137,11 +140,13 @@ extension OpenAPIDocument {
                     properties:
                       urls: {type: object, additionalProperties: {type: string}}
                       headers: {type: object, additionalProperties: {type: object, additionalProperties: {type: string}}}
+            "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
+            "409": {description: "`checksum_conflict`: the part was signed with another SHA-256 before.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
       /uploads/{id}/complete:
         post:
-          summary: Finish an upload; the object is checked (size, SSE-S3) before the revision is recorded.
+          summary: Finish an upload. A multipart upload is completed only if the parts S3 holds are the file's blocks and their signed SHA-256 digests give the declared identity (else it is aborted, `content_mismatch`); the object is then checked (size, SSE-S3, stored SHA-256) before the revision is recorded. The parts listed here are not trusted.
           parameters:
             - {name: id, in: path, required: true, schema: {type: string}}
           requestBody:
@@ -150,19 +155,21 @@ extension OpenAPIDocument {
               application/json:
                 schema:
                   type: object
+                  required: [parts]
                   properties:
                     parts:
                       type: array
                       items:
                         type: object
                         required: [partNumber, etag]
-                        properties: {partNumber: {type: integer}, etag: {type: string}, checksumCRC32C: {type: string}}
+                        properties: {partNumber: {type: integer}, etag: {type: string}, checksumCRC32C: {type: string}, checksumSHA256: {type: string}}
           responses:
             "200": {description: The new revision., content: {application/json: {schema: {$ref: "#/components/schemas/File"}}}}
-            "400": {description: The object is missing or not as declared.}
+            "400": {description: "The object is missing or not as declared: `incomplete_upload` (parts missing), `content_mismatch` (not the declared content; the upload is aborted), `bad_object`.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
             "409": {$ref: "#/components/responses/Conflict"}
+            "507": {$ref: "#/components/responses/QuotaExceeded"}
       /uploads/{id}:
         delete:
           summary: Abandon an upload (the multipart upload is aborted).

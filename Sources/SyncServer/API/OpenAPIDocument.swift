@@ -39,6 +39,14 @@ enum OpenAPIDocument {
           properties:
             code: {type: string}
             message: {type: string}
+        Path:
+          type: string
+          minLength: 1
+          maxLength: 4096
+          description: >
+            Relative to the user's root, `/`-separated; no empty, `.` or `..` name, no NUL; each
+            name at most 255 bytes of UTF-8 and the whole path at most 4,096 (Linux's NAME_MAX and
+            PATH_MAX), or 400 invalid_path.
         BatchResults:
           type: object
           required: [results]
@@ -97,6 +105,11 @@ enum OpenAPIDocument {
         Conflict:
           description: The item changed since the caller saw it.
           content: {application/json: {schema: {$ref: "#/components/schemas/Conflict"}}}
+        QuotaExceeded:
+          description: >
+            The user's quota (limits.user_quota) has no room (code quota_exceeded). Live files
+            and uploads in progress count; the trash and old versions do not.
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     paths:
     """#
 }

@@ -19,6 +19,8 @@ struct SharesAPI {
     var visitsPerMinute: Double = 60
 
     static let defaultLifetime: TimeInterval = 7 * 86_400
+    /// The longest expiry a link can be asked for, whatever the server allows: 100 years.
+    static let maxExpirySeconds = 100 * 365 * 86_400
 
     func register(api: RouterGroup<AppRequestContext>, public router: Router<AppRequestContext>) {
         api.post("shares") { request, context in
@@ -30,8 +32,8 @@ struct SharesAPI {
                 case 0?: nil
                 case let seconds?: TimeInterval(seconds)
                 }
-            if let seconds = body.expiresInSeconds, seconds < 0 {
-                throw APIError(.badRequest, code: "invalid_expiry", "expiresInSeconds must be positive, or 0 for never")
+            if let seconds = body.expiresInSeconds, !(0...Self.maxExpirySeconds).contains(seconds) {
+                throw APIError(.badRequest, code: "invalid_expiry", "expiresInSeconds must be 1...\(Self.maxExpirySeconds) (100 years), or 0 for never")
             }
             if let maxLifetime, (lifetime ?? .infinity) > maxLifetime {
                 throw APIError(.badRequest, code: "expiry_too_long", "links on this server live at most \(Int(maxLifetime)) seconds")

@@ -6,7 +6,8 @@ import SyncAPI
 /// Browser sign-in through OpenID Connect (authorization code + PKCE, state, nonce), the
 /// session cookie, and sign-out by POST.
 ///
-/// - `GET /auth/login?return_to=/path`: starts a sign-in; the state also goes into a short-lived
+/// - `GET /auth/login?return_to=/path`: starts a sign-in (`return_to` follows `ReturnPath`'s
+///   grammar, else it is `/`); the state also goes into a short-lived
 ///   cookie so that a callback from another browser (login CSRF) is refused.
 /// - `GET /auth/callback?code&state`: finishes it; one use per state.
 /// - `POST /auth/logout` (form field `csrf` or header `X-CSRF-Token`): ends the session.
@@ -32,7 +33,7 @@ struct SignInRoutes {
             let state = MetadataStore.randomToken(bytes: 32)
             let signIn = PendingSignIn(
                 verifier: MetadataStore.randomToken(bytes: 48), nonce: MetadataStore.randomToken(bytes: 32),
-                returnTo: Self.localPath(request.uri.queryParameters.get("return_to")))
+                returnTo: ReturnPath.parse(request.uri.queryParameters.get("return_to")))
             let url = try await oidc.authorizationURL(redirectURI: redirectURI, state: state, nonce: signIn.nonce, verifier: signIn.verifier)
             try await store.saveSignIn(state: state, signIn)
             var response = Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
@@ -101,7 +102,7 @@ struct SignInRoutes {
         }
         guard let code = query.get("code"), !code.isEmpty else { throw SignInError("the provider's answer has no code") }
         let identity = try await oidc.signIn(code: code, verifier: signIn.verifier, nonce: signIn.nonce, redirectURI: redirectURI)
-        let user = try await store.upsertUser(email: identity.email, name: identity.name, picture: identity.picture)
+        let user = try await store.signInUser(identity)
         let sessionId = try await store.createSession(userId: user.id, key: sessions.key)
         metrics.signIns(outcome: "ok")
         logger.info("signed in", metadata: ["user": "\(user.id)"])
@@ -109,14 +110,6 @@ struct SignInRoutes {
         response.setCookie(sessions.cookie(SessionKeys.cookieName, sessionId, maxAge: Int(MetadataStore.sessionLifetime)))
         response.setCookie(sessions.cookie(Self.signInCookie, "", maxAge: 0, path: "/auth"))
         return response
-    }
-
-    /// Only a path on this server ("/x", never "//host" or "https://..."): no open redirect.
-    static func localPath(_ value: String?) -> String {
-        guard let value, value.hasPrefix("/"), !value.hasPrefix("//"), !value.hasPrefix("/\\"),
-            !value.contains(where: { $0.isNewline || $0 == "\0" })
-        else { return "/" }
-        return value
     }
 
     /// A small url-encoded form body (at most 16 KiB).

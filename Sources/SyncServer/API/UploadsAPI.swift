@@ -8,9 +8,6 @@ import SyncAPI
 struct UploadsAPI {
     let store: MetadataStore
     let blobs: BlobStore
-    /// Below this size a file is one PUT.
-    let multipartThreshold: Int64
-    let partSize: Int64
     let metrics: ServerMetrics
     /// The most bytes one user's files may take; nil: no cap.
     var quota: Int64?
@@ -73,16 +70,17 @@ struct UploadsAPI {
             let upload = try await owned(context.parameters.require("id"), user: user)
             let body = try await request.decode(as: PartURLsRequest.self, context: context)
             guard let s3UploadId = upload.s3UploadId else { throw APIError(.badRequest, code: "not_multipart", "this upload is a single PUT") }
-            let layout = try PartLayout(fileSize: upload.size, preferredPartSize: partSize)
+            let layout = try Self.layout(fileSize: upload.size)
+            guard (1...PartLayout.maxParts).contains(body.partNumbers.count) else {
+                throw APIError(.badRequest, code: "invalid_part", "ask for 1...\(PartLayout.maxParts) part numbers at a time")
+            }
             var urls: [String: String] = [:]
             var headers: [String: [String: String]] = [:]
             for number in body.partNumbers {
                 guard (1...layout.partCount).contains(number) else { throw APIError(.badRequest, code: "invalid_part", "part \(number) is outside 1...\(layout.partCount)") }
-                guard let crc = body.checksums?[String(number)] else {
-                    throw APIError(.badRequest, code: "missing_checksum", "every part needs its base64 CRC32C in checksums")
-                }
+                let digest = try await partDigest(upload, number: number, sha256: body.sha256?[String(number)])
                 let signed = try await blobs.presignPart(
-                    key: blobs.key(userId: user.id, sha256: upload.contentHash), uploadId: s3UploadId, partNumber: number, crc32c: crc)
+                    key: blobs.key(userId: user.id, sha256: upload.contentHash), uploadId: s3UploadId, partNumber: number, sha256: digest)
                 urls[String(number)] = signed.url
                 headers[String(number)] = signed.headers
             }
@@ -98,10 +96,14 @@ struct UploadsAPI {
             } catch let error as S3Error where error.statusCode == 404 {
                 throw APIError(.notFound, code: "not_found", "S3 no longer has this upload")
             }
+            // The SHA-256 each part was verified against: S3's own where it lists it, else the one
+            // its URL was signed with (the only one S3 accepted for that part).
+            let signed = try await store.blockDigests(uploadId: upload.id)
             return try json(UploadPartsResponse(parts: held.map {
                 UploadPartsResponse.Part(
                     partNumber: $0.partNumber, etag: $0.etag, size: $0.size,
-                    checksumCRC32C: $0.checksum.flatMap { $0.algorithm == .crc32c ? $0.base64 : nil })
+                    checksumCRC32C: $0.checksum.flatMap { $0.algorithm == .crc32c ? $0.base64 : nil },
+                    checksumSHA256: $0.checksum.flatMap { $0.algorithm == .sha256 ? $0.base64 : nil } ?? signed[$0.partNumber])
             }))
         }
         api.post("uploads/{id}/complete") { request, context in
@@ -154,6 +156,9 @@ struct UploadsAPI {
             return BatchResult(value: try await body())
         } catch let error as APIError {
             return BatchResult(status: Int(error.status.code), error: ConflictBody(code: error.code, message: error.message, current: error.current))
+        } catch let refusal as StoreError {
+            let error = APIError.from(refusal)
+            return BatchResult(status: Int(error.status.code), error: ConflictBody(code: error.code, message: error.message, current: error.current))
         } catch {
             return BatchResult(status: 500, error: ConflictBody(code: "internal", message: "\(error)", current: nil))
         }
@@ -169,22 +174,21 @@ struct UploadsAPI {
     func begin(_ body: BeginUploadRequest, user: User) async throws -> BeginUploadResponse {
         let hash = body.sha256.lowercased()
         guard hash.count == 64, Hex.decode(hash) != nil else { throw APIError(.badRequest, code: "invalid_sha256", "sha256 must be 64 hex digits") }
-        guard body.size >= 0 else { throw APIError(.badRequest, code: "invalid_size", "size must not be negative") }
+        guard (0...PartLayout.maxObjectSize).contains(body.size) else {
+            throw APIError(.badRequest, code: "invalid_size", "size must be 0...\(PartLayout.maxObjectSize) bytes (S3's 5 TiB object limit)")
+        }
+        if let type = body.contentType, type.utf8.count > 255 || type.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value > 0x7E }) {
+            throw APIError(.badRequest, code: "invalid_content_type", "contentType must be at most 255 printable ASCII characters")
+        }
         try await storeCall { try MetadataStore.validate(body.path) }
         // Refuse early what complete would refuse: a stale base revision.
         let current = try await store.file(userId: user.id, path: body.path)
         if current?.revision != body.baseRevision || current?.kind == "folder" {
             throw APIError(.conflict, code: "revision_conflict", "the item changed since you last saw it", current: current.map(FileMetadata.init))
         }
-        if let quota {
-            // The file it replaces frees its own size.
-            let used = try await store.usedBytes(userId: user.id) - (current?.size ?? 0)
-            if used + body.size > quota {
-                throw APIError(
-                    .init(code: 507, reasonPhrase: "Insufficient Storage"), code: "quota_exceeded",
-                    "\(body.path) needs \(ByteCount.human(body.size)), and \(ByteCount.human(max(0, quota - used))) of your \(ByteCount.human(quota)) is free")
-            }
-        }
+        // Early, before S3 is asked for anything; the store checks again as it records the
+        // upload (the size is reserved from then on) and as it commits the file.
+        try await storeCall { try await store.requireRoom(userId: user.id, path: body.path, size: body.size, replacing: current?.size ?? 0) }
         let key = blobs.key(userId: user.id, sha256: hash)
         if try await store.storesContent(userId: user.id, contentHash: hash), let object = try await blobs.head(key), object.size == body.size {
             let file = try await storeCall {
@@ -196,14 +200,17 @@ struct UploadsAPI {
         var record = UploadRecord(
             id: UUID().uuidString.lowercased(), userId: user.id, path: body.path, size: body.size, contentHash: hash,
             baseRevision: body.baseRevision, s3UploadId: nil, createdAt: Date())
-        if body.size < multipartThreshold {
-            let signed = try await blobs.presignPut(key: key, sha256Hex: hash)
+        // A file of one block is one PUT; larger ones are multipart with one part per block.
+        if ContentIdentity.blockCount(forFileSize: body.size) <= 1 {
+            let digest = try singleBlockDigest(body, identity: hash)
+            let signed = try await blobs.presignPut(key: key, blockSha256: digest)
             try await store.createUpload(record)
+            _ = try await store.recordBlockDigest(uploadId: record.id, partNumber: 1, sha256: digest)
             return BeginUploadResponse(mode: "single", uploadId: record.id, url: signed.url, headers: signed.headers)
         }
-        let layout = try PartLayout(fileSize: body.size, preferredPartSize: partSize)
+        let layout = try Self.layout(fileSize: body.size)
         record.s3UploadId = try await blobs.s3.createMultipartUpload(
-            bucket: blobs.bucket, key: key, options: PutObjectOptions(contentType: body.contentType), checksumAlgorithm: .crc32c)
+            bucket: blobs.bucket, key: key, options: PutObjectOptions(contentType: body.contentType), checksumAlgorithm: .sha256)
         try await store.createUpload(record)
         return BeginUploadResponse(mode: "multipart", uploadId: record.id, partSize: layout.partSize, partCount: layout.partCount)
     }
@@ -221,14 +228,14 @@ struct UploadsAPI {
         return file
     }
 
-    /// Completes a multipart upload in S3, then checks the object: there, the declared size,
-    /// SSE-S3. Throws the API's refusal otherwise.
+    /// Proves a multipart upload's parts are the declared content and completes it in S3 (see
+    /// ``proveParts``), then checks the object: there, the declared size, SSE-S3, the signed
+    /// SHA-256. Throws the API's refusal otherwise. The client's part list is not trusted: the
+    /// parts come from S3's listing.
     func verifyObject(_ upload: UploadRecord, parts: [CompleteUploadRequest.Part], user: User) async throws {
         let key = blobs.key(userId: user.id, sha256: upload.contentHash)
         if let s3UploadId = upload.s3UploadId {
-            let completed = parts.map {
-                CompletedPart(partNumber: $0.partNumber, etag: $0.etag, size: 0, checksum: $0.checksumCRC32C.map { Checksum(algorithm: .crc32c, base64: $0) })
-            }
+            let completed = try await proveParts(upload, key: key, s3UploadId: s3UploadId)
             do {
                 _ = try await blobs.s3.completeMultipartUpload(bucket: blobs.bucket, key: key, uploadId: s3UploadId, parts: completed)
             } catch let error as S3Error where error.kind == .service {
@@ -241,5 +248,11 @@ struct UploadsAPI {
         guard object.size == upload.size, object.serverSideEncryption == .aes256 else {
             throw APIError(.badRequest, code: "bad_object", "the stored object is \(object.size) bytes (expected \(upload.size)) or not encrypted")
         }
+        if upload.s3UploadId == nil { try await proveSingle(upload, object: object) }
+    }
+
+    /// Parts of an upload: one per block of the content identity.
+    static func layout(fileSize: Int64) throws -> PartLayout {
+        try PartLayout(fileSize: fileSize, preferredPartSize: ContentIdentity.blockSize(forFileSize: fileSize))
     }
 }

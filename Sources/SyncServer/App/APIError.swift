@@ -40,8 +40,20 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
             APIError(.badRequest, code: "invalid_path", why)
         case .configuration(let why), .corrupt(let why):
             APIError(.internalServerError, code: "internal", why)
+        case .invalidText(let why):
+            APIError(.badRequest, code: "invalid_text", why)
+        case .quotaExceeded(let path, let size, let held, let quota):
+            APIError(
+                .insufficientStorage, code: "quota_exceeded",
+                "\(path) needs \(ByteCount.human(size)), and \(ByteCount.human(max(0, quota - held))) of your \(ByteCount.human(quota)) is free"
+                    + " (uploads in progress hold their size until they complete, are aborted, or expire)")
         }
     }
+}
+
+extension HTTPResponse.Status {
+    /// 507: the user's quota has no room.
+    static let insufficientStorage = Self(code: 507, reasonPhrase: "Insufficient Storage")
 }
 
 /// Runs a store call, turning its refusals into API errors.

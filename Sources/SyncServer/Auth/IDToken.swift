@@ -14,9 +14,12 @@ struct IDTokenClaims: JWTPayload, Equatable {
     var emailVerified: Bool?
     var name: String?
     var picture: String?
+    /// Google's hosted domain: the Workspace domain that manages the account (absent for
+    /// consumer accounts, whatever their e-mail address).
+    var hd: String?
 
     enum CodingKeys: String, CodingKey {
-        case iss, sub, aud, exp, iat, nonce, azp, email, name, picture
+        case iss, sub, aud, exp, iat, nonce, azp, email, name, picture, hd
         case emailVerified = "email_verified"
     }
 
@@ -38,6 +41,7 @@ struct IDTokenClaims: JWTPayload, Equatable {
         }
         name = try c.decodeIfPresent(String.self, forKey: .name)
         picture = try c.decodeIfPresent(String.self, forKey: .picture)
+        hd = try c.decodeIfPresent(String.self, forKey: .hd)
     }
 
     /// `aud` is a string or a list of strings.
@@ -110,24 +114,6 @@ struct IDTokenCheck: Sendable {
         if let iat = claims.iat, iat - leeway > at { throw SignInError("ID token is issued in the future") }
         guard let nonce = claims.nonce else { throw SignInError("ID token carries no nonce") }
         guard constantTimeEqual(nonce, expected) else { throw SignInError("ID token nonce does not match this sign-in") }
-    }
-}
-
-/// The allow-list: who may sign in, by address or by domain.
-public struct SignInAllowList: Sendable, Equatable {
-    public var emails: Set<String>
-    public var domains: Set<String>
-
-    public init(emails: [String], domains: [String]) {
-        self.emails = Set(emails.map { $0.lowercased() })
-        self.domains = Set(domains.map { $0.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "@")) })
-    }
-
-    public func allows(_ email: String) -> Bool {
-        let address = email.lowercased()
-        if emails.contains(address) { return true }
-        guard let at = address.lastIndex(of: "@") else { return false }
-        return domains.contains(String(address[address.index(after: at)...]))
     }
 }
 

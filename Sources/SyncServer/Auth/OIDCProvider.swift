@@ -21,8 +21,10 @@ public struct OIDCSettings: Sendable, Equatable {
     }
 }
 
-/// The person an ID token vouches for.
+/// The person an ID token vouches for: the provider's `(issuer, subject)` names the account;
+/// the e-mail is an attribute (verified, as the allow-list let it in).
 public struct SignedInIdentity: Sendable, Equatable {
+    public var issuer: String
     public var subject: String
     public var email: String
     public var name: String
@@ -129,19 +131,19 @@ public actor OIDCProvider {
             throw SignInError(.provider, "the provider's token response has no ID token")
         }
         let claims = try await verify(idToken: tokens.idToken, nonce: nonce, now: now)
-        var email = claims.email, verified = claims.emailVerified, name = claims.name, picture = claims.picture
-        if email == nil, let accessToken = tokens.accessToken, let endpoint = document.userinfoEndpoint {
+        var provided = ProviderClaims(
+            issuer: settings.issuer, subject: claims.sub, email: claims.email, emailVerified: claims.emailVerified, hostedDomain: claims.hd,
+            name: claims.name, picture: claims.picture)
+        // The e-mail and its flag come as a pair: from userinfo when the token lacks either.
+        if claims.email == nil || claims.emailVerified == nil, let accessToken = tokens.accessToken, let endpoint = document.userinfoEndpoint {
             let info = try await userinfo(endpoint: endpoint, accessToken: accessToken)
             guard info.sub == claims.sub else { throw SignInError("userinfo names a different subject than the ID token") }
-            email = info.email
-            verified = info.emailVerified
-            name = name ?? info.name
-            picture = picture ?? info.picture
+            provided.email = info.email
+            provided.emailVerified = info.emailVerified
+            provided.name = provided.name ?? info.name
+            provided.picture = provided.picture ?? info.picture
         }
-        guard let email, !email.isEmpty else { throw SignInError("the provider did not say which e-mail address signed in") }
-        guard verified != false else { throw SignInError(.notAllowed, "the e-mail address \(email) is not verified with the provider") }
-        guard settings.allowList.allows(email) else { throw SignInError(.notAllowed, "\(email) is not on this server's allow-list") }
-        return SignedInIdentity(subject: claims.sub, email: email.lowercased(), name: name ?? email, picture: picture)
+        return try settings.allowList.decide(provided).get()
     }
 
     /// Verifies an ID token: RS256 signature by a key of the provider's key set, then the claims.
@@ -192,6 +194,20 @@ public actor OIDCProvider {
         enum CodingKeys: String, CodingKey {
             case sub, email, name, picture
             case emailVerified = "email_verified"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            sub = try c.decode(String.self, forKey: .sub)
+            email = try c.decodeIfPresent(String.self, forKey: .email)
+            // Some providers send "true" as a string, as in the ID token.
+            if let flag = try? c.decodeIfPresent(Bool.self, forKey: .emailVerified) {
+                emailVerified = flag
+            } else {
+                emailVerified = (try? c.decodeIfPresent(String.self, forKey: .emailVerified)).flatMap { $0.map { $0 == "true" } }
+            }
+            name = try c.decodeIfPresent(String.self, forKey: .name)
+            picture = try c.decodeIfPresent(String.self, forKey: .picture)
         }
     }
 

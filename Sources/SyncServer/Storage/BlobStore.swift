@@ -1,8 +1,9 @@
 import Foundation
 public import S3Client
 
-/// The bucket where users' bytes live: objects keyed by content, `u/<user>/<sha256>`, every one
-/// written with SSE-S3 and checked by S3 against a checksum the server signs into the URL.
+/// The bucket where users' bytes live: objects keyed by content identity (the block hash of
+/// ``ContentIdentity``), `u/<user>/<identity>`, every one written with SSE-S3 and checked by S3
+/// against the SHA-256 the server signs into each URL.
 public struct BlobStore: Sendable {
     public let s3: S3Client
     public let bucket: String
@@ -31,18 +32,18 @@ public struct BlobStore: Sendable {
         }
     }
 
-    /// A presigned single PUT. The SHA-256 the client declared is signed in: S3 refuses any other
-    /// bytes.
-    public func presignPut(key: String, sha256Hex: String) async throws -> (url: String, headers: [String: String]) {
-        guard let digest = Hex.decode(sha256Hex), digest.count == 32 else { throw APIError(.badRequest, code: "invalid_sha256", "sha256 must be 64 hex digits") }
-        let headers = [Self.encryption, ("x-amz-checksum-sha256", Data(digest).base64EncodedString())]
+    /// A presigned single PUT of a one-block file. The block's SHA-256 (base64) is signed in: S3
+    /// refuses any other bytes.
+    public func presignPut(key: String, blockSha256: String) async throws -> (url: String, headers: [String: String]) {
+        let headers = [Self.encryption, ("x-amz-checksum-sha256", blockSha256)]
         let url = try await s3.presignedURL(method: "PUT", bucket: bucket, key: key, headers: headers.map { (name: $0.0, value: $0.1) }, expiresIn: uploadURLLifetime)
         return (url, Dictionary(uniqueKeysWithValues: headers))
     }
 
-    /// A presigned PUT for one part, with its CRC32C signed in.
-    public func presignPart(key: String, uploadId: String, partNumber: Int, crc32c: String) async throws -> (url: String, headers: [String: String]) {
-        let headers = [("x-amz-checksum-crc32c", crc32c)]
+    /// A presigned PUT for one part, with its block's SHA-256 (base64) signed in: S3 refuses
+    /// other bytes as this part.
+    public func presignPart(key: String, uploadId: String, partNumber: Int, sha256: String) async throws -> (url: String, headers: [String: String]) {
+        let headers = [("x-amz-checksum-sha256", sha256)]
         let url = try await s3.presignedURL(
             method: "PUT", bucket: bucket, key: key, query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
             headers: headers.map { (name: $0.0, value: $0.1) }, expiresIn: uploadURLLifetime)

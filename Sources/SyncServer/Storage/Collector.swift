@@ -12,6 +12,9 @@ public struct Collector: Sendable {
     public var uploadLifetime: TimeInterval = 86_400
     /// How long the trash keeps items (Dropbox's default is 30 days).
     public var trashRetention: TimeInterval = 30 * 86_400
+    /// How long old versions (all but a file's current one) are kept; nil: for ever. Neither
+    /// they nor the trash count against the quota: this and ``trashRetention`` bound them.
+    public var versionRetention: TimeInterval?
     /// Objects younger than this are never deleted: an upload may be about to be recorded.
     public var gracePeriod: TimeInterval = 3600
 
@@ -25,6 +28,10 @@ public struct Collector: Sendable {
         public var purgedTrashItems = 0
         public var deletedObjects = 0
         public var expiredSessions = 0
+        /// Old versions forgotten after ``Collector/versionRetention``.
+        public var purgedVersions = 0
+        /// Contents moved from the old identity to the block hash (``LegacyRehash``).
+        public var rehashedContents = 0
     }
 
     /// One pass. `now` is a parameter so that tests can look into the future.
@@ -46,7 +53,12 @@ public struct Collector: Sendable {
             report.abortedUploads += 1
         }
         report.purgedTrashItems = try await store.purgeTrash(before: now.addingTimeInterval(-trashRetention))
+        if let versionRetention {
+            report.purgedVersions = try await store.purgeOldVersions(before: now.addingTimeInterval(-versionRetention))
+        }
         report.expiredSessions = try await store.purgeExpiredSignIns(now: now)
+        // Before the sweep: the objects a rehash leaves unreferenced go in this same pass.
+        report.rehashedContents = try await LegacyRehash(store: store, blobs: blobs).run().rehashed
 
         var referenced: [String: Set<String>] = [:]
         var unreferenced: [String] = []
@@ -88,7 +100,7 @@ public struct CollectorService: Service {
                 let report = try await collector.collect()
                 logger.info("collector pass", metadata: [
                     "aborted_uploads": "\(report.abortedUploads)", "purged_trash": "\(report.purgedTrashItems)",
-                    "deleted_objects": "\(report.deletedObjects)",
+                    "deleted_objects": "\(report.deletedObjects)", "rehashed_contents": "\(report.rehashedContents)",
                 ])
             } catch {
                 logger.error("collector pass failed: \(error)")

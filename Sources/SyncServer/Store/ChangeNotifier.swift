@@ -37,8 +37,23 @@ public final class ChangeNotifier: Sendable {
     /// Set on shutdown: long-polls answer at once, so that the server stops without waiting
     /// out their timeouts.
     private let closed = NIOLockedValueBox(false)
+    /// The most long-polls one user may have waiting at once (each holds a connection and a
+    /// task); one more is refused with ``TooManyWaiting``.
+    public let maxWaitingPerUser: Int
 
-    public init() {}
+    /// A long-poll refused because the user already has ``maxWaitingPerUser`` waiting.
+    public struct TooManyWaiting: Error, Sendable {
+        public let limit: Int
+    }
+
+    public init(maxWaitingPerUser: Int = 8) {
+        self.maxWaitingPerUser = maxWaitingPerUser
+    }
+
+    /// Long-polls waiting now (registered and not yet released), for tests and metrics.
+    public func waiting(userId: String) -> Int {
+        tickets.withLockedValue { $0.values.count(where: { $0.userId == userId }) }
+    }
 
     /// Answers every waiting long-poll now, and every later one at once.
     public func shutdown() {
@@ -53,9 +68,16 @@ public final class ChangeNotifier: Sendable {
         for ticket in matching { ticket.fire() }
     }
 
-    func register(userId: String) -> Ticket {
+    /// A ticket for a long-poll of `userId`; throws ``TooManyWaiting`` when the user already
+    /// has ``maxWaitingPerUser``. The caller must ``unregister(_:)`` it on every path.
+    func register(userId: String) throws -> Ticket {
         let ticket = Ticket(userId: userId)
-        tickets.withLockedValue { $0[ObjectIdentifier(ticket)] = ticket }
+        let admitted = tickets.withLockedValue { tickets -> Bool in
+            guard tickets.values.count(where: { $0.userId == userId }) < maxWaitingPerUser else { return false }
+            tickets[ObjectIdentifier(ticket)] = ticket
+            return true
+        }
+        guard admitted else { throw TooManyWaiting(limit: maxWaitingPerUser) }
         if closed.withLockedValue({ $0 }) { ticket.fire() }
         return ticket
     }

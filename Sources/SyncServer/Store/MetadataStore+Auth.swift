@@ -16,6 +16,38 @@ public struct PendingDeviceCode: Sendable, Equatable {
     public var expiresAt: Date
 }
 
+/// What a typed user code finds on the approval page.
+public enum DeviceCodeLookup: Sendable, Equatable {
+    /// A code waiting for a decision (or, from `decideDeviceCode`, the code just decided).
+    case pending(PendingDeviceCode)
+    /// No such pending code: mistyped, expired, decided, burned, or never issued.
+    case unknown
+    /// Too many wrong codes lately, by this user or on the whole server: try again later.
+    case throttled
+}
+
+/// How many wrong user codes the approval page takes before it stops looking codes up.
+///
+/// With 20^10 codes, the server-wide budget bounds a guesser (with any number of accounts and
+/// addresses) to `missesServerWide` tries per `window`: about 100 / 2^43 ≈ 1e-11 per pending
+/// code per window. And a pending code is burned after `missesPerCode` wrong codes sharing its
+/// first half, so even a guesser who somehow knew that half gets at most 5 + 1 tries at the
+/// other half's 20^5 (one in 530,000).
+public struct DeviceCodeLimits: Sendable, Equatable {
+    public var missesPerCode = 5
+    public var missesPerUser = 10
+    public var missesServerWide = 100
+    /// The window the per-user and server-wide budgets count over (a code's lifetime).
+    public var window: TimeInterval = 15 * 60
+
+    public init(missesPerCode: Int = 5, missesPerUser: Int = 10, missesServerWide: Int = 100, window: TimeInterval = 15 * 60) {
+        self.missesPerCode = missesPerCode
+        self.missesPerUser = missesPerUser
+        self.missesServerWide = missesServerWide
+        self.window = window
+    }
+}
+
 /// What a daemon polling its device code learns (RFC 8628, section 3.5).
 public enum DeviceCodePoll: Sendable, Equatable {
     case pending
@@ -34,6 +66,73 @@ extension MetadataStore {
     public static let deviceCodeLifetime: TimeInterval = 15 * 60
     /// Seconds a daemon waits between polls; faster polls get `slow_down`.
     public static let deviceCodeInterval = 2
+
+    // MARK: Accounts of the identity provider
+
+    /// The account a provider identity signs in to, created on first sign-in.
+    ///
+    /// The provider's `(issuer, subject)` is the key; the e-mail is an attribute:
+    /// - a known `(issuer, subject)` is that account, whatever its e-mail is now; the stored
+    ///   e-mail follows the provider's, unless another account holds the new address (then the
+    ///   old one stays, and no account is merged or created);
+    /// - an account with this e-mail and no provider identity yet (made before accounts were
+    ///   keyed so, or by `syncd-server admin create-user`) is linked to it on this first sign-in:
+    ///   the allow-list has just checked that the provider vouches for that verified address;
+    /// - an account with this e-mail that is linked to another subject is not taken over: the
+    ///   sign-in is refused.
+    func signInUser(_ identity: SignedInIdentity) async throws -> User {
+        let email = identity.email.lowercased()
+        let picture = identity.picture.map(SQLValue.text) ?? .null
+        let at = now().timeIntervalSince1970
+        return try await database.transaction { db in
+            if let row = try await db.query(
+                "SELECT id, email FROM users WHERE oidc_issuer = ? AND oidc_subject = ?", [.text(identity.issuer), .text(identity.subject)]
+            ).first {
+                let id = try row.text("id")
+                var kept = try row.text("email")
+                if kept != email, try await db.query("SELECT id FROM users WHERE email = ? AND id <> ?", [.text(email), .text(id)]).isEmpty {
+                    kept = email
+                }
+                let rows = try await db.query(
+                    "UPDATE users SET email = ?, name = ?, picture = ? WHERE id = ? RETURNING id, email, name, picture",
+                    [.text(kept), .text(identity.name), picture, .text(id)])
+                return try Self.user(rows[0])
+            }
+            if let row = try await db.query("SELECT id, oidc_subject FROM users WHERE email = ?", [.text(email)]).first {
+                guard row.optionalText("oidc_subject") == nil else {
+                    throw SignInError(
+                        .notAllowed,
+                        "the address \(email) belongs to another account on this server, which signs in as a different person at the provider; ask the server's administrator")
+                }
+                let rows = try await db.query(
+                    """
+                    UPDATE users SET oidc_issuer = ?, oidc_subject = ?, name = ?, picture = ?
+                    WHERE id = ? AND oidc_subject IS NULL RETURNING id, email, name, picture
+                    """,
+                    [.text(identity.issuer), .text(identity.subject), .text(identity.name), picture, .text(try row.text("id"))])
+                return try Self.user(rows[0])
+            }
+            let rows = try await db.query(
+                """
+                INSERT INTO users (id, email, name, picture, created_at, oidc_issuer, oidc_subject) VALUES (?, ?, ?, ?, ?, ?, ?)
+                RETURNING id, email, name, picture
+                """,
+                [.text(UUID().uuidString.lowercased()), .text(email), .text(identity.name), picture, .real(at), .text(identity.issuer), .text(identity.subject)])
+            return try Self.user(rows[0])
+        }
+    }
+
+    /// Forgets which provider identity the account with `email` signs in as
+    /// (`syncd-server admin unlink-user`): its id, devices, files and sessions stay, and the next
+    /// verified sign-in with that address links it again, as on first sign-in. For a person who
+    /// moved to another identity provider, or whose provider account was recreated. Nil when
+    /// no account has that address.
+    public func unlinkUser(email: String) async throws -> User? {
+        try await database.query(
+            "UPDATE users SET oidc_issuer = NULL, oidc_subject = NULL WHERE email = ? RETURNING id, email, name, picture",
+            [.text(email.lowercased())]
+        ).first.map(Self.user)
+    }
 
     // MARK: Sessions
 
@@ -88,8 +187,8 @@ extension MetadataStore {
     // MARK: Device authorization
 
     /// A new device code for a daemon called `name`: the secret code it polls with and the
-    /// short code a person types (8 consonants, about 34 bits: guessing one within its
-    /// lifetime takes far more requests than the rate limit allows).
+    /// short code a person types: 10 consonants, 20^10 ≈ 2^43.2 codes. Guessing is bounded by
+    /// `DeviceCodeLimits` besides the per-address rate limit.
     public func createDeviceCode(name: String) async throws -> (deviceCode: String, userCode: String, expiresAt: Date) {
         let deviceCode = Self.randomToken(bytes: 32)
         let at = now()
@@ -108,27 +207,67 @@ extension MetadataStore {
         throw StoreError.corrupt("could not find a free user code")
     }
 
-    /// The pending code a person typed (any case, with or without the dash).
-    public func pendingDeviceCode(userCode: String) async throws -> PendingDeviceCode? {
-        guard let code = Self.normalizedUserCode(userCode) else { return nil }
-        let rows = try await database.query(
-            "SELECT user_code, name, expires_at FROM device_codes WHERE user_code = ? AND expires_at > ? AND approved_by IS NULL AND denied = 0",
-            [.text(code), .real(now().timeIntervalSince1970)])
-        return try rows.first.map {
-            PendingDeviceCode(userCode: try $0.text("user_code"), name: try $0.text("name"), expiresAt: Date(timeIntervalSince1970: try $0.real("expires_at")))
+    /// The pending code a person typed (any case, with or without the dash), for `userId`'s
+    /// confirmation page. A wrong code counts against the budgets of `limits`; once a budget is
+    /// spent the answer is `.throttled` whatever the code.
+    public func lookUpDeviceCode(userCode: String, userId: String, limits: DeviceCodeLimits = DeviceCodeLimits()) async throws -> DeviceCodeLookup {
+        try await attempt(userCode: userCode, userId: userId, limits: limits) { db, code, at in
+            try await db.query(
+                "SELECT user_code, name, expires_at FROM device_codes WHERE user_code = ? AND expires_at > ? AND approved_by IS NULL AND denied = 0",
+                [.text(code), .real(at)]
+            ).first
         }
     }
 
-    /// Approves (for `userId`) or denies a pending code; false when there is no such code.
-    public func decideDeviceCode(userCode: String, userId: String, approve: Bool) async throws -> Bool {
-        guard let code = Self.normalizedUserCode(userCode) else { return false }
-        let rows = try await database.query(
-            """
-            UPDATE device_codes SET approved_by = ?, denied = ?
-            WHERE user_code = ? AND expires_at > ? AND approved_by IS NULL AND denied = 0 RETURNING user_code
-            """,
-            [approve ? .text(userId) : .null, .int(approve ? 0 : 1), .text(code), .real(now().timeIntervalSince1970)])
-        return !rows.isEmpty
+    /// Approves (for `userId`) or denies a pending code: `.pending` with the code it decided,
+    /// once; a wrong code counts as in `lookUpDeviceCode`.
+    public func decideDeviceCode(userCode: String, userId: String, approve: Bool, limits: DeviceCodeLimits = DeviceCodeLimits()) async throws -> DeviceCodeLookup {
+        try await attempt(userCode: userCode, userId: userId, limits: limits) { db, code, at in
+            try await db.query(
+                """
+                UPDATE device_codes SET approved_by = ?, denied = ?
+                WHERE user_code = ? AND expires_at > ? AND approved_by IS NULL AND denied = 0 RETURNING user_code, name, expires_at
+                """,
+                [approve ? .text(userId) : .null, .int(approve ? 0 : 1), .text(code), .real(at)]
+            ).first
+        }
+    }
+
+    /// One typed code, in one transaction: the budgets first (a spent budget refuses even the
+    /// right code, or it would cap nothing), then `find`; a miss is recorded for the budgets and
+    /// counted against every pending code that shares its first half, which is burned at
+    /// `missesPerCode`. The answer for a wrong code never depends on whether its first half
+    /// matched: nothing tells a guesser that it was close.
+    private func attempt(
+        userCode: String, userId: String, limits: DeviceCodeLimits,
+        find: @escaping @Sendable (any SQLSession, String, Double) async throws -> SQLRow?
+    ) async throws -> DeviceCodeLookup {
+        guard let code = Self.normalizedUserCode(userCode) else { return .unknown }
+        let at = now().timeIntervalSince1970
+        return try await database.transaction { db in
+            let since = at - limits.window
+            let misses = try await db.query(
+                "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN user_id = ? THEN 1 ELSE 0 END), 0) AS mine FROM device_code_misses WHERE missed_at > ?",
+                [.text(userId), .real(since)])
+            if let row = misses.first, try row.int("total") >= Int64(limits.missesServerWide) || row.int("mine") >= Int64(limits.missesPerUser) {
+                return .throttled
+            }
+            if let row = try await find(db, code, at) {
+                return .pending(PendingDeviceCode(
+                    userCode: try row.text("user_code"), name: try row.text("name"), expiresAt: Date(timeIntervalSince1970: try row.real("expires_at"))))
+            }
+            try await db.query("DELETE FROM device_code_misses WHERE missed_at <= ?", [.real(since)])
+            try await db.query("INSERT INTO device_code_misses (user_id, missed_at) VALUES (?, ?)", [.text(userId), .real(at)])
+            // Burned codes expire now: their daemon hears expired_token and starts again.
+            try await db.query(
+                """
+                UPDATE device_codes SET failed_attempts = failed_attempts + 1,
+                    expires_at = CASE WHEN failed_attempts + 1 >= ? THEN ? ELSE expires_at END
+                WHERE substr(user_code, 1, \(Self.userCodeHalf)) = ? AND expires_at > ? AND approved_by IS NULL AND denied = 0
+                """,
+                [.int(Int64(limits.missesPerCode)), .real(at), .text(String(code.prefix(Self.userCodeHalf))), .real(at)])
+            return .unknown
+        }
     }
 
     /// A daemon's poll. An approved code creates the device and hands out its token exactly
@@ -167,18 +306,21 @@ extension MetadataStore {
 
     /// Consonants only, so that no code spells a word; no vowels means no Y either.
     static let userCodeAlphabet = Array("BCDFGHJKLMNPQRSTVWXZ")
+    /// Letters in a user code, shown in two halves: `BCDFG-HJKLM`.
+    static let userCodeLength = 10
+    static let userCodeHalf = 5
 
     static func randomUserCode() -> String {
         var generator = SystemRandomNumberGenerator()
-        let letters = (0..<8).map { _ in userCodeAlphabet[Int(generator.next(upperBound: UInt64(userCodeAlphabet.count)))] }
-        return String(letters[0..<4]) + "-" + String(letters[4...])
+        let letters = (0..<userCodeLength).map { _ in userCodeAlphabet[Int(generator.next(upperBound: UInt64(userCodeAlphabet.count)))] }
+        return String(letters[..<userCodeHalf]) + "-" + String(letters[userCodeHalf...])
     }
 
-    /// "bcdf ghjk", "BCDFGHJK" and "BCDF-GHJK" are the same code; anything else is none.
+    /// "bcdfg hjklm", "BCDFGHJKLM" and "BCDFG-HJKLM" are the same code; anything else is none.
     static func normalizedUserCode(_ typed: String) -> String? {
         let letters = typed.uppercased().filter { $0.isLetter }
-        guard letters.count == 8, letters.allSatisfy({ userCodeAlphabet.contains($0) }) else { return nil }
-        return String(letters.prefix(4)) + "-" + String(letters.suffix(4))
+        guard letters.count == userCodeLength, letters.allSatisfy({ userCodeAlphabet.contains($0) }) else { return nil }
+        return String(letters.prefix(userCodeHalf)) + "-" + String(letters.suffix(userCodeLength - userCodeHalf))
     }
 
     static func keyedHash(_ value: String, _ key: SymmetricKey) -> String {

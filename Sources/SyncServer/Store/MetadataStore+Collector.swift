@@ -21,6 +21,8 @@ extension MetadataStore {
             let rows = try await db.query(
                 "DELETE FROM uploads WHERE created_at < ? RETURNING id, user_id, path, size, content_hash, s3_upload_id, created_at",
                 [.real(cutoff.timeIntervalSince1970)])
+            // Block digests of uploads that are gone (completed, aborted or expired).
+            try await db.query("DELETE FROM upload_blocks WHERE upload_id NOT IN (SELECT id FROM uploads)", [])
             return try rows.map { row in
                 UploadRecord(
                     id: try row.text("id"), userId: try row.text("user_id"), path: try row.text("path"), size: try row.int("size"),
@@ -50,6 +52,22 @@ extension MetadataStore {
             try await db.query("DELETE FROM sign_ins WHERE created_at < ?", [.real(at - Self.signInLifetime)])
             try await db.query("DELETE FROM device_codes WHERE expires_at < ?", [.real(at)])
             return try await db.query("DELETE FROM sessions WHERE expires_at < ? RETURNING user_id", [.real(at)]).count
+        }
+    }
+
+    /// Forgets versions made before `cutoff`, except each file's newest (its current content,
+    /// live or trashed); returns how many went. Their objects go with the collector's sweep
+    /// once nothing references them.
+    public func purgeOldVersions(before cutoff: Date) async throws -> Int {
+        try await database.transaction { db in
+            try await db.query(
+                """
+                DELETE FROM revisions WHERE modified_at < ?
+                AND revision < (SELECT MAX(newest.revision) FROM revisions newest WHERE newest.file_id = revisions.file_id)
+                RETURNING file_id
+                """,
+                [.real(cutoff.timeIntervalSince1970)]
+            ).count
         }
     }
 }

@@ -30,8 +30,9 @@ extension MetadataStore {
         try Self.validate(path)
         let at = now().timeIntervalSince1970
         let notify = database.notifyStatement
+        let quota = userQuota
         let committed = try await database.transaction { db in
-            try await Self.commitRow(item, userId: userId, at: at, notify: notify, db)
+            try await Self.commitRow(item, userId: userId, at: at, notify: notify, quota: quota, db)
         }
         notifier.changed(userId: userId)
         return committed
@@ -52,6 +53,7 @@ extension MetadataStore {
     public func commitMany(userId: String, _ items: [CommitItem]) async throws -> [Result<FileRecord, StoreError>] {
         let at = now().timeIntervalSince1970
         let notify = database.notifyStatement
+        let quota = userQuota
         let results = try await database.transaction { db in
             var results: [Result<FileRecord, StoreError>] = []
             for item in items {
@@ -59,7 +61,7 @@ extension MetadataStore {
                     try Self.validate(item.path)
                     // Refusals are decided by reads before any write of the item, so that the
                     // transaction stays good for the others (PostgreSQL aborts on a failed statement).
-                    results.append(.success(try await Self.commitRow(item, userId: userId, at: at, notify: notify, db)))
+                    results.append(.success(try await Self.commitRow(item, userId: userId, at: at, notify: notify, quota: quota, db)))
                 } catch let refusal as StoreError {
                     results.append(.failure(refusal))
                 }
@@ -70,13 +72,22 @@ extension MetadataStore {
         return results
     }
 
-    static func commitRow(_ item: CommitItem, userId: String, at: Double, notify: String?, _ db: any SQLSession) async throws -> FileRecord {
+    /// - Parameter quota: the user's quota; a file that grows what the user holds past it is
+    ///   refused (its own upload, if it finishes one, no longer counts as pending).
+    static func commitRow(
+        _ item: CommitItem, userId: String, at: Double, notify: String?, quota: Int64? = nil, _ db: any SQLSession
+    ) async throws -> FileRecord {
         let (path, kind, size, contentHash, baseRevision) = (item.path, item.kind, item.size, item.contentHash, item.baseRevision)
+        try await Self.lockUser(userId, db)
         try await Self.requireParent(path, userId: userId, db)
         let current = try await Self.live(path, userId: userId, db)
         if kind == "folder", baseRevision == nil, let current, current.kind == "folder" { return current }
         guard current?.revision == baseRevision, current.map({ $0.kind == kind }) ?? true else {
             throw StoreError.conflict(current: current)
+        }
+        if kind == "file" {
+            try await Self.requireRoom(
+                userId: userId, path: path, size: size, replacing: current?.size ?? 0, excludingUpload: item.finishingUpload, quota: quota, db)
         }
         let record: FileRecord
         if let current {
@@ -107,6 +118,7 @@ extension MetadataStore {
         guard to != from, !to.hasPrefix(from + "/") else { throw StoreError.invalidPath("cannot move \(from) into itself") }
         let at = now().timeIntervalSince1970
         let result = try await database.transaction { db in
+            try await Self.lockUser(userId, db)
             guard let current = try await Self.live(from, userId: userId, db) else { throw StoreError.notFound }
             guard current.revision == revision else { throw StoreError.conflict(current: current) }
             if let taken = try await Self.live(to, userId: userId, db) { throw StoreError.conflict(current: taken) }
@@ -125,6 +137,12 @@ extension MetadataStore {
                     """,
                     [.text(to + "/"), .int(prefixLength + 1), .text(userId), .int(prefixLength), .text(from + "/")]
                 ).map(Self.file)
+                // What is inside moves too: no path of it may end up too long (the throw rolls
+                // the whole move back).
+                if let long = moved.first(where: { $0.path.utf8.count > Self.maxPathBytes }) {
+                    throw StoreError.invalidPath(
+                        "moving \(from) there would make \(String(long.path.suffix(60)).debugDescription) \(long.path.utf8.count) bytes long; paths may be at most \(Self.maxPathBytes) bytes (UTF-8)")
+                }
             }
             try await Self.appendChanges(moved, deleted: false, userId: userId, notify: database.notifyStatement, db)
             return moved[0]
@@ -137,6 +155,7 @@ extension MetadataStore {
     public func trash(userId: String, path: String, revision: Int64) async throws {
         let at = now().timeIntervalSince1970
         try await database.transaction { db in
+            try await Self.lockUser(userId, db)
             guard let current = try await Self.live(path, userId: userId, db) else { throw StoreError.notFound }
             guard current.revision == revision else { throw StoreError.conflict(current: current) }
             let prefixLength = Int64(path.unicodeScalars.count + 1)
@@ -167,13 +186,18 @@ extension MetadataStore {
 
     /// Changes after `seq`; when there are none, waits up to `wait` for one (here or on another
     /// replica) before answering.
+    ///
+    /// Throws ``ChangeNotifier/TooManyWaiting`` when the user already has as many long-polls
+    /// waiting as the notifier allows. The long-poll's ticket is released on every path (an
+    /// answer, a failed query, cancellation).
     public func changes(userId: String, after seq: Int64, limit: Int = 1000, wait: Duration) async throws -> [ChangeRecord] {
-        let ticket = notifier.register(userId: userId)
+        guard wait > .zero else { return try await changes(userId: userId, after: seq, limit: limit) }
+        // Registered before the first read, so that a change landing between the read and the
+        // wait still wakes it.
+        let ticket = try notifier.register(userId: userId)
+        defer { notifier.unregister(ticket) }
         let first = try await changes(userId: userId, after: seq, limit: limit)
-        guard first.isEmpty, wait > .zero else {
-            notifier.unregister(ticket)
-            return first
-        }
+        guard first.isEmpty else { return first }
         await notifier.wait(ticket, timeout: wait)
         return try await changes(userId: userId, after: seq, limit: limit)
     }
@@ -206,12 +230,25 @@ extension MetadataStore {
         }
     }
 
+    /// The longest name (one path component) in UTF-8 bytes: Linux's NAME_MAX, so that every
+    /// device can create what the server accepts.
+    public static let maxNameBytes = 255
+    /// The longest path in UTF-8 bytes: Linux's PATH_MAX.
+    public static let maxPathBytes = 4096
+
     /// A path as the API takes it: relative, `/`-separated, no empty, `.` or `..` component,
-    /// no NUL, at most 4,096 bytes.
+    /// no NUL, names of at most 255 bytes, at most 4,096 bytes in all.
     static func validate(_ path: String) throws {
-        guard !path.isEmpty, path.utf8.count <= 4096, !path.utf8.contains(0),
-            !path.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
+        guard path.utf8.count <= maxPathBytes else {
+            throw StoreError.invalidPath("the path is \(path.utf8.count) bytes long; paths may be at most \(maxPathBytes) bytes (UTF-8)")
+        }
+        let names = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !path.isEmpty, !path.utf8.contains(0), !names.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
         else { throw StoreError.invalidPath("not a valid path: \(path.debugDescription)") }
+        if let long = names.first(where: { $0.utf8.count > maxNameBytes }) {
+            throw StoreError.invalidPath(
+                "the name \(String(long.prefix(40)).debugDescription)… is \(long.utf8.count) bytes long; names may be at most \(maxNameBytes) bytes (UTF-8)")
+        }
     }
 
     static func file(_ row: SQLRow) throws -> FileRecord {

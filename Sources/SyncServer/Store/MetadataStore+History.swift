@@ -44,7 +44,9 @@ extension MetadataStore {
     /// Puts a trashed item back at its path, with everything trashed together with it inside
     /// it. Its path must be free (409 with what is there otherwise) and its folder must exist.
     public func restore(userId: String, trashedId: String) async throws -> FileRecord {
+        let quota = userQuota
         let restored = try await database.transaction { db in
+            try await Self.lockUser(userId, db)
             guard let row = try await db.query(
                 "SELECT path, trashed_at FROM files WHERE id = ? AND user_id = ? AND trashed_at IS NOT NULL", [.text(trashedId), .text(userId)]).first
             else { throw StoreError.notFound }
@@ -60,6 +62,12 @@ extension MetadataStore {
                 """,
                 [.text(userId), .real(trashedAt), .text(trashedId), .int(prefixLength), .text(path + "/")]
             ).map(Self.file).sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+            // What comes back counts against the quota again (a throw here rolls it all back).
+            let restoredBytes = try Self.total(back.filter { $0.kind == "file" }.map(\.size))
+            if let quota, restoredBytes > 0 {
+                let held = try await Self.heldBytes(userId: userId, excludingUpload: nil, db)
+                try Self.requireRoom(held: held - restoredBytes, adding: restoredBytes, replacing: 0, path: path, quota: quota)
+            }
             for record in back where record.kind == "file" {
                 if let hash = record.contentHash {
                     try await db.query(

@@ -136,5 +136,54 @@ extension MetadataStore {
             )
             """,
         ]),
+        ("auth-provider-identity-device-code-misses", [
+            // The identity provider's account (OpenID Connect iss, sub) a user signs in as: the
+            // key of sign-in; the e-mail is an attribute. NULL until the first sign-in after this
+            // migration, which links the row by its verified e-mail (MetadataStore.signInUser).
+            "ALTER TABLE users ADD COLUMN oidc_issuer TEXT",
+            "ALTER TABLE users ADD COLUMN oidc_subject TEXT",
+            "CREATE UNIQUE INDEX users_oidc_identity ON users (oidc_issuer, oidc_subject)",
+            // Wrong user codes typed that share this code's first half; at the cap it is burned.
+            "ALTER TABLE device_codes ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0",
+            // Wrong user codes typed on the approval page, for the per-user and server-wide budgets.
+            """
+            CREATE TABLE device_code_misses (
+                user_id TEXT NOT NULL,
+                missed_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            "CREATE INDEX device_code_misses_missed_at ON device_code_misses (missed_at)",
+        ]),
+        ("v6-integrity-block-hash", [
+            // The SHA-256 signed into each block's URL of an upload in progress (base64), one per
+            // part number and never changed: S3 accepts as that part only bytes with this digest,
+            // so complete derives the content identity from these, not from the client.
+            """
+            CREATE TABLE upload_blocks (
+                upload_id TEXT NOT NULL,
+                part_number BIGINT NOT NULL,
+                sha256 TEXT NOT NULL,
+                PRIMARY KEY (upload_id, part_number)
+            )
+            """,
+            // Content recorded under the old identity (plain SHA-256 of the whole file), per user:
+            // the collector rehashes each object once (LegacyRehash), stores it under its block
+            // hash and renames the rows; until then the rows keep the old hash.
+            """
+            CREATE TABLE legacy_contents (
+                user_id TEXT NOT NULL,
+                content_hash TEXT NOT NULL,
+                PRIMARY KEY (user_id, content_hash)
+            )
+            """,
+            """
+            INSERT INTO legacy_contents (user_id, content_hash)
+            SELECT user_id, content_hash FROM files WHERE content_hash IS NOT NULL
+            UNION SELECT f.user_id, r.content_hash FROM revisions r JOIN files f ON f.id = r.file_id
+            """,
+            // Uploads begun under the old scheme cannot be proven under the new one; their S3
+            // multipart uploads are aborted by the collector (no row knows them).
+            "DELETE FROM uploads",
+        ]),
     ]
 }

@@ -14,12 +14,22 @@ public struct UploadRecord: Sendable, Equatable {
 }
 
 extension MetadataStore {
+    /// Records an upload in progress; its size is reserved against the user's quota from now
+    /// until it completes, is aborted or expires (``StoreError/quotaExceeded(path:size:held:quota:)``
+    /// when there is no room, counting the live file it replaces as freed).
     public func createUpload(_ upload: UploadRecord) async throws {
-        try await database.query(
-            "INSERT INTO uploads (id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [.text(upload.id), .text(upload.userId), .text(upload.path), .int(upload.size), .text(upload.contentHash),
-             upload.baseRevision.map(SQLValue.int) ?? .null, upload.s3UploadId.map(SQLValue.text) ?? .null,
-             .real(upload.createdAt.timeIntervalSince1970)])
+        let quota = userQuota
+        try await database.transaction { db in
+            try await Self.lockUser(upload.userId, db)
+            let replaced = try await Self.live(upload.path, userId: upload.userId, db).flatMap { $0.kind == "file" ? $0.size : nil } ?? 0
+            try await Self.requireRoom(
+                userId: upload.userId, path: upload.path, size: upload.size, replacing: replaced, excludingUpload: nil, quota: quota, db)
+            try await db.query(
+                "INSERT INTO uploads (id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [.text(upload.id), .text(upload.userId), .text(upload.path), .int(upload.size), .text(upload.contentHash),
+                 upload.baseRevision.map(SQLValue.int) ?? .null, upload.s3UploadId.map(SQLValue.text) ?? .null,
+                 .real(upload.createdAt.timeIntervalSince1970)])
+        }
     }
 
     /// The upload, if it belongs to this user (someone else's id reads as missing).
@@ -37,7 +47,10 @@ extension MetadataStore {
     }
 
     public func deleteUpload(id: String) async throws {
-        try await database.query("DELETE FROM uploads WHERE id = ?", [.text(id)])
+        try await database.transaction { db in
+            try await db.query("DELETE FROM upload_blocks WHERE upload_id = ?", [.text(id)])
+            try await db.query("DELETE FROM uploads WHERE id = ?", [.text(id)])
+        }
     }
 
     /// Whether any item of the user (live or in the trash) references this content: its

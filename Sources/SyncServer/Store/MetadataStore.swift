@@ -9,6 +9,9 @@ public struct MetadataStore: Sendable {
     /// Wakes long-polls of the change feed.
     public let notifier: ChangeNotifier
     let now: @Sendable () -> Date
+    /// The most bytes one user's live files and pending uploads may hold; nil: no cap.
+    /// Every commit of a file and every new upload is checked against it in its transaction.
+    public var userQuota: Int64?
 
     public init(database: any SQLDatabase, notifier: ChangeNotifier = ChangeNotifier(), now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database

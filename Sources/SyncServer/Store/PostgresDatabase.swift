@@ -76,6 +76,7 @@ public final class PostgresDatabase: SQLDatabase {
         let logger: Logger
 
         func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+            try SQLValue.refuseNUL(binds)
             var bindings = PostgresBindings(capacity: binds.count)
             for value in binds {
                 switch value {

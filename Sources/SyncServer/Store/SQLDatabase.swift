@@ -6,6 +6,17 @@ public enum SQLValue: Sendable, Hashable {
     case real(Double)
 }
 
+extension SQLValue {
+    /// Refuses text with a NUL character before it reaches a database: PostgreSQL's text
+    /// cannot hold one (the statement would fail as an internal error), and nothing the store
+    /// keeps has one (paths refuse it), so on both databases such a value is the caller's error.
+    static func refuseNUL(_ binds: [SQLValue]) throws {
+        for case .text(let text) in binds where text.utf8.contains(0) {
+            throw StoreError.invalidText("text with a NUL character: \(String(text.prefix(40)).debugDescription)")
+        }
+    }
+}
+
 /// A result row, by column name.
 public struct SQLRow: Sendable {
     public var values: [String: SQLValue]

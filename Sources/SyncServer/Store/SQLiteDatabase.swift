@@ -34,7 +34,9 @@ public final class SQLiteDatabase: SQLDatabase {
             try await raw("COMMIT", [])
             return result
         } catch {
-            _ = try? await raw("ROLLBACK", [])
+            // Outside this task, so that a cancelled request still rolls back: the one
+            // connection left inside a transaction would refuse every later one.
+            _ = try? await Task { try await self.raw("ROLLBACK", []) }.value
             throw error
         }
     }
@@ -52,7 +54,8 @@ public final class SQLiteDatabase: SQLDatabase {
     struct Session: SQLSession {
         let database: SQLiteDatabase
         func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
-            try await database.raw(sql, binds)
+            try SQLValue.refuseNUL(binds)
+            return try await database.raw(sql, binds)
         }
     }
 

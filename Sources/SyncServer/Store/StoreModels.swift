@@ -54,4 +54,9 @@ public enum StoreError: Error, Sendable, Equatable {
     case invalidPath(String)
     case configuration(String)
     case corrupt(String)
+    /// `size` more bytes at `path` do not fit: the user's files and pending uploads already
+    /// hold `held` of `quota`.
+    case quotaExceeded(path: String, size: Int64, held: Int64, quota: Int64)
+    /// Text the databases cannot hold (a NUL character).
+    case invalidText(String)
 }

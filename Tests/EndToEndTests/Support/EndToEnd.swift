@@ -13,6 +13,8 @@ final class EndToEnd: @unchecked Sendable {
     let bucket: String
     let s3: S3Client
     let serverURL: String
+    /// Where the server serves `/metrics` (`metrics.listen`; the public port does not).
+    let metricsURL: String
     let binaries: String
     private var server: ChildProcess?
     private let serverEnvironment: [String: String]
@@ -45,11 +47,13 @@ final class EndToEnd: @unchecked Sendable {
         binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         let port = try Self.freePort()
         serverURL = "http://127.0.0.1:\(port)"
+        let metricsPort = try Self.freePort()
+        metricsURL = "http://127.0.0.1:\(metricsPort)"
         var serverEnvironment = [
             "SYNCD_DATABASE_URL": dir + "/metadata.sqlite", "SYNCD_AUTH_SESSION_SECRET": String(repeating: "e", count: 40),
             "SYNCD_S3_ENDPOINT": endpoint, "SYNCD_S3_BUCKET": bucket, "SYNCD_SERVER_PUBLIC_URL": "http://127.0.0.1:\(port)",
             "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_EC2_METADATA_DISABLED": "true",
-            "PATH": env["PATH"] ?? "/usr/bin:/bin", "HOME": dir,
+            "PATH": env["PATH"] ?? "/usr/bin:/bin", "HOME": dir, "SYNCD_METRICS_LISTEN": "127.0.0.1:\(metricsPort)",
         ]
         // Browser sign-in through the test OIDC provider, when it runs (loopback redirect URIs
         // match on any port).
@@ -116,7 +120,7 @@ final class EndToEnd: @unchecked Sendable {
 
     /// A counter from the server's /metrics.
     func metric(_ name: String) async throws -> Double {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: serverURL + "/metrics"), timeout: .seconds(5))
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: metricsURL + "/metrics"), timeout: .seconds(5))
         let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
         let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
         return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
@@ -242,7 +246,11 @@ func waitFor<T>(_ what: String, timeout: Duration = .seconds(30), _ value: () as
     return found!
 }
 
-func sha256Hex(_ data: Data) -> String {
-    let checksum = ChecksumAlgorithm.sha256.checksum(of: data)
-    return Hex.encode(Data(base64Encoded: checksum.base64)!)
+func identityHex(_ data: Data) -> String {
+    ContentIdentity.identity(of: data)
+}
+
+/// The base64 SHA-256 of a one-block file, as its begin carries it.
+func blockSha256(_ data: Data) -> String {
+    ChecksumAlgorithm.sha256.checksum(of: data).base64
 }

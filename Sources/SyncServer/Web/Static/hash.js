@@ -1,7 +1,8 @@
-// Checksums the server asks for before an upload: SHA-256 of the whole file (hex), computed
-// incrementally so that a file of any size is read in slices and never held in memory whole
-// (WebCrypto's digest takes one buffer), and CRC32C of each multipart part (base64, as S3's
-// x-amz-checksum-crc32c header wants it).
+// The content identity the server asks for before an upload (the block hash, as the server's
+// ContentIdentity defines it): SHA-256 of each block, then SHA-256 of the concatenated block
+// digests (hex). Each block's digest (base64, as S3's x-amz-checksum-sha256 header wants it) is
+// what its multipart part (or a one-block file's single PUT) is signed with. Computed
+// incrementally, so that a file of any size is read in slices and never held in memory whole.
 
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -46,6 +47,11 @@ export class Sha256 {
 
   /** The digest as 64 lower-case hex digits; the object is spent afterwards. */
   hex() {
+    return Array.from(this.digest(), (byte) => byte.toString(16).padStart(2, '0')).join('');
+  }
+
+  /** The digest as 32 bytes; the object is spent afterwards. */
+  digest() {
     const bits = this.length * 8;
     const tail = new Uint8Array(this.pendingLength < 56 ? 64 : 128);
     tail.set(this.pending.subarray(0, this.pendingLength));
@@ -55,7 +61,10 @@ export class Sha256 {
     view.setUint32(tail.length - 8, Math.floor(bits / 0x100000000));
     view.setUint32(tail.length - 4, bits >>> 0);
     for (let offset = 0; offset < tail.length; offset += 64) this.block(tail, offset);
-    return Array.from(this.h, (word) => (word >>> 0).toString(16).padStart(8, '0')).join('');
+    const out = new Uint8Array(32);
+    const words = new DataView(out.buffer);
+    this.h.forEach((word, i) => words.setInt32(4 * i, word));
+    return out;
   }
 
   block(data, offset) {
@@ -85,31 +94,39 @@ export class Sha256 {
   }
 }
 
-const CRC32C_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC32C (Castagnoli) of a Uint8Array, base64 of its four big-endian bytes. */
-export function crc32cBase64(bytes) {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC32C_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  c = (c ^ 0xffffffff) >>> 0;
-  return btoa(String.fromCharCode(c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff));
+/** 8 MiB, doubled until the file needs at most 10,000 blocks (as ContentIdentity.blockSize). */
+export function blockSizeFor(size) {
+  let block = 8 * 1024 * 1024;
+  while (size > block * 10000) block *= 2;
+  return block;
 }
 
-/** SHA-256 of a File or Blob, read in slices; `progress(fraction)` after each. */
-export async function sha256OfBlob(blob, progress) {
-  const hash = new Sha256();
+function base64(bytes) {
+  return btoa(String.fromCharCode(...bytes));
+}
+
+/**
+ * The content identity of a File or Blob, read in 8 MiB slices; `progress(fraction)` after
+ * each. Resolves to `{ identity, blocks }`: the hex identity and each block's base64 SHA-256.
+ */
+export async function contentIdentityOfBlob(blob, progress) {
+  const blockSize = blockSizeFor(blob.size);
   const slice = 8 << 20;
-  for (let offset = 0; offset < blob.size; offset += slice) {
-    hash.update(new Uint8Array(await blob.slice(offset, offset + slice).arrayBuffer()));
-    progress?.(Math.min(1, (offset + slice) / blob.size));
+  const outer = new Sha256();
+  const blocks = [];
+  for (let start = 0; start < blob.size; start += blockSize) {
+    const end = Math.min(blob.size, start + blockSize);
+    const hash = new Sha256();
+    for (let offset = start; offset < end; offset += slice) {
+      hash.update(new Uint8Array(await blob.slice(offset, Math.min(end, offset + slice)).arrayBuffer()));
+      progress?.(Math.min(1, (offset + slice) / blob.size));
+    }
+    const digest = hash.digest();
+    outer.update(digest);
+    blocks.push(base64(digest));
   }
-  return hash.hex();
+  return { identity: outer.hex(), blocks };
 }
+
+/** Base64 SHA-256 of nothing: the one PUT of an empty file carries it. */
+export const EMPTY_SHA256 = base64(new Sha256().digest());

@@ -1,7 +1,8 @@
 // Uploads from the browser straight to S3: the server signs, the bytes never pass through it.
-// Small files are one presigned PUT; large ones a multipart upload whose part URLs are asked
-// for as the parts come up, each part's CRC32C signed in so that S3 refuses damaged bytes.
-import { crc32cBase64, sha256OfBlob } from './hash.js';
+// A file of one block is one presigned PUT; larger ones a multipart upload with one part per
+// block, whose part URLs are asked for as the parts come up, each part's SHA-256 signed in so
+// that S3 refuses any other bytes (the server derives the file's identity from those digests).
+import { EMPTY_SHA256, contentIdentityOfBlob } from './hash.js';
 
 /** An upload that failed, with what the person should read. */
 export class UploadError extends Error {}
@@ -30,9 +31,10 @@ function put(url, headers, body, onProgress) {
  */
 export async function uploadFile({ api, file, path, baseRevision, report }) {
   report({ phase: 'checking', fraction: 0 });
-  const sha256 = await sha256OfBlob(file, (fraction) => report({ phase: 'checking', fraction }));
+  const { identity, blocks } = await contentIdentityOfBlob(file, (fraction) => report({ phase: 'checking', fraction }));
   const begun = await api('POST', '/uploads', {
-    path, size: file.size, sha256, contentType: file.type || undefined, baseRevision: baseRevision ?? undefined,
+    path, size: file.size, sha256: identity, contentType: file.type || undefined, baseRevision: baseRevision ?? undefined,
+    blockSha256: blocks.length <= 1 ? (blocks[0] ?? EMPTY_SHA256) : undefined,
   });
   if (begun.mode === 'stored') {
     report({ phase: 'done', fraction: 1 });
@@ -43,7 +45,7 @@ export async function uploadFile({ api, file, path, baseRevision, report }) {
     if (begun.mode === 'single') {
       await put(begun.url, begun.headers, file, (sent) => report({ phase: 'uploading', fraction: file.size ? sent / file.size : 1 }));
     } else {
-      parts = await uploadParts({ api, file, begun, report });
+      parts = await uploadParts({ api, file, begun, blocks, report });
     }
     report({ phase: 'finishing', fraction: 1 });
     const done = await api('POST', `/uploads/${encodeURIComponent(begun.uploadId)}/complete`, { parts });
@@ -56,7 +58,7 @@ export async function uploadFile({ api, file, path, baseRevision, report }) {
   }
 }
 
-async function uploadParts({ api, file, begun, report }) {
+async function uploadParts({ api, file, begun, blocks, report }) {
   const { partSize, partCount, uploadId } = begun;
   const sent = new Array(partCount).fill(0);
   const done = [];
@@ -67,9 +69,10 @@ async function uploadParts({ api, file, begun, report }) {
       const number = next++;
       const start = (number - 1) * partSize;
       const part = file.slice(start, Math.min(file.size, start + partSize));
-      const checksum = crc32cBase64(new Uint8Array(await part.arrayBuffer()));
+      const checksum = blocks[number - 1];
+      if (!checksum || part.size === 0) throw new UploadError('the server cut the file into other parts than its blocks');
       const signed = await api('POST', `/uploads/${encodeURIComponent(uploadId)}/parts`, {
-        partNumbers: [number], checksums: { [number]: checksum },
+        partNumbers: [number], sha256: { [number]: checksum },
       });
       const etag = await put(signed.urls[number], signed.headers[number], part, (bytes) => {
         sent[number - 1] = bytes;
@@ -77,7 +80,7 @@ async function uploadParts({ api, file, begun, report }) {
       });
       if (!etag) throw new UploadError('the storage does not let the browser read ETags (CORS ExposeHeaders)');
       sent[number - 1] = part.size;
-      done.push({ partNumber: number, etag, checksumCRC32C: checksum });
+      done.push({ partNumber: number, etag, checksumSHA256: checksum });
     }
   }
   await Promise.all(Array.from({ length: Math.min(PARTS_AT_ONCE, partCount) }, worker));
