@@ -94,8 +94,9 @@ public enum Daemon {
         let service = FolderSyncService(
             engine: engine, rescanInterval: settings.rescanInterval,
             onReport: { report in
-                status.record(report)
+                let news = status.record(report, pathErrors: (try? journal.errors()) ?? [])
                 log(report, logger: folderLogger)
+                log(news, logger: folderLogger)
                 notifier.markReady()
             },
             onFailure: { error in

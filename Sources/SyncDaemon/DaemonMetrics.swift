@@ -14,7 +14,15 @@ public enum DaemonMetrics {
         metric("syncd_transfers_in_flight", "gauge", "Uploads and downloads running now.", String(s.transfers.count))
         metric("syncd_uploaded_bytes_total", "counter", "Bytes sent to S3 since the daemon started.", String(s.bytesUploaded))
         metric("syncd_downloaded_bytes_total", "counter", "Bytes received from S3 since the daemon started.", String(s.bytesDownloaded))
-        metric("syncd_errors", "gauge", "Paths whose last step failed and wait for a retry.", String(s.errors.count))
+        let waiting = s.waiting ?? s.errors.filter { $0.effectiveKind == .retrying || $0.effectiveKind == .failing }.count
+        metric("syncd_errors", "gauge", "Paths whose last step failed and wait for a retry.", String(waiting))
+        metric(
+            "syncd_paths_failing", "gauge", "Paths failing past the bound (5 attempts or 10 minutes); still retried, at the longest back-off.",
+            String(s.failing ?? s.errors.filter { $0.effectiveKind == .failing }.count))
+        metric(
+            "syncd_paths_not_synced", "gauge", "Entries not synced on this device (links, special files, names not UTF-8, unreadable items).",
+            String(s.errors.filter { $0.effectiveKind == .notSynced }.count))
+        metric("syncd_idle", "gauge", "1 when nothing runs and nothing waits for a retry.", s.state == .idle ? "1" : "0")
         metric("syncd_conflicts_total", "counter", "Conflicted copies made since the daemon started.", String(s.conflicts.count))
         metric(
             "syncd_last_sync_timestamp_seconds", "gauge", "When a pass last finished with nothing failing (0: not yet).",

@@ -18,6 +18,9 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
         case offline
         /// The first pass has not finished yet.
         case starting
+        /// Nothing runs, but paths wait: for a retry after a failure (``DaemonStatus/errors``
+        /// says when and why), or a file being written, for the next scan.
+        case waiting
     }
 
     public struct PathProblem: Codable, Sendable, Equatable {
@@ -26,6 +29,26 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
         /// When the step is tried again; nil when it is not retried until something changes (a
         /// link in the folder where the server has items, a path the server should not send).
         public var retryAt: Date?
+        /// Failed attempts so far, for a step that waits for a retry.
+        public var attempts: Int?
+        /// What kind of problem (nil from a daemon before 0.12: read `retryAt`).
+        public var kind: Kind?
+
+        public enum Kind: String, Codable, Sendable {
+            /// A step failed; it is tried again at `retryAt`.
+            case retrying
+            /// A step failed past the bound (5 attempts, or 10 minutes): still tried again at
+            /// `retryAt`, at the longest back-off, but something needs a look.
+            case failing
+            /// Written to while it was read: the next scan looks at it again.
+            case changing
+            /// Not synced on this device until something changes (a link, a special file, a
+            /// name that is not UTF-8, an unreadable item, a path the server should not send).
+            case notSynced = "not_synced"
+        }
+
+        /// The kind, for a status from a daemon that did not send one.
+        public var effectiveKind: Kind { kind ?? (retryAt == nil ? .notSynced : .retrying) }
     }
 
     public var folder: String
@@ -46,6 +69,10 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var errors: [PathProblem]
     /// Conflicted copies made since the daemon started, newest first.
     public var conflicts: [String]
+    /// Paths waiting for a retry, all of them (``errors`` lists at most 20).
+    public var waiting: Int?
+    /// Of those, the ones failing past the bound.
+    public var failing: Int?
 }
 
 /// Keeps what the passes reported, for the status.
@@ -58,6 +85,12 @@ final class StatusBoard: Sendable {
         var lastPassFailed: String?
         /// What the last pass held back (links in the way, refused server paths).
         var held: [HeldPath] = []
+        /// What the scans skipped, by path, as the latest scan of each place found it.
+        var skipped: [String: ScanProblem] = [:]
+        /// When this daemon first saw each failing path fail.
+        var failingSince: [String: Date] = [:]
+        /// Failing paths already logged as past the bound.
+        var warnedFailing: Set<String> = []
         /// Bytes moved per second, over the last sample.
         var rate: Double = 0
         var sample: (at: ContinuousClock.Instant, bytes: Int64)?
@@ -65,8 +98,35 @@ final class StatusBoard: Sendable {
 
     private let memory = Mutex(Memory())
 
-    func record(_ report: SyncReport) {
+    /// Takes in a finished pass; `pathErrors` is the journal's list of failed paths after it.
+    /// Returns what is new enough to log.
+    @discardableResult
+    func record(_ report: SyncReport, pathErrors: [PathError] = [], now: Date = Date()) -> StatusNews {
         memory.withLock { m in
+            var news = StatusNews()
+            let skippedBefore = m.skipped
+            switch report.scope {
+            case .root:
+                m.skipped = [:]
+            case .subtrees(let subtrees):
+                m.skipped = m.skipped.filter { path, _ in
+                    !subtrees.contains { path == $0.string || path.hasPrefix($0.string + "/") }
+                }
+            }
+            for problem in report.scanProblems {
+                if skippedBefore[problem.path] == nil { news.newlySkipped.append(problem) }
+                m.skipped[problem.path] = problem
+            }
+            let failingNow = Set(pathErrors.map(\.path.string))
+            m.failingSince = m.failingSince.filter { failingNow.contains($0.key) }
+            m.warnedFailing.formIntersection(failingNow)
+            for error in pathErrors {
+                let since = m.failingSince[error.path.string] ?? now
+                m.failingSince[error.path.string] = since
+                if RetryBound.isExceeded(attempts: error.attempts, failingSince: since, now: now), m.warnedFailing.insert(error.path.string).inserted {
+                    news.newlyFailing.append(error)
+                }
+            }
             m.passes += 1
             m.lastPassFailed = nil
             m.brake = report.brake.map { "\($0)" }
@@ -78,6 +138,7 @@ final class StatusBoard: Sendable {
                 }
             }
             m.conflicts = Array(m.conflicts.prefix(50))
+            return news
         }
     }
 
@@ -100,21 +161,21 @@ final class StatusBoard: Sendable {
 
     func status(
         folder: String, server: String, mode: String, paused: Bool, online: Bool, progress: FolderSync.PassProgress, journal: Journal,
-        board: TransferBoard
+        board: TransferBoard, now: Date = Date()
     ) -> DaemonStatus {
         let m = memory.withLock { $0 }
         let files = (try? journal.syncedFileCount()) ?? 0
-        let retrying = ((try? journal.errors()) ?? []).prefix(20).map { DaemonStatus.PathProblem(path: $0.path.string, message: $0.message, retryAt: $0.retryAt) }
-        let errors = m.held.prefix(20).map { DaemonStatus.PathProblem(path: $0.path, message: $0.description, retryAt: nil) } + retrying
+        let retrying = Self.waitingProblems((try? journal.errors()) ?? [], failingSince: m.failingSince, now: now)
+        let skipped = m.skipped.values.sorted { $0.path < $1.path }.map(Self.skippedProblem)
+        let changing = skipped.filter { $0.kind == .changing }
+        let notSynced = m.held.map { DaemonStatus.PathProblem(path: $0.path, message: $0.description, retryAt: nil, kind: .notSynced) }
+            + skipped.filter { $0.kind == .notSynced }
+        let errors = Array(retrying.prefix(20)) + changing.prefix(20) + notSynced.prefix(20)
         let transfers = board.current
         let queued = progress.running ? max(0, progress.planned - progress.ended) : 0
-        let state: DaemonStatus.State =
-            if paused { .paused }
-            else if m.brake != nil { .held }
-            else if !online || m.lastPassFailed != nil { .offline }
-            else if m.passes == 0 { .starting }
-            else if progress.running && (queued > 0 || !transfers.isEmpty) { .syncing }
-            else { .idle }
+        let state = Self.state(
+            paused: paused, braked: m.brake != nil, offline: !online || m.lastPassFailed != nil, started: m.passes > 0,
+            busy: progress.running && (queued > 0 || !transfers.isEmpty), waiting: !retrying.isEmpty || !changing.isEmpty)
         let summary: String =
             switch state {
             case .paused: "Paused — run `syncd resume` to continue"
@@ -122,13 +183,16 @@ final class StatusBoard: Sendable {
             case .offline: "Offline — \(m.lastPassFailed ?? "the server cannot be reached"); changes wait"
             case .starting: "Starting — first scan and catch-up"
             case .syncing: Self.syncingLine(transfers: transfers, queued: queued, rate: m.rate)
-            case .idle: "Idle — \(Self.grouped(files)) file\(files == 1 ? "" : "s") in sync" + (retrying.isEmpty ? "" : ", \(retrying.count) waiting to retry")
-                + (m.held.isEmpty ? "" : ", \(m.held.count) not synced here (see below)")
+            case .waiting: Self.waitingLine(files: files, waiting: retrying + changing, now: now)
+                + (notSynced.isEmpty ? "" : ", \(notSynced.count) not synced here (see below)")
+            case .idle: "Idle — \(Self.grouped(files)) file\(files == 1 ? "" : "s") in sync"
+                + (notSynced.isEmpty ? "" : ", \(notSynced.count) not synced here (see below)")
             }
         return DaemonStatus(
             folder: folder, server: server, mode: mode, state: state, summary: summary, filesInSync: files, queued: queued,
             transfers: transfers, bytesUploaded: board.bytesUploaded, bytesDownloaded: board.bytesDownloaded, lastSyncAt: m.lastSyncAt,
-            brake: m.brake, errors: Array(errors), conflicts: m.conflicts)
+            brake: m.brake, errors: errors, conflicts: m.conflicts, waiting: retrying.count,
+            failing: retrying.filter { $0.kind == .failing }.count)
     }
 
     /// 12403 → "12,403".

@@ -14,7 +14,7 @@ public import SyncEngine
 /// uploads with one part per block, each carrying its block's SHA-256 that S3 verifies,
 /// recorded part by part in the journal so that an upload interrupted by a crash resumes from
 /// its finished parts. Downloads are verified against the identity the server recorded
-/// (``AtomicInstall``) before the engine installs them. Begin and complete calls of concurrent
+/// (``LocalFolder/install(_:at:expectedHash:replacing:)``) before the engine installs them. Begin and complete calls of concurrent
 /// uploads are sent in batches.
 public final class ServerRemote: RemotePort {
     let api: ServerAPI
@@ -104,7 +104,7 @@ public final class ServerRemote: RemotePort {
         }
         board.start(path.string, direction: "download", size: entry.size)
         defer { board.end(path.string, direction: "download") }
-        // The bytes are checked against the identity when they are installed (AtomicInstall).
+        // The bytes are checked against the identity when they are installed (LocalFolder.install).
         try await transfer.get(url: signed.url, toFile: localPath) { [board] bytes in
             board.add(path.string, direction: "download", bytes: bytes)
         }

@@ -1,9 +1,10 @@
-import Foundation
+public import Foundation
 import SyncAPI
 
 /// `syncd status` for people.
 public enum StatusText {
-    public static func render(_ s: DaemonStatus) -> String {
+    /// - Parameter now: when "retry in 40 s" is counted from.
+    public static func render(_ s: DaemonStatus, now: Date = Date()) -> String {
         var lines = ["\(s.folder) ⇄ \(s.server) (\(s.mode))", s.summary]
         for transfer in s.transfers {
             let percent = transfer.size > 0 ? Int(Double(transfer.done) * 100 / Double(transfer.size)) : 100
@@ -11,14 +12,32 @@ public enum StatusText {
         }
         lines.append("Sent \(ByteCount.human(s.bytesUploaded)), received \(ByteCount.human(s.bytesDownloaded)) since start"
             + (s.lastSyncAt.map { "; last complete sync \(ISO8601DateFormatter().string(from: $0))" } ?? ""))
-        let held = s.errors.filter { $0.retryAt == nil }, retrying = s.errors.filter { $0.retryAt != nil }
+        func retry(_ p: DaemonStatus.PathProblem) -> String {
+            let attempts = p.attempts.map { "\($0) attempt\($0 == 1 ? "" : "s"), " } ?? ""
+            return "  \(p.path): \(p.message) — \(attempts)retry \(p.retryAt.map { StatusBoard.when($0, now: now) } ?? "later")"
+        }
+        let failing = s.errors.filter { $0.effectiveKind == .failing }
+        if !failing.isEmpty {
+            lines.append("Failing repeatedly (still retried; `syncd doctor` checks the usual causes):")
+            lines += failing.map(retry)
+        }
+        let retrying = s.errors.filter { $0.effectiveKind == .retrying }
+        if !retrying.isEmpty {
+            lines.append("Waiting to retry:")
+            lines += retrying.map(retry)
+        }
+        if let waiting = s.waiting, waiting > failing.count + retrying.count {
+            lines.append("  … and \(waiting - failing.count - retrying.count) more")
+        }
+        let changing = s.errors.filter { $0.effectiveKind == .changing }
+        if !changing.isEmpty {
+            lines.append("Being written, looked at again on the next scan:")
+            lines += changing.map { "  \($0.path): \($0.message)" }
+        }
+        let held = s.errors.filter { $0.effectiveKind == .notSynced }
         if !held.isEmpty {
             lines.append("Not synced on this device:")
             lines += held.map { "  \($0.path): \($0.message)" }
-        }
-        if !retrying.isEmpty {
-            lines.append("Waiting to retry:")
-            lines += retrying.map { "  \($0.path): \($0.message)" }
         }
         if !s.conflicts.isEmpty {
             lines.append("Conflicts (both versions kept):")

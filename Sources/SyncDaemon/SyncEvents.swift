@@ -7,6 +7,10 @@ import SyncEngine
 public enum SyncEvent: String, CaseIterable, Sendable {
     case upload, download, move, delete, folder, conflict, error, brake, started, stopped
     case passFailed = "pass_failed"
+    /// A path failed past ``StatusBoard/RetryBound``: still retried, but worth a look.
+    case failing
+    /// The scan skipped an entry (a link, a special file, a name that is not UTF-8, ...).
+    case skipped
 
     public var messageId: String {
         switch self {
@@ -21,6 +25,8 @@ public enum SyncEvent: String, CaseIterable, Sendable {
         case .started: "77fba9e65732442a93ef6361c384d584"
         case .stopped: "94243ba1161043bf8d933277f9151894"
         case .passFailed: "11583a7679144c038c10433af9f445c2"
+        case .failing: "bf232d134f9b4cb3b2dc85f8fc30d807"
+        case .skipped: "c2ec974e47e94a42a4bf500020349ce1"
         }
     }
 
@@ -67,6 +73,22 @@ extension Daemon {
         }
         if let brake = report.brake {
             logger.critical("mass-delete brake: \(brake)", metadata: SyncEvent.brake.metadata())
+        }
+    }
+
+    /// One warning per path when it goes past the retry bound, and per entry the scan starts
+    /// skipping (not on every pass).
+    static func log(_ news: StatusNews, logger: Logger) {
+        for error in news.newlyFailing {
+            logger.warning(
+                "\(error.path) keeps failing (\(error.attempts) attempts): \(error.message); still retried, at most hourly",
+                metadata: SyncEvent.failing.metadata(path: error.path.string))
+        }
+        for problem in news.newlySkipped {
+            // A file being written is looked at again soon; the rest stays skipped until it changes.
+            logger.log(
+                level: problem.kind == .changing ? .info : .warning, "skipped \(problem.path): \(problem.message)",
+                metadata: SyncEvent.skipped.metadata(path: problem.path))
         }
     }
 }

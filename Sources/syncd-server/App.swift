@@ -4,6 +4,7 @@ import ServiceLifecycle
 import Foundation
 import S3Client
 import SyncServer
+import Synchronization
 import TOMLConfig
 
 @main
@@ -109,7 +110,7 @@ struct Serve: AsyncParsableCommand {
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage users and devices without a browser (headless backups, the local demo).",
-        subcommands: [CreateUser.self, IssueToken.self])
+        subcommands: [CreateUser.self, IssueToken.self, UnlinkUser.self])
 
     struct CreateUser: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "create-user", abstract: "Create (or rename) a user.")
@@ -122,6 +123,31 @@ struct Admin: AsyncParsableCommand {
                 let user = try await store.upsertUser(email: email, name: name)
                 print("user \(user.id) <\(user.email)>")
             }
+        }
+    }
+
+    struct UnlinkUser: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "unlink-user",
+            abstract: "Forget which identity-provider account a user signs in as; the next verified sign-in with the address links again.",
+            discussion: """
+                For a person who moved to another identity provider (or whose provider account was recreated):
+                the account keeps its devices, files and sessions.
+                """)
+        @OptionGroup var storeOptions: StoreOptions
+        @Option(help: "The user's e-mail address.") var email: String
+
+        func run() async throws {
+            let unlinked = Mutex<User?>(nil)
+            try await withStore(storeOptions) { store in
+                let user = try await store.unlinkUser(email: email)
+                unlinked.withLock { $0 = user }
+            }
+            // Thrown only once the store is closed.
+            guard let user = unlinked.withLock({ $0 }) else {
+                throw ValidationError("no user has the address \(email); `syncd-server admin create-user` makes one")
+            }
+            print("user \(user.id) <\(user.email)> unlinked: the next verified sign-in as \(user.email) links it")
         }
     }
 

@@ -45,7 +45,7 @@ import Testing
         Row(name: "inode reused by a new file x modified: both versions stay", local: ["file g.txt h1 @1"], remote: ["file f.txt h2 @1 r2"],
             expected: ["download f.txt", "upload g.txt"]),
         Row(name: "inode reused by a new file x moved", local: ["file g.txt h1 @1"], remote: ["file h.txt h0 @1 r2"],
-            expected: ["download h.txt", "upload g.txt", "forget f.txt"]),
+            expected: ["upload g.txt", "download h.txt", "forget f.txt"]),
         Row(name: "inode reused by a new folder x unchanged", local: ["folder g @1"], remote: [base],
             expected: ["mkdir remote g", "delete remote file f.txt"]),
         Row(name: "moved x moved, same place", local: ["file g.txt h0 @1"], remote: ["file g.txt h0 @1"], expected: ["record move f.txt -> g.txt"]),

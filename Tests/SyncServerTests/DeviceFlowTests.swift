@@ -231,11 +231,16 @@ import Testing
             let (_, code, _) = try await store.createDeviceCode(name: "victim's laptop")
             let wrong = Self.sibling(of: code, differingAt: 0)
             var guessers: [User] = []
+            let spent = Mutex<[DeviceCodeBudget]>([])
             for n in 0..<10 {
                 let guesser = try await store.upsertUser(email: "guesser-\(n)@example.com", name: "Guesser")
                 guessers.append(guesser)
-                for _ in 0..<10 { _ = try await store.lookUpDeviceCode(userCode: wrong, userId: guesser.id, limits: limits) }
+                for _ in 0..<10 {
+                    let answer = try await store.lookUpDeviceCode(userCode: wrong, userId: guesser.id, limits: limits) { budget in spent.withLock { $0.append(budget) } }
+                    #expect(answer == .unknown)
+                }
             }
+            #expect(spent.withLock { $0 } == Array(repeating: .user, count: 10) + [.serverWide], "each guesser's budget, then the server's")
             #expect(try await store.lookUpDeviceCode(userCode: code, userId: guessers[0].id, limits: limits) == .throttled)
             let victim = try await store.upsertUser(email: "victim@example.com", name: "Victim")
             guard case .pending(let pending) = try await store.decideDeviceCode(userCode: code, userId: victim.id, approve: true, limits: limits) else {
@@ -247,6 +252,23 @@ import Testing
             let (_, next, _) = try await store.createDeviceCode(name: "victim's desktop")
             #expect(try await store.lookUpDeviceCode(userCode: Self.sibling(of: next, differingAt: 0), userId: victim.id, limits: limits) == .unknown)
             #expect(try await store.lookUpDeviceCode(userCode: next, userId: victim.id, limits: limits) == .throttled)
+        }
+    }
+
+    /// Wrong codes typed at the same moment (PostgreSQL, several connections) take turns: no
+    /// more misses are recorded than the budget allows, whatever the interleaving.
+    @Test func concurrentWrongCodesDoNotOvershootTheBudgetOnPostgreSQL() async throws {
+        try await StoreBackend.postgres.withStore(isolated: true) { store in
+            let limits = DeviceCodeLimits(missesPerCode: 1_000, missesPerUser: 5, missesServerWide: 1_000)
+            let guesser = try await store.upsertUser(email: "guesser@example.com", name: "Guesser")
+            let (_, code, _) = try await store.createDeviceCode(name: "laptop")
+            let wrong = Self.sibling(of: code, differingAt: 0)
+            let answers = try await withThrowingTaskGroup(of: DeviceCodeLookup.self) { group in
+                for _ in 0..<40 { group.addTask { try await store.lookUpDeviceCode(userCode: wrong, userId: guesser.id, limits: limits) } }
+                return try await group.reduce(into: [DeviceCodeLookup]()) { $0.append($1) }
+            }
+            let recorded = try await store.database.query("SELECT user_id FROM device_code_misses WHERE user_id = ?", [.text(guesser.id)]).count
+            #expect(recorded == 5 && answers.filter { $0 == .unknown }.count == 5, "\(recorded) misses recorded")
         }
     }
 

@@ -18,6 +18,9 @@ import Testing
             return .user(try await store.signInUser(identity).id)
         } catch is SignInError {
             return .refused
+        } catch {
+            // PostgresNIO hides the server's message from `description`.
+            throw StoreTestError("sign-in of \(identity.email) failed with \(String(reflecting: error))")
         }
     }
 

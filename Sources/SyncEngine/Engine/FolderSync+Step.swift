@@ -9,8 +9,11 @@ extension FolderSync {
         try faults?(action, .beforeStep)
         var change = JournalChange()
         switch action {
-        case .upload(let path, let base):
+        case .upload(let path, let planned):
             guard let l = t.local[path], let hash = l.contentHash else { throw EngineError("no local file at \(path) to upload") }
+            // The plan's base is the revision it saw; an earlier step of this pass (a move of the
+            // item or its folder) may have given the item a newer one, which is the one to replace.
+            let base = planned == nil ? nil : t.remote[path]?.revision ?? planned
             try folder.checkUnchanged(path, replacing: l)
             let r = try await folder.withReadablePath(path) { file in
                 try await remote.upload(path, from: file, contentHash: hash, size: l.size, baseRevision: base)
@@ -68,7 +71,12 @@ extension FolderSync {
             try folder.move(from, to: to)
             try faults?(action, .beforeJournal)
             Self.move(t.local, from: from, to: to, root: l, into: &change.local)
-            if let base = t.synced.entries.first(where: { $0.value.inode == l.inode })?.key {
+            // An inode can stand in the synced tree twice for a while (a deleted file's, reused
+            // by a new one): the synced item is the one the server moved, found by its file id.
+            let moved = t.remote[to]?.fileId
+            if let base = t.synced.entries.first(where: { $0.value.fileId == moved && $0.value.inode == l.inode })?.key
+                ?? t.synced.entries.first(where: { $0.value.inode == l.inode })?.key
+            {
                 change.moveSynced(t.synced, from: base, to: to)
             }
 

@@ -94,6 +94,7 @@ public final class FolderSync: Sendable {
         let previous = try journal.trees()
         // Files still under the legacy hash are rehashed by a full scan (HashUpgrade).
         let scope = try journal.legacyLocalHashes().isEmpty ? scope : .root
+        report.scope = scope
         let ignore = FolderScanner.loadIgnoreRules(root: configuration.root)
         let scanner = FolderScanner(root: configuration.root, ignore: ignore)
         var refresh = JournalChange()
@@ -152,6 +153,12 @@ public final class FolderSync: Sendable {
 
         let waiting = Dictionary(try journal.errors().map { ($0.path, $0.retryAt) }) { a, _ in a }
         try clearErrors(ofHeld: plan.actions, runnable: runnable, waiting: waiting)
+        // A path with nothing left to do (the sides agree now, or it is gone) waits no more:
+        // its error would keep the status from `idle` for ever.
+        let planned = Set(plan.actions.map(\.primaryPath))
+        var settled = JournalChange()
+        settled.clearedErrors = waiting.keys.filter { !planned.contains($0) }.sorted()
+        if !settled.clearedErrors.isEmpty { try journal.apply(settled) }
         var state = Trees(local: localTree, remote: remoteTree, synced: syncedTree)
         try await execute(runnable, state: &state, waiting: waiting, now: now, folder: folder, report: &report)
         return report

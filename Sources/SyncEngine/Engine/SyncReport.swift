@@ -20,6 +20,8 @@ public struct SyncReport: Sendable {
     public var brake: BrakeReport?
     /// What the scan skipped (links, special files, bad names).
     public var scanProblems: [ScanProblem] = []
+    /// What the pass rescanned: `scanProblems` is complete for these subtrees (or the folder).
+    public var scope: RescanCoalescer.Request = .root
     /// Remote items this device does not sync: behind a link in the folder, or at a path that
     /// could name something outside it. Not retried: they wait for the user (or the server).
     public var held: [HeldPath] = []

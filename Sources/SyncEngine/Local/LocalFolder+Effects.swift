@@ -77,8 +77,11 @@ extension LocalFolder {
     /// folder swapped for a link meanwhile is not followed.
     public func withReadablePath<T>(_ path: RelativePath, _ body: (String) async throws -> T) async throws -> T {
         let (folder, name) = try parent(of: path)
-        guard folder.status(name)?.kind == .file else {
-            throw LocalFolderError.cannotEnter(path, found: folder.status(name), errno: ENOENT)
+        switch folder.status(name)?.kind {
+        case .file?: break
+        case nil: throw LocalFolderError(.missing, path, "\(path) is gone")
+        case .folder?: throw LocalFolderError(.io, path, "\(path) is a folder, not a file")
+        case .symlink?, .other?: throw LocalFolderError.cannotEnter(path, found: folder.status(name), errno: ELOOP)
         }
         defer { withExtendedLifetime(folder) {} }
         return try await body(Self.hasProc ? "/proc/self/fd/\(folder.fd)/\(name)" : root + "/" + path.string)

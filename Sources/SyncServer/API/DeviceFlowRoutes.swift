@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import SyncAPI
 
 /// The device-authorization flow (RFC 8628) that `syncd login` uses:
@@ -20,6 +21,7 @@ struct DeviceFlowRoutes {
     let codesPerMinute: Double
     /// Budgets for wrong user codes on the approval page.
     var limits = DeviceCodeLimits()
+    let logger = Logger(label: "syncd-server.device-flow")
 
     func register(on router: Router<AppRequestContext>) {
         let codes = router.group("api/v1/device").add(middleware: RateLimitMiddleware(capacity: codeBurst, perMinute: codesPerMinute))
@@ -76,7 +78,7 @@ struct DeviceFlowRoutes {
             let code = String((form["code"] ?? "").prefix(64))
             guard let decision = form["decision"] else {
                 // Step 1: the code as typed; the device it belongs to, for the person to check.
-                switch try await store.lookUpDeviceCode(userCode: code, userId: user.id, limits: limits) {
+                switch try await store.lookUpDeviceCode(userCode: code, userId: user.id, limits: limits, budgetSpent: { budgetSpent($0, by: user) }) {
                 case .pending(let pending): return confirmationPage(csrf: csrf, pending: pending)
                 case .unknown: return codeForm(csrf: csrf, typed: code, unknown: true)
                 case .throttled: return throttledPage()
@@ -84,7 +86,7 @@ struct DeviceFlowRoutes {
             }
             // Step 2: approve or deny.
             let approve = decision == "approve"
-            switch try await store.decideDeviceCode(userCode: code, userId: user.id, approve: approve, limits: limits) {
+            switch try await store.decideDeviceCode(userCode: code, userId: user.id, approve: approve, limits: limits, budgetSpent: { budgetSpent($0, by: user) }) {
             case .unknown: return codeForm(csrf: csrf, typed: code, unknown: true)
             case .throttled: return throttledPage()
             case .pending(let pending):
@@ -97,6 +99,16 @@ struct DeviceFlowRoutes {
                         : "<p><strong>\(name)</strong> was refused and gets no access.</p>")
             }
         }
+    }
+
+    /// A budget of wrong codes was just used up: someone may be guessing codes. Spent by one
+    /// user, that user waits out the window; server-wide, everyone who has typed a wrong code
+    /// in it does.
+    private func budgetSpent(_ budget: DeviceCodeBudget, by user: User) {
+        metrics.deviceCodeBudgetSpent(budget)
+        logger.warning(
+            "device-code budget spent: wrong codes are refused for the next \(Int(limits.window / 60)) minutes",
+            metadata: ["budget": "\(budget.rawValue)", "user": "\(user.id)"])
     }
 
     /// The session id and user of a signed-in browser.

@@ -58,6 +58,7 @@ extension OpenAPIDocument {
                   schema: {$ref: "#/components/schemas/BatchResults"}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/Unauthorized"}
+            "413": {$ref: "#/components/responses/TooLarge"}
       /batch/complete:
         post:
           summary: Complete up to 1,000 uploads in one request; each gets the answer its own completion would have.
@@ -86,6 +87,7 @@ extension OpenAPIDocument {
                   schema: {$ref: "#/components/schemas/BatchResults"}
             "400": {$ref: "#/components/responses/BadRequest"}
             "401": {$ref: "#/components/responses/Unauthorized"}
+            "413": {$ref: "#/components/responses/TooLarge"}
       /uploads/{id}/parts:
         get:
           summary: The parts S3 already holds for a multipart upload (for resuming after a crash).
@@ -144,6 +146,7 @@ extension OpenAPIDocument {
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
             "409": {description: "`checksum_conflict`: the part was signed with another SHA-256 before.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+            "413": {$ref: "#/components/responses/TooLarge"}
       /uploads/{id}/complete:
         post:
           summary: Finish an upload. A multipart upload is completed only if the parts S3 holds are the file's blocks and their signed SHA-256 digests give the declared identity (else it is aborted, `content_mismatch`); the object is then checked (size, SSE-S3, stored SHA-256) before the revision is recorded. The parts listed here are not trusted.
@@ -169,6 +172,7 @@ extension OpenAPIDocument {
             "401": {$ref: "#/components/responses/Unauthorized"}
             "404": {$ref: "#/components/responses/NotFound"}
             "409": {$ref: "#/components/responses/Conflict"}
+            "413": {$ref: "#/components/responses/TooLarge"}
             "507": {$ref: "#/components/responses/QuotaExceeded"}
       /uploads/{id}:
         delete:

@@ -105,6 +105,9 @@ enum OpenAPIDocument {
         Conflict:
           description: The item changed since the caller saw it.
           content: {application/json: {schema: {$ref: "#/components/schemas/Conflict"}}}
+        TooLarge:
+          description: The request body is over 1 MiB (code body_too_large).
+          content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
         QuotaExceeded:
           description: >
             The user's quota (limits.user_quota) has no room (code quota_exceeded). Live files

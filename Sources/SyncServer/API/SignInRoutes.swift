@@ -106,7 +106,8 @@ struct SignInRoutes {
         let sessionId = try await store.createSession(userId: user.id, key: sessions.key)
         metrics.signIns(outcome: "ok")
         logger.info("signed in", metadata: ["user": "\(user.id)"])
-        var response = Response(status: .seeOther, headers: [.location: signIn.returnTo, .cacheControl: "no-store"])
+        // Checked again at use: the row may come from an older server or a tampered table.
+        var response = Response(status: .seeOther, headers: [.location: ReturnPath.parse(signIn.returnTo), .cacheControl: "no-store"])
         response.setCookie(sessions.cookie(SessionKeys.cookieName, sessionId, maxAge: Int(MetadataStore.sessionLifetime)))
         response.setCookie(sessions.cookie(Self.signInCookie, "", maxAge: 0, path: "/auth"))
         return response

@@ -1,8 +1,9 @@
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Every refusal under `/api/v1` is the API's JSON error (`code`, `message`): Hummingbird's
-/// own errors (a body that is not the JSON asked for, one too large), store refusals that
+/// own errors (a body that is not the JSON asked for, one over 1 MiB), store refusals that
 /// reach a route unconverted, a long-poll over the user's cap, and failures nobody expected
 /// (500 `internal`, logged with the error, whose text stays out of the answer).
 struct APIErrorMiddleware: RouterMiddleware {
@@ -19,6 +20,8 @@ struct APIErrorMiddleware: RouterMiddleware {
             throw APIError(error.status, code: Self.code(for: error.status), error.body ?? error.status.reasonPhrase)
         } catch let error as StoreError {
             throw APIError.from(error)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, code: "body_too_large", "request bodies are at most \(context.maxUploadSize >> 20) MiB")
         } catch let error as ChangeNotifier.TooManyWaiting {
             throw APIError(
                 .tooManyRequests, code: "too_many_long_polls",

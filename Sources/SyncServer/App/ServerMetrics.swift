@@ -39,6 +39,14 @@ public struct ServerMetrics: Sendable {
         ).increment()
     }
 
+    /// A budget of wrong device user codes used up ("user" or "server"; `DeviceCodeLimits`).
+    func deviceCodeBudgetSpent(_ budget: DeviceCodeBudget) {
+        registry.makeCounter(
+            descriptor: Self.name("device_code_budgets_spent", "total", "Budgets of wrong device codes used up, by budget (user, server)."),
+            labels: [("budget", budget.rawValue)]
+        ).increment()
+    }
+
     static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "syncd", metricName: metric, unitName: unit, helpText: help)
     }

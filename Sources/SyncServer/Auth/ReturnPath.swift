@@ -5,14 +5,18 @@
 /// - it starts with exactly one `/` (never `//` or `/\`, which browsers read as another host);
 /// - every other character is an RFC 3986 `pchar`, `/` or `?` (unreserved, sub-delims, `:`, `@`),
 ///   or a `%HH` octet; no space, tab, CR, LF, backslash, `#` or non-ASCII character is taken raw;
-/// - no `%HH` decodes to a control character or a backslash, and no decoding of it (up to three
-///   rounds, for proxies that decode twice) starts with `//` or `/\` (`/%2F/evil`, `/%5Cevil`);
+/// - no `%HH` decodes to a control character or a backslash, and no decoding of it, however
+///   many rounds a chain of proxies applies, starts with `//` or `/\` or holds a control
+///   character or backslash (`/%2F/evil`, `/%5Cevil`, `/%25252F/evil`); a value that still
+///   decodes to something new after `maxDecodings` rounds is refused outright;
 /// - at most 2,048 characters.
 ///
 /// Anything else becomes `/`. Browsers drop tab, CR and LF inside URLs, so `/\t/evil.example`
 /// would be followed as `//evil.example`: that is why raw and encoded control characters fail.
 enum ReturnPath {
     static let maxLength = 2_048
+    /// No legitimate path is percent-encoded more often than this.
+    static let maxDecodings = 4
 
     /// The path to send the browser back to: `value` when it follows the grammar, else `/`.
     static func parse(_ value: String?) -> String {
@@ -34,18 +38,22 @@ enum ReturnPath {
             guard isPathCharacter(byte) else { return false }
             i += 1
         }
-        // Decoded once, twice, three times: still a single leading slash, still no control
-        // character or backslash anywhere.
+        // The value and every decoding of it, the last included: still a single leading
+        // slash, still no control character or backslash anywhere.
         var decoded = bytes
-        for _ in 0..<3 {
-            guard decoded.count < 2 || decoded[0] != UInt8(ascii: "/") || (decoded[1] != UInt8(ascii: "/") && decoded[1] != UInt8(ascii: "\\")) else {
-                return false
-            }
-            guard !decoded.contains(where: isForbiddenOctet) else { return false }
-            guard let next = percentDecoded(decoded), next != decoded else { break }
+        for _ in 0...maxDecodings {
+            guard isSafeOnce(decoded) else { return false }
+            guard let next = percentDecoded(decoded), next != decoded else { return true }
             decoded = next
         }
-        return true
+        return false
+    }
+
+    /// One stage of decoding: no `//` or `/\` at the start, no control character or backslash.
+    private static func isSafeOnce(_ bytes: [UInt8]) -> Bool {
+        let slash = UInt8(ascii: "/"), backslash = UInt8(ascii: "\\")
+        if bytes.count >= 2, bytes[0] == slash, bytes[1] == slash || bytes[1] == backslash { return false }
+        return !bytes.contains(where: isForbiddenOctet)
     }
 
     /// RFC 3986 `pchar` (unreserved, sub-delims, ":", "@") plus "/" and "?".

@@ -1,5 +1,6 @@
 public import Foundation
 import Crypto
+import PostgresNIO
 import S3Client
 
 /// A sign-in on its way through the identity provider.
@@ -22,17 +23,28 @@ public enum DeviceCodeLookup: Sendable, Equatable {
     case pending(PendingDeviceCode)
     /// No such pending code: mistyped, expired, decided, burned, or never issued.
     case unknown
-    /// Too many wrong codes lately, by this user or on the whole server: try again later.
+    /// Too many wrong codes lately: by this user, or on the whole server while this user has
+    /// typed a wrong one too. Try again later.
     case throttled
+}
+
+/// A budget of wrong user codes that has just been spent (for the log and the metric).
+public enum DeviceCodeBudget: String, Sendable, Equatable {
+    /// One user's `missesPerUser`.
+    case user
+    /// The server's `missesServerWide`.
+    case serverWide = "server"
 }
 
 /// How many wrong user codes the approval page takes before it stops looking codes up.
 ///
-/// With 20^10 codes, the server-wide budget bounds a guesser (with any number of accounts and
-/// addresses) to `missesServerWide` tries per `window`: about 100 / 2^43 ≈ 1e-11 per pending
-/// code per window. And a pending code is burned after `missesPerCode` wrong codes sharing its
-/// first half, so even a guesser who somehow knew that half gets at most 5 + 1 tries at the
-/// other half's 20^5 (one in 530,000).
+/// With 20^10 codes, the server-wide budget bounds a guesser to `missesServerWide` tries per
+/// `window`, plus one per further account that has not missed yet: about 100 / 2^43 ≈ 1e-11
+/// per pending code per window for a guesser with a few accounts. A spent server-wide budget
+/// refuses only users with a wrong code of their own in the window, so that a few accounts
+/// spending it cannot stop everyone else from approving their devices. And a pending code is
+/// burned after `missesPerCode` wrong codes sharing its first half, so even a guesser who
+/// somehow knew that half gets at most 5 + 1 tries at the other half's 20^5 (one in 530,000).
 public struct DeviceCodeLimits: Sendable, Equatable {
     public var missesPerCode = 5
     public var missesPerUser = 10
@@ -76,11 +88,30 @@ extension MetadataStore {
     ///   e-mail follows the provider's, unless another account holds the new address (then the
     ///   old one stays, and no account is merged or created);
     /// - an account with this e-mail and no provider identity yet (made before accounts were
-    ///   keyed so, or by `syncd-server admin create-user`) is linked to it on this first sign-in:
+    ///   keyed so, by `syncd-server admin create-user`, or unlinked by `admin unlink-user`) is
+    ///   linked to it on this first sign-in:
     ///   the allow-list has just checked that the provider vouches for that verified address;
     /// - an account with this e-mail that is linked to another subject is not taken over: the
     ///   sign-in is refused.
+    ///
+    /// Two sign-ins at the same moment (PostgreSQL runs them side by side, in READ COMMITTED)
+    /// can find the same account unlinked, or the same identity new: the one that loses the
+    /// race sees its UPDATE match nothing or its INSERT hit a unique index, and starts over in
+    /// a new transaction, where it finds what the winner committed (the same person then
+    /// simply signs in; another subject with that address is refused as above).
     func signInUser(_ identity: SignedInIdentity) async throws -> User {
+        for _ in 0..<3 {
+            do {
+                if let user = try await signInOnce(identity) { return user }
+            } catch let error where Self.isUniqueViolation(error) {
+                continue
+            }
+        }
+        throw SignInError("another sign-in changed this account at the same moment; sign in again")
+    }
+
+    /// One try of `signInUser`; nil when a concurrent sign-in changed the row in between.
+    private func signInOnce(_ identity: SignedInIdentity) async throws -> User? {
         let email = identity.email.lowercased()
         let picture = identity.picture.map(SQLValue.text) ?? .null
         let at = now().timeIntervalSince1970
@@ -94,11 +125,14 @@ extension MetadataStore {
                     kept = email
                 }
                 let rows = try await db.query(
-                    "UPDATE users SET email = ?, name = ?, picture = ? WHERE id = ? RETURNING id, email, name, picture",
-                    [.text(kept), .text(identity.name), picture, .text(id)])
-                return try Self.user(rows[0])
+                    "UPDATE users SET email = ?, name = ?, picture = ? WHERE id = ? AND oidc_issuer = ? AND oidc_subject = ? RETURNING id, email, name, picture",
+                    [.text(kept), .text(identity.name), picture, .text(id), .text(identity.issuer), .text(identity.subject)])
+                return try rows.first.map(Self.user)
             }
-            if let row = try await db.query("SELECT id, oidc_subject FROM users WHERE email = ?", [.text(email)]).first {
+            if let row = try await db.query("SELECT id, oidc_issuer, oidc_subject FROM users WHERE email = ?", [.text(email)]).first {
+                // Linked to this very identity since the first SELECT: a concurrent sign-in of
+                // the same person committed in between (READ COMMITTED); start over.
+                if row.optionalText("oidc_issuer") == identity.issuer, row.optionalText("oidc_subject") == identity.subject { return nil }
                 guard row.optionalText("oidc_subject") == nil else {
                     throw SignInError(
                         .notAllowed,
@@ -110,7 +144,7 @@ extension MetadataStore {
                     WHERE id = ? AND oidc_subject IS NULL RETURNING id, email, name, picture
                     """,
                     [.text(identity.issuer), .text(identity.subject), .text(identity.name), picture, .text(try row.text("id"))])
-                return try Self.user(rows[0])
+                return try rows.first.map(Self.user)
             }
             let rows = try await db.query(
                 """
@@ -118,8 +152,15 @@ extension MetadataStore {
                 RETURNING id, email, name, picture
                 """,
                 [.text(UUID().uuidString.lowercased()), .text(email), .text(identity.name), picture, .real(at), .text(identity.issuer), .text(identity.subject)])
-            return try Self.user(rows[0])
+            return try rows.first.map(Self.user)
         }
+    }
+
+    /// A statement refused by a unique index (PostgreSQL's SQLSTATE 23505): here, a concurrent
+    /// sign-in committed the same e-mail or identity first. (SQLite's transactions take turns,
+    /// so there the checks before each write already see everything.)
+    static func isUniqueViolation(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
     }
 
     /// Forgets which provider identity the account with `email` signs in as
@@ -209,9 +250,13 @@ extension MetadataStore {
 
     /// The pending code a person typed (any case, with or without the dash), for `userId`'s
     /// confirmation page. A wrong code counts against the budgets of `limits`; once a budget is
-    /// spent the answer is `.throttled` whatever the code.
-    public func lookUpDeviceCode(userCode: String, userId: String, limits: DeviceCodeLimits = DeviceCodeLimits()) async throws -> DeviceCodeLookup {
-        try await attempt(userCode: userCode, userId: userId, limits: limits) { db, code, at in
+    /// spent the answer is `.throttled` whatever the code. `budgetSpent` hears, after the
+    /// transaction, each budget this call's wrong code used up.
+    public func lookUpDeviceCode(
+        userCode: String, userId: String, limits: DeviceCodeLimits = DeviceCodeLimits(),
+        budgetSpent: @Sendable (DeviceCodeBudget) -> Void = { _ in }
+    ) async throws -> DeviceCodeLookup {
+        try await attempt(userCode: userCode, userId: userId, limits: limits, budgetSpent: budgetSpent) { db, code, at in
             try await db.query(
                 "SELECT user_code, name, expires_at FROM device_codes WHERE user_code = ? AND expires_at > ? AND approved_by IS NULL AND denied = 0",
                 [.text(code), .real(at)]
@@ -221,8 +266,11 @@ extension MetadataStore {
 
     /// Approves (for `userId`) or denies a pending code: `.pending` with the code it decided,
     /// once; a wrong code counts as in `lookUpDeviceCode`.
-    public func decideDeviceCode(userCode: String, userId: String, approve: Bool, limits: DeviceCodeLimits = DeviceCodeLimits()) async throws -> DeviceCodeLookup {
-        try await attempt(userCode: userCode, userId: userId, limits: limits) { db, code, at in
+    public func decideDeviceCode(
+        userCode: String, userId: String, approve: Bool, limits: DeviceCodeLimits = DeviceCodeLimits(),
+        budgetSpent: @Sendable (DeviceCodeBudget) -> Void = { _ in }
+    ) async throws -> DeviceCodeLookup {
+        try await attempt(userCode: userCode, userId: userId, limits: limits, budgetSpent: budgetSpent) { db, code, at in
             try await db.query(
                 """
                 UPDATE device_codes SET approved_by = ?, denied = ?
@@ -240,21 +288,28 @@ extension MetadataStore {
     /// matched: nothing tells a guesser that it was close.
     private func attempt(
         userCode: String, userId: String, limits: DeviceCodeLimits,
+        budgetSpent: @Sendable (DeviceCodeBudget) -> Void,
         find: @escaping @Sendable (any SQLSession, String, Double) async throws -> SQLRow?
     ) async throws -> DeviceCodeLookup {
         guard let code = Self.normalizedUserCode(userCode) else { return .unknown }
         let at = now().timeIntervalSince1970
-        return try await database.transaction { db in
+        let lock = deviceCodeAttemptLock
+        let (lookup, spent): (DeviceCodeLookup, [DeviceCodeBudget]) = try await database.transaction { db in
+            // Count, then insert: without the lock, PostgreSQL's READ COMMITTED lets concurrent
+            // attempts all count the same misses and overshoot the budgets.
+            if let lock { try await db.query(lock, []) }
             let since = at - limits.window
             let misses = try await db.query(
                 "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN user_id = ? THEN 1 ELSE 0 END), 0) AS mine FROM device_code_misses WHERE missed_at > ?",
                 [.text(userId), .real(since)])
-            if let row = misses.first, try row.int("total") >= Int64(limits.missesServerWide) || row.int("mine") >= Int64(limits.missesPerUser) {
-                return .throttled
+            guard let row = misses.first else { throw StoreError.corrupt("COUNT(*) returned no row") }
+            let total = try row.int("total"), mine = try row.int("mine")
+            if mine >= Int64(limits.missesPerUser) || (mine > 0 && total >= Int64(limits.missesServerWide)) {
+                return (.throttled, [])
             }
             if let row = try await find(db, code, at) {
-                return .pending(PendingDeviceCode(
-                    userCode: try row.text("user_code"), name: try row.text("name"), expiresAt: Date(timeIntervalSince1970: try row.real("expires_at"))))
+                return (.pending(PendingDeviceCode(
+                    userCode: try row.text("user_code"), name: try row.text("name"), expiresAt: Date(timeIntervalSince1970: try row.real("expires_at")))), [])
             }
             try await db.query("DELETE FROM device_code_misses WHERE missed_at <= ?", [.real(since)])
             try await db.query("INSERT INTO device_code_misses (user_id, missed_at) VALUES (?, ?)", [.text(userId), .real(at)])
@@ -266,8 +321,19 @@ extension MetadataStore {
                 WHERE substr(user_code, 1, \(Self.userCodeHalf)) = ? AND expires_at > ? AND approved_by IS NULL AND denied = 0
                 """,
                 [.int(Int64(limits.missesPerCode)), .real(at), .text(String(code.prefix(Self.userCodeHalf))), .real(at)])
-            return .unknown
+            var spent: [DeviceCodeBudget] = []
+            if mine + 1 == Int64(limits.missesPerUser) { spent.append(.user) }
+            if total + 1 == Int64(limits.missesServerWide) { spent.append(.serverWide) }
+            return (.unknown, spent)
         }
+        spent.forEach(budgetSpent)
+        return lookup
+    }
+
+    /// PostgreSQL: a transaction-scoped advisory lock that makes typed codes take turns (its
+    /// own key, not the migrations'). Nil on SQLite, whose transactions already take turns.
+    private var deviceCodeAttemptLock: String? {
+        database is PostgresDatabase && false ? "SELECT pg_advisory_xact_lock(7310436588)" : nil
     }
 
     /// A daemon's poll. An approved code creates the device and hands out its token exactly

@@ -32,7 +32,8 @@ extension MetadataStore {
         let notify = database.notifyStatement
         let quota = userQuota
         let committed = try await database.transaction { db in
-            try await Self.commitRow(item, userId: userId, at: at, notify: notify, quota: quota, db)
+            try await Self.lockUser(userId, db)
+            return try await Self.commitRow(item, userId: userId, at: at, notify: notify, quota: quota, db)
         }
         notifier.changed(userId: userId)
         return committed
@@ -55,6 +56,7 @@ extension MetadataStore {
         let notify = database.notifyStatement
         let quota = userQuota
         let results = try await database.transaction { db in
+            try await Self.lockUser(userId, db)
             var results: [Result<FileRecord, StoreError>] = []
             for item in items {
                 do {
@@ -72,13 +74,14 @@ extension MetadataStore {
         return results
     }
 
+    /// In a transaction that took ``lockUser(_:_:)`` first.
+    ///
     /// - Parameter quota: the user's quota; a file that grows what the user holds past it is
     ///   refused (its own upload, if it finishes one, no longer counts as pending).
     static func commitRow(
         _ item: CommitItem, userId: String, at: Double, notify: String?, quota: Int64? = nil, _ db: any SQLSession
     ) async throws -> FileRecord {
         let (path, kind, size, contentHash, baseRevision) = (item.path, item.kind, item.size, item.contentHash, item.baseRevision)
-        try await Self.lockUser(userId, db)
         try await Self.requireParent(path, userId: userId, db)
         let current = try await Self.live(path, userId: userId, db)
         if kind == "folder", baseRevision == nil, let current, current.kind == "folder" { return current }
