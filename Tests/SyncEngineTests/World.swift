@@ -80,7 +80,14 @@ struct World: CustomStringConvertible {
             guard let l = local[from] else { throw fail("nothing to move") }
             guard local[to] == nil, parentOK(to, local: true), !to.isInside(from) else { throw fail("bad destination") }
             local.move(from, to: to)
-            if let base = synced.entries.first(where: { $0.value.inode == l.inode })?.key { synced.move(base, to: to) }
+            // As the engine: the synced item the server moved, found by file id (an inode may
+            // stand twice in the synced tree while a reused one's old file is not yet deleted).
+            let moved = remote[to]?.fileId
+            if let base = synced.entries.first(where: { $0.value.fileId == moved && $0.value.inode == l.inode })?.key
+                ?? synced.entries.first(where: { $0.value.inode == l.inode })?.key
+            {
+                synced.move(base, to: to)
+            }
         case .keepBothConflict(let path, let copy):
             guard local[path] != nil else { throw fail("nothing to rename") }
             guard local[copy] == nil, remote[copy] == nil else { throw fail("copy name taken") }

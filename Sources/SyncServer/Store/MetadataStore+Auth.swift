@@ -333,7 +333,7 @@ extension MetadataStore {
     /// PostgreSQL: a transaction-scoped advisory lock that makes typed codes take turns (its
     /// own key, not the migrations'). Nil on SQLite, whose transactions already take turns.
     private var deviceCodeAttemptLock: String? {
-        database is PostgresDatabase && false ? "SELECT pg_advisory_xact_lock(7310436588)" : nil
+        database is PostgresDatabase ? "SELECT pg_advisory_xact_lock(7310436588)" : nil
     }
 
     /// A daemon's poll. An approved code creates the device and hands out its token exactly
