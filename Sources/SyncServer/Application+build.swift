@@ -6,10 +6,6 @@ public import Logging
 public struct ServerDependencies: Sendable {
     public var store: MetadataStore
     public var blobs: BlobStore
-    /// Unused: a file of one block (``ContentIdentity``) is one PUT, larger ones have one
-    /// part per block. Kept so that existing callers compile.
-    public var multipartThreshold: Int64
-    public var partSize: Int64
     /// The server's address as users and visitors reach it (for share links).
     public var publicBaseURL: String
     /// The longest a share link may live; nil allows links that never expire.
@@ -41,7 +37,7 @@ public struct ServerDependencies: Sendable {
     }
 
     public init(
-        store: MetadataStore, blobs: BlobStore, multipartThreshold: Int64 = 16 << 20, partSize: Int64 = 16 << 20,
+        store: MetadataStore, blobs: BlobStore,
         publicBaseURL: String = "http://127.0.0.1:8080", maxShareLifetime: TimeInterval? = nil, metrics: ServerMetrics = ServerMetrics(),
         oidc: OIDCProvider? = nil, sessions: SessionKeys = .random()
     ) {
@@ -50,8 +46,6 @@ public struct ServerDependencies: Sendable {
         self.metrics = metrics
         self.store = store
         self.blobs = blobs
-        self.multipartThreshold = multipartThreshold
-        self.partSize = partSize
         self.publicBaseURL = publicBaseURL
         self.maxShareLifetime = maxShareLifetime
     }

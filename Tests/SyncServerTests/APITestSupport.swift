@@ -17,7 +17,7 @@ struct APIEnvironment: Sendable {
     var metrics = ServerMetrics()
 
     /// Runs `body` with a router on `backend` and a new bucket, then removes the bucket.
-    static func with(_ backend: StoreBackend, isolated: Bool = false, multipartThreshold: Int64 = 5 << 20, partSize: Int64 = 5 << 20, maxShareLifetime: TimeInterval? = nil,
+    static func with(_ backend: StoreBackend, isolated: Bool = false, maxShareLifetime: TimeInterval? = nil,
                      shareVisitBurst: Int = 30, shareVisitsPerMinute: Double = 60, signInBurst: Int = 20, oidc: OIDCProvider? = nil, publicBaseURL: String = "https://files.example.com", userQuota: Int64? = nil,
                      _ body: @escaping @Sendable (APIEnvironment, any TestClientProtocol) async throws -> Void) async throws {
         let env = ProcessInfo.processInfo.environment
@@ -33,7 +33,7 @@ struct APIEnvironment: Sendable {
             try await backend.withStore(isolated: isolated) { store in
                 let blobs = BlobStore(s3: s3, bucket: bucket)
                 var dependencies = ServerDependencies(
-                    store: store, blobs: blobs, multipartThreshold: multipartThreshold, partSize: partSize,
+                    store: store, blobs: blobs,
                     publicBaseURL: publicBaseURL, maxShareLifetime: maxShareLifetime, oidc: oidc)
                 dependencies.shareVisitBurst = shareVisitBurst
                 dependencies.shareVisitsPerMinute = shareVisitsPerMinute

@@ -33,12 +33,7 @@ struct IDTokenClaims: JWTPayload, Equatable {
         nonce = try c.decodeIfPresent(String.self, forKey: .nonce)
         azp = try c.decodeIfPresent(String.self, forKey: .azp)
         email = try c.decodeIfPresent(String.self, forKey: .email)
-        // Some providers send "true" as a string.
-        if let flag = try? c.decodeIfPresent(Bool.self, forKey: .emailVerified) {
-            emailVerified = flag
-        } else {
-            emailVerified = (try? c.decodeIfPresent(String.self, forKey: .emailVerified)).flatMap { $0.map { $0 == "true" } }
-        }
+        emailVerified = c.claimFlag(forKey: .emailVerified)
         name = try c.decodeIfPresent(String.self, forKey: .name)
         picture = try c.decodeIfPresent(String.self, forKey: .picture)
         hd = try c.decodeIfPresent(String.self, forKey: .hd)
@@ -124,4 +119,13 @@ func constantTimeEqual(_ a: String, _ b: String) -> Bool {
     var difference: UInt8 = 0
     for i in x.indices { difference |= x[i] ^ y[i] }
     return difference == 0
+}
+
+extension KeyedDecodingContainer {
+    /// A boolean claim such as `email_verified`, which some providers send as the string
+    /// `"true"`; nil when absent or neither form.
+    func claimFlag(forKey key: Key) -> Bool? {
+        if let flag = try? decodeIfPresent(Bool.self, forKey: key) { return flag }
+        return (try? decodeIfPresent(String.self, forKey: key)).flatMap { $0.map { $0 == "true" } }
+    }
 }

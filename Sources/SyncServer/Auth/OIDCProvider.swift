@@ -200,12 +200,7 @@ public actor OIDCProvider {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             sub = try c.decode(String.self, forKey: .sub)
             email = try c.decodeIfPresent(String.self, forKey: .email)
-            // Some providers send "true" as a string, as in the ID token.
-            if let flag = try? c.decodeIfPresent(Bool.self, forKey: .emailVerified) {
-                emailVerified = flag
-            } else {
-                emailVerified = (try? c.decodeIfPresent(String.self, forKey: .emailVerified)).flatMap { $0.map { $0 == "true" } }
-            }
+            emailVerified = c.claimFlag(forKey: .emailVerified)
             name = try c.decodeIfPresent(String.self, forKey: .name)
             picture = try c.decodeIfPresent(String.self, forKey: .picture)
         }

@@ -19,6 +19,8 @@ extension MetadataStore {
     public func adoptIdentity(_ legacy: LegacyContent, identity: String) async throws {
         let notify = database.notifyStatement
         try await database.transaction { db in
+            // The user row first, as every writer of a user's tree takes it: one lock order.
+            try await Self.lockUser(legacy.userId, db)
             let live = try await db.query(
                 "SELECT \(Self.fileColumns) FROM files WHERE user_id = ? AND content_hash = ? AND trashed_at IS NULL", [.text(legacy.userId), .text(legacy.sha256)])
             try await db.query(
