@@ -69,58 +69,96 @@ struct Planner {
         }
         pending.sort { ($0.from.depth, $0.from) < ($1.from.depth, $1.from) }
 
-        var index = 0
-        while index < pending.count {
-            let move = pending[index]
-            index += 1
-            guard let base = synced[move.from] else { continue }
-            // A destination the merge base still holds is left to the path-by-path merge.
-            if let l = move.toLocal, synced[l] != nil { continue }
-            if let r = move.toRemote, synced[r] != nil { continue }
-            switch (move.toLocal, move.toRemote) {
-            case (let l?, let r?) where l == r:
-                moves.append(.recordMove(from: move.from, to: l))
-                synced.move(move.from, to: l)
-                rebase(&pending, after: index, synced: (move.from, l))
-            case (let l?, let r?):
-                // Moved to two places: the server's move wins, the local item follows it.
-                guard local[l]?.inode == base.inode, local[r] == nil, !r.isInside(l), makeParent(of: r, local: true, avoiding: destinations) else { continue }
-                moves.append(.moveLocal(from: l, to: r))
-                local.move(l, to: r)
-                synced.move(move.from, to: r)
-                rebase(&pending, after: index, synced: (move.from, r), local: (l, r))
-            case (let l?, nil):
-                guard remote[move.from]?.fileId == base.fileId, remote[l] == nil, !l.isInside(move.from),
-                    makeParent(of: l, local: false, avoiding: destinations)
-                else { continue }
-                moves.append(.moveRemote(from: move.from, to: l))
-                remote.move(move.from, to: l)
-                synced.move(move.from, to: l)
-                rebase(&pending, after: index, synced: (move.from, l), remote: (move.from, l))
-            case (nil, let r?):
-                guard local[move.from]?.inode == base.inode, local[r] == nil, !r.isInside(move.from),
-                    makeParent(of: r, local: true, avoiding: destinations)
-                else { continue }
-                moves.append(.moveLocal(from: move.from, to: r))
-                local.move(move.from, to: r)
-                synced.move(move.from, to: r)
-                rebase(&pending, after: index, synced: (move.from, r), local: (move.from, r))
-            case (nil, nil):
-                continue
+        // A move waits while the side that carries it out still has, at its destination or at a
+        // folder above it, an item another pending move takes away: that move goes first (and
+        // the folder replacing it is created), so nothing is moved into an item on its way out.
+        // Passes repeat while one makes progress; moves still waiting (a cycle, such as swapped
+        // names) are left to the path-by-path merge.
+        var progress = true
+        while progress {
+            progress = false
+            var index = 0
+            while index < pending.count {
+                if Self.waits(pending[index], for: pending) {
+                    index += 1
+                    continue
+                }
+                let move = pending.remove(at: index)
+                progress = true
+                planMove(move, &pending, destinations: destinations)
             }
+        }
+    }
+
+    /// The side that carries a move out, and the path there that the move leaves and the one it fills.
+    private static func footprint(_ move: Move) -> (onLocal: Bool, from: RelativePath, to: RelativePath)? {
+        switch (move.toLocal, move.toRemote) {
+        case (let l?, let r?): l == r ? nil : (true, l, r)
+        case (let l?, nil): (false, move.from, l)
+        case (nil, let r?): (true, move.from, r)
+        case (nil, nil): nil
+        }
+    }
+
+    /// Whether another pending move first takes away the item at the move's destination or at a folder above it.
+    private static func waits(_ move: Move, for pending: [Move]) -> Bool {
+        guard let mine = footprint(move) else { return false }
+        return pending.contains { other in
+            guard let theirs = footprint(other), theirs.onLocal == mine.onLocal, theirs.from != mine.from else { return false }
+            return mine.to == theirs.from || mine.to.isInside(theirs.from)
+        }
+    }
+
+    /// Plans one move as an action on the side that has not made it yet (or records it when both
+    /// made it alike), or leaves it to the merge when that side no longer allows it.
+    private mutating func planMove(_ move: Move, _ pending: inout [Move], destinations: Set<RelativePath>) {
+        guard let base = synced[move.from] else { return }
+        // A destination the merge base still holds is left to the path-by-path merge.
+        if let l = move.toLocal, synced[l] != nil { return }
+        if let r = move.toRemote, synced[r] != nil { return }
+        switch (move.toLocal, move.toRemote) {
+        case (let l?, let r?) where l == r:
+            moves.append(.recordMove(from: move.from, to: l))
+            synced.move(move.from, to: l)
+            rebase(&pending, synced: (move.from, l))
+        case (let l?, let r?):
+            // Moved to two places: the server's move wins, the local item follows it.
+            guard local[l]?.inode == base.inode, local[r] == nil, !r.isInside(l), makeParent(of: r, local: true, avoiding: destinations) else { return }
+            moves.append(.moveLocal(from: l, to: r))
+            local.move(l, to: r)
+            synced.move(move.from, to: r)
+            rebase(&pending, synced: (move.from, r), local: (l, r))
+        case (let l?, nil):
+            guard remote[move.from]?.fileId == base.fileId, remote[l] == nil, !l.isInside(move.from),
+                makeParent(of: l, local: false, avoiding: destinations)
+            else { return }
+            moves.append(.moveRemote(from: move.from, to: l))
+            remote.move(move.from, to: l)
+            synced.move(move.from, to: l)
+            rebase(&pending, synced: (move.from, l), remote: (move.from, l))
+        case (nil, let r?):
+            guard local[move.from]?.inode == base.inode, local[r] == nil, !r.isInside(move.from),
+                makeParent(of: r, local: true, avoiding: destinations)
+            else { return }
+            moves.append(.moveLocal(from: move.from, to: r))
+            local.move(move.from, to: r)
+            synced.move(move.from, to: r)
+            rebase(&pending, synced: (move.from, r), local: (move.from, r))
+        case (nil, nil):
+            return
         }
     }
 
     /// Rewrites the paths of the moves not yet planned after one was.
     private func rebase(
-        _ pending: inout [Move], after index: Int,
+        _ pending: inout [Move],
         synced: (RelativePath, RelativePath)? = nil, local: (RelativePath, RelativePath)? = nil, remote: (RelativePath, RelativePath)? = nil
     ) {
         func moved(_ path: RelativePath?, _ change: (RelativePath, RelativePath)?) -> RelativePath? {
             guard let path, let (from, to) = change, path == from || path.isInside(from) else { return path }
             return path.rebased(from: from, to: to)
         }
-        for i in index..<pending.count {
+        for i in pending.indices {
             pending[i].from = moved(pending[i].from, synced)!
             pending[i].toLocal = moved(pending[i].toLocal, local)
             pending[i].toRemote = moved(pending[i].toRemote, remote)
