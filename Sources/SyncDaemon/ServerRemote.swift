@@ -79,17 +79,34 @@ public final class ServerRemote: RemotePort {
     }
 
     public func createFolder(_ path: RelativePath) async throws -> RemoteEntry {
-        let folder: FileMetadata = try await api.post("/folders", CreateFolderRequest(path: path.string))
-        return Self.entry(folder)
+        try await Self.conflicts(path) {
+            let folder: FileMetadata = try await api.post("/folders", CreateFolderRequest(path: path.string))
+            return Self.entry(folder)
+        }
     }
 
     public func move(_ path: RelativePath, to destination: RelativePath, revision: Int64) async throws -> RemoteEntry {
-        let moved: FileMetadata = try await api.post("/move", MoveRequest(from: path.string, to: destination.string, revision: revision))
-        return Self.entry(moved)
+        try await Self.conflicts(path) {
+            let moved: FileMetadata = try await api.post("/move", MoveRequest(from: path.string, to: destination.string, revision: revision))
+            return Self.entry(moved)
+        }
     }
 
     public func delete(_ path: RelativePath, revision: Int64) async throws {
-        try await api.call("POST", "/trash", TrashRequest(path: path.string, revision: revision))
+        try await Self.conflicts(path) {
+            try await api.call("POST", "/trash", TrashRequest(path: path.string, revision: revision))
+        }
+    }
+
+    /// The server's 409 `revision_conflict` as the engine's ``RemoteConflict``: the item it has
+    /// now (the body's `current`), which the engine plans against at once.
+    static func conflicts<T>(_ path: RelativePath, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ServerError where error.status == 409 && error.code == "revision_conflict" {
+            let current = error.current.flatMap { file in RelativePath(file.path).map { ($0, Self.entry(file)) } }
+            throw RemoteConflict(path: path, currentPath: current?.0, current: current?.1, message: error.message)
+        }
     }
 
     public func download(_ path: RelativePath, entry: RemoteEntry, to localPath: String) async throws {
@@ -111,6 +128,12 @@ public final class ServerRemote: RemotePort {
     }
 
     public func upload(_ path: RelativePath, from localPath: String, contentHash: String, size: Int64, baseRevision: Int64?) async throws -> RemoteEntry {
+        try await Self.conflicts(path) {
+            try await send(path, from: localPath, contentHash: contentHash, size: size, baseRevision: baseRevision)
+        }
+    }
+
+    private func send(_ path: RelativePath, from localPath: String, contentHash: String, size: Int64, baseRevision: Int64?) async throws -> RemoteEntry {
         let before = try FileIdentity(path: localPath)
         guard before.size == size else { throw ServerError(status: 0, code: "changed", message: "\(path) changed since it was scanned") }
         board.start(path.string, direction: "upload", size: size)

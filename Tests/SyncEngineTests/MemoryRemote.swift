@@ -20,6 +20,9 @@ final class MemoryRemote: RemotePort {
     }
 
     let state = Mutex(State())
+    /// Runs once, inside the next upload of its path, after the bytes were read and before the
+    /// revision check: another device's write racing this one.
+    let racingUpload = Mutex<(path: RelativePath, write: @Sendable (MemoryRemote) -> Void)?>(nil)
 
     struct Refused: Error, CustomStringConvertible {
         var description: String
@@ -60,8 +63,14 @@ final class MemoryRemote: RemotePort {
         }
         let data = try Data(contentsOf: URL(fileURLWithPath: localPath))
         guard try ContentHash.hash(path: localPath) == contentHash else { throw Refused(description: "\(path): content changed during upload") }
+        let race = racingUpload.withLock { race -> (@Sendable (MemoryRemote) -> Void)? in
+            guard let pending = race, pending.path == path else { return nil }
+            race = nil
+            return pending.write
+        }
+        race?(self)
         return try state.withLock { s in
-            guard s.tree[path]?.revision == baseRevision else { throw Refused(description: "409 \(path): revision moved on") }
+            guard s.tree[path]?.revision == baseRevision else { throw RemoteConflict(path: path, current: s.tree[path]) }
             try Self.checkParent(path, s.tree)
             let entry = RemoteEntry(kind: .file, fileId: s.tree[path]?.fileId ?? Self.newId(&s), revision: (baseRevision ?? 0) + 1, size: Int64(data.count), contentHash: contentHash)
             s.tree[path] = entry
@@ -96,8 +105,9 @@ final class MemoryRemote: RemotePort {
 
     func move(_ path: RelativePath, to destination: RelativePath, revision: Int64) async throws -> RemoteEntry {
         try state.withLock { s in
-            guard let entry = s.tree[path], entry.revision == revision else { throw Refused(description: "409 \(path)") }
-            guard s.tree[destination] == nil, !destination.isInside(path) else { throw Refused(description: "409 \(destination) taken") }
+            guard let entry = s.tree[path], entry.revision == revision else { throw RemoteConflict(path: path, current: s.tree[path]) }
+            if let taken = s.tree[destination] { throw RemoteConflict(path: path, currentPath: destination, current: taken) }
+            guard !destination.isInside(path) else { throw Refused(description: "\(destination) is inside \(path)") }
             try Self.checkParent(destination, s.tree)
             s.tree.move(path, to: destination)
             s.tree[destination]?.revision += 1
@@ -108,7 +118,7 @@ final class MemoryRemote: RemotePort {
 
     func delete(_ path: RelativePath, revision: Int64) async throws {
         try state.withLock { s in
-            guard let entry = s.tree[path], entry.revision == revision else { throw Refused(description: "409 \(path)") }
+            guard let entry = s.tree[path], entry.revision == revision else { throw RemoteConflict(path: path, current: s.tree[path]) }
             for p in s.tree.subtree(path) { s.tree[p] = nil }
             s.cursor += 1
         }

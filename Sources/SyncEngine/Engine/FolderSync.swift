@@ -57,6 +57,8 @@ public final class FolderSync: Sendable {
     private let progressState = Mutex(PassProgress())
     /// What was held last pass (``SyncReport/held``), so that each is logged once, not each pass.
     let heldLastPass = Mutex<Set<String>>([])
+    /// Paths planned again at once in consecutive passes (``replan(_:after:state:report:)``).
+    let replanStreak = Mutex<[RelativePath: Int]>([:])
 
     /// Where the current (or last) pass is: for status displays.
     public struct PassProgress: Sendable, Equatable {
@@ -177,6 +179,8 @@ public final class FolderSync: Sendable {
     ) async throws {
         var index = 0
         var failedThisPass = Set<RelativePath>()
+        var replannedThisPass = Set<RelativePath>()
+        defer { replanStreak.withLock { $0 = $0.filter { replannedThisPass.contains($0.key) } } }
         while index < actions.count {
             var batch: [SyncAction] = []
             while index < actions.count, actions[index].isTransfer || batch.isEmpty {
@@ -238,6 +242,10 @@ public final class FolderSync: Sendable {
                         remoteRevision: state.remote[action.destinationPath ?? path]?.revision))
                 case .failure(let error):
                     failedThisPass.insert(action.primaryPath)
+                    if try replan(action, after: error, state: &state, report: &report) {
+                        replannedThisPass.insert(action.primaryPath)
+                        continue
+                    }
                     let attempts = (try? journal.errors().first { $0.path == action.primaryPath }?.attempts) ?? 0
                     let delay = min(configuration.retryCap, configuration.retryBase * pow(2, Double(attempts)))
                     try journal.recordError("\(error)", for: action.primaryPath, retryAt: now.addingTimeInterval(delay * Double.random(in: 0.5...1)))

@@ -111,10 +111,12 @@ public final class FolderSyncService: Service, Sendable {
                     }
                     if resumed.exchange(false, ordering: .relaxed) { scope = .root }
                     var retryAt: ContinuousClock.Instant?
+                    var again: RescanCoalescer.Request?
                     do {
                         let report = try await engine.pass(scope: scope)
                         failures = 0
                         onReport(report)
+                        again = report.replan
                         if case .root = scope { lastFull = clock.now }
                     } catch is CancellationError {
                         return
@@ -125,6 +127,13 @@ public final class FolderSyncService: Service, Sendable {
                         // backoff (1 s, 2 s, 4 s ... 60 s), sooner if hints come.
                         failures += 1
                         retryAt = clock.now + .seconds(min(60, 1 << min(failures - 1, 6)))
+                    }
+                    // A step learned something the plan did not know (a 409 with the server's
+                    // item, a file changed since the scan): plan again now, not after a wait.
+                    if let again {
+                        heartbeat()
+                        scope = again
+                        continue
                     }
                     scope = try await nextScope(lastFull: lastFull, retryAt: retryAt, clock: clock, origin: origin)
                     if retryAt != nil { scope = .root }

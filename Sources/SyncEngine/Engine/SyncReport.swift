@@ -14,6 +14,13 @@ public struct SyncReport: Sendable {
     }
     /// Steps that failed, with why; they are retried on a later pass after a backoff.
     public var failed: [(action: SyncAction, error: String)] = []
+    /// Steps the server or the folder answered with news rather than a failure (a 409 with the
+    /// item the server has now, a file changed since the scan), with what was said: their paths
+    /// are planned again at once, in the pass ``replan`` asks for. No error, no back-off.
+    public var replanned: [(action: SyncAction, reason: String)] = []
+    /// Set when a step learned something the plan did not know: run this pass now, before
+    /// waiting for anything (its local scope; the remote side is in the journal already).
+    public var replan: RescanCoalescer.Request?
     /// Steps skipped because their path waits for a retry.
     public var deferred: [SyncAction] = []
     /// Set when the mass-delete brake held deletions back.
@@ -27,7 +34,7 @@ public struct SyncReport: Sendable {
     public var held: [HeldPath] = []
 
     /// Whether the pass found nothing to do and nothing is held or failing.
-    public var isIdle: Bool { done.isEmpty && failed.isEmpty && deferred.isEmpty && brake == nil }
+    public var isIdle: Bool { done.isEmpty && failed.isEmpty && deferred.isEmpty && brake == nil && replan == nil }
 }
 
 /// Remote items held back from this device, and why (see ``SyncReport/held``).

@@ -27,6 +27,28 @@ public protocol RemotePort: Sendable {
     var refusedPaths: [String] { get }
 }
 
+/// The server refused a mutation because the item is not at the revision the caller named (an
+/// HTTP 409), and said what is there now. Not a failure: the engine writes `current` into its
+/// remote tree and plans the path again at once, with no back-off.
+public struct RemoteConflict: Error, Sendable, CustomStringConvertible {
+    /// The path the refused step was about.
+    public var path: RelativePath
+    /// Where the server's current item is (the step's path, or for a move the taken destination).
+    public var currentPath: RelativePath
+    /// The item the server has at `currentPath` now; nil when it is gone.
+    public var current: RemoteEntry?
+    public var message: String
+
+    public init(path: RelativePath, currentPath: RelativePath? = nil, current: RemoteEntry?, message: String = "the item changed since it was last seen") {
+        self.path = path
+        self.currentPath = currentPath ?? path
+        self.current = current
+        self.message = message
+    }
+
+    public var description: String { "409 \(path): \(message)" }
+}
+
 /// What changed on the server after a cursor, oldest first: the change feed, so that a pass
 /// reads what moved instead of the whole tree.
 public struct RemoteDelta: Sendable, Equatable {

@@ -1,0 +1,123 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import SyncEngine
+
+/// A 409 is information, not a failure (issue 12, item 1): the server's answer carries the item
+/// it has now, the engine writes it into its remote tree and plans the path again at once. The
+/// same for a file that changed since the scan: it is rescanned now. No path error, no back-off
+/// (the engines here back off for an hour, so a recorded error would stall them).
+@Suite struct ReplanTests {
+    static let a = RelativePath("docs/a.txt")!
+
+    /// Runs passes the way the service does: each pass that asks for another runs it at once,
+    /// with the scope it asked for. Returns every report.
+    static func run(_ engine: FolderSync, limit: Int = 6) async throws -> [SyncReport] {
+        var reports = [try await engine.pass()]
+        while let again = reports.last?.replan, reports.count < limit {
+            reports.append(try await engine.pass(scope: again))
+        }
+        return reports
+    }
+
+    static func conflictedCopies(_ setup: FolderSyncTests.Setup) throws -> [String] {
+        try FileManager.default.subpathsOfDirectory(atPath: setup.root).filter { $0.contains("conflicted copy") }
+    }
+
+    /// Synced `docs/a.txt` at "first", then the file rewritten locally.
+    static func rewritten(_ setup: FolderSyncTests.Setup, to text: String) async throws -> FolderSync {
+        try setup.write("docs/a.txt", "first")
+        let engine = try setup.engine(retryBase: 3600)
+        try await setup.converge(engine)
+        try setup.write("docs/a.txt", text)
+        return engine
+    }
+
+    @Test func aConflictWhoseCurrentItemHoldsTheLocalContentIsInSync() async throws {
+        let setup = try FolderSyncTests.Setup()
+        let engine = try await Self.rewritten(setup, to: "second")
+        let uploadsBefore = setup.remote.state.withLock { $0.uploads }
+        // Another device uploads the very same bytes just before ours reaches the server.
+        setup.remote.racingUpload.withLock { $0 = (Self.a, { $0.put("docs/a.txt", "second") }) }
+
+        let reports = try await Self.run(engine)
+        #expect(reports.flatMap(\.failed).isEmpty, "the 409 is not a failure")
+        #expect(reports.count == 2, "exactly one extra pass")
+        #expect(reports.first?.replanned.map(\.action) == [.upload(Self.a, baseRevision: 1)])
+        #expect(try engine.journal.errors().isEmpty, "no path error, no back-off")
+        #expect(try setup.divergence() == nil)
+        #expect(try Self.conflictedCopies(setup).isEmpty)
+        #expect(setup.remote.state.withLock { $0.uploads } == uploadsBefore, "recorded as in sync, not sent again")
+        #expect(try await engine.pass().isIdle)
+        let synced = try engine.journal.trees().synced[Self.a]
+        #expect(synced?.revision == setup.remote.state.withLock { $0.tree[Self.a]?.revision })
+    }
+
+    @Test func aConflictWithOtherContentKeepsBothVersionsAtOnce() async throws {
+        let setup = try FolderSyncTests.Setup()
+        let engine = try await Self.rewritten(setup, to: "mine")
+        setup.remote.racingUpload.withLock { $0 = (Self.a, { $0.put("docs/a.txt", "theirs") }) }
+
+        let reports = try await Self.run(engine)
+        #expect(reports.flatMap(\.failed).isEmpty)
+        #expect(reports.last?.replan == nil)
+        #expect(try engine.journal.errors().isEmpty, "no path error, no back-off")
+        #expect(setup.read("docs/a.txt") == "theirs")
+        let copies = try Self.conflictedCopies(setup)
+        #expect(copies.count == 1)
+        #expect(copies.first.map { setup.read($0) } == "mine", "both versions kept")
+        #expect(try setup.divergence() == nil, "the copy reached the server too")
+        #expect(try await engine.pass().isIdle)
+    }
+
+    @Test func aFileChangedSinceTheScanIsRescannedNow() async throws {
+        let setup = try FolderSyncTests.Setup()
+        _ = try await Self.rewritten(setup, to: "second")
+        // The upload finds the file rewritten after the scan (an editor saving again).
+        let once = Mutex(true)
+        let root = setup.root
+        let engine = try setup.engine(
+            faults: { action, point in
+                guard action == .upload(Self.a, baseRevision: 1), point == .beforeStep, once.withLock({ first in
+                    defer { first = false }
+                    return first
+                }) else { return }
+                try Data("third, longer".utf8).write(to: URL(fileURLWithPath: root + "/docs/a.txt"))
+            }, retryBase: 3600)
+
+        let reports = try await Self.run(engine)
+        #expect(reports.flatMap(\.failed).isEmpty, "changed since the scan is not a failure")
+        #expect(reports.first?.replan == .subtrees([RelativePath("docs")!]), "that folder is rescanned at once")
+        #expect(reports.first?.replanned.count == 1)
+        #expect(try engine.journal.errors().isEmpty)
+        #expect(setup.remote.text("docs/a.txt") == "third, longer", "converged in the same run, no back-off waited for")
+        #expect(try setup.divergence() == nil)
+        #expect(try await engine.pass().isIdle)
+    }
+
+    /// A crash after the server committed an upload, before the journal heard of it: the
+    /// restarted engine (a fresh one over the old journal) converges with no conflicted copy,
+    /// no 409 loop and no path error.
+    @Test func aCrashBetweenCompleteAndTheJournalConverges() async throws {
+        let setup = try FolderSyncTests.Setup()
+        _ = try await Self.rewritten(setup, to: "second")
+        let crashing = try setup.engine(faults: { action, point in
+            if case .upload = action, point == .beforeJournal { throw SimulatedCrash() }
+        }, retryBase: 3600)
+        await #expect(throws: SimulatedCrash.self) { try await crashing.pass() }
+        #expect(setup.remote.text("docs/a.txt") == "second", "the server has the upload")
+        #expect(try crashing.journal.trees().synced[Self.a]?.revision == 1, "the journal does not")
+        let uploads = setup.remote.state.withLock { $0.uploads }
+
+        let restarted = try setup.engine(retryBase: 3600)
+        let reports = try await Self.run(restarted)
+        #expect(reports.flatMap(\.failed).isEmpty)
+        #expect(try restarted.journal.errors().isEmpty)
+        #expect(try Self.conflictedCopies(setup).isEmpty)
+        #expect(try setup.divergence() == nil)
+        #expect(setup.remote.state.withLock { $0.uploads } == uploads, "its own upload recognised, not sent again")
+        #expect(try restarted.journal.trees().synced[Self.a]?.revision == setup.remote.state.withLock { $0.tree[Self.a]?.revision })
+        #expect(try await restarted.pass().isIdle)
+    }
+}
