@@ -55,22 +55,9 @@ public enum HashUpgrade {
         return aliases
     }
 
-    /// The synced entries whose hash has an alias, rewritten.
-    public static func translated(_ tree: SyncedTree, _ aliases: [String: String]) -> [RelativePath: SyncedEntry] {
-        var changed: [RelativePath: SyncedEntry] = [:]
-        guard !aliases.isEmpty else { return changed }
-        for (path, entry) in tree.entries {
-            guard let hash = entry.contentHash, let identity = aliases[hash] else { continue }
-            var rewritten = entry
-            rewritten.contentHash = identity
-            changed[path] = rewritten
-        }
-        return changed
-    }
-
-    /// The remote entries whose hash has an alias, rewritten.
-    public static func translated(_ tree: RemoteTree, _ aliases: [String: String]) -> [RelativePath: RemoteEntry] {
-        var changed: [RelativePath: RemoteEntry] = [:]
+    /// The entries whose hash has an alias, rewritten (synced and remote trees alike).
+    public static func translated<Entry: ContentHashed>(_ tree: Tree<Entry>, _ aliases: [String: String]) -> [RelativePath: Entry] {
+        var changed: [RelativePath: Entry] = [:]
         guard !aliases.isEmpty else { return changed }
         for (path, entry) in tree.entries {
             guard let hash = entry.contentHash, let identity = aliases[hash] else { continue }
@@ -81,3 +68,11 @@ public enum HashUpgrade {
         return changed
     }
 }
+
+/// An entry that names its content (files; nil for folders).
+public protocol ContentHashed {
+    var contentHash: String? { get set }
+}
+
+extension SyncedEntry: ContentHashed {}
+extension RemoteEntry: ContentHashed {}
