@@ -218,7 +218,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TOMLConfigTests", dependencies: ["TOMLConfig"], swiftSettings: swiftSettings),
-        .testTarget(name: "SyncDaemonTests", dependencies: ["SyncDaemon", "SyncEngine", "TOMLConfig", "S3Client"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SyncDaemonTests",
+            dependencies: ["SyncDaemon", "SyncEngine", "TOMLConfig", "S3Client", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

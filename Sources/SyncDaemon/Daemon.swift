@@ -51,12 +51,7 @@ public struct DaemonSettings: Sendable {
 /// the control socket answering `syncd status`, until SIGTERM or SIGINT.
 public enum Daemon {
     public static func run(_ settings: DaemonSettings, logger: Logger) async throws {
-        // One HTTP client for the API and S3: enough connections per host for every transfer
-        // in flight (the shared client's 8 would queue them), and a connect timeout so that a
-        // server that is down fails requests in seconds rather than at their deadline.
-        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(16, settings.transferConcurrency * 2 + settings.partConcurrency)
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration(settings))
         do {
             try await run(settings, http: http, logger: logger)
         } catch {
@@ -64,6 +59,18 @@ public enum Daemon {
             throw error
         }
         try await http.shutdown()
+    }
+
+    /// One HTTP client for the API and S3: enough connections per host for every transfer in
+    /// flight (the shared client's 8 would queue them), a connect timeout so that a server that
+    /// is down fails requests in seconds rather than at their deadline, and no redirects: a
+    /// transfer URL is checked against the announced storage origin (``CheckedTransfer``), and a
+    /// 3xx from anywhere must not send a file's bytes somewhere else.
+    static func httpConfiguration(_ settings: DaemonSettings) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(16, settings.transferConcurrency * 2 + settings.partConcurrency)
+        configuration.redirectConfiguration = .disallow
+        return configuration
     }
 
     static func run(_ settings: DaemonSettings, http: HTTPClient, logger: Logger) async throws {

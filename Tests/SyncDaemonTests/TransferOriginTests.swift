@@ -1,4 +1,5 @@
 import Foundation
+import AsyncHTTPClient
 import Glibc
 import S3Client
 import Synchronization
@@ -69,6 +70,33 @@ import Testing
         downloadURL.withLock { $0 = "http://127.0.0.1:\(server.port)/blob/ok" }
         try await remote.download(RelativePath("a.txt")!, entry: entry, to: target)
         #expect(FileManager.default.contents(atPath: target).map(Array.init) == content)
+    }
+
+    /// The storage origin itself (or whatever answers there) redirecting a transfer elsewhere:
+    /// the daemon's HTTP client does not follow it, so no request leaves for the other host.
+    @Test func aRedirectFromTheStorageOriginIsNotFollowed() async throws {
+        let foreign = try CannedHTTPServer { _, _, _ in (200, "stolen") }
+        defer { foreign.stop() }
+        let probe = try TestDirectory()
+        try Data("private bytes".utf8).write(to: URL(fileURLWithPath: probe.path + "/probe"))
+        let storage = try CannedHTTPServer { _, target, _ in
+            if target == "/api/v1/storage" { return (200, "") }
+            return target == "/bucket/key" ? (307, "") : (404, "")
+        }
+        defer { storage.stop() }
+        storage.extraHeaders.withLock { $0["/bucket/key"] = "Location: http://127.0.0.1:\(foreign.port)/stolen" }
+        let settings = DaemonSettings(
+            folder: probe.path, server: "http://127.0.0.1:\(storage.port)", token: "t", paths: DaemonPaths(configDir: probe.path, stateDir: probe.path + "/state"))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Daemon.httpConfiguration(settings))
+        let transfer = PresignedTransfer(http: http, retry: RetryPolicy(maxAttempts: 1))
+        // A GET (a PUT's body the canned server does not read would end the exchange before
+        // the redirect is seen): the answer is the 307 itself, an error, and nothing follows it.
+        await #expect(throws: (any Error).self) {
+            try await transfer.get(url: "http://127.0.0.1:\(storage.port)/bucket/key", toFile: probe.path + "/download")
+        }
+        #expect(storage.requests().contains("GET /bucket/key"), "the GET reached the origin: \(storage.requests())")
+        #expect(foreign.requests().isEmpty, "the redirect was not followed: \(foreign.requests())")
+        try await http.shutdown()
     }
 
     @Test func originsCompareSchemeHostAndPort() {
@@ -147,6 +175,8 @@ final class SilentListener: Sendable {
 /// thread: the hostile "syncd-server" of these tests.
 final class CannedHTTPServer: @unchecked Sendable {
     typealias Handler = @Sendable (_ method: String, _ target: String, _ port: Int) -> (Int, String)
+    /// Extra response headers per request target (e.g. a redirect's Location).
+    let extraHeaders = Mutex<[String: String]>([:])
     let fd: Int32
     let port: Int
     private let seen = Mutex<[String]>([])
@@ -192,7 +222,8 @@ final class CannedHTTPServer: @unchecked Sendable {
         seen.withLock { $0.append("\(method) \(target)") }
         let (status, body) = handler(method, target, port)
         let bytes = Array(body.utf8)
-        let head = "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\nConnection: close\r\n\r\n"
+        let extra = extraHeaders.withLock { $0[target] }.map { "\($0)\r\n" } ?? ""
+        let head = "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(bytes.count)\r\n\(extra)Connection: close\r\n\r\n"
         let all = Array(head.utf8) + bytes
         _ = all.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
     }

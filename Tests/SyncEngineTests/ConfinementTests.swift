@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import S3Client
 import Synchronization
 import Testing
 
@@ -165,6 +166,28 @@ import Testing
         "../escaped.txt", "a/../../escaped.txt", "/tmp/absolute.txt", "a//b.txt", "a/./b.txt", "trailing/", "nul\u{0}byte",
         String(repeating: "n", count: 256), "ok/" + String(repeating: "n", count: 300), Array(repeating: "d", count: 2100).joined(separator: "/"),
     ]
+
+    /// An upload reads its file through the path `withReadablePath` hands out; if the name is
+    /// swapped for a link to a file outside after the check, the readers refuse the link
+    /// instead of sending what it points at.
+    @Test func aNameSwappedForALinkDuringAnUploadIsNotReadThrough() async throws {
+        let folder = try TestFolder(), outside = try TestFolder()
+        try folder.write("docs/a.txt", "mine")
+        try outside.write("secret.txt", "not to be sent")
+        let local = try LocalFolder(root: folder.root)
+        let read: Result<Checksum, any Error> = try await local.withReadablePath(p("docs/a.txt")) { path in
+            try? FileManager.default.removeItem(atPath: folder.root + "/docs/a.txt")
+            #expect(symlink(outside.root + "/secret.txt", folder.root + "/docs/a.txt") == 0)
+            do {
+                return .success(try await PresignedTransfer.checksum(.sha256, file: path, range: 0..<14))
+            } catch {
+                return .failure(error)
+            }
+        }
+        guard case .failure(let error) = read else { Issue.record("the link was read through: \(read)"); return }
+        #expect("\(error)".contains("Too many levels of symbolic links"), "\(error)")
+        #expect((try? ContentHash.hash(path: folder.root + "/docs/a.txt")) == nil, "the scanner's reader refuses the link as well")
+    }
 
     @Test func pathLimitsAreLinuxLimits() {
         #expect(RelativePath(String(repeating: "n", count: 255)) != nil)

@@ -15,7 +15,9 @@ final class ReadableFile: Sendable {
     let size: Int64
 
     init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // A link is refused, not followed: callers name the file itself (the daemon hands
+        // over paths through its folder's descriptor and relies on this).
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
             throw S3Error.fileIO("cannot open \(path) for reading: \(String(cString: strerror(errno)))")
         }

@@ -74,7 +74,9 @@ extension LocalFolder {
     /// Runs `body` with a path string that reaches the file at `path` through its parent
     /// folder's open descriptor (`/proc/self/fd/N/name`), for code that opens files by path
     /// (an upload reading the file): no component of the folder path is looked up again, so a
-    /// folder swapped for a link meanwhile is not followed.
+    /// folder swapped for a link meanwhile is not followed; and every reader of that path opens
+    /// or stats it without following a link (`O_NOFOLLOW`, `lstat`), so a name swapped for a
+    /// link is refused, not read through.
     public func withReadablePath<T>(_ path: RelativePath, _ body: (String) async throws -> T) async throws -> T {
         let (folder, name) = try parent(of: path)
         switch folder.status(name)?.kind {
@@ -84,11 +86,11 @@ extension LocalFolder {
         case .symlink?, .other?: throw LocalFolderError.cannotEnter(path, found: folder.status(name), errno: ELOOP)
         }
         defer { withExtendedLifetime(folder) {} }
-        return try await body(Self.hasProc ? "/proc/self/fd/\(folder.fd)/\(name)" : root + "/" + path.string)
+        return try await body("/proc/self/fd/\(folder.fd)/\(name)")
     }
 
-    /// Whether `/proc/self/fd/N` names the open file itself (procfs mounted; a sandbox may hide
-    /// it, and then the plain path under the root is what is left).
+    /// Whether `/proc/self/fd/N` names the open file itself: the daemon reaches the files it
+    /// reads and writes through such names, and refuses to start without procfs.
     static let hasProc: Bool = access("/proc/self/fd", X_OK) == 0
 }
 

@@ -44,7 +44,7 @@ extension LocalFolder {
                 throw LocalFileError(.io, "cannot create a temporary file in \(folder.path?.string ?? "the folder"): \(String(cString: strerror(errno)))")
             }
             _ = fchmod(fd, Self.newFileMode)
-            let path = Self.hasProc ? "/proc/self/fd/\(fd)" : root + "/" + folder.child(name).string
+            let path = "/proc/self/fd/\(fd)"
             return TemporaryFile(folder: folder, name: name, fd: fd, path: path)
         }
         throw LocalFileError(.io, "cannot create a temporary file beside \(target): every name tried is taken")

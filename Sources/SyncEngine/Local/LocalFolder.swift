@@ -34,6 +34,9 @@ public final class LocalFolder: Sendable {
     /// Opens the folder at `root`.
     /// - Parameter resolution: nil picks `openat2` when the kernel has it.
     public init(root: String, resolution: Resolution? = nil) throws(LocalFolderError) {
+        // Files are read and written through `/proc/self/fd/N` (see ``withReadablePath(_:_:)``);
+        // without procfs that would mean paths under the root again, links and all.
+        guard Self.hasProc else { throw LocalFolderError(.io, nil, "/proc is not mounted: syncd reaches the files it syncs through /proc/self/fd and will not fall back to plain paths") }
         var root = root
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
