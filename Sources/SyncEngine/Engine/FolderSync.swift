@@ -179,8 +179,12 @@ public final class FolderSync: Sendable {
     ) async throws {
         var index = 0
         var failedThisPass = Set<RelativePath>()
-        var replannedThisPass = Set<RelativePath>()
-        defer { replanStreak.withLock { $0 = $0.filter { replannedThisPass.contains($0.key) } } }
+        // A path's run of immediate re-plans ends only when one of its steps goes through (or
+        // nothing is planned for it any more): refusals that alternate between paths, pass by
+        // pass, must still reach the limit.
+        var succeededThisPass = Set<RelativePath>()
+        let planned = Set(actions.map(\.primaryPath))
+        defer { replanStreak.withLock { $0 = $0.filter { planned.contains($0.key) && !succeededThisPass.contains($0.key) } } }
         while index < actions.count {
             var batch: [SyncAction] = []
             while index < actions.count, actions[index].isTransfer || batch.isEmpty {
@@ -233,6 +237,7 @@ public final class FolderSync: Sendable {
                     step.applyInMemory(&state)
                     report.done.append(action)
                     let path = action.primaryPath
+                    succeededThisPass.insert(path)
                     let moved: Int64? = switch action {
                     case .upload, .download: state.local[path]?.size
                     default: nil
@@ -242,10 +247,7 @@ public final class FolderSync: Sendable {
                         remoteRevision: state.remote[action.destinationPath ?? path]?.revision))
                 case .failure(let error):
                     failedThisPass.insert(action.primaryPath)
-                    if try replan(action, after: error, state: &state, report: &report) {
-                        replannedThisPass.insert(action.primaryPath)
-                        continue
-                    }
+                    if try replan(action, after: error, state: &state, report: &report) { continue }
                     let attempts = (try? journal.errors().first { $0.path == action.primaryPath }?.attempts) ?? 0
                     let delay = min(configuration.retryCap, configuration.retryBase * pow(2, Double(attempts)))
                     try journal.recordError("\(error)", for: action.primaryPath, retryAt: now.addingTimeInterval(delay * Double.random(in: 0.5...1)))
