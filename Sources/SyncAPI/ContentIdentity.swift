@@ -27,14 +27,14 @@ public enum ContentIdentity {
     public static func blockCount(forFileSize fileSize: Int64) -> Int {
         guard fileSize > 0 else { return 0 }
         let block = blockSize(forFileSize: fileSize)
-        return Int((fileSize + block - 1) / block)
+        return Int((fileSize - 1) / block + 1)
     }
 
     /// The byte range of block `number` (1-based, as S3's part numbers).
     public static func range(ofBlock number: Int, fileSize: Int64) -> Range<Int64> {
         let block = blockSize(forFileSize: fileSize)
         let start = Int64(number - 1) * block
-        return start..<min(fileSize, start + block)
+        return start..<(start + min(block, fileSize - start))
     }
 
     /// The identity (lower-case hex) of a file whose blocks have these SHA-256 digests, in order.

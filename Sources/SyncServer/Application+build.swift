@@ -90,8 +90,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     StorageAPI(blobs: dependencies.blobs).register(on: api)
     UploadsAPI(
         store: dependencies.store, blobs: dependencies.blobs,
-        metrics: dependencies.metrics,
-        quota: dependencies.userQuota
+        metrics: dependencies.metrics
     ).register(on: api)
     SharesAPI(
         store: dependencies.store, blobs: dependencies.blobs, publicBaseURL: dependencies.publicBaseURL,

@@ -156,6 +156,8 @@ extension APIEnvironment {
     struct MultipartOutcome: CustomStringConvertible {
         var status: HTTPResponse.Status
         var code: String?
+        /// The parts the server planned (one per block).
+        var partCount: Int
         var description: String { "\(status) \(code ?? "")" }
     }
 
@@ -186,6 +188,6 @@ extension APIEnvironment {
         }
         let done = try await client.api(.post, "/api/v1/uploads/\(id)/complete", token: token, body: CompleteUploadRequest(parts: parts))
         let code = done.status == .ok ? nil : try? decode(ConflictBody.self, done.body).code
-        return MultipartOutcome(status: done.status, code: code)
+        return MultipartOutcome(status: done.status, code: code, partCount: count)
     }
 }

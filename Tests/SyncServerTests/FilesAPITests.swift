@@ -74,6 +74,7 @@ import Testing
             let hash = identityHex(content)
             let outcome = try await env.putMultipart(content, at: "video.bin", token: token, client: client)
             #expect(outcome.status == .ok, "\(outcome)")
+            #expect(outcome.partCount == 3, "one part per block of the three-block file")
             let user = try #require(try await env.store.authenticate(token: token)).user
             let object = try #require(try await env.blobs.head(env.blobs.key(userId: user.id, sha256: hash)))
             #expect(object.size == Int64(content.count) && object.serverSideEncryption == .aes256)

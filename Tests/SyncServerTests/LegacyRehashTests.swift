@@ -64,4 +64,39 @@ import Testing
             #expect(again.mode == "stored")
         }
     }
+
+    /// Old and new hashes share one key space: a legacy file whose bytes are the block digest of
+    /// another content sits at the key of that content's identity. Neither an upload of that
+    /// content nor the migration may replace it before it has moved; afterwards both work.
+    @Test(arguments: StoreBackend.allCases)
+    func aLegacyObjectAtAnIdentitysKeyIsNotReplaced(backend: StoreBackend) async throws {
+        try await APIEnvironment.with(backend, isolated: true) { env, client in
+            let (user, token) = try await env.newUser()
+            let content = Array("a one-block file".utf8)
+            // The raw SHA-256 of `content`: its plain SHA-256 is `content`'s identity.
+            let digest = Array(Data(base64Encoded: ChecksumAlgorithm.sha256.checksum(of: content).base64)!)
+            let shared = identityHex(content)
+            #expect(Self.plainSHA256(digest) == shared)
+            let sharedKey = env.blobs.key(userId: user.id, sha256: shared)
+            _ = try await env.blobs.s3.putObject(bucket: env.blobs.bucket, key: sharedKey, bytes: digest)
+            _ = try await env.store.commit(userId: user.id, path: "digest.bin", kind: "file", size: Int64(digest.count), contentHash: shared, baseRevision: nil)
+            try await env.store.database.query("INSERT INTO legacy_contents (user_id, content_hash) VALUES (?, ?)", [.text(user.id), .text(shared)])
+
+            let begin = BeginUploadRequest(path: "file.txt", size: Int64(content.count), sha256: shared, blockSha256: blockSha256(content))
+            let refused = try await client.api(.post, "/api/v1/uploads", token: token, body: begin)
+            #expect(refused.status.code == 423 && (try? decode(APIErrorBody.self, refused.body).code) == "content_migrating")
+            #expect(try await env.blobs.s3.getObject(bucket: env.blobs.bucket, key: sharedKey).bytes == digest, "the legacy object is intact")
+
+            // The migration moves the legacy file to its own identity; then the upload goes through.
+            let report = try await Collector(store: env.store, blobs: env.blobs).collect(now: Date().addingTimeInterval(2 * 3600))
+            #expect(report.rehashedContents == 1)
+            #expect(try await env.store.file(userId: user.id, path: "digest.bin")?.contentHash == identityHex(digest))
+            let url = try decode(DownloadResponse.self, try await client.api(.get, "/api/v1/download?path=digest.bin", token: token).body).url
+            #expect(try await Presigned.send("GET", url).body == digest)
+            _ = try await env.put(content, at: "file.txt", token: token, client: client)
+            #expect(try await env.blobs.s3.getObject(bucket: env.blobs.bucket, key: sharedKey).bytes == content)
+            let moved = try decode(DownloadResponse.self, try await client.api(.get, "/api/v1/download?path=digest.bin", token: token).body).url
+            #expect(try await Presigned.send("GET", moved).body == digest, "the old file still downloads as its own bytes")
+        }
+    }
 }

@@ -38,6 +38,25 @@ import Testing
         }
     }
 
+    /// The live file a replacement frees is freed once: many uploads over one file (each no
+    /// larger than it) do not all pass as replacements that do not grow.
+    @Test(arguments: StoreBackend.allCases)
+    func uploadsOverOneFileShareTheRoomItFrees(backend: StoreBackend) async throws {
+        try await APIEnvironment.with(backend, userQuota: Self.quota) { env, client in
+            let (user, token) = try await env.newUser()
+            _ = try await env.put(Self.contents(1, size: 600, seed: 4)[0], at: "big.bin", token: token, client: client)
+            let replacements = Self.contents(20, size: 600, seed: 5)
+            let begun = try decode(BatchResponse<BeginUploadResponse>.self, try await client.api(
+                .post, "/api/v1/batch/uploads", token: token,
+                body: BatchBeginRequest(uploads: replacements.map { InputLimitsTests.begin("big.bin", $0, baseRevision: 1) })).body)
+            let admitted = begun.results.filter { $0.value != nil }.count
+            // 600 live + one pending 600 over it (frees the live one when it commits) = 600 held
+            // after commit; a second pending 600 would need 1,200 of 1,000.
+            #expect(admitted == 1, "one replacement of 600 over 600 fits in 1000, not \(admitted)")
+            #expect(try await env.store.heldBytes(userId: user.id) == 600 + 600, "the live file and the one pending replacement")
+        }
+    }
+
     /// Many begins at once (the batch runs 16 concurrently), then many completions, then many
     /// copies of stored content (recorded at begin, no upload): the user never ends past the quota.
     @Test(arguments: StoreBackend.allCases)

@@ -37,6 +37,7 @@ extension OpenAPIDocument {
             "400": {description: "Invalid path, size, sha256 or contentType; `missing_block_sha256`; `content_mismatch` (blockSha256 does not give sha256).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "409": {$ref: "#/components/responses/Conflict"}
+            "423": {description: "`content_migrating`: the hash still names content from before block hashes, which the collector has not moved yet; try again later.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
             "507": {$ref: "#/components/responses/QuotaExceeded"}
       /batch/uploads:
         post:

@@ -35,13 +35,18 @@ extension UploadsAPI {
         return digest
     }
 
-    /// The digest to sign into part `number`: the one recorded for it, recorded now if none is.
-    func partDigest(_ upload: UploadRecord, number: Int, sha256: String?) async throws -> String {
-        guard let sha256, let bytes = Data(base64Encoded: sha256), bytes.count == 32 else {
-            throw APIError(.badRequest, code: "missing_checksum", "every part needs the base64 SHA-256 of its block in sha256")
+    /// The digests to sign into parts `numbers` (taken from `sha256`, base64 by part number):
+    /// the ones recorded for them, recorded now where none is; all in one transaction.
+    func partDigests(_ upload: UploadRecord, numbers: [Int], sha256: [String: String]?) async throws -> [Int: String] {
+        var asked: [Int: String] = [:]
+        for number in numbers {
+            guard let digest = sha256?[String(number)], let bytes = Data(base64Encoded: digest), bytes.count == 32 else {
+                throw APIError(.badRequest, code: "missing_checksum", "every part needs the base64 SHA-256 of its block in sha256")
+            }
+            asked[number] = digest
         }
-        let recorded = try await store.recordBlockDigest(uploadId: upload.id, partNumber: number, sha256: sha256)
-        guard recorded == sha256 else {
+        let recorded = try await store.recordBlockDigests(uploadId: upload.id, asked)
+        for (number, digest) in asked where recorded[number] != digest {
             throw APIError(.conflict, code: "checksum_conflict", "part \(number) was already signed with another SHA-256; abort this upload and begin again")
         }
         return recorded

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import S3Client
 import SyncAPI
 
@@ -9,8 +10,6 @@ struct UploadsAPI {
     let store: MetadataStore
     let blobs: BlobStore
     let metrics: ServerMetrics
-    /// The most bytes one user's files may take; nil: no cap.
-    var quota: Int64?
 
     func register(on api: RouterGroup<AppRequestContext>) {
         api.post("uploads") { request, context in
@@ -37,10 +36,8 @@ struct UploadsAPI {
                     let upload = try await owned(item.uploadId, user: user)
                     try await verifyObject(upload, parts: item.parts, user: user)
                     return .success(upload)
-                } catch let error as APIError {
-                    return .failure(error)
                 } catch {
-                    return .failure(APIError(.internalServerError, code: "internal", "\(error)"))
+                    return .failure(Self.refusal(error))
                 }
             }
             let ready = checked.compactMap { try? $0.get() }
@@ -76,11 +73,13 @@ struct UploadsAPI {
             }
             var urls: [String: String] = [:]
             var headers: [String: [String: String]] = [:]
+            for number in body.partNumbers where !(1...layout.partCount).contains(number) {
+                throw APIError(.badRequest, code: "invalid_part", "part \(number) is outside 1...\(layout.partCount)")
+            }
+            let digests = try await partDigests(upload, numbers: body.partNumbers, sha256: body.sha256)
+            let key = blobs.key(userId: user.id, sha256: upload.contentHash)
             for number in body.partNumbers {
-                guard (1...layout.partCount).contains(number) else { throw APIError(.badRequest, code: "invalid_part", "part \(number) is outside 1...\(layout.partCount)") }
-                let digest = try await partDigest(upload, number: number, sha256: body.sha256?[String(number)])
-                let signed = try await blobs.presignPart(
-                    key: blobs.key(userId: user.id, sha256: upload.contentHash), uploadId: s3UploadId, partNumber: number, sha256: digest)
+                let signed = try await blobs.presignPart(key: key, uploadId: s3UploadId, partNumber: number, sha256: digests[number]!)
                 urls[String(number)] = signed.url
                 headers[String(number)] = signed.headers
             }
@@ -154,15 +153,25 @@ struct UploadsAPI {
     static func batchResult<T>(_ body: () async throws -> T) async -> BatchResult<T> {
         do {
             return BatchResult(value: try await body())
-        } catch let error as APIError {
-            return BatchResult(status: Int(error.status.code), error: ConflictBody(code: error.code, message: error.message, current: error.current))
-        } catch let refusal as StoreError {
-            let error = APIError.from(refusal)
-            return BatchResult(status: Int(error.status.code), error: ConflictBody(code: error.code, message: error.message, current: error.current))
         } catch {
-            return BatchResult(status: 500, error: ConflictBody(code: "internal", message: "\(error)", current: nil))
+            let refusal = refusal(error)
+            return BatchResult(status: Int(refusal.status.code), error: ConflictBody(code: refusal.code, message: refusal.message, current: refusal.current))
         }
     }
+
+    /// What a batch item's own request would have answered for `error`: the API's and the
+    /// store's refusals as they are; anything else a 500 whose text stays in the log.
+    static func refusal(_ error: any Error) -> APIError {
+        switch error {
+        case let error as APIError: return error
+        case let error as StoreError: return APIError.from(error)
+        default:
+            logger.error("batch item failed", metadata: ["error": "\(error)"])
+            return APIError(.internalServerError, code: "internal", "the server failed on this item; it is logged")
+        }
+    }
+
+    static let logger = Logger(label: "syncd-server.uploads")
 
     func owned(_ id: String, user: User) async throws -> UploadRecord {
         guard let upload = try await store.upload(id: id, userId: user.id) else {
@@ -189,6 +198,14 @@ struct UploadsAPI {
         // Early, before S3 is asked for anything; the store checks again as it records the
         // upload (the size is reserved from then on) and as it commits the file.
         try await storeCall { try await store.requireRoom(userId: user.id, path: body.path, size: body.size, replacing: current?.size ?? 0) }
+        // Old and new hashes share one key space: while `hash` names a legacy content, its key
+        // holds other bytes than the content with this identity (a file made of block digests),
+        // and neither a "stored" answer nor an upload over it may happen until it is rehashed.
+        if try await store.isLegacyContent(userId: user.id, contentHash: hash) {
+            throw APIError(
+                .init(code: 423, reasonPhrase: "Locked"), code: "content_migrating",
+                "content under this hash is still being moved to block hashes; try again after the server's next collector pass")
+        }
         let key = blobs.key(userId: user.id, sha256: hash)
         if try await store.storesContent(userId: user.id, contentHash: hash), let object = try await blobs.head(key), object.size == body.size {
             let file = try await storeCall {
@@ -204,14 +221,20 @@ struct UploadsAPI {
         if ContentIdentity.blockCount(forFileSize: body.size) <= 1 {
             let digest = try singleBlockDigest(body, identity: hash)
             let signed = try await blobs.presignPut(key: key, blockSha256: digest)
-            try await store.createUpload(record)
-            _ = try await store.recordBlockDigest(uploadId: record.id, partNumber: 1, sha256: digest)
+            try await store.createUpload(record, blockDigests: [1: digest])
             return BeginUploadResponse(mode: "single", uploadId: record.id, url: signed.url, headers: signed.headers)
         }
         let layout = try Self.layout(fileSize: body.size)
-        record.s3UploadId = try await blobs.s3.createMultipartUpload(
+        let s3UploadId = try await blobs.s3.createMultipartUpload(
             bucket: blobs.bucket, key: key, options: PutObjectOptions(contentType: body.contentType), checksumAlgorithm: .sha256)
-        try await store.createUpload(record)
+        record.s3UploadId = s3UploadId
+        do {
+            try await store.createUpload(record)
+        } catch {
+            // Refused (the quota, filled meanwhile) or failed: S3 must not keep the upload open.
+            try? await blobs.s3.abortMultipartUpload(bucket: blobs.bucket, key: key, uploadId: s3UploadId)
+            throw error
+        }
         return BeginUploadResponse(mode: "multipart", uploadId: record.id, partSize: layout.partSize, partCount: layout.partCount)
     }
 

@@ -68,7 +68,19 @@ public struct LegacyRehash: Sendable {
             return
         }
         let newKey = blobs.key(userId: legacy.userId, sha256: identity)
-        if try await blobs.head(newKey) == nil {
+        // Old and new hashes share one key space. The key of the identity may hold another
+        // legacy content (bytes whose plain SHA-256 is this identity): that one moves first.
+        if identity != legacy.sha256, try await store.isLegacyContent(userId: legacy.userId, contentHash: identity) {
+            logger.notice("the identity's key still holds other legacy content; tried again after it moved", metadata: ["key": "\(newKey)"])
+            report.failed += 1
+            return
+        }
+        // An object already there is reused only when items reference it under the new scheme
+        // (an upload proved it) and it has the size; anything else there (a leftover of a
+        // crash, an unswept legacy object) is replaced by the bytes just checked.
+        let existing = try await blobs.head(newKey)
+        let proven = try await store.storesContent(userId: legacy.userId, contentHash: identity)
+        if existing?.size != size || !proven {
             _ = try await blobs.s3.uploadFile(at: temporary, bucket: blobs.bucket, key: newKey, options: FileUploadOptions(checksumAlgorithm: .sha256))
         }
         try await store.adoptIdentity(legacy, identity: identity)

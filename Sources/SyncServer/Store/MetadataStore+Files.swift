@@ -111,7 +111,10 @@ extension MetadataStore {
                 [.text(record.id), .int(record.revision), .int(record.size), .text(hash), .real(record.modifiedAt.timeIntervalSince1970)])
         }
         try await Self.appendChanges([record], deleted: false, userId: userId, notify: notify, db)
-        if let finishingUpload = item.finishingUpload { try await db.query("DELETE FROM uploads WHERE id = ?", [.text(finishingUpload)]) }
+        if let finishingUpload = item.finishingUpload {
+            try await db.query("DELETE FROM upload_blocks WHERE upload_id = ?", [.text(finishingUpload)])
+            try await db.query("DELETE FROM uploads WHERE id = ?", [.text(finishingUpload)])
+        }
         return record
     }
 

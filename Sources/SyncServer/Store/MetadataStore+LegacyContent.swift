@@ -13,6 +13,15 @@ extension MetadataStore {
         ).map { LegacyContent(userId: try $0.text("user_id"), sha256: try $0.text("content_hash")) }
     }
 
+    /// Whether the user's `hash` still names legacy content (a plain SHA-256 not yet rehashed):
+    /// its object then holds bytes whose plain SHA-256 is `hash`, which are not the content whose
+    /// block identity is `hash`, should such content exist. Nothing may be stored at that key
+    /// under the new scheme until the rehash has moved the legacy content away.
+    public func isLegacyContent(userId: String, contentHash: String) async throws -> Bool {
+        !(try await database.query(
+            "SELECT 1 AS x FROM legacy_contents WHERE user_id = ? AND content_hash = ? LIMIT 1", [.text(userId), .text(contentHash)])).isEmpty
+    }
+
     /// Renames a legacy content to its identity everywhere the user's items and versions
     /// reference it, in one transaction. Live files get a change (same revision, the new hash) so
     /// that devices following the feed learn the identity; nothing else about them changes.

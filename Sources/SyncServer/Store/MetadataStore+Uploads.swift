@@ -17,11 +17,21 @@ extension MetadataStore {
     /// Records an upload in progress; its size is reserved against the user's quota from now
     /// until it completes, is aborted or expires (``StoreError/quotaExceeded(path:size:held:quota:)``
     /// when there is no room, counting the live file it replaces as freed).
-    public func createUpload(_ upload: UploadRecord) async throws {
+    /// `blockDigests` (part number → base64 SHA-256) are recorded with it, in the same
+    /// transaction (a single PUT's one block is signed at begin).
+    public func createUpload(_ upload: UploadRecord, blockDigests: [Int: String] = [:]) async throws {
         let quota = userQuota
         try await database.transaction { db in
             try await Self.lockUser(upload.userId, db)
-            let replaced = try await Self.live(upload.path, userId: upload.userId, db).flatMap { $0.kind == "file" ? $0.size : nil } ?? 0
+            let live = try await Self.live(upload.path, userId: upload.userId, db).flatMap { $0.kind == "file" ? $0.size : nil } ?? 0
+            // The live file is freed once, whichever upload to its path commits: the uploads
+            // already pending there have claimed it first, so that many uploads over one file
+            // cannot all pass as replacements that do not grow.
+            let pendingRows = try await db.query(
+                "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS pending FROM uploads WHERE user_id = ? AND path = ?",
+                [.text(upload.userId), .text(upload.path)])
+            let pendingHere = try pendingRows.first?.int("pending") ?? 0
+            let replaced = max(0, live - min(live, pendingHere))
             try await Self.requireRoom(
                 userId: upload.userId, path: upload.path, size: upload.size, replacing: replaced, excludingUpload: nil, quota: quota, db)
             try await db.query(
@@ -29,6 +39,7 @@ extension MetadataStore {
                 [.text(upload.id), .text(upload.userId), .text(upload.path), .int(upload.size), .text(upload.contentHash),
                  upload.baseRevision.map(SQLValue.int) ?? .null, upload.s3UploadId.map(SQLValue.text) ?? .null,
                  .real(upload.createdAt.timeIntervalSince1970)])
+            try await Self.insertBlockDigests(uploadId: upload.id, blockDigests, db)
         }
     }
 
