@@ -93,14 +93,26 @@ import Testing
     @Test func floodingTheQueueReportsOverflow() async throws {
         let folder = try TestFolder()
         let watcher = try FolderWatcher(root: folder.root, ignore: IgnoreRules())
-        // Nobody reads yet: 12,000 creations (create + close-write each) overflow the
-        // kernel's default queue of 16,384 events.
-        for i in 0..<12_000 {
+        // Nobody reads yet: as many creations as the kernel queues events (create + close-write
+        // each, so twice its limit) overflow the queue, whatever this machine's limit is.
+        let limit = try #require(Int(String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        for i in 0..<limit {
             let fd = open(folder.root + "/f\(i)", O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
             close(fd)
         }
-        let hints = try await hints(of: watcher) {}
-        #expect(hints.contains(.overflow))
+        // The overflow event comes after every queued one; a loaded machine reads them slowly,
+        // so wait for it (up to a minute) instead of for a fixed time.
+        let collected = Mutex<[Hint]>([])
+        let stream = watcher.hints()
+        let reader = Task { for await hint in stream { collected.withLock { $0.append(hint) } } }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !collected.withLock({ $0.contains(.overflow) }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        watcher.stop()
+        await reader.value
+        #expect(collected.withLock { $0.contains(.overflow) }, "\(collected.withLock { $0.count }) hints, no overflow")
     }
 
     /// Inside a user namespace with `max_inotify_watches` lowered, the machine's own limit
