@@ -116,8 +116,10 @@ public final class ServerRemote: RemotePort {
         let served = signed.file.sha256 ?? ""
         let aliases = served == hash ? [:] : try journal.hashAliases()
         guard served == hash || aliases[served] == hash else {
-            // The file changed on the server since the engine looked; the next pass sees why.
-            throw ServerError(status: 409, code: "changed", message: "\(path) changed on the server since the last listing")
+            // The file changed on the server since the engine looked: the answer names what it
+            // is now, which the engine plans against at once.
+            throw RemoteConflict(path: path, currentPath: path, current: Self.entry(signed.file),
+                                 message: "\(path) changed on the server since the last listing")
         }
         board.start(path.string, direction: "download", size: entry.size)
         defer { board.end(path.string, direction: "download") }

@@ -35,4 +35,25 @@ import Testing
             #expect(gone != nil && gone?.current == nil, "gone: nothing is there now")
         }
     }
+
+    /// A download planned from an old listing learns what the server has now from the same
+    /// answer, instead of failing and waiting for a back-off.
+    @Test func aStaleDownloadCarriesTheServersCurrentItem() async throws {
+        try await EndToEnd.with("conflict-download") { world in
+            let token = try await world.issueToken()
+            let journal = try Journal(path: world.dir + "/conflict-journal.sqlite")
+            let remote = ServerRemote(api: world.api(token), journal: journal, board: TransferBoard())
+            let path = RelativePath("a.txt")!
+            let file = world.dir + "/a.txt"
+            try Data("first".utf8).write(to: URL(fileURLWithPath: file))
+            let first = try await remote.upload(path, from: file, contentHash: identityHex(Data("first".utf8)), size: 5, baseRevision: nil)
+            try Data("second".utf8).write(to: URL(fileURLWithPath: file))
+            let second = try await remote.upload(path, from: file, contentHash: identityHex(Data("second".utf8)), size: 6, baseRevision: first.revision)
+
+            let stale = await #expect(throws: RemoteConflict.self) { try await remote.download(path, entry: first, to: world.dir + "/out.txt") }
+            #expect(stale?.current == second, "the answer names the current item")
+            #expect(stale?.currentPath == path)
+            #expect(!FileManager.default.fileExists(atPath: world.dir + "/out.txt"), "nothing is written")
+        }
+    }
 }
