@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 public import SyncAPI
+public import SyncEngine
 
 /// The server's JSON API as the daemon calls it: `/api/v1` with the device token.
 public struct ServerAPI: Sendable {
@@ -73,7 +74,7 @@ public struct ServerAPI: Sendable {
 
 /// The server refused or could not be reached. The description starts with the status, as the
 /// engine's logs and `syncd status` show it.
-public struct ServerError: Error, Sendable, CustomStringConvertible {
+public struct ServerError: TransientFailure, Sendable, CustomStringConvertible {
     /// The HTTP status; 0 when the server was not reached.
     public var status: Int
     public var code: String
@@ -92,6 +93,7 @@ public struct ServerError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { status == 0 ? message : "\(status) \(code): \(message)" }
 
-    /// Whether trying again later can help (the server down, overloaded or throttling).
-    public var isTransient: Bool { status == 0 || status == 429 || status >= 500 }
+    /// Whether trying again soon can help (the server down, overloaded or throttling; not a
+    /// full quota, 507, which waits for the user).
+    public var isTransient: Bool { (status == 0 && code == "unreachable") || status == 429 || (status >= 500 && status != 507) }
 }

@@ -110,7 +110,7 @@ struct Serve: AsyncParsableCommand {
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage users and devices without a browser (headless backups, the local demo).",
-        subcommands: [CreateUser.self, IssueToken.self, UnlinkUser.self])
+        subcommands: [CreateUser.self, IssueToken.self, UnlinkUser.self, Collect.self])
 
     struct CreateUser: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "create-user", abstract: "Create (or rename) a user.")
@@ -148,6 +148,48 @@ struct Admin: AsyncParsableCommand {
                 throw ValidationError("no user has the address \(email); `syncd-server admin create-user` makes one")
             }
             print("user \(user.id) <\(user.email)> unlinked: the next verified sign-in as \(user.email) links it")
+        }
+    }
+
+    struct Collect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run one collector pass now (the server runs one every hour): abort abandoned uploads, empty old trash, delete unreferenced objects.",
+            discussion: """
+                Safe beside a running server with the default ages. Smaller ages are for a stopped system
+                (an upload younger than --upload-age may still be in progress; an object younger than --grace
+                may be about to be recorded).
+                """)
+        @OptionGroup var storeOptions: StoreOptions
+        @Option(help: "Abort uploads not completed within this many seconds.") var uploadAge: Int = 86_400
+        @Option(help: "Never delete objects younger than this many seconds.") var grace: Int = 3_600
+
+        func validate() throws {
+            guard (0...(10 * 365 * 86_400)).contains(uploadAge), (0...(10 * 365 * 86_400)).contains(grace) else {
+                throw ValidationError("--upload-age and --grace take 0 to 315360000 seconds")
+            }
+        }
+
+        func run() async throws {
+            let settings: ServerSettings
+            do {
+                settings = try ServerSettings.load(storeOptions.source(), credentials: ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"])
+            } catch let error as ConfigError {
+                throw ValidationError("cannot collect: \(error)")
+            }
+            let s3 = S3Client(
+                configuration: S3Configuration(endpoint: settings.s3Endpoint, region: settings.s3Region),
+                credentialProvider: CredentialProviderChain.default())
+            var options = storeOptions
+            if options.database == nil { options.database = settings.database }
+            let (uploadAge, grace) = (TimeInterval(uploadAge), TimeInterval(grace))
+            try await withStore(options) { store in
+                var collector = Collector(store: store, blobs: BlobStore(s3: s3, bucket: settings.s3Bucket))
+                collector.uploadLifetime = uploadAge
+                collector.gracePeriod = grace
+                collector.versionRetention = settings.versionDays.map { $0 * 86_400 }
+                let report = try await collector.collect()
+                print("aborted_uploads=\(report.abortedUploads) purged_trash=\(report.purgedTrashItems) purged_versions=\(report.purgedVersions) deleted_objects=\(report.deletedObjects) rehashed_contents=\(report.rehashedContents)")
+            }
         }
     }
 

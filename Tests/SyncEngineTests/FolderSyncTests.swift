@@ -127,6 +127,37 @@ import Testing
         #expect(try setup.divergence() == nil)
     }
 
+    /// A path that failed many times because the server could not be reached is tried again
+    /// within a minute (the network is back: its files go now), while a path refused as often
+    /// for a reason of its own backs off further.
+    @Test func anOutageNeverPushesARetryPastAMinute() async throws {
+        for unreachable in [true, false] {
+            let setup = try Setup()
+            try setup.write("a.txt", "a")
+            setup.remote.state.withLock { s in
+                if unreachable { s.failUploadsUnreachable = 8 } else { s.failUploads = 8 }
+            }
+            let engine = try setup.engine(retryBase: 5)
+            var now = Date(timeIntervalSince1970: 2_000_000_000)
+            var waits: [TimeInterval] = []
+            for _ in 0..<8 {
+                let report = try await engine.pass(now: now)
+                #expect(report.failed.count == 1)
+                let error = try #require(try Journal(path: setup.journalPath).errors().first)
+                waits.append(error.retryAt.timeIntervalSince(now))
+                now = error.retryAt.addingTimeInterval(1)
+            }
+            if unreachable {
+                #expect(waits.allSatisfy { $0 <= 60 }, "waits \(waits)")
+            } else {
+                #expect(waits.last.map { $0 > 60 } == true, "waits \(waits)")
+            }
+            let last = try await engine.pass(now: now)
+            #expect(last.done.count == 1 && last.failed.isEmpty)
+            #expect(try setup.divergence() == nil)
+        }
+    }
+
     @Test func theFolderVanishingStopsThePass() async throws {
         let setup = try Setup()
         try setup.write("a.txt", "a")

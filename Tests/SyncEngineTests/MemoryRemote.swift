@@ -15,6 +15,8 @@ final class MemoryRemote: RemotePort {
         var uploads = 0
         /// Uploads to refuse (as a flaky network or server would), counted down.
         var failUploads = 0
+        /// Uploads to fail as an unreachable server would (a ``TransientFailure``), counted down.
+        var failUploadsUnreachable = 0
         /// The tree at each cursor handed out, for the change feed.
         var handedOut: [Int: RemoteTree] = [:]
     }
@@ -26,6 +28,11 @@ final class MemoryRemote: RemotePort {
 
     struct Refused: Error, CustomStringConvertible {
         var description: String
+    }
+
+    struct Unreachable: TransientFailure, CustomStringConvertible {
+        var isTransient: Bool { true }
+        var description: String { "the server cannot be reached" }
     }
 
     func snapshot() async throws -> (tree: RemoteTree, cursor: String) {
@@ -59,6 +66,10 @@ final class MemoryRemote: RemotePort {
             if s.failUploads > 0 {
                 s.failUploads -= 1
                 throw Refused(description: "503 Slow Down")
+            }
+            if s.failUploadsUnreachable > 0 {
+                s.failUploadsUnreachable -= 1
+                throw Unreachable()
             }
         }
         let data = try Data(contentsOf: URL(fileURLWithPath: localPath))

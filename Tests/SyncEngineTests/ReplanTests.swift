@@ -120,4 +120,27 @@ import Testing
         #expect(try restarted.journal.trees().synced[Self.a]?.revision == setup.remote.state.withLock { $0.tree[Self.a]?.revision })
         #expect(try await restarted.pass().isIdle)
     }
+
+    /// The same crash, and the file edited again before the restart: the edit descends from the
+    /// upload the server holds, so it goes up over it — no conflicted copy of a file only this
+    /// device wrote (the journalled upload intent names the content the server now has).
+    @Test func anEditAfterACrashBetweenCompleteAndTheJournalIsNoConflict() async throws {
+        let setup = try FolderSyncTests.Setup()
+        _ = try await Self.rewritten(setup, to: "second")
+        let crashing = try setup.engine(faults: { action, point in
+            if case .upload = action, point == .beforeJournal { throw SimulatedCrash() }
+        }, retryBase: 3600)
+        await #expect(throws: SimulatedCrash.self) { try await crashing.pass() }
+        #expect(setup.remote.text("docs/a.txt") == "second")
+        try setup.write("docs/a.txt", "third, after the crash")
+
+        let restarted = try setup.engine(retryBase: 3600)
+        let reports = try await Self.run(restarted)
+        #expect(reports.flatMap(\.failed).isEmpty)
+        #expect(try Self.conflictedCopies(setup).isEmpty, "only this device ever wrote the file")
+        #expect(setup.remote.text("docs/a.txt") == "third, after the crash")
+        #expect(try restarted.journal.uploadIntents().isEmpty, "the intents are settled")
+        #expect(try setup.divergence() == nil)
+        #expect(try await restarted.pass().isIdle)
+    }
 }

@@ -15,6 +15,7 @@ extension FolderSync {
             // item or its folder) may have given the item a newer one, which is the one to replace.
             let base = planned == nil ? nil : t.remote[path]?.revision ?? planned
             try folder.checkUnchanged(path, replacing: l)
+            try journal.recordUploadIntent(UploadIntent(path: path, contentHash: hash, size: l.size, baseRevision: base))
             let r = try await folder.withReadablePath(path) { file in
                 try await remote.upload(path, from: file, contentHash: hash, size: l.size, baseRevision: base)
             }
@@ -22,6 +23,7 @@ extension FolderSync {
             change.remote[path] = r
             change.synced[path] = Self.merged(l, r)
             change.finishedUploads.append(path)
+            change.settledIntents.append(path)
 
         case .createRemoteFolder(let path):
             guard let l = t.local[path] else { throw EngineError("no local folder at \(path)") }

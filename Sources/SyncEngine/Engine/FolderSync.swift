@@ -22,10 +22,13 @@ public final class FolderSync: Sendable {
         /// Retry backoff for a failing path: base * 2^(attempts-1), capped.
         public var retryBase: TimeInterval
         public var retryCap: TimeInterval
+        /// The cap for a path whose last failure was a ``TransientFailure``.
+        public var transientRetryCap: TimeInterval
 
         public init(
             root: String, mode: SyncPolicy.Mode = .sync, brake: SyncPolicy.DeleteBrake = .init(), hostName: String,
-            timeZone: TimeZone = .current, transferConcurrency: Int = 4, retryBase: TimeInterval = 5, retryCap: TimeInterval = 3600
+            timeZone: TimeZone = .current, transferConcurrency: Int = 4, retryBase: TimeInterval = 5, retryCap: TimeInterval = 3600,
+            transientRetryCap: TimeInterval = 60
         ) {
             self.root = root
             self.mode = mode
@@ -35,6 +38,7 @@ public final class FolderSync: Sendable {
             self.transferConcurrency = max(1, transferConcurrency)
             self.retryBase = retryBase
             self.retryCap = retryCap
+            self.transientRetryCap = min(transientRetryCap, retryCap)
         }
     }
 
@@ -133,7 +137,16 @@ public final class FolderSync: Sendable {
             refresh.remoteCursor = cursor
         }
         let refused = Self.dropMalformed(&fetchedRemote, refresh: &refresh) + remote.refusedPaths.map(HeldPath.init(refused:))
-        let (remoteTree, syncedTree) = try upgradingHashes(local: localTree, remote: fetchedRemote, synced: previous.synced, refresh: &refresh)
+        let (remoteTree, upgradedSynced) = try upgradingHashes(local: localTree, remote: fetchedRemote, synced: previous.synced, refresh: &refresh)
+        var syncedTree = upgradedSynced
+        // Uploads of ours the server committed while the journal missed the answer (a crash).
+        let intents = UploadIntent.resolve(try journal.uploadIntents(), local: localTree, remote: remoteTree, synced: syncedTree)
+        for (path, entry) in intents.synced {
+            syncedTree[path] = entry
+            refresh.synced[path] = entry
+            logger.info("\(path): the server holds this device's upload (revision \(entry.revision)) that a crash kept from the journal", metadata: ["folder": "\(configuration.root)"])
+        }
+        refresh.settledIntents = intents.done
         try journal.apply(refresh)
 
         let allowDeletes = allowMassDelete.load(ordering: .relaxed)
@@ -249,7 +262,8 @@ public final class FolderSync: Sendable {
                     failedThisPass.insert(action.primaryPath)
                     if try replan(action, after: error, state: &state, report: &report) { continue }
                     let attempts = (try? journal.errors().first { $0.path == action.primaryPath }?.attempts) ?? 0
-                    let delay = min(configuration.retryCap, configuration.retryBase * pow(2, Double(attempts)))
+                    let cap = (error as? any TransientFailure)?.isTransient == true ? configuration.transientRetryCap : configuration.retryCap
+                    let delay = min(cap, configuration.retryBase * pow(2, Double(attempts)))
                     try journal.recordError("\(error)", for: action.primaryPath, retryAt: now.addingTimeInterval(delay * Double.random(in: 0.5...1)))
                     logger.error("\(action) failed: \(error)", metadata: ["folder": "\(configuration.root)"])
                     report.failed.append((action, "\(error)"))

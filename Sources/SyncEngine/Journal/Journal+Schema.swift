@@ -115,6 +115,18 @@ extension Journal {
             // under the new one; the server's collector aborts them.
             try db.execute(sql: "DELETE FROM upload_sessions")
         }
+        migrator.registerMigration("v4-upload-intents") { db in
+            // Uploads about to be sent (UploadIntent): a crash between the server's commit and
+            // the journal's record of it is recognised on restart.
+            try db.execute(sql: """
+                CREATE TABLE upload_intents (
+                    path TEXT PRIMARY KEY NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    base_revision INTEGER                    -- NULL: a new item
+                ) WITHOUT ROWID
+                """)
+        }
         return migrator
     }
 }

@@ -89,8 +89,32 @@ public final class Journal: Sendable {
             for path in change.finishedUploads {
                 try db.execute(sql: "DELETE FROM upload_sessions WHERE path = ?", arguments: [path.string])
             }
+            for path in change.settledIntents {
+                try db.execute(sql: "DELETE FROM upload_intents WHERE path = ?", arguments: [path.string])
+            }
             for path in change.clearedErrors {
                 try db.execute(sql: "DELETE FROM path_errors WHERE path = ?", arguments: [path.string])
+            }
+        }
+    }
+
+    // MARK: Upload intents
+
+    /// Records (or replaces) the upload about to be sent for `intent.path`; durable before the
+    /// server hears of it.
+    public func recordUploadIntent(_ intent: UploadIntent) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO upload_intents (path, content_hash, size, base_revision) VALUES (?, ?, ?, ?)",
+                arguments: [intent.path.string, intent.contentHash, intent.size, intent.baseRevision])
+        }
+    }
+
+    /// Every upload intent not yet settled.
+    public func uploadIntents() throws -> [UploadIntent] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT path, content_hash, size, base_revision FROM upload_intents ORDER BY path").map { row in
+                UploadIntent(path: RelativePath(unchecked: row[0]), contentHash: row[1], size: row[2], baseRevision: row[3])
             }
         }
     }

@@ -65,12 +65,51 @@ final class EndToEnd: @unchecked Sendable {
         }
         serverEnvironment.merge(serverSettings) { _, new in new }
         self.serverEnvironment = serverEnvironment
-        server = try ChildProcess(
-            binaries + "/syncd-server", ["serve", "--host", "127.0.0.1", "--port", String(port)], environment: serverEnvironment,
-            log: dir + "/server.log", name: "syncd-server")
-        try await waitUntil("syncd-server answers", timeout: .seconds(30)) {
-            (try? await HTTPClient.shared.execute(HTTPClientRequest(url: self.serverURL + "/readyz"), timeout: .seconds(2)).status.code) == 200
+        self.port = port
+        try await startServer()
+    }
+
+    private let port: Int
+
+    /// Starts the server (again, after `stopServer` or `crashServer`: same port, same
+    /// database) and waits until it is ready. `attempts`: a server whose start fails (S3 behind a
+    /// fault proxy refused its bucket check, say) is started again, this many times in all.
+    func startServer(attempts: Int = 1) async throws {
+        for attempt in 1...max(1, attempts) {
+            let process = try ChildProcess(
+                binaries + "/syncd-server", ["serve", "--host", "127.0.0.1", "--port", String(port)], environment: serverEnvironment,
+                log: dir + "/server.log", name: "syncd-server")
+            server = process
+            do {
+                try await waitUntil("syncd-server answers", timeout: .seconds(30)) {
+                    if !process.isRunning { throw HarnessError("syncd-server exited while starting") }
+                    return (try? await HTTPClient.shared.execute(HTTPClientRequest(url: self.serverURL + "/readyz"), timeout: .seconds(2)).status.code) == 200
+                }
+                return
+            } catch {
+                await process.crash()
+                if attempt >= attempts { throw error }
+            }
         }
+    }
+
+    /// Starts the server if it is not running (after a crash, say).
+    func startServerIfStopped() async throws {
+        if !(server?.isRunning ?? false) { try await startServer(attempts: 10) }
+    }
+
+    /// `kill -9` of the server, as a crash or an OOM kill would.
+    func crashServer() async {
+        await server?.crash()
+    }
+
+    /// `syncd-server` with this world's settings (an admin command), its output and exit status.
+    func serverCommand(_ arguments: [String]) async throws -> (status: Int32?, output: String) {
+        let process = try ChildProcess(
+            binaries + "/syncd-server", arguments, environment: serverEnvironment,
+            log: dir + "/admin-\(UUID().uuidString.prefix(6)).log", name: "syncd-server \(arguments.first ?? "")")
+        let status = await process.waitForExit(timeout: .seconds(120))
+        return (status, process.log)
     }
 
     private func tearDown(printLogs: Bool) async {
@@ -103,9 +142,10 @@ final class EndToEnd: @unchecked Sendable {
         return String(token)
     }
 
-    /// A daemon on a new folder (not started until `start`).
-    func daemon(_ name: String, token: String, config: String = "") throws -> DaemonHandle {
-        let handle = try DaemonHandle(name: name, world: self, token: token, config: config)
+    /// A daemon on a new folder (not started until `start`). `server`: where it reaches the
+    /// server (a fault proxy in front of it, say); the server itself by default.
+    func daemon(_ name: String, token: String, config: String = "", server: String? = nil) throws -> DaemonHandle {
+        let handle = try DaemonHandle(name: name, world: self, token: token, config: config, server: server ?? serverURL)
         daemons.append(handle)
         return handle
     }
@@ -150,7 +190,7 @@ final class DaemonHandle: @unchecked Sendable {
     private(set) var process: ChildProcess?
     private let logPath: String
 
-    init(name: String, world: EndToEnd, token: String, config: String) throws {
+    init(name: String, world: EndToEnd, token: String, config: String, server: String) throws {
         self.name = name
         let home = world.dir + "/" + name
         folder = home + "/Sync"
@@ -159,7 +199,7 @@ final class DaemonHandle: @unchecked Sendable {
         binary = world.binaries + "/syncd"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: paths.configDir, withIntermediateDirectories: true)
-        try Credentials(server: world.serverURL, token: token, deviceId: nil).save(to: paths.credentialsFile)
+        try Credentials(server: server, token: token, deviceId: nil).save(to: paths.credentialsFile)
         let text = """
             [sync]
             folder = "\(folder)"

@@ -1,0 +1,59 @@
+import Testing
+
+@testable import SyncEngine
+
+/// The pure rule behind recognising an upload a crash kept from the journal.
+@Suite struct UploadIntentTests {
+    static let p = RelativePath("a.txt")!
+
+    static func trees(synced revision: Int64?, remote: (revision: Int64, hash: String)?) -> (LocalTree, RemoteTree, SyncedTree) {
+        var local = LocalTree(), remoteTree = RemoteTree(), synced = SyncedTree()
+        local[p] = LocalEntry(kind: .file, size: 5, mtimeNs: 1, ctimeNs: 1, inode: 42, contentHash: "h-edited")
+        if let revision { synced[p] = SyncedEntry(kind: .file, contentHash: "h-old", size: 3, inode: 42, fileId: "f1", revision: revision) }
+        if let remote { remoteTree[p] = RemoteEntry(kind: .file, fileId: "f1", revision: remote.revision, size: 4, contentHash: remote.hash) }
+        return (local, remoteTree, synced)
+    }
+
+    @Test func theServersCopyOfTheIntendedContentBecomesTheSyncedState() {
+        let (local, remote, synced) = Self.trees(synced: 3, remote: (4, "h-sent"))
+        let intent = UploadIntent(path: Self.p, contentHash: "h-sent", size: 4, baseRevision: 3)
+        let result = UploadIntent.resolve([intent], local: local, remote: remote, synced: synced)
+        #expect(result.synced[Self.p] == SyncedEntry(kind: .file, contentHash: "h-sent", size: 4, inode: 42, fileId: "f1", revision: 4))
+        #expect(result.done == [Self.p])
+    }
+
+    @Test func aNewFilesIntentAdoptsTheItemTheServerMade() {
+        let (local, remote, synced) = Self.trees(synced: nil, remote: (1, "h-sent"))
+        let intent = UploadIntent(path: Self.p, contentHash: "h-sent", size: 4, baseRevision: nil)
+        let result = UploadIntent.resolve([intent], local: local, remote: remote, synced: synced)
+        #expect(result.synced[Self.p]?.revision == 1)
+        #expect(result.synced[Self.p]?.inode == 42, "the local file's inode, for move detection")
+    }
+
+    @Test func otherContentOnTheServerLeavesTheIntentOpenAndTheTreesAlone() {
+        // Not sent yet (or refused): the planner decides, the retry replaces the intent.
+        let (local, remote, synced) = Self.trees(synced: 3, remote: (4, "h-theirs"))
+        let intent = UploadIntent(path: Self.p, contentHash: "h-sent", size: 4, baseRevision: 3)
+        let result = UploadIntent.resolve([intent], local: local, remote: remote, synced: synced)
+        #expect(result.synced.isEmpty)
+        #expect(result.done.isEmpty)
+    }
+
+    @Test func anIntentTheSyncedStateMovedPastIsDroppedUnused() {
+        // The journal moved on (a download of another device's version): the same content
+        // turning up on the server later is not this intent's upload, and must not make the
+        // local file look like an edit over it.
+        let (local, remote, synced) = Self.trees(synced: 5, remote: (6, "h-sent"))
+        let intent = UploadIntent(path: Self.p, contentHash: "h-sent", size: 4, baseRevision: 3)
+        let result = UploadIntent.resolve([intent], local: local, remote: remote, synced: synced)
+        #expect(result.synced.isEmpty)
+        #expect(result.done == [Self.p])
+    }
+
+    @Test func theUnchangedBaseRevisionIsNotTheUpload() {
+        // Same content at the base revision itself: nothing was committed by this intent.
+        let (local, remote, synced) = Self.trees(synced: 3, remote: (3, "h-sent"))
+        let intent = UploadIntent(path: Self.p, contentHash: "h-sent", size: 4, baseRevision: 3)
+        #expect(UploadIntent.resolve([intent], local: local, remote: remote, synced: synced).synced.isEmpty)
+    }
+}
