@@ -39,6 +39,8 @@ import Testing
                     rate: settings.faultRate, log: scratch + "/api-proxy.log")
                 defer { apiProxy.stop() }
                 try apiProxy.faults(false)
+                // Every log of the run (server, daemons, proxies) is kept for reading afterwards.
+                defer { Soak.keepLogs(world: world, scratch: scratch, seed: settings.seed) }
                 try await Soak(world: world, settings: settings, proxies: [s3Proxy, apiProxy], scratch: scratch).run(&report)
             }
         } catch {
@@ -77,6 +79,7 @@ struct SoakReport: CustomStringConvertible {
     var faults: [String: [String: Int]] = [:]
     var secondsToConverge: Double?
     var files = 0
+    var versionsChecked = 0
     var conflictedCopies: [String] = []
     var openUploadsBeforeCollect = 0
     var collector = ""
@@ -88,7 +91,7 @@ struct SoakReport: CustomStringConvertible {
         return """
             soak figures: \(daemonKills) daemon kills, \(serverKills) server kills; operations \(operations.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) (\(bigWrites) of 9 MiB, \(racedWrites) raced by a download)
             faults injected — \(faultText)
-            converged after the faults stopped in \(secondsToConverge.map { String(format: "%.1f s", $0) } ?? "—"), \(files) entries; \(conflictedCopies.count) conflicted copies \(conflictedCopies)
+            converged after the faults stopped in \(secondsToConverge.map { String(format: "%.1f s", $0) } ?? "—"), \(files) entries; \(versionsChecked) last versions of the writers found in the account; \(conflictedCopies.count) conflicted copies \(conflictedCopies)
             open multipart uploads before the collector: \(openUploadsBeforeCollect); collector: \(collector)
             """
     }
@@ -183,7 +186,9 @@ struct Soak {
         let referenced = try referencedContent()
         var lost: [String] = []
         for (writer, paths) in snapshot.last {
-            for (path, hash) in paths where !referenced.hashes.contains(hash) { lost.append("\(writer) \(path) \(hash.prefix(12))") }
+            for (path, hash) in paths {
+                if referenced.hashes.contains(hash) { report.versionsChecked += 1 } else { lost.append("\(writer) \(path) \(hash.prefix(12))") }
+            }
         }
         #expect(lost.isEmpty, "versions lost (writer, path, identity): \(lost.sorted())")
 
@@ -192,6 +197,7 @@ struct Soak {
         report.conflictedCopies = files.keys.filter { $0.contains(" (conflicted copy from ") }.sorted()
         let spurious = report.conflictedCopies.filter { SoakNames.owner(of: $0, writers: writers) != nil }
         #expect(spurious.isEmpty, "conflicted copies of files only one writer ever wrote: \(spurious)")
+        for copy in spurious { print(Self.history(of: SoakNames.original(of: copy), daemons: daemons, world: world)) }
 
         // Storage: with the system stopped, the collector leaves no open upload and no object the
         // account does not reference, and every object it references is there and whole.
@@ -211,6 +217,33 @@ struct Soak {
             let (_, bytes) = try await world.s3.getObject(bucket: world.bucket, key: key)
             #expect(key.hasSuffix("/" + identityHex(Data(bytes))), "\(key) holds other bytes than its identity")
         }
+    }
+
+    /// The log lines of every daemon and the server that name `path`, for a failure's report.
+    static func history(of path: String, daemons: [DaemonHandle], world: EndToEnd) -> String {
+        var out = "---- what the logs say about \(path)"
+        let name = (path as NSString).lastPathComponent
+        for (who, text) in daemons.map({ ($0.name, $0.log) }) + [("server", (try? String(contentsOfFile: world.dir + "/server.log", encoding: .utf8)) ?? "")] {
+            let lines = text.split(separator: "\n").filter { $0.contains(name) }
+            out += "\n[\(who)] \(lines.count) lines\n" + lines.suffix(60).joined(separator: "\n")
+        }
+        return out
+    }
+
+    /// Copies the run's logs to `.build/soak/seed-N` (replacing an earlier run's).
+    static func keepLogs(world: EndToEnd, scratch: String, seed: UInt64) {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let target = root + "/.build/soak/seed-\(seed)"
+        let files = FileManager.default
+        try? files.removeItem(atPath: target)
+        try? files.createDirectory(atPath: target, withIntermediateDirectories: true)
+        for source in [world.dir, scratch] {
+            guard let walker = files.enumerator(atPath: source) else { continue }
+            for case let relative as String in walker where relative.hasSuffix(".log") && !relative.contains("/Sync/") {
+                try? files.copyItem(atPath: source + "/" + relative, toPath: target + "/" + relative.replacingOccurrences(of: "/", with: "-"))
+            }
+        }
+        print("soak: logs kept in \(target)")
     }
 
     /// What still differs between the devices and the server, or nil when nothing does and

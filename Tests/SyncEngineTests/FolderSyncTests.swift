@@ -158,6 +158,32 @@ import Testing
         }
     }
 
+    /// `.syncignore` leaves its paths alone on both sides, as Syncthing's ignores do: an
+    /// ignored file on the server is not downloaded (and the engine does not try forever), and a
+    /// synced file that becomes ignored stays on the server instead of being deleted there.
+    @Test func ignoredPathsAreLeftAloneOnBothSides() async throws {
+        let setup = try Setup()
+        try setup.write(".syncignore", "*.log\nbuild/\n")
+        setup.remote.put("server.log", "from another device")
+        setup.remote.put("build/out.o", "object")
+        setup.remote.put("keep.txt", "kept")
+        try setup.write("notes.txt", "notes")
+        let engine = try setup.engine()
+        try await setup.converge(engine)
+        #expect(setup.read("keep.txt") == "kept")
+        #expect(setup.read("server.log") == nil, "ignored: not downloaded")
+        #expect(setup.read("build/out.o") == nil, "inside an ignored folder: not downloaded")
+        #expect(setup.remote.text("notes.txt") == "notes")
+
+        try setup.write(".syncignore", "*.log\nbuild/\nnotes.txt\n")
+        try setup.write("notes.txt", "edited after it was ignored")
+        try await setup.converge(engine)
+        #expect(setup.remote.text("notes.txt") == "notes", "an ignored file is neither uploaded nor deleted")
+        #expect(setup.remote.text("server.log") == "from another device", "nor deleted on the server")
+        #expect(setup.read("notes.txt") == "edited after it was ignored", "nor touched locally")
+        #expect(setup.remote.text(".syncignore") == "*.log\nbuild/\nnotes.txt\n")
+    }
+
     @Test func theFolderVanishingStopsThePass() async throws {
         let setup = try Setup()
         try setup.write("a.txt", "a")

@@ -153,7 +153,10 @@ public final class FolderSync: Sendable {
         let policy = SyncPolicy(
             mode: configuration.mode, brake: configuration.brake, allowMassDelete: allowDeletes,
             hostName: configuration.hostName, now: now, timeZone: configuration.timeZone)
-        let plan = SyncEngine.plan(local: localTree, remote: remoteTree, synced: syncedTree, policy: policy)
+        // Ignored paths are left alone on both sides (the scan already left them out locally).
+        let plan = SyncEngine.plan(
+            local: localTree, remote: ignore.visible(remoteTree) { $0.kind == .folder }, synced: ignore.visible(syncedTree) { $0.kind == .folder },
+            policy: policy)
         report.brake = plan.brake
         let folder = try LocalFolder(root: configuration.root)
         let (runnable, held) = Self.holdObstructed(plan.actions, folder: folder, remote: remoteTree)

@@ -83,4 +83,23 @@ public struct IgnoreRules: Sendable {
         }
         return ignored
     }
+
+    /// `tree` without the paths these rules ignore (an ignored folder takes everything inside
+    /// it along): what the planner sees of the remote and synced trees, so that an ignored path
+    /// is neither downloaded nor, once it was synced, deleted on the server.
+    public func visible<Entry>(_ tree: Tree<Entry>, isFolder: (Entry) -> Bool) -> Tree<Entry> {
+        var folders: [RelativePath: Bool] = [:]
+        func ignoredFolder(_ folder: RelativePath) -> Bool {
+            if let known = folders[folder] { return known }
+            let ignored = folder.parent.map(ignoredFolder) == true || isIgnored(folder, isFolder: true)
+            folders[folder] = ignored
+            return ignored
+        }
+        var out = Tree<Entry>()
+        for (path, entry) in tree.entries {
+            if path.parent.map(ignoredFolder) == true || isIgnored(path, isFolder: isFolder(entry)) { continue }
+            out[path] = entry
+        }
+        return out
+    }
 }

@@ -66,6 +66,14 @@ enum SoakNames {
         return writers.first { name.hasPrefix($0 + "-") }
     }
 
+    /// The file a conflicted copy was made of.
+    static func original(of copy: String) -> String {
+        guard let range = copy.range(of: " (conflicted copy from ") else { return copy }
+        let rest = copy[range.upperBound...]
+        let ext = rest.firstIndex(of: ")").map { String(rest[rest.index(after: $0)...]) } ?? ""
+        return String(copy[..<range.lowerBound]) + ext
+    }
+
     static func content(_ writer: String, _ n: Int, seed: UInt64, random: inout SoakRandom, size: Int? = nil) -> Data {
         var data = Data("\(writer) #\(n) seed \(seed)\n".utf8)
         let length = size ?? Int.random(in: 0...6000, using: &random)
