@@ -97,6 +97,22 @@ import Testing
 
     @Test func migrationsAreAppendOnly() {
         // Released migration names never change or reorder; new ones go at the end.
-        #expect(Journal.migrator.migrations == ["v1-trees", "v2-upload-part-size", "v3-integrity-block-hash"])
+        #expect(Journal.migrator.migrations == ["v1-trees", "v2-upload-part-size", "v3-integrity-block-hash", "v4-upload-intents"])
+    }
+
+    @Test func uploadIntentsKeepTheNewestOfAPathAndSettleByContentOrPath() throws {
+        let journal = try Journal(path: FileManager.default.temporaryDirectory.appendingPathComponent("intents-\(UUID()).sqlite").path)
+        let a = p("a.txt")
+        for i in 0..<(UploadIntent.perPath + 3) {
+            try journal.recordUploadIntent(
+                UploadIntent(path: a, contentHash: "h\(i)", size: Int64(i), baseRevision: 1), at: Date(timeIntervalSince1970: Double(100 + i)))
+        }
+        try journal.recordUploadIntent(UploadIntent(path: p("b.txt"), contentHash: "hb", size: 1, baseRevision: nil))
+        let kept = try journal.uploadIntents().filter { $0.path == a }.map(\.contentHash)
+        #expect(kept == (3..<(UploadIntent.perPath + 3)).map { "h\($0)" }, "the newest, oldest first")
+        var change = JournalChange()
+        change.settledIntents = [(a, "h5"), (p("b.txt"), nil)]
+        try journal.apply(change)
+        #expect(try journal.uploadIntents().map(\.contentHash) == kept.filter { $0 != "h5" })
     }
 }

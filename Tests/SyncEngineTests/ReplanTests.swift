@@ -143,4 +143,27 @@ import Testing
         #expect(try setup.divergence() == nil)
         #expect(try await restarted.pass().isIdle)
     }
+
+    /// The upload sent before a crash reaches the server only after the restart (held up on the
+    /// way): the restarted engine, not seeing it yet, sends the edited file as new, and gets a
+    /// 409 carrying the first upload. Both intents are journalled, so that one is recognised as
+    /// this device's own and the edit goes up over it — no conflicted copy.
+    @Test func anUploadLandingAfterTheRestartIsStillRecognised() async throws {
+        let setup = try FolderSyncTests.Setup()
+        let b = RelativePath("docs/b.txt")!
+        try setup.write("docs/b.txt", "sent before the crash")
+        // The crashed daemon's journal: the intent recorded, the request on its way.
+        let sent = try ContentHash.hash(path: setup.root + "/docs/b.txt")
+        try Journal(path: setup.journalPath).recordUploadIntent(UploadIntent(path: b, contentHash: sent, size: 21, baseRevision: nil))
+        try setup.write("docs/b.txt", "edited after the restart")
+        setup.remote.racingUpload.withLock { $0 = (b, { $0.put("docs/b.txt", "sent before the crash") }) }
+
+        let restarted = try setup.engine(retryBase: 3600)
+        let reports = try await Self.run(restarted)
+        #expect(reports.flatMap(\.failed).isEmpty)
+        #expect(try Self.conflictedCopies(setup).isEmpty, "only this device ever wrote the file")
+        #expect(setup.remote.text("docs/b.txt") == "edited after the restart")
+        #expect(try setup.divergence() == nil)
+        #expect(try await restarted.pass().isIdle)
+    }
 }

@@ -19,7 +19,19 @@ import Testing
         let intent = UploadIntent(path: Self.p, contentHash: "h-sent", size: 4, baseRevision: 3)
         let result = UploadIntent.resolve([intent], local: local, remote: remote, synced: synced)
         #expect(result.synced[Self.p] == SyncedEntry(kind: .file, contentHash: "h-sent", size: 4, inode: 42, fileId: "f1", revision: 4))
-        #expect(result.done == [Self.p])
+        #expect(result.done.map(\.path) == [Self.p] && result.done.allSatisfy { $0.contentHash == nil }, "every intent of the path settled")
+    }
+
+    @Test func anyOfAPathsOpenIntentsMayBeTheOneTheServerGot() {
+        // A restart sent the edited file while the upload before the crash was still on its way.
+        let (local, remote, synced) = Self.trees(synced: nil, remote: (1, "h-before-crash"))
+        let intents = [
+            UploadIntent(path: Self.p, contentHash: "h-before-crash", size: 4, baseRevision: nil),
+            UploadIntent(path: Self.p, contentHash: "h-after-restart", size: 5, baseRevision: nil),
+        ]
+        let result = UploadIntent.resolve(intents, local: local, remote: remote, synced: synced)
+        #expect(result.synced[Self.p]?.contentHash == "h-before-crash")
+        #expect(result.synced[Self.p]?.revision == 1)
     }
 
     @Test func aNewFilesIntentAdoptsTheItemTheServerMade() {
@@ -47,7 +59,7 @@ import Testing
         let intent = UploadIntent(path: Self.p, contentHash: "h-sent", size: 4, baseRevision: 3)
         let result = UploadIntent.resolve([intent], local: local, remote: remote, synced: synced)
         #expect(result.synced.isEmpty)
-        #expect(result.done == [Self.p])
+        #expect(result.done.map(\.path) == [Self.p] && result.done.first?.contentHash == "h-sent", "that intent alone dropped")
     }
 
     @Test func theUnchangedBaseRevisionIsNotTheUpload() {

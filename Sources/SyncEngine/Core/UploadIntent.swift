@@ -19,27 +19,38 @@ public struct UploadIntent: Sendable, Equatable {
     }
 
     /// What the intents say about the trees: synced rows to set (the server holds an upload of
-    /// ours the journal missed) and the intents that are done with (resolved, or stale: the
-    /// synced state moved on without them). An intent still open (the upload may yet happen, or
+    /// ours the journal missed) and the intents that are done with — every intent of a path
+    /// resolved (`contentHash` nil), or one that is stale (the synced state moved on without
+    /// it). A path may hold several: a restart that does not yet see its last upload on the
+    /// server (still in flight there, say) sends the edited file under a new intent, and the
+    /// server's answer may then be either. An intent still open (the upload may yet happen, or
     /// its retry will replace it) is kept.
     public static func resolve(_ intents: [UploadIntent], local: LocalTree, remote: RemoteTree, synced: SyncedTree)
-        -> (synced: [RelativePath: SyncedEntry], done: [RelativePath])
+        -> (synced: [RelativePath: SyncedEntry], done: [(path: RelativePath, contentHash: String?)])
     {
         var rows: [RelativePath: SyncedEntry] = [:]
-        var done: [RelativePath] = []
-        for intent in intents {
-            let base = synced[intent.path]
-            guard base?.revision == intent.baseRevision, base.map({ $0.kind == .file }) ?? true else {
-                done.append(intent.path)
-                continue
+        var done: [(path: RelativePath, contentHash: String?)] = []
+        for (path, ofPath) in Dictionary(grouping: intents, by: \.path).sorted(by: { $0.key < $1.key }) {
+            let base = synced[path]
+            var open: [UploadIntent] = []
+            for intent in ofPath {
+                if base?.revision == intent.baseRevision, base.map({ $0.kind == .file }) ?? true {
+                    open.append(intent)
+                } else {
+                    done.append((path, intent.contentHash))
+                }
             }
-            guard let r = remote[intent.path], r.kind == .file, r.contentHash == intent.contentHash, r.revision != intent.baseRevision
+            guard let r = remote[path], r.kind == .file, r.revision != base?.revision,
+                let made = open.first(where: { $0.contentHash == r.contentHash })
             else { continue }
-            rows[intent.path] = SyncedEntry(
-                kind: .file, contentHash: intent.contentHash, size: intent.size,
-                inode: base?.inode ?? local[intent.path]?.inode ?? 0, fileId: r.fileId, revision: r.revision)
-            done.append(intent.path)
+            rows[path] = SyncedEntry(
+                kind: .file, contentHash: made.contentHash, size: made.size,
+                inode: base?.inode ?? local[path]?.inode ?? 0, fileId: r.fileId, revision: r.revision)
+            done.append((path, nil))
         }
         return (rows, done)
     }
+
+    /// At most this many intents are kept per path (the newest).
+    public static let perPath = 8
 }

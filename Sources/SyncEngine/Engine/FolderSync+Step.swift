@@ -23,7 +23,7 @@ extension FolderSync {
             change.remote[path] = r
             change.synced[path] = Self.merged(l, r)
             change.finishedUploads.append(path)
-            change.settledIntents.append(path)
+            change.settledIntents.append((path, nil))
 
         case .createRemoteFolder(let path):
             guard let l = t.local[path] else { throw EngineError("no local folder at \(path)") }

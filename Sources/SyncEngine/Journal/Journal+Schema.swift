@@ -120,10 +120,12 @@ extension Journal {
             // the journal's record of it is recognised on restart.
             try db.execute(sql: """
                 CREATE TABLE upload_intents (
-                    path TEXT PRIMARY KEY NOT NULL,
+                    path TEXT NOT NULL,
                     content_hash TEXT NOT NULL,
                     size INTEGER NOT NULL,
-                    base_revision INTEGER                    -- NULL: a new item
+                    base_revision INTEGER,                   -- NULL: a new item
+                    recorded_at REAL NOT NULL,               -- seconds since the epoch: the newest are kept
+                    PRIMARY KEY (path, content_hash)
                 ) WITHOUT ROWID
                 """)
         }

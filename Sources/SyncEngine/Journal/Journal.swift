@@ -89,8 +89,12 @@ public final class Journal: Sendable {
             for path in change.finishedUploads {
                 try db.execute(sql: "DELETE FROM upload_sessions WHERE path = ?", arguments: [path.string])
             }
-            for path in change.settledIntents {
-                try db.execute(sql: "DELETE FROM upload_intents WHERE path = ?", arguments: [path.string])
+            for (path, hash) in change.settledIntents {
+                if let hash {
+                    try db.execute(sql: "DELETE FROM upload_intents WHERE path = ? AND content_hash = ?", arguments: [path.string, hash])
+                } else {
+                    try db.execute(sql: "DELETE FROM upload_intents WHERE path = ?", arguments: [path.string])
+                }
             }
             for path in change.clearedErrors {
                 try db.execute(sql: "DELETE FROM path_errors WHERE path = ?", arguments: [path.string])
@@ -100,20 +104,26 @@ public final class Journal: Sendable {
 
     // MARK: Upload intents
 
-    /// Records (or replaces) the upload about to be sent for `intent.path`; durable before the
-    /// server hears of it.
-    public func recordUploadIntent(_ intent: UploadIntent) throws {
+    /// Records the upload about to be sent (beside the path's earlier intents, of which the
+    /// newest ``UploadIntent/perPath`` are kept); durable before the server hears of it.
+    public func recordUploadIntent(_ intent: UploadIntent, at now: Date = Date()) throws {
         try pool.write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO upload_intents (path, content_hash, size, base_revision) VALUES (?, ?, ?, ?)",
-                arguments: [intent.path.string, intent.contentHash, intent.size, intent.baseRevision])
+                sql: "INSERT OR REPLACE INTO upload_intents (path, content_hash, size, base_revision, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [intent.path.string, intent.contentHash, intent.size, intent.baseRevision, now.timeIntervalSince1970])
+            try db.execute(
+                sql: """
+                    DELETE FROM upload_intents WHERE path = ? AND content_hash NOT IN
+                    (SELECT content_hash FROM upload_intents WHERE path = ? ORDER BY recorded_at DESC LIMIT ?)
+                    """,
+                arguments: [intent.path.string, intent.path.string, UploadIntent.perPath])
         }
     }
 
     /// Every upload intent not yet settled.
     public func uploadIntents() throws -> [UploadIntent] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT path, content_hash, size, base_revision FROM upload_intents ORDER BY path").map { row in
+            try Row.fetchAll(db, sql: "SELECT path, content_hash, size, base_revision FROM upload_intents ORDER BY path, recorded_at").map { row in
                 UploadIntent(path: RelativePath(unchecked: row[0]), contentHash: row[1], size: row[2], baseRevision: row[3])
             }
         }

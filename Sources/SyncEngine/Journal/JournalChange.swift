@@ -19,8 +19,9 @@ public struct JournalChange: Sendable {
     public var remoteCursor: String?
     /// Upload sessions that ended (the file is on the server, or the upload was abandoned).
     public var finishedUploads: [RelativePath] = []
-    /// Upload intents that are done with (the upload's answer is recorded, or it is stale).
-    public var settledIntents: [RelativePath] = []
+    /// Upload intents that are done with (the upload's answer is recorded, or one is stale):
+    /// one content's, or every intent of the path (`contentHash` nil).
+    public var settledIntents: [(path: RelativePath, contentHash: String?)] = []
     /// Paths whose error is resolved.
     public var clearedErrors: [RelativePath] = []
     /// Subtrees whose rows are deleted first (nil: the whole table).

@@ -44,7 +44,9 @@ final class EndToEnd: @unchecked Sendable {
         s3 = S3Client(
             configuration: S3Configuration(endpoint: endpoint),
             credentialProvider: StaticCredentialProvider(accessKeyId: key, secretAccessKey: secret))
-        binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        // SYNCD_TEST_BINARIES: copies of syncd and syncd-server (scripts/soak runs on copies, so
+        // that a build during a long soak does not swap the daemons under it).
+        binaries = env["SYNCD_TEST_BINARIES"] ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         let port = try Self.freePort()
         serverURL = "http://127.0.0.1:\(port)"
         let metricsPort = try Self.freePort()
