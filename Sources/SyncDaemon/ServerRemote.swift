@@ -131,13 +131,18 @@ public final class ServerRemote: RemotePort {
 
     public func upload(_ path: RelativePath, from localPath: String, contentHash: String, size: Int64, baseRevision: Int64?) async throws -> RemoteEntry {
         try await Self.conflicts(path) {
-            try await send(path, from: localPath, contentHash: contentHash, size: size, baseRevision: baseRevision)
+            do {
+                return try await send(path, from: localPath, contentHash: contentHash, size: size, baseRevision: baseRevision)
+            } catch let error as ServerError where error.code == "content_mismatch" {
+                // The bytes sent are not the content scanned: the file changed in between.
+                throw LocalFileError(.changedSinceScan, "\(path) is not what was scanned (\(error.message)); it is rescanned and sent again")
+            }
         }
     }
 
     private func send(_ path: RelativePath, from localPath: String, contentHash: String, size: Int64, baseRevision: Int64?) async throws -> RemoteEntry {
         let before = try FileIdentity(path: localPath)
-        guard before.size == size else { throw ServerError(status: 0, code: "changed", message: "\(path) changed since it was scanned") }
+        guard before.size == size else { throw LocalFileError(.changedSinceScan, "\(path) changed since it was scanned") }
         board.start(path.string, direction: "upload", size: size)
         defer { board.end(path.string, direction: "upload") }
 
@@ -168,7 +173,7 @@ public final class ServerRemote: RemotePort {
                 }
             } catch {
                 try? await api.call("DELETE", "/uploads/\(id)")
-                throw error
+                throw Self.changed(path, localPath, since: before) ?? error
             }
             return Self.entry(try await batches.complete(id, parts: []))
         case "multipart":
@@ -228,17 +233,28 @@ public final class ServerRemote: RemotePort {
                 group.addTask { try await self.sendPart(number, of: session, layout: layout, localPath: localPath) }
             }
             while next < min(missing.count, partConcurrency) { start() }
-            while let part = try await group.next() {
-                finished[part.partNumber] = part
-                try journal.recordPart(part, of: path)
-                if next < missing.count { start() }
+            do {
+                while let part = try await group.next() {
+                    finished[part.partNumber] = part
+                    try journal.recordPart(part, of: path)
+                    if next < missing.count { start() }
+                }
+            } catch {
+                // A part S3 refused (BadDigest) because the file is being rewritten: a rescan's
+                // news, not a failure to back off from.
+                if let changed = Self.changed(path, localPath, since: identity) {
+                    try? await api.call("DELETE", "/uploads/\(session.uploadId)")
+                    try forgetSession(path)
+                    throw changed
+                }
+                throw error
             }
         }
         // The bytes S3 verified part by part are the file's only if it did not change meanwhile.
-        guard try FileIdentity(path: localPath) == identity else {
+        if let changed = Self.changed(path, localPath, since: identity) {
             try? await api.call("DELETE", "/uploads/\(session.uploadId)")
             try forgetSession(path)
-            throw ServerError(status: 0, code: "changed", message: "\(path) changed during its upload; it is sent again")
+            throw changed
         }
         let parts = finished.values.sorted { $0.partNumber < $1.partNumber }.map {
             CompleteUploadRequest.Part(partNumber: $0.partNumber, etag: $0.etag, checksumSHA256: $0.checksum?.base64)
@@ -265,6 +281,12 @@ public final class ServerRemote: RemotePort {
             board.add(path, direction: "upload", bytes: bytes)
         }
         return CompletedPart(partNumber: number, etag: etag, size: Int64(range.count), checksum: checksum)
+    }
+
+    /// The error to give when the file is no longer what the upload started from (the engine
+    /// rescans it at once and sends it again); nil when it is unchanged.
+    static func changed(_ path: RelativePath, _ localPath: String, since identity: FileIdentity) -> LocalFileError? {
+        (try? FileIdentity(path: localPath)) == identity ? nil : LocalFileError(.changedSinceScan, "\(path) changed during its upload; it is sent again")
     }
 
     /// Drops the journal's record of an upload that cannot be continued.

@@ -56,4 +56,38 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: world.dir + "/out.txt"), "nothing is written")
         }
     }
+
+    /// A file rewritten between its scan and its upload (one block: the single PUT's digest no
+    /// longer gives the scanned identity, refused at begin; two blocks: the parts do not, refused
+    /// at complete) is news for the engine — rescan now — not a failure that backs off.
+    @Test func aFileRewrittenUnderItsUploadAsksForARescan() async throws {
+        try await EndToEnd.with("changed-upload") { world in
+            let token = try await world.issueToken()
+            let journal = try Journal(path: world.dir + "/changed-journal.sqlite")
+            let remote = ServerRemote(api: world.api(token), journal: journal, board: TransferBoard())
+            let file = world.dir + "/a.txt"
+            try Data("first".utf8).write(to: URL(fileURLWithPath: file))
+            let scanned = identityHex(Data("first".utf8))
+            try Data("FIRST".utf8).write(to: URL(fileURLWithPath: file))
+            let small = await #expect(throws: LocalFileError.self) {
+                try await remote.upload(RelativePath("a.txt")!, from: file, contentHash: scanned, size: 5, baseRevision: nil)
+            }
+            #expect(small?.code == .changedSinceScan)
+
+            // Two blocks, one byte rewritten in place (same size) after the scan.
+            let big = world.dir + "/big.bin"
+            let bytes = Data(repeating: 7, count: (8 << 20) + 4096)
+            try bytes.write(to: URL(fileURLWithPath: big))
+            let bigScanned = identityHex(bytes)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: big))
+            try handle.seek(toOffset: UInt64(bytes.count - 1))
+            try handle.write(contentsOf: Data([8]))
+            try handle.close()
+            let during = await #expect(throws: LocalFileError.self) {
+                try await remote.upload(RelativePath("big.bin")!, from: big, contentHash: bigScanned, size: Int64(bytes.count), baseRevision: nil)
+            }
+            #expect(during?.code == .changedSinceScan)
+            #expect(try await world.serverFiles(token).isEmpty, "nothing recorded")
+        }
+    }
 }

@@ -48,4 +48,25 @@ import Testing
         running.cancel()
         _ = try? await running.value
     }
+
+    /// A path that failed is retried when its back-off ends, though nothing else happens to
+    /// wake the service (no hint, no remote change, the periodic pass an hour away): the soak
+    /// found a device that said "retry now" for minutes and never did.
+    @Test func aFailedPathIsRetriedAtItsTimeWithNothingElseToWakeTheService() async throws {
+        let setup = try FolderSyncTests.Setup()
+        try setup.write("report.txt", "to be sent")
+        setup.remote.state.withLock { $0.failUploads = 1 }
+        let passes = Mutex<[SyncReport]>([])
+        let service = FolderSyncService(
+            engine: try setup.engine(retryBase: 1), debounce: .milliseconds(100), rescanInterval: .seconds(3600)
+        ) { report in passes.withLock { $0.append(report) } }
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        #expect(try await eventually { passes.withLock { $0.first?.failed.count == 1 } }, "the first upload fails")
+        #expect(try await eventually { setup.remote.text("report.txt") == "to be sent" }, "and is retried about a second later")
+        #expect(try await eventually { (try? Journal(path: setup.journalPath).errors().isEmpty) == true }, "nothing waits any more")
+        #expect(try setup.divergence() == nil)
+        running.cancel()
+        _ = try? await running.value
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 public import ServiceLifecycle
 import Synchronization
@@ -111,13 +112,20 @@ public final class FolderSyncService: Service, Sendable {
                     }
                     if resumed.exchange(false, ordering: .relaxed) { scope = .root }
                     var retryAt: ContinuousClock.Instant?
+                    var pathRetryAt: ContinuousClock.Instant?
                     var again: RescanCoalescer.Request?
                     do {
-                        let report = try await engine.pass(scope: scope)
+                        let started = Date()
+                        let report = try await engine.pass(scope: scope, now: started)
                         failures = 0
                         onReport(report)
                         again = report.replan
                         if case .root = scope { lastFull = clock.now }
+                        // A path that failed waits for its own retry time, and nothing else may
+                        // come to wake the loop then: the next pass is due at the earliest.
+                        if let next = try engine.journal.errors().map(\.retryAt).filter({ $0 > started }).min() {
+                            pathRetryAt = clock.now + .seconds(max(0, next.timeIntervalSinceNow))
+                        }
                     } catch is CancellationError {
                         return
                     } catch {
@@ -135,7 +143,7 @@ public final class FolderSyncService: Service, Sendable {
                         scope = again
                         continue
                     }
-                    scope = try await nextScope(lastFull: lastFull, retryAt: retryAt, clock: clock, origin: origin)
+                    scope = try await nextScope(lastFull: lastFull, retryAt: retryAt, pathRetryAt: pathRetryAt, clock: clock, origin: origin)
                     if retryAt != nil { scope = .root }
                 }
                 watcher.stop()
@@ -146,16 +154,19 @@ public final class FolderSyncService: Service, Sendable {
         }
     }
 
-    /// Waits for the coalescer's next request, the retry of a failed pass, or the periodic full
-    /// pass, whichever comes first.
+    /// Waits for the coalescer's next request, the retry of a failed pass or of a failed path,
+    /// or the periodic full pass, whichever comes first. A path's retry rescans nothing (the
+    /// plan covers every path; the journal has the rest).
     private func nextScope(
-        lastFull: ContinuousClock.Instant, retryAt: ContinuousClock.Instant?, clock: ContinuousClock, origin: ContinuousClock.Instant
+        lastFull: ContinuousClock.Instant, retryAt: ContinuousClock.Instant?, pathRetryAt: ContinuousClock.Instant?, clock: ContinuousClock,
+        origin: ContinuousClock.Instant
     ) async throws -> RescanCoalescer.Request {
         while true {
             heartbeat()
             let interval = limited.load(ordering: .relaxed) ? limitedRescanInterval : rescanInterval
             if clock.now - lastFull >= interval { return .root }
             if let retryAt, clock.now >= retryAt { return .root }
+            if let pathRetryAt, clock.now >= pathRetryAt { return .subtrees([]) }
             if paused.load(ordering: .relaxed) || resumed.load(ordering: .relaxed) { return .root }
             if let request = coalescer.withLock({ $0.take(at: clock.now - origin) }) { return request }
             try await Task.sleep(for: .milliseconds(50))
