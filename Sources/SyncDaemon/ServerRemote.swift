@@ -261,9 +261,11 @@ public final class ServerRemote: RemotePort {
         }
         do {
             return Self.entry(try await batches.complete(session.uploadId, parts: parts))
-        } catch let error as ServerError where error.status == 409 || error.code == "content_mismatch" {
+        } catch let error as ServerError where error.status == 409 || error.code == "content_mismatch" || error.code == "incomplete_upload" {
             // content_mismatch: the parts are not the scanned content (the server aborted the
-            // upload); the next scan rehashes and the upload starts over.
+            // upload); the next scan rehashes and the upload starts over. incomplete_upload
+            // after every part was sent: S3 does not hold what the session says; start over
+            // rather than resume the same upload for ever.
             try? await api.call("DELETE", "/uploads/\(session.uploadId)")
             try forgetSession(path)
             throw error

@@ -142,6 +142,28 @@ import Testing
         }
     }
 
+    /// A part sent twice (a retry after an answer that never arrived) is one part: S3 keeps the
+    /// later; SeaweedFS lists both uploads, which made the server refuse to complete ("parts
+    /// 1,2,2 of 1...2") for ever. Found by the soak.
+    @Test(arguments: S3Server.allCases)
+    func aPartSentTwiceIsListedOnceAndCompletes(server: S3Server) async throws {
+        try await server.withBucket { s3, bucket in
+            let key = "twice.bin"
+            let uploadId = try await s3.createMultipartUpload(bucket: bucket, key: key, checksumAlgorithm: .sha256)
+            let parts: [[UInt8]] = [[UInt8](repeating: 1, count: 5 << 20), [9, 8, 7]]
+            var done: [CompletedPart] = []
+            for (index, bytes) in parts.enumerated() {
+                done.append(try await s3.uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: index + 1, bytes: bytes, checksum: ChecksumAlgorithm.sha256.checksum(of: bytes)))
+            }
+            _ = try await s3.uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: 2, bytes: parts[1], checksum: ChecksumAlgorithm.sha256.checksum(of: parts[1]))
+            let listed = try await s3.listParts(bucket: bucket, key: key, uploadId: uploadId)
+            #expect(listed.map(\.partNumber) == [1, 2])
+            #expect(listed.map(\.etag) == done.map(\.etag))
+            _ = try await s3.completeMultipartUpload(bucket: bucket, key: key, uploadId: uploadId, parts: done)
+            #expect(try await s3.getObject(bucket: bucket, key: key).1 == parts.flatMap { $0 })
+        }
+    }
+
     /// SeaweedFS verifies part checksums; moto stores whatever it is given, so this runs on
     /// SeaweedFS only.
     @Test func wrongPartChecksumIsRejected() async throws {

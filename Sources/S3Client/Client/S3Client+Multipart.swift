@@ -91,7 +91,8 @@ extension S3Client {
         return CompletedPart(partNumber: partNumber, etag: etag, size: size, checksum: checksum)
     }
 
-    /// The parts S3 holds for an upload (ListParts, every page), by part number.
+    /// The parts S3 holds for an upload (ListParts, every page), by part number, each number
+    /// once (the last listed): S3 lists only a part's latest upload, SeaweedFS every one.
     public func listParts(bucket: String, key: String, uploadId: String) async throws -> [CompletedPart] {
         var parts: [CompletedPart] = []
         var marker: String?
@@ -108,7 +109,9 @@ extension S3Client {
             }
             marker = tree.text("IsTruncated") == "true" ? tree.text("NextPartNumberMarker") : nil
         } while marker != nil
-        return parts.sorted { $0.partNumber < $1.partNumber }
+        var latest: [Int: CompletedPart] = [:]
+        for part in parts { latest[part.partNumber] = part }
+        return latest.values.sorted { $0.partNumber < $1.partNumber }
     }
 
     /// Finishes an upload (CompleteMultipartUpload) from its parts, in part-number order.
