@@ -166,4 +166,52 @@ import Testing
         #expect(try setup.divergence() == nil)
         #expect(try await restarted.pass().isIdle)
     }
+
+    /// A keep-both whose move fails makes the steps on its copy wait with it: the copy's upload
+    /// is deferred, not failed as "no local file" with a back-off of its own.
+    @Test func aFailedConflictCopyDefersTheCopysUpload() async throws {
+        struct Refused: Error {}
+        let setup = try FolderSyncTests.Setup()
+        _ = try await Self.rewritten(setup, to: "mine")
+        setup.remote.put("docs/a.txt", "theirs")
+        let failing = try setup.engine(faults: { action, point in
+            if case .keepBothConflict = action, point == .beforeStep { throw Refused() }
+        }, retryBase: 3600)
+        let report = try await failing.pass()
+        #expect(report.failed.count == 1, "only the keep-both: \(report.failed.map(\.0))")
+        #expect(report.failed.allSatisfy { if case .keepBothConflict = $0.0 { true } else { false } })
+        #expect(report.deferred.contains { if case .upload(let p, _) = $0 { p.string.contains("conflicted copy") } else { false } })
+        #expect(setup.read("docs/a.txt") == "mine", "nothing replaced the local version")
+    }
+
+    /// A rename whose move the server made but whose answer never came (a reset), then an edit
+    /// of the renamed file: the journalled move intent lets the next pass see the server's item
+    /// at the new name as this device's own move, and the edit goes up over it — no conflicted
+    /// copy of a file one device wrote (found by the 30-minute soak).
+    @Test func anUnansweredMoveThenAnEditIsNoConflict() async throws {
+        struct Unanswered: Error {}
+        let setup = try FolderSyncTests.Setup()
+        try setup.write("docs/a.txt", "first")
+        let engine = try setup.engine(retryBase: 3600)
+        try await setup.converge(engine)
+        #expect(rename(setup.root + "/docs/a.txt", setup.root + "/docs/b.txt") == 0)
+        let once = Mutex(true)
+        let losing = try setup.engine(faults: { action, point in
+            if case .moveRemote = action, point == .beforeJournal, once.withLock({ first in defer { first = false }; return first }) {
+                throw Unanswered()
+            }
+        }, retryBase: 0)
+        let lost = try await losing.pass()
+        #expect(lost.failed.count == 1, "the move's answer was lost")
+        #expect(setup.remote.text("docs/b.txt") == "first", "the server moved it")
+        try setup.write("docs/b.txt", "first, then edited")
+
+        let reports = try await Self.run(losing)
+        #expect(reports.flatMap(\.failed).isEmpty)
+        #expect(try Self.conflictedCopies(setup).isEmpty, "only this device ever wrote the file")
+        #expect(setup.remote.text("docs/b.txt") == "first, then edited")
+        #expect(setup.remote.text("docs/a.txt") == nil)
+        #expect(try losing.journal.moveIntents().isEmpty)
+        #expect(try setup.divergence() == nil)
+    }
 }

@@ -68,4 +68,29 @@ import Testing
         let intent = UploadIntent(path: Self.p, contentHash: "h-sent", size: 4, baseRevision: 3)
         #expect(UploadIntent.resolve([intent], local: local, remote: remote, synced: synced).synced.isEmpty)
     }
+
+    @Test func aMoveTheServerMadeMovesTheSyncedSubtree() {
+        var synced = SyncedTree(), remote = RemoteTree()
+        let from = RelativePath("old")!, to = RelativePath("new")!
+        synced[from] = SyncedEntry(kind: .folder, contentHash: nil, size: 0, inode: 5, fileId: "d", revision: 2)
+        synced[RelativePath("old/x.txt")!] = SyncedEntry(kind: .file, contentHash: "hx", size: 1, inode: 6, fileId: "x", revision: 1)
+        remote[to] = RemoteEntry(kind: .folder, fileId: "d", revision: 3)
+        let result = MoveIntent.resolve([MoveIntent(fileId: "d", from: from, to: to, revision: 2)], remote: remote, synced: synced)
+        #expect(result.synced[to]?.revision == 3 && result.synced[to]?.inode == 5)
+        #expect(result.synced[RelativePath("new/x.txt")!]?.fileId == "x")
+        #expect(result.synced[from] == nil && result.synced[RelativePath("old/x.txt")!] == nil)
+        #expect(result.done == ["d"])
+        #expect(result.rows.count == 4)
+    }
+
+    @Test func aMoveNotYetMadeOrOvertakenIsKeptOrDropped() {
+        var synced = SyncedTree(), remote = RemoteTree()
+        let from = RelativePath("a.txt")!, to = RelativePath("b.txt")!
+        synced[from] = SyncedEntry(kind: .file, contentHash: "h", size: 1, inode: 5, fileId: "f", revision: 2)
+        remote[from] = RemoteEntry(kind: .file, fileId: "f", revision: 2)
+        let pending = MoveIntent.resolve([MoveIntent(fileId: "f", from: from, to: to, revision: 2)], remote: remote, synced: synced)
+        #expect(pending.synced == synced && pending.done.isEmpty, "not made yet: kept, nothing changed")
+        let stale = MoveIntent.resolve([MoveIntent(fileId: "f", from: from, to: to, revision: 1)], remote: remote, synced: synced)
+        #expect(stale.synced == synced && stale.done == ["f"], "the synced item moved on: dropped")
+    }
 }

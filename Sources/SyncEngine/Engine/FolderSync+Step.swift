@@ -56,8 +56,10 @@ extension FolderSync {
 
         case .moveRemote(let from, let to):
             guard let r = t.remote[from] else { throw EngineError("no remote item at \(from) to move") }
+            try journal.recordMoveIntent(MoveIntent(fileId: r.fileId, from: from, to: to, revision: r.revision))
             let moved = try await remote.move(from, to: to, revision: r.revision)
             try faults?(action, .beforeJournal)
+            change.settledMoves.append(r.fileId)
             Self.move(t.remote, from: from, to: to, root: moved, into: &change.remote)
             if let base = t.synced.entries.first(where: { $0.value.fileId == r.fileId })?.key {
                 change.moveSynced(t.synced, from: base, to: to)

@@ -138,7 +138,14 @@ public final class FolderSync: Sendable {
         }
         let refused = Self.dropMalformed(&fetchedRemote, refresh: &refresh) + remote.refusedPaths.map(HeldPath.init(refused:))
         let (remoteTree, upgradedSynced) = try upgradingHashes(local: localTree, remote: fetchedRemote, synced: previous.synced, refresh: &refresh)
-        var syncedTree = upgradedSynced
+        // Moves of ours the server made while the answer never came (a reset, a crash).
+        let moves = MoveIntent.resolve(try journal.moveIntents(), remote: remoteTree, synced: upgradedSynced)
+        var syncedTree = moves.synced
+        for (path, row) in moves.rows { refresh.synced[path] = row }
+        refresh.settledMoves = moves.done
+        if !moves.rows.isEmpty {
+            logger.info("moves of this device that the server made, their answers lost, are taken as synced: \(moves.rows.keys.sorted().prefix(5))", metadata: ["folder": "\(configuration.root)"])
+        }
         // Uploads of ours the server committed while the journal missed the answer (a crash).
         let intents = UploadIntent.resolve(try journal.uploadIntents(), local: localTree, remote: remoteTree, synced: syncedTree)
         for (path, entry) in intents.synced {
@@ -262,7 +269,9 @@ public final class FolderSync: Sendable {
                         action: action, duration: duration, bytes: moved,
                         remoteRevision: state.remote[action.destinationPath ?? path]?.revision))
                 case .failure(let error):
-                    failedThisPass.insert(action.primaryPath)
+                    // The paths it was to make wait too: the upload of a conflicted copy whose
+                    // move failed has no file to send.
+                    failedThisPass.formUnion(action.touchedPaths)
                     if try replan(action, after: error, state: &state, report: &report) { continue }
                     let attempts = (try? journal.errors().first { $0.path == action.primaryPath }?.attempts) ?? 0
                     let cap = (error as? any TransientFailure)?.isTransient == true ? configuration.transientRetryCap : configuration.retryCap
@@ -294,6 +303,14 @@ extension SyncAction {
         switch self {
         case .moveRemote(_, let to), .moveLocal(_, let to), .recordMove(_, let to): to
         default: nil
+        }
+    }
+
+    /// Every path the step changes: later steps on them wait when it fails.
+    var touchedPaths: [RelativePath] {
+        switch self {
+        case .keepBothConflict(let p, let copy): [p, copy]
+        default: [primaryPath] + (destinationPath.map { [$0] } ?? [])
         }
     }
 

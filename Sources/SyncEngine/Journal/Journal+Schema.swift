@@ -115,7 +115,16 @@ extension Journal {
             // under the new one; the server's collector aborts them.
             try db.execute(sql: "DELETE FROM upload_sessions")
         }
-        migrator.registerMigration("v4-upload-intents") { db in
+        migrator.registerMigration("v4-step-intents") { db in
+            // Remote moves about to be sent (MoveIntent), by item.
+            try db.execute(sql: """
+                CREATE TABLE move_intents (
+                    file_id TEXT PRIMARY KEY NOT NULL,
+                    from_path TEXT NOT NULL,
+                    to_path TEXT NOT NULL,
+                    revision INTEGER NOT NULL
+                ) WITHOUT ROWID
+                """)
             // Uploads about to be sent (UploadIntent): a crash between the server's commit and
             // the journal's record of it is recognised on restart.
             try db.execute(sql: """

@@ -96,6 +96,9 @@ public final class Journal: Sendable {
                     try db.execute(sql: "DELETE FROM upload_intents WHERE path = ?", arguments: [path.string])
                 }
             }
+            for fileId in change.settledMoves {
+                try db.execute(sql: "DELETE FROM move_intents WHERE file_id = ?", arguments: [fileId])
+            }
             for path in change.clearedErrors {
                 try db.execute(sql: "DELETE FROM path_errors WHERE path = ?", arguments: [path.string])
             }
@@ -117,6 +120,24 @@ public final class Journal: Sendable {
                     (SELECT content_hash FROM upload_intents WHERE path = ? ORDER BY recorded_at DESC LIMIT ?)
                     """,
                 arguments: [intent.path.string, intent.path.string, UploadIntent.perPath])
+        }
+    }
+
+    /// Records (or replaces, for the same item) the remote move about to be sent.
+    public func recordMoveIntent(_ intent: MoveIntent) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO move_intents (file_id, from_path, to_path, revision) VALUES (?, ?, ?, ?)",
+                arguments: [intent.fileId, intent.from.string, intent.to.string, intent.revision])
+        }
+    }
+
+    /// Every move intent not yet settled.
+    public func moveIntents() throws -> [MoveIntent] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT file_id, from_path, to_path, revision FROM move_intents ORDER BY from_path").map { row in
+                MoveIntent(fileId: row[0], from: RelativePath(unchecked: row[1]), to: RelativePath(unchecked: row[2]), revision: row[3])
+            }
         }
     }
 

@@ -22,6 +22,8 @@ public struct JournalChange: Sendable {
     /// Upload intents that are done with (the upload's answer is recorded, or one is stale):
     /// one content's, or every intent of the path (`contentHash` nil).
     public var settledIntents: [(path: RelativePath, contentHash: String?)] = []
+    /// Move intents that are done with, by item.
+    public var settledMoves: [String] = []
     /// Paths whose error is resolved.
     public var clearedErrors: [RelativePath] = []
     /// Subtrees whose rows are deleted first (nil: the whole table).
