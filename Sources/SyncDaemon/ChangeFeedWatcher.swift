@@ -7,8 +7,8 @@ import Synchronization
 
 /// Long-polls the server's change feed and says when something changed there (the dashboard,
 /// another machine), so that it lands in the folder within about a second. The feed is only a
-/// wake-up: the engine then reads the whole remote state, so a missed or repeated change costs
-/// nothing.
+/// wake-up: the pass it starts reads the changes after the journal's own cursor (the whole tree
+/// when there is none), so a missed or repeated wake-up costs nothing.
 final class ChangeFeedWatcher: Service, Sendable {
     let api: ServerAPI
     let journal: Journal

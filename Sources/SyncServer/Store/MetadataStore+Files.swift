@@ -88,6 +88,16 @@ extension MetadataStore {
         guard current?.revision == baseRevision, current.map({ $0.kind == kind }) ?? true else {
             throw StoreError.conflict(current: current)
         }
+        // A new item from an upload: only if nothing happened at the path since it began.
+        if current == nil, let upload = item.finishingUpload {
+            let since = try await db.query(
+                """
+                SELECT 1 AS hit FROM changes c JOIN uploads u ON u.id = ? AND u.user_id = c.user_id
+                WHERE c.user_id = ? AND c.path = ? AND u.begin_seq IS NOT NULL AND c.seq > u.begin_seq LIMIT 1
+                """,
+                [.text(upload), .text(userId), .text(path)])
+            if !since.isEmpty { throw StoreError.conflict(current: nil) }
+        }
         if kind == "file" {
             try await Self.requireRoom(
                 userId: userId, path: path, size: size, replacing: current?.size ?? 0, excludingUpload: item.finishingUpload, quota: quota, db)

@@ -185,5 +185,12 @@ extension MetadataStore {
             // multipart uploads are aborted by the collector (no row knows them).
             "DELETE FROM uploads",
         ]),
+        ("v7-upload-begin-seq", [
+            // The user's change sequence when the upload began: a new item is created only if
+            // nothing happened at its path since (a complete that arrives late — held up on the
+            // way, or finished by the server after its client gave up — must not make a second
+            // item where the client has since uploaded, moved or deleted one). NULL: no check.
+            "ALTER TABLE uploads ADD COLUMN begin_seq BIGINT",
+        ]),
     ]
 }

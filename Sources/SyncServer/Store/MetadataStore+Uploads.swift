@@ -35,10 +35,13 @@ extension MetadataStore {
             try await Self.requireRoom(
                 userId: upload.userId, path: upload.path, size: upload.size, replacing: replaced, excludingUpload: nil, quota: quota, db)
             try await db.query(
-                "INSERT INTO uploads (id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                """
+                INSERT INTO uploads (id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at, begin_seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT change_seq FROM users WHERE id = ?))
+                """,
                 [.text(upload.id), .text(upload.userId), .text(upload.path), .int(upload.size), .text(upload.contentHash),
                  upload.baseRevision.map(SQLValue.int) ?? .null, upload.s3UploadId.map(SQLValue.text) ?? .null,
-                 .real(upload.createdAt.timeIntervalSince1970)])
+                 .real(upload.createdAt.timeIntervalSince1970), .text(upload.userId)])
             try await Self.insertBlockDigests(uploadId: upload.id, blockDigests, db)
         }
     }
