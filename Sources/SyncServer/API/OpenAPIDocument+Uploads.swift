@@ -150,7 +150,7 @@ extension OpenAPIDocument {
             "413": {$ref: "#/components/responses/TooLarge"}
       /uploads/{id}/complete:
         post:
-          summary: Finish an upload. A multipart upload is completed only if the parts S3 holds are the file's blocks and their signed SHA-256 digests give the declared identity (else it is aborted, `content_mismatch`); the object is then checked (size, SSE-S3, stored SHA-256) before the revision is recorded. The parts listed here are not trusted. An upload of a new item (no baseRevision) makes it only if nothing happened at its path since the upload began (else 409, current absent): a complete that arrives late never makes a second item.
+          summary: Finish an upload. A multipart upload is completed only if the parts S3 holds are the file's blocks and their signed SHA-256 digests give the declared identity (else it is aborted, `content_mismatch`); the object is then checked (size, SSE-S3, stored SHA-256) before the revision is recorded. The parts listed here are not trusted. An upload of a new item (no baseRevision) makes it only if nothing happened at its path since the upload began (else 409, current absent), so a complete that arrives late never makes a second item.
           parameters:
             - {name: id, in: path, required: true, schema: {type: string}}
           requestBody:
