@@ -34,6 +34,16 @@ import Testing
         return engine
     }
 
+    /// `docs/a.txt` rewritten to `text` and uploaded; the engine dies before journalling the answer.
+    static func crashAfterUploading(_ setup: FolderSyncTests.Setup, _ text: String) async throws -> FolderSync {
+        _ = try await rewritten(setup, to: text)
+        let crashing = try setup.engine(faults: { action, point in
+            if case .upload = action, point == .beforeJournal { throw SimulatedCrash() }
+        }, retryBase: 3600)
+        await #expect(throws: SimulatedCrash.self) { try await crashing.pass() }
+        return crashing
+    }
+
     @Test func aConflictWhoseCurrentItemHoldsTheLocalContentIsInSync() async throws {
         let setup = try FolderSyncTests.Setup()
         let engine = try await Self.rewritten(setup, to: "second")
@@ -101,11 +111,7 @@ import Testing
     /// no 409 loop and no path error.
     @Test func aCrashBetweenCompleteAndTheJournalConverges() async throws {
         let setup = try FolderSyncTests.Setup()
-        _ = try await Self.rewritten(setup, to: "second")
-        let crashing = try setup.engine(faults: { action, point in
-            if case .upload = action, point == .beforeJournal { throw SimulatedCrash() }
-        }, retryBase: 3600)
-        await #expect(throws: SimulatedCrash.self) { try await crashing.pass() }
+        let crashing = try await Self.crashAfterUploading(setup, "second")
         #expect(setup.remote.text("docs/a.txt") == "second", "the server has the upload")
         #expect(try crashing.journal.trees().synced[Self.a]?.revision == 1, "the journal does not")
         let uploads = setup.remote.state.withLock { $0.uploads }
@@ -126,11 +132,7 @@ import Testing
     /// device wrote (the journalled upload intent names the content the server now has).
     @Test func anEditAfterACrashBetweenCompleteAndTheJournalIsNoConflict() async throws {
         let setup = try FolderSyncTests.Setup()
-        _ = try await Self.rewritten(setup, to: "second")
-        let crashing = try setup.engine(faults: { action, point in
-            if case .upload = action, point == .beforeJournal { throw SimulatedCrash() }
-        }, retryBase: 3600)
-        await #expect(throws: SimulatedCrash.self) { try await crashing.pass() }
+        let crashing = try await Self.crashAfterUploading(setup, "second")
         #expect(setup.remote.text("docs/a.txt") == "second")
         try setup.write("docs/a.txt", "third, after the crash")
 

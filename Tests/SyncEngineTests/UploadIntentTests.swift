@@ -75,7 +75,7 @@ import Testing
         synced[from] = SyncedEntry(kind: .folder, contentHash: nil, size: 0, inode: 5, fileId: "d", revision: 2)
         synced[RelativePath("old/x.txt")!] = SyncedEntry(kind: .file, contentHash: "hx", size: 1, inode: 6, fileId: "x", revision: 1)
         remote[to] = RemoteEntry(kind: .folder, fileId: "d", revision: 3)
-        let result = MoveIntent.resolve([MoveIntent(fileId: "d", from: from, to: to, revision: 2)], remote: remote, synced: synced)
+        let result = MoveIntent.resolve([MoveIntent(fileId: "d", from: from, to: to, revision: 2)], local: LocalTree(), remote: remote, synced: synced)
         #expect(result.synced[to]?.revision == 3 && result.synced[to]?.inode == 5)
         #expect(result.synced[RelativePath("new/x.txt")!]?.fileId == "x")
         #expect(result.synced[from] == nil && result.synced[RelativePath("old/x.txt")!] == nil)
@@ -88,9 +88,24 @@ import Testing
         let from = RelativePath("a.txt")!, to = RelativePath("b.txt")!
         synced[from] = SyncedEntry(kind: .file, contentHash: "h", size: 1, inode: 5, fileId: "f", revision: 2)
         remote[from] = RemoteEntry(kind: .file, fileId: "f", revision: 2)
-        let pending = MoveIntent.resolve([MoveIntent(fileId: "f", from: from, to: to, revision: 2)], remote: remote, synced: synced)
+        var renamed = LocalTree()
+        renamed[to] = LocalEntry(kind: .file, size: 1, inode: 5, contentHash: "h")
+        let pending = MoveIntent.resolve([MoveIntent(fileId: "f", from: from, to: to, revision: 2)], local: renamed, remote: remote, synced: synced)
         #expect(pending.synced == synced && pending.done.isEmpty, "not made yet: kept, nothing changed")
-        let stale = MoveIntent.resolve([MoveIntent(fileId: "f", from: from, to: to, revision: 1)], remote: remote, synced: synced)
+        let stale = MoveIntent.resolve([MoveIntent(fileId: "f", from: from, to: to, revision: 1)], local: renamed, remote: remote, synced: synced)
         #expect(stale.synced == synced && stale.done == ["f"], "the synced item moved on: dropped")
+    }
+
+    @Test func aRenameTheUserUndidDoesNotClaimAnotherDevicesSameMove() {
+        // The user renamed a.txt to b.txt and back before the move went out; later another
+        // device renames it to b.txt on the server. That move is theirs: the folder follows it.
+        var synced = SyncedTree(), remote = RemoteTree(), local = LocalTree()
+        let from = RelativePath("a.txt")!, to = RelativePath("b.txt")!
+        synced[from] = SyncedEntry(kind: .file, contentHash: "h", size: 1, inode: 5, fileId: "f", revision: 2)
+        local[from] = LocalEntry(kind: .file, size: 1, inode: 5, contentHash: "h")
+        remote[to] = RemoteEntry(kind: .file, fileId: "f", revision: 3)
+        let result = MoveIntent.resolve([MoveIntent(fileId: "f", from: from, to: to, revision: 2)], local: local, remote: remote, synced: synced)
+        #expect(result.synced == synced && result.rows.isEmpty, "not taken as this device's move")
+        #expect(result.done == ["f"], "the leftover intent is dropped")
     }
 }

@@ -18,8 +18,11 @@ public struct MoveIntent: Sendable, Equatable {
 
     /// The synced tree with the moves the server made (and the journal missed) applied, the
     /// journal rows for that, and the intents done with (made, or stale: the synced item is no
-    /// longer where the move started). An intent whose move may still land is kept.
-    public static func resolve(_ intents: [MoveIntent], remote: RemoteTree, synced: SyncedTree)
+    /// longer where the move started). An intent whose move may still land is kept. A move is
+    /// taken as ours only while the local item is no longer at its source: an intent left over
+    /// from a rename the user undid must not make another device's same move look like a local
+    /// one back (which would revert it).
+    public static func resolve(_ intents: [MoveIntent], local: LocalTree, remote: RemoteTree, synced: SyncedTree)
         -> (synced: SyncedTree, rows: JournalRows, done: [String])
     {
         var tree = synced
@@ -27,6 +30,10 @@ public struct MoveIntent: Sendable, Equatable {
         var done: [String] = []
         for intent in intents {
             guard let base = tree[intent.from], base.fileId == intent.fileId, base.revision == intent.revision else {
+                done.append(intent.fileId)
+                continue
+            }
+            if local[intent.from]?.inode == base.inode {
                 done.append(intent.fileId)
                 continue
             }

@@ -139,7 +139,7 @@ public final class FolderSync: Sendable {
         let refused = Self.dropMalformed(&fetchedRemote, refresh: &refresh) + remote.refusedPaths.map(HeldPath.init(refused:))
         let (remoteTree, upgradedSynced) = try upgradingHashes(local: localTree, remote: fetchedRemote, synced: previous.synced, refresh: &refresh)
         // Moves of ours the server made while the answer never came (a reset, a crash).
-        let moves = MoveIntent.resolve(try journal.moveIntents(), remote: remoteTree, synced: upgradedSynced)
+        let moves = MoveIntent.resolve(try journal.moveIntents(), local: localTree, remote: remoteTree, synced: upgradedSynced)
         var syncedTree = moves.synced
         for (path, row) in moves.rows { refresh.synced[path] = row }
         refresh.settledMoves = moves.done
