@@ -11,14 +11,24 @@ public struct BeginUploadRequest: Codable, Sendable, Equatable {
     /// For a file of at most one block (a single PUT): the base64 SHA-256 of its bytes. The
     /// server checks that it gives `sha256` and signs it into the PUT, so S3 takes no other bytes.
     public var blockSha256: String?
+    /// For a new item: the change-feed cursor the client's view of the path is from. When
+    /// anything happened at the path after it, content the user already stores is not recorded
+    /// at begin (a begin held up on the way would make an item the client has since moved or
+    /// deleted); the bytes are sent and `complete` makes the item, only if nothing happened at
+    /// the path since begin.
+    public var seenCursor: Int64?
 
-    public init(path: String, size: Int64, sha256: String, contentType: String? = nil, baseRevision: Int64? = nil, blockSha256: String? = nil) {
+    public init(
+        path: String, size: Int64, sha256: String, contentType: String? = nil, baseRevision: Int64? = nil, blockSha256: String? = nil,
+        seenCursor: Int64? = nil
+    ) {
         self.path = path
         self.size = size
         self.sha256 = sha256
         self.contentType = contentType
         self.baseRevision = baseRevision
         self.blockSha256 = blockSha256
+        self.seenCursor = seenCursor
     }
 }
 

@@ -28,6 +28,9 @@ public final class ServerRemote: RemotePort {
     let partConcurrency: Int
     /// Paths of the last listing that cannot be paths in the folder (``RemotePort/refusedPaths``).
     private let refused = Mutex<[String]>([])
+    /// The cursor of the last listing or delta handed to the engine: what its plans are based on
+    /// (sent with a new item's begin, ``BeginUploadRequest/seenCursor``).
+    private let seen = Mutex<Int64?>(nil)
 
     public init(api: ServerAPI, journal: Journal, board: TransferBoard, transfer: PresignedTransfer = PresignedTransfer(),
                 partConcurrency: Int = 4, logger: Logger = Logger(label: "syncd.remote")) {
@@ -53,6 +56,7 @@ public final class ServerRemote: RemotePort {
             tree[path] = Self.entry(file)
         }
         refused.withLock { $0 = refusedPaths }
+        seen.withLock { $0 = listing.cursor }
         return (tree, String(listing.cursor))
     }
 
@@ -72,7 +76,10 @@ public final class ServerRemote: RemotePort {
             }
             // The cursor never goes back; if it did, the server's feed is not the one we followed.
             guard page.cursor >= after else { return nil }
-            if page.changes.isEmpty || page.cursor == after { return RemoteDelta(changes: changes, cursor: String(page.cursor)) }
+            if page.changes.isEmpty || page.cursor == after {
+                seen.withLock { $0 = page.cursor }
+                return RemoteDelta(changes: changes, cursor: String(page.cursor))
+            }
             after = page.cursor
         }
         return nil
@@ -159,7 +166,9 @@ public final class ServerRemote: RemotePort {
         let blockSha256 = ContentIdentity.blockCount(forFileSize: size) <= 1
             ? try await PresignedTransfer.checksum(.sha256, file: localPath, range: 0..<size).base64 : nil
         let plan = try await batches.begin(
-            BeginUploadRequest(path: path.string, size: size, sha256: contentHash, baseRevision: baseRevision, blockSha256: blockSha256))
+            BeginUploadRequest(
+                path: path.string, size: size, sha256: contentHash, baseRevision: baseRevision, blockSha256: blockSha256,
+                seenCursor: baseRevision == nil ? seen.withLock { $0 } : nil))
         switch plan.mode {
         case "stored":
             guard let file = plan.file else { throw ServerError(status: 0, code: "bad_response", message: "stored upload without its file") }

@@ -132,7 +132,7 @@ import Testing
     /// device wrote (the journalled upload intent names the content the server now has).
     @Test func anEditAfterACrashBetweenCompleteAndTheJournalIsNoConflict() async throws {
         let setup = try FolderSyncTests.Setup()
-        let crashing = try await Self.crashAfterUploading(setup, "second")
+        _ = try await Self.crashAfterUploading(setup, "second")
         #expect(setup.remote.text("docs/a.txt") == "second")
         try setup.write("docs/a.txt", "third, after the crash")
 

@@ -18,6 +18,7 @@ extension OpenAPIDocument {
                     contentType: {type: string, maxLength: 255, pattern: "^[ -~]*$"}
                     baseRevision: {type: [integer, "null"]}
                     blockSha256: {type: string, pattern: "^[A-Za-z0-9+/]{43}=$", description: "Base64 SHA-256 of the bytes of a file of at most one block (required for `single`); its SHA-256 must be sha256 (for the empty file, it is sha256 itself)."}
+                    seenCursor: {type: integer, format: int64, minimum: 0, description: "For a new item: the change-feed cursor the client's view of the path is from. When anything happened at the path after it, stored content is not recorded at begin (a begin held up on the way must not bring back what the client moved or deleted since); the bytes are sent and complete decides."}
           responses:
             "201":
               description: How to send the bytes.
@@ -34,7 +35,7 @@ extension OpenAPIDocument {
                       partSize: {type: integer}
                       partCount: {type: integer}
                       file: {$ref: "#/components/schemas/File"}
-            "400": {description: "Invalid path, size, sha256 or contentType; `missing_block_sha256`; `content_mismatch` (blockSha256 does not give sha256).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+            "400": {description: "Invalid path, size, sha256, contentType or seenCursor; `missing_block_sha256`; `content_mismatch` (blockSha256 does not give sha256).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
             "401": {$ref: "#/components/responses/Unauthorized"}
             "409": {$ref: "#/components/responses/Conflict"}
             "423": {description: "`content_migrating`: the hash still names content from before block hashes, which the collector has not moved yet; try again later.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}

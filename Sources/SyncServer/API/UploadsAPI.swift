@@ -206,8 +206,14 @@ struct UploadsAPI {
                 .init(code: 423, reasonPhrase: "Locked"), code: "content_migrating",
                 "content under this hash is still being moved to block hashes; try again after the server's next collector pass")
         }
+        if let seen = body.seenCursor, seen < 0 { throw APIError(.badRequest, code: "invalid_cursor", "seenCursor must be a cursor the change feed gave (0 or more)") }
         let key = blobs.key(userId: user.id, sha256: hash)
-        if try await store.storesContent(userId: user.id, contentHash: hash), let object = try await blobs.head(key), object.size == body.size {
+        // A new item is recorded here only while nothing happened at its path since the client
+        // looked: a begin held up on the way must not bring back what the client moved or
+        // deleted since. Otherwise its bytes go up, and complete decides (see `commitRow`).
+        var recordable = true
+        if body.baseRevision == nil, let seen = body.seenCursor { recordable = try await !store.changed(userId: user.id, path: body.path, after: seen) }
+        if recordable, try await store.storesContent(userId: user.id, contentHash: hash), let object = try await blobs.head(key), object.size == body.size {
             let file = try await storeCall {
                 try await store.commit(userId: user.id, path: body.path, kind: "file", size: body.size, contentHash: hash, baseRevision: body.baseRevision)
             }
