@@ -41,6 +41,9 @@ let package = Package(
     targets: [
         // MARK: Libraries
 
+        /// Work over a list, a bounded number of items at once: the package's one such loop.
+        .target(name: "Concurrently", swiftSettings: swiftSettings),
+
         /// CRC32C (Castagnoli) with SSE4.2 where the CPU has it: S3's fastest part checksum.
         .target(name: "CCRC32C"),
 
@@ -58,6 +61,7 @@ let package = Package(
             name: "S3Client",
             dependencies: [
                 "CCRC32C",
+                "Concurrently",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -76,7 +80,7 @@ let package = Package(
             name: "SyncEngine",
             dependencies: [
                 "CLinuxShims",
-                "S3Client",
+                "Concurrently",
                 "SyncAPI",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -88,6 +92,7 @@ let package = Package(
         .target(
             name: "SyncServer",
             dependencies: [
+                "Concurrently",
                 "S3Client",
                 "SyncAPI",
                 "TOMLConfig",
@@ -222,7 +227,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "CLinuxShims",
-                "S3Client",
+                "Concurrently",
                 "SyncAPI",
                 "SyncDaemon",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 public import Logging
 public import S3Client
 import SyncAPI
@@ -21,6 +20,8 @@ public final class ServerRemote: RemotePort {
     /// Every PUT and GET goes to the storage origin the server announced, or nowhere.
     let transfer: CheckedTransfer
     let journal: Journal
+    /// Where multipart uploads in progress are kept (the journal).
+    let uploads: any UploadResumeLog
     let board: TransferBoard
     let batches: UploadBatcher
     let logger: Logger
@@ -32,11 +33,14 @@ public final class ServerRemote: RemotePort {
     /// (sent with a new item's begin, ``BeginUploadRequest/seenCursor``).
     private let seen = Mutex<Int64?>(nil)
 
+    var seenCursor: Int64? { seen.withLock { $0 } }
+
     public init(api: ServerAPI, journal: Journal, board: TransferBoard, transfer: PresignedTransfer = PresignedTransfer(),
                 partConcurrency: Int = 4, logger: Logger = Logger(label: "syncd.remote")) {
         self.api = api
         self.transfer = CheckedTransfer(transfer, origin: StorageOrigin(api: api))
         self.journal = journal
+        uploads = journal
         self.board = board
         self.partConcurrency = max(1, partConcurrency)
         self.logger = logger
@@ -136,177 +140,6 @@ public final class ServerRemote: RemotePort {
         }
     }
 
-    public func upload(_ path: RelativePath, from localPath: String, contentHash: String, size: Int64, baseRevision: Int64?) async throws -> RemoteEntry {
-        try await Self.conflicts(path) {
-            do {
-                return try await send(path, from: localPath, contentHash: contentHash, size: size, baseRevision: baseRevision)
-            } catch let error as ServerError where error.code == "content_mismatch" {
-                // The bytes sent are not the content scanned: the file changed in between.
-                throw LocalFileError(.changedSinceScan, "\(path) is not what was scanned (\(error.message)); it is rescanned and sent again")
-            }
-        }
-    }
-
-    private func send(_ path: RelativePath, from localPath: String, contentHash: String, size: Int64, baseRevision: Int64?) async throws -> RemoteEntry {
-        let before = try FileIdentity(path: localPath)
-        guard before.size == size else { throw LocalFileError(.changedSinceScan, "\(path) changed since it was scanned") }
-        board.start(path.string, direction: "upload", size: size)
-        defer { board.end(path.string, direction: "upload") }
-
-        if let session = try journal.uploadSession(for: path), session.contentHash == contentHash, session.size == size, session.partSize > 0 {
-            do {
-                return try await multipart(path, localPath: localPath, session: session, identity: before, resumed: true)
-            } catch let error as ServerError where error.status == 404 {
-                // The server forgot the upload (aborted as too old): start again.
-                logger.notice("the server no longer knows the interrupted upload; starting over", metadata: ["path": "\(path)"])
-                try forgetSession(path)
-            }
-        }
-        // A one-block file's PUT is signed with that block's SHA-256, which begin carries.
-        let blockSha256 = ContentIdentity.blockCount(forFileSize: size) <= 1
-            ? try await PresignedTransfer.checksum(.sha256, file: localPath, range: 0..<size).base64 : nil
-        let plan = try await batches.begin(
-            BeginUploadRequest(
-                path: path.string, size: size, sha256: contentHash, baseRevision: baseRevision, blockSha256: blockSha256,
-                seenCursor: baseRevision == nil ? seen.withLock { $0 } : nil))
-        switch plan.mode {
-        case "stored":
-            guard let file = plan.file else { throw ServerError(status: 0, code: "bad_response", message: "stored upload without its file") }
-            board.add(path.string, direction: "upload", bytes: 0)
-            return Self.entry(file)
-        case "single":
-            guard let id = plan.uploadId, let url = plan.url else { throw ServerError(status: 0, code: "bad_response", message: "single upload without URL") }
-            do {
-                try await transfer.put(url: url, headers: plan.headers, file: localPath) { [board] bytes in
-                    board.add(path.string, direction: "upload", bytes: bytes)
-                }
-            } catch {
-                try? await api.call("DELETE", "/uploads/\(id)")
-                throw Self.changed(path, localPath, since: before) ?? error
-            }
-            return Self.entry(try await batches.complete(id, parts: []))
-        case "multipart":
-            guard let id = plan.uploadId, let partSize = plan.partSize else {
-                throw ServerError(status: 0, code: "bad_response", message: "multipart upload without id or part size")
-            }
-            let session = UploadSession(
-                path: path, uploadId: id, size: size, mtimeNs: before.mtimeNs, inode: before.inode, contentHash: contentHash, startedAt: Date(),
-                partSize: partSize)
-            try journal.beginUpload(session)
-            return try await multipart(path, localPath: localPath, session: session, identity: before, resumed: false)
-        default:
-            throw ServerError(status: 0, code: "bad_response", message: "unknown upload mode \(plan.mode)")
-        }
-    }
-
-    /// Sends the parts the session does not have yet, then completes the upload.
-    /// - Parameter resumed: the session comes from the journal (an earlier run): S3 may hold
-    ///   parts the journal did not get to record.
-    private func multipart(_ path: RelativePath, localPath: String, session: UploadSession, identity: FileIdentity, resumed: Bool) async throws -> RemoteEntry {
-        let layout = try PartLayout(fileSize: session.size, preferredPartSize: session.partSize)
-        var finished = Dictionary(session.parts.map { ($0.partNumber, $0) }) { a, _ in a }
-        var fromListing = 0
-        if resumed {
-            // S3 may hold parts the journal did not get to record (the crash came between S3's
-            // answer and the journal); each is reused if its SHA-256 is the file's bytes there.
-            let held: UploadPartsResponse = try await api.get("/uploads/\(session.uploadId)/parts")
-            for part in held.parts where finished[part.partNumber] == nil && (1...layout.partCount).contains(part.partNumber) {
-                let range = layout.range(ofPart: part.partNumber)
-                let candidate = CompletedPart(
-                    partNumber: part.partNumber, etag: part.etag, size: part.size,
-                    checksum: part.checksumSHA256.map { Checksum(algorithm: .sha256, base64: $0) })
-                guard try await PresignedTransfer.partMatches(candidate, file: localPath, range: range, algorithm: .sha256) else { continue }
-                var reused = candidate
-                reused.checksum = try await PresignedTransfer.checksum(.sha256, file: localPath, range: range)
-                finished[part.partNumber] = reused
-                fromListing += 1
-                try journal.recordPart(reused, of: path)
-            }
-        }
-        if !finished.isEmpty {
-            let kept = finished.values.reduce(Int64(0)) { $0 + $1.size }
-            board.add(path.string, direction: "upload", bytes: kept)
-            logger.info(
-                "resuming upload",
-                metadata: [
-                    "path": "\(path)", "parts_kept": "\(finished.count)", "parts_total": "\(layout.partCount)",
-                    "parts_found_in_s3_only": "\(fromListing)",
-                ])
-        }
-        let missing = (1...layout.partCount).filter { finished[$0] == nil }
-        try await withThrowingTaskGroup(of: CompletedPart.self) { group in
-            var next = 0
-            func start() {
-                let number = missing[next]
-                next += 1
-                group.addTask { try await self.sendPart(number, of: session, layout: layout, localPath: localPath) }
-            }
-            while next < min(missing.count, partConcurrency) { start() }
-            do {
-                while let part = try await group.next() {
-                    finished[part.partNumber] = part
-                    try journal.recordPart(part, of: path)
-                    if next < missing.count { start() }
-                }
-            } catch {
-                // A part S3 refused (BadDigest) because the file is being rewritten: a rescan's
-                // news, not a failure to back off from.
-                if let changed = Self.changed(path, localPath, since: identity) {
-                    try? await api.call("DELETE", "/uploads/\(session.uploadId)")
-                    try forgetSession(path)
-                    throw changed
-                }
-                throw error
-            }
-        }
-        // The bytes S3 verified part by part are the file's only if it did not change meanwhile.
-        if let changed = Self.changed(path, localPath, since: identity) {
-            try? await api.call("DELETE", "/uploads/\(session.uploadId)")
-            try forgetSession(path)
-            throw changed
-        }
-        let parts = finished.values.sorted { $0.partNumber < $1.partNumber }.map {
-            CompleteUploadRequest.Part(partNumber: $0.partNumber, etag: $0.etag, checksumSHA256: $0.checksum?.base64)
-        }
-        do {
-            return Self.entry(try await batches.complete(session.uploadId, parts: parts))
-        } catch let error as ServerError where error.status == 409 || error.code == "content_mismatch" || error.code == "incomplete_upload" {
-            // content_mismatch: the parts are not the scanned content (the server aborted the
-            // upload); the next scan rehashes and the upload starts over. incomplete_upload
-            // after every part was sent: S3 does not hold what the session says; start over
-            // rather than resume the same upload for ever.
-            try? await api.call("DELETE", "/uploads/\(session.uploadId)")
-            try forgetSession(path)
-            throw error
-        }
-    }
-
-    private func sendPart(_ number: Int, of session: UploadSession, layout: PartLayout, localPath: String) async throws -> CompletedPart {
-        let range = layout.range(ofPart: number)
-        let checksum = try await PresignedTransfer.checksum(.sha256, file: localPath, range: range)
-        let signed: PartURLsResponse = try await api.post(
-            "/uploads/\(session.uploadId)/parts", PartURLsRequest(partNumbers: [number], sha256: [String(number): checksum.base64]))
-        guard let url = signed.urls[String(number)] else { throw ServerError(status: 0, code: "bad_response", message: "no URL for part \(number)") }
-        let path = session.path.string
-        let etag = try await transfer.put(url: url, headers: signed.headers[String(number)] ?? [:], file: localPath, range: range) { [board] bytes in
-            board.add(path, direction: "upload", bytes: bytes)
-        }
-        return CompletedPart(partNumber: number, etag: etag, size: Int64(range.count), checksum: checksum)
-    }
-
-    /// The error to give when the file is no longer what the upload started from (the engine
-    /// rescans it at once and sends it again); nil when it is unchanged.
-    static func changed(_ path: RelativePath, _ localPath: String, since identity: FileIdentity) -> LocalFileError? {
-        (try? FileIdentity(path: localPath)) == identity ? nil : LocalFileError(.changedSinceScan, "\(path) changed during its upload; it is sent again")
-    }
-
-    /// Drops the journal's record of an upload that cannot be continued.
-    private func forgetSession(_ path: RelativePath) throws {
-        var change = JournalChange()
-        change.finishedUploads = [path]
-        try journal.apply(change)
-    }
-
     static func entry(_ file: FileMetadata) -> RemoteEntry {
         RemoteEntry(kind: file.kind == "folder" ? .folder : .file, fileId: file.id, revision: file.revision, size: file.size, contentHash: file.sha256)
     }
@@ -314,24 +147,5 @@ public final class ServerRemote: RemotePort {
     static func queryEncode(_ text: String) -> String {
         let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
-    }
-}
-
-/// What identifies a file's version on disk without reading it.
-struct FileIdentity: Equatable {
-    var size: Int64
-    var mtimeNs: Int64
-    var ctimeNs: Int64
-    var inode: UInt64
-
-    init(path: String) throws {
-        var info = stat()
-        guard lstat(path, &info) == 0 else {
-            throw ServerError(status: 0, code: "local", message: "cannot stat \(path): \(String(cString: strerror(errno)))")
-        }
-        size = Int64(info.st_size)
-        mtimeNs = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        ctimeNs = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
-        inode = UInt64(info.st_ino)
     }
 }

@@ -15,12 +15,12 @@ import Testing
             let path = RelativePath("a.txt")!
             let file = world.dir + "/a.txt"
             try Data("first".utf8).write(to: URL(fileURLWithPath: file))
-            let first = try await remote.upload(path, from: file, contentHash: identityHex(Data("first".utf8)), size: 5, baseRevision: nil)
+            let first = try await remote.upload(try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("first".utf8)))), baseRevision: nil)
 
             // A stale base: the server says what it has (this very upload, same content).
             try Data("other".utf8).write(to: URL(fileURLWithPath: file))
             let stale = await #expect(throws: RemoteConflict.self) {
-                try await remote.upload(path, from: file, contentHash: identityHex(Data("other".utf8)), size: 5, baseRevision: nil)
+                try await remote.upload(try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("other".utf8)))), baseRevision: nil)
             }
             #expect(stale?.current == first, "the 409 names the current item")
             #expect(stale?.currentPath == path)
@@ -30,7 +30,7 @@ import Testing
 
             try await remote.delete(path, revision: first.revision)
             let gone = await #expect(throws: RemoteConflict.self) {
-                try await remote.upload(path, from: file, contentHash: identityHex(Data("other".utf8)), size: 5, baseRevision: first.revision)
+                try await remote.upload(try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("other".utf8)))), baseRevision: first.revision)
             }
             #expect(gone != nil && gone?.current == nil, "gone: nothing is there now")
         }
@@ -46,9 +46,9 @@ import Testing
             let path = RelativePath("a.txt")!
             let file = world.dir + "/a.txt"
             try Data("first".utf8).write(to: URL(fileURLWithPath: file))
-            let first = try await remote.upload(path, from: file, contentHash: identityHex(Data("first".utf8)), size: 5, baseRevision: nil)
+            let first = try await remote.upload(try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("first".utf8)))), baseRevision: nil)
             try Data("second".utf8).write(to: URL(fileURLWithPath: file))
-            let second = try await remote.upload(path, from: file, contentHash: identityHex(Data("second".utf8)), size: 6, baseRevision: first.revision)
+            let second = try await remote.upload(try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("second".utf8)))), baseRevision: first.revision)
 
             let stale = await #expect(throws: RemoteConflict.self) { try await remote.download(path, entry: first, to: world.dir + "/out.txt") }
             #expect(stale?.current == second, "the answer names the current item")
@@ -70,7 +70,7 @@ import Testing
             let scanned = identityHex(Data("first".utf8))
             try Data("FIRST".utf8).write(to: URL(fileURLWithPath: file))
             let small = await #expect(throws: LocalFileError.self) {
-                try await remote.upload(RelativePath("a.txt")!, from: file, contentHash: scanned, size: 5, baseRevision: nil)
+                try await remote.upload(try #require(UploadSource(path: RelativePath("a.txt")!, file: file, contentHash: scanned)), baseRevision: nil)
             }
             #expect(small?.code == .changedSinceScan)
 
@@ -84,7 +84,7 @@ import Testing
             try handle.write(contentsOf: Data([8]))
             try handle.close()
             let during = await #expect(throws: LocalFileError.self) {
-                try await remote.upload(RelativePath("big.bin")!, from: big, contentHash: bigScanned, size: Int64(bytes.count), baseRevision: nil)
+                try await remote.upload(try #require(UploadSource(path: RelativePath("big.bin")!, file: big, contentHash: bigScanned)), baseRevision: nil)
             }
             #expect(during?.code == .changedSinceScan)
             #expect(try await world.serverFiles(token).isEmpty, "nothing recorded")

@@ -174,7 +174,7 @@ import Testing
             try await waitUntil("the file is on the server", timeout: .seconds(120)) {
                 try await world.serverFiles(token)["big.bin"]?.sha256 == hash
             }
-            let resumed = try #require(a.log.split(separator: "\n").first { $0.contains("resuming upload") })
+            let resumed = try #require(a.log.split(separator: "\n").first { $0.contains("resumed upload") })
             // A part in flight at the kill can still land in S3 after the listing above, so the
             // restart keeps at least the parts seen, maybe one more.
             let kept = resumed.split(separator: " ").first { $0.hasPrefix("parts_kept=") }.flatMap { Int($0.dropFirst("parts_kept=".count)) }

@@ -258,8 +258,8 @@ final class HostileRemote: RemotePort {
         try await inner.download(path, entry: entry, to: localPath)
     }
 
-    func upload(_ path: RelativePath, from localPath: String, contentHash: String, size: Int64, baseRevision: Int64?) async throws -> RemoteEntry {
-        try await inner.upload(path, from: localPath, contentHash: contentHash, size: size, baseRevision: baseRevision)
+    func upload(_ source: UploadSource, baseRevision: Int64?) async throws -> RemoteEntry {
+        try await inner.upload(source, baseRevision: baseRevision)
     }
 
     /// What a port that checks paths (the daemon's) left out of its listing.

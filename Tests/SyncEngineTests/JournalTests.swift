@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import S3Client
 import Testing
 
 @testable import SyncEngine
@@ -69,9 +68,9 @@ import Testing
         let journal = try Journal(path: dir.root + "/j.sqlite")
         let path = p("big/video.mkv")
         try journal.beginUpload(UploadSession(path: path, uploadId: "u-1", size: 200 << 20, mtimeNs: 9, inode: 5, contentHash: "h", startedAt: Date(timeIntervalSince1970: 1000), partSize: 16 << 20))
-        try journal.recordPart(CompletedPart(partNumber: 2, etag: "e2", size: 16 << 20, checksum: Checksum(algorithm: .crc32c, base64: "AAAAAA==")), of: path)
-        try journal.recordPart(CompletedPart(partNumber: 1, etag: "e1", size: 16 << 20), of: path)
-        try journal.recordPart(CompletedPart(partNumber: 2, etag: "e2b", size: 16 << 20), of: path)
+        try journal.recordPart(UploadedPart(partNumber: 2, etag: "e2", size: 16 << 20, checksum: "crc32c:AAAAAA=="), of: path)
+        try journal.recordPart(UploadedPart(partNumber: 1, etag: "e1", size: 16 << 20), of: path)
+        try journal.recordPart(UploadedPart(partNumber: 2, etag: "e2b", size: 16 << 20), of: path)
         let session = try #require(try journal.uploadSession(for: path))
         #expect(session.uploadId == "u-1" && session.partSize == 16 << 20, "a resumed upload cuts the same parts")
         #expect(session.parts.map(\.partNumber) == [1, 2])

@@ -61,7 +61,8 @@ final class MemoryRemote: RemotePort {
         }
     }
 
-    func upload(_ path: RelativePath, from localPath: String, contentHash: String, size: Int64, baseRevision: Int64?) async throws -> RemoteEntry {
+    func upload(_ source: UploadSource, baseRevision: Int64?) async throws -> RemoteEntry {
+        let (path, localPath, contentHash) = (source.path, source.readablePath, source.contentHash)
         try state.withLock { s in
             if s.failUploads > 0 {
                 s.failUploads -= 1

@@ -22,11 +22,17 @@ public struct CompletedPart: Sendable, Hashable, Codable {
 extension Checksum: Codable {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let colon = text.firstIndex(of: ":"),
-            let algorithm = ChecksumAlgorithm.allCases.first(where: { $0.rawValue.lowercased() == text[..<colon] })
-        else {
+        guard let checksum = Checksum(text: text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a checksum: \(text)"))
         }
+        self = checksum
+    }
+
+    /// Reads the `algorithm:base64` text of ``description``; nil for anything else.
+    public init?(text: String) {
+        guard let colon = text.firstIndex(of: ":"),
+            let algorithm = ChecksumAlgorithm.allCases.first(where: { $0.rawValue.lowercased() == text[..<colon] })
+        else { return nil }
         self.init(algorithm: algorithm, base64: String(text[text.index(after: colon)...]))
     }
 

@@ -14,8 +14,8 @@ public struct FileUploadOptions: Sendable {
     /// An upload id from an earlier, interrupted attempt (see ``S3Error/uploadId``): the parts
     /// S3 already holds and that still match the file are kept, the rest are sent.
     public var resumeUploadId: String?
-    /// Called after each part is stored, for a caller that journals progress so that a crash
-    /// can resume. Called concurrently from several part tasks.
+    /// Called after each part is stored, one part at a time, for a caller that journals
+    /// progress so that a crash can resume.
     public var partCompleted: (@Sendable (_ uploadId: String, _ part: CompletedPart) async -> Void)?
 
     public init(

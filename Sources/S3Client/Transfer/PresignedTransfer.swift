@@ -94,7 +94,7 @@ public struct PresignedTransfer: Sendable {
     public static func partMatches(_ held: CompletedPart, file path: String, range: Range<Int64>, algorithm: ChecksumAlgorithm = .crc32c) async throws -> Bool {
         let file = try ReadableFile(path: path)
         let checksum = try await file.checksum(held.checksum?.algorithm ?? algorithm, range: range)
-        return try await S3Client.matches(held, file: file, range: range, checksum: checksum)
+        return try await PartRunner.matches(held, file: file, range: range, checksum: checksum)
     }
 
     /// The checksum of a range of a file (CRC32C for parts, as S3 verifies them).

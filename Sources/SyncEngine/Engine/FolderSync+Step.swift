@@ -14,10 +14,9 @@ extension FolderSync {
             // The plan's base is the revision it saw; an earlier step of this pass (a move of the
             // item or its folder) may have given the item a newer one, which is the one to replace.
             let base = planned == nil ? nil : t.remote[path]?.revision ?? planned
-            try folder.checkUnchanged(path, replacing: l)
-            try journal.recordUploadIntent(UploadIntent(path: path, contentHash: hash, size: l.size, baseRevision: base))
-            let r = try await folder.withReadablePath(path) { file in
-                try await remote.upload(path, from: file, contentHash: hash, size: l.size, baseRevision: base)
+            let r = try await folder.withUploadSource(path, scanned: l) { source in
+                try journal.recordUploadIntent(UploadIntent(path: path, contentHash: hash, size: l.size, baseRevision: base))
+                return try await remote.upload(source, baseRevision: base)
             }
             try faults?(action, .beforeJournal)
             change.remote[path] = r

@@ -1,3 +1,4 @@
+import Concurrently
 public import Foundation
 import Glibc
 public import Logging
@@ -227,32 +228,24 @@ public final class FolderSync: Sendable {
                 return false
             }
             let snapshot = state
-            let outcomes = try await withThrowingTaskGroup(of: (SyncAction, Result<StepResult, any Error>, Duration).self) { group in
-                var results: [(SyncAction, Result<StepResult, any Error>, Duration)] = []
-                var next = 0
-                func start() {
-                    let action = runnable[next]
-                    next += 1
-                    group.addTask {
-                        let started = ContinuousClock.now
-                        do {
-                            let step = try await self.perform(action, in: snapshot, folder: folder)
-                            return (action, .success(step), ContinuousClock.now - started)
-                        } catch let crash as SimulatedCrash {
-                            throw crash
-                        } catch {
-                            return (action, .failure(error), ContinuousClock.now - started)
-                        }
-                    }
+            typealias Outcome = (SyncAction, Result<StepResult, any Error>, Duration)
+            var outcomes: [Outcome] = []
+            await Concurrently.forEach(runnable, width: configuration.transferConcurrency, { action -> Outcome in
+                let started = ContinuousClock.now
+                do {
+                    return (action, .success(try await self.perform(action, in: snapshot, folder: folder)), ContinuousClock.now - started)
+                } catch {
+                    return (action, .failure(error), ContinuousClock.now - started)
                 }
-                while next < min(runnable.count, configuration.transferConcurrency) { start() }
-                while let result = try await group.next() {
-                    results.append(result)
-                    progressState.withLock { $0.ended += 1 }
-                    if next < runnable.count { start() }
-                }
-                return results
+            }) { (_, outcome: Outcome) in
+                outcomes.append(outcome)
+                progressState.withLock { $0.ended += 1 }
+                // A simulated crash (tests) ends the pass as a crash would: nothing more starts,
+                // and nothing of it is journalled.
+                if case .failure(is SimulatedCrash) = outcome.1 { return false }
+                return true
             }
+            for case (_, .failure(let crash as SimulatedCrash), _) in outcomes { throw crash }
             progressState.withLock { $0.ended += batch.count - runnable.count }
             for (action, outcome, duration) in outcomes {
                 switch outcome {

@@ -1,5 +1,4 @@
 public import Foundation
-public import S3Client
 
 /// Rows to write in one journal transaction.
 public struct JournalChange: Sendable {
@@ -51,36 +50,6 @@ public struct JournalChange: Sendable {
         for path in tree.subtree(from) {
             synced[path.rebased(from: from, to: to)] = tree[path]
         }
-    }
-}
-
-/// A multipart upload in progress, kept so that a restart resumes it instead of starting over.
-public struct UploadSession: Sendable, Equatable {
-    public var path: RelativePath
-    public var uploadId: String
-    /// The file as it was when the upload began; a file changed since is uploaded anew.
-    public var size: Int64
-    public var mtimeNs: Int64
-    public var inode: UInt64
-    public var contentHash: String
-    public var parts: [CompletedPart]
-    public var startedAt: Date
-    /// The part size of the multipart upload (every part but the last).
-    public var partSize: Int64
-
-    public init(
-        path: RelativePath, uploadId: String, size: Int64, mtimeNs: Int64, inode: UInt64, contentHash: String, parts: [CompletedPart] = [],
-        startedAt: Date, partSize: Int64 = 0
-    ) {
-        self.partSize = partSize
-        self.path = path
-        self.uploadId = uploadId
-        self.size = size
-        self.mtimeNs = mtimeNs
-        self.inode = inode
-        self.contentHash = contentHash
-        self.parts = parts
-        self.startedAt = startedAt
     }
 }
 

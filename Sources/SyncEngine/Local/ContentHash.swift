@@ -1,5 +1,4 @@
 import Glibc
-import S3Client
 import SyncAPI
 
 /// A file's content identity (the block hash of ``ContentIdentity``), read in 1 MiB chunks in

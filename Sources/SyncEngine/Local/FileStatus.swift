@@ -34,6 +34,13 @@ public struct FileStatus: Sendable, Equatable {
         permissions = UInt32(info.st_mode & 0o7777)
     }
 
+    /// The status of the item `path` names, without following a link at its end; nil when
+    /// nothing is there.
+    public static func of(_ path: String) -> FileStatus? {
+        var info = stat()
+        return lstat(path, &info) == 0 ? FileStatus(info) : nil
+    }
+
     /// The entry a scan records (nil for links and special files, which are not synced).
     public func entry(contentHash: String? = nil) -> LocalEntry? {
         switch kind {

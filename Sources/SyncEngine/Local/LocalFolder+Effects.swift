@@ -89,6 +89,18 @@ extension LocalFolder {
         return try await body("/proc/self/fd/\(folder.fd)/\(name)")
     }
 
+    /// Runs `body` with the file at `path` as an upload reads it (``UploadSource``): refused with
+    /// ``LocalFileError/Code/changedSinceScan`` unless it is still the version scanned as
+    /// `scanned` (which carries the content identity to send).
+    public func withUploadSource<T>(_ path: RelativePath, scanned: LocalEntry, _ body: (UploadSource) async throws -> T) async throws -> T {
+        guard scanned.kind == .file, let hash = scanned.contentHash else { throw LocalFolderError(.io, path, "\(path) was not scanned as a file") }
+        let (folder, name) = try parent(of: path)
+        try Self.checkUnchanged(name, in: folder, replacing: scanned)
+        guard let before = folder.status(name), before.kind == .file else { throw LocalFileError(.changedSinceScan, "\(path) changed since the last scan") }
+        defer { withExtendedLifetime(folder) {} }
+        return try await body(UploadSource(path: path, entry: scanned, contentHash: hash, readablePath: "/proc/self/fd/\(folder.fd)/\(name)", before: before))
+    }
+
     /// Whether `/proc/self/fd/N` names the open file itself: the daemon reaches the files it
     /// reads and writes through such names, and refuses to start without procfs.
     static let hasProc: Bool = access("/proc/self/fd", X_OK) == 0

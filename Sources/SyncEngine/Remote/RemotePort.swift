@@ -6,10 +6,12 @@
 public protocol RemotePort: Sendable {
     /// The whole remote tree, and a cursor for the change feed after it.
     func snapshot() async throws -> (tree: RemoteTree, cursor: String)
-    /// Stores the file at `localPath` (reached through its open folder, `/proc/self/fd/N/name`) as `path`: a new item when `baseRevision` is nil, else a
-    /// new revision of the item at that revision. `contentHash` is the hex SHA-256 the file had
-    /// when scanned; an implementation verifies what it sent against it.
-    func upload(_ path: RelativePath, from localPath: String, contentHash: String, size: Int64, baseRevision: Int64?) async throws -> RemoteEntry
+    /// Stores the scanned file `source` as `source.path`: a new item when `baseRevision` is nil,
+    /// else a new revision of the item at that revision. What is sent must be the content the
+    /// scan found (`source.contentHash`): an implementation checks the storage verified that,
+    /// and that the file did not change meanwhile (``UploadSource/isUnchanged()``), and throws
+    /// ``LocalFileError/Code/changedSinceScan`` when it did.
+    func upload(_ source: UploadSource, baseRevision: Int64?) async throws -> RemoteEntry
     func createFolder(_ path: RelativePath) async throws -> RemoteEntry
     /// Writes the content of `entry` into the (empty) file at `localPath`: a temporary file the
     /// engine made in the target's folder, named by `/proc/self/fd/N` (the open file itself, so

@@ -1,3 +1,4 @@
+import Concurrently
 import Foundation
 import Hummingbird
 import Logging
@@ -129,24 +130,7 @@ struct UploadsAPI {
 
     /// `transform` over `items`, `batchConcurrency` at a time, results in the items' order.
     static func inParallel<Item: Sendable, Result: Sendable>(_ items: [Item], _ transform: @escaping @Sendable (Item) async -> Result) async -> [Result] {
-        await withTaskGroup(of: (Int, Result).self) { group in
-            var results = [Result?](repeating: nil, count: items.count)
-            var next = 0
-            while next < min(items.count, batchConcurrency) {
-                let index = next
-                group.addTask { (index, await transform(items[index])) }
-                next += 1
-            }
-            while let (index, result) = await group.next() {
-                results[index] = result
-                if next < items.count {
-                    let index = next
-                    group.addTask { (index, await transform(items[index])) }
-                    next += 1
-                }
-            }
-            return results.map { $0! }
-        }
+        await Concurrently.map(items, width: batchConcurrency, transform)
     }
 
     /// One item of a batch: its value, or the error its own request would have answered.

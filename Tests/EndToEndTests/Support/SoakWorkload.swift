@@ -267,8 +267,9 @@ struct APIWriter: Sendable {
         guard FileManager.default.createFile(atPath: file, contents: data) else { return }
         defer { unlink(file) }
         let hash = ContentIdentity.identity(of: data)
+        guard let source = UploadSource(path: RelativePath(path)!, file: file, contentHash: hash) else { return }
         do {
-            _ = try await remote.upload(RelativePath(path)!, from: file, contentHash: hash, size: Int64(data.count), baseRevision: existing?.revision)
+            _ = try await remote.upload(source, baseRevision: existing?.revision)
             ledger.wrote(writer, path, hash: hash)
         } catch {
             // Refused (409: someone was first) or unanswered: the dashboard shows an error; an
