@@ -3,9 +3,9 @@
 public enum Concurrently {
     /// Calls `body` on each item, at most `width` at a time, in the items' order, and hands each
     /// output with its item's index to `each` as it finishes (in the order they finish), on the
-    /// calling task. `each` returns whether to start more; once it says no, no item is started,
-    /// and those in flight still finish and are handed over. (Cancelling the caller cancels the
-    /// items' tasks; whether to start more then is `each`'s to say.)
+    /// calling task. `each` returns whether to go on; once it says no, no item is started and
+    /// those in flight are cancelled (their outputs are still handed over). Cancelling the
+    /// caller cancels the items' tasks; whether to start more then is `each`'s to say.
     public static func forEach<Item: Sendable, Output: Sendable>(
         _ items: [Item], width: Int, _ body: @escaping @Sendable (Item) async -> Output,
         each: (_ index: Int, _ output: Output) async -> Bool
@@ -20,7 +20,12 @@ public enum Concurrently {
             while next < min(items.count, max(1, width)) { start() }
             var starting = true
             while let (index, output) = await group.next() {
-                if starting { starting = await each(index, output) } else { _ = await each(index, output) }
+                if starting {
+                    starting = await each(index, output)
+                    if !starting { group.cancelAll() }
+                } else {
+                    _ = await each(index, output)
+                }
                 if starting && next < items.count { start() }
             }
         }

@@ -82,6 +82,27 @@ import Testing
         #expect(try journal.uploadSession(for: path) == nil)
     }
 
+    /// A session journalled by an older daemon (its parts as S3Client's CompletedPart JSON)
+    /// still resumes after an upgrade: nothing is sent twice for want of reading it.
+    @Test func aSessionJournalledBeforeTheUpgradeStillReads() throws {
+        let dir = try TestFolder()
+        let path = p("big/old.bin")
+        do {
+            let journal = try Journal(path: dir.root + "/j.sqlite")
+            try journal.beginUpload(UploadSession(path: path, uploadId: "u-old", size: 40 << 20, mtimeNs: 1, inode: 2, contentHash: "h", startedAt: Date(), partSize: 8 << 20))
+        }
+        // What the daemon before the engine's own part type wrote, byte for byte.
+        let written = #"[{"partNumber":1,"etag":"\"e1\"","size":8388608,"checksum":"sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="},{"partNumber":2,"etag":"\"e2\"","size":8388608}]"#
+        try DatabaseQueue(path: dir.root + "/j.sqlite").write { db in
+            try db.execute(sql: "UPDATE upload_sessions SET parts = ? WHERE path = ?", arguments: [written, path.string])
+        }
+        let session = try #require(try Journal(path: dir.root + "/j.sqlite").uploadSession(for: path))
+        #expect(session.parts == [
+            UploadedPart(partNumber: 1, etag: "\"e1\"", size: 8 << 20, checksum: "sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="),
+            UploadedPart(partNumber: 2, etag: "\"e2\"", size: 8 << 20),
+        ])
+    }
+
     @Test func errorsCountAttempts() throws {
         let dir = try TestFolder()
         let journal = try Journal(path: dir.root + "/j.sqlite")

@@ -45,18 +45,24 @@ public struct PartRunner: Sendable {
         send: @escaping @Sendable (_ number: Int, _ range: Range<Int64>, _ checksum: Checksum) async throws -> CompletedPart,
         finished: (CompletedPart, _ kept: Bool) async throws -> Void = { _, _ in }
     ) async -> Outcome {
+        do {
+            return await run(file: try ReadableFile(path: path), known: known, held: held, send: send, finished: finished)
+        } catch {
+            let parts = known.values.filter { (1...layout.partCount).contains($0.partNumber) }.sorted { $0.partNumber < $1.partNumber }
+            return Outcome(parts: parts, sent: 0, kept: 0, failure: error)
+        }
+    }
+
+    /// The same over a file already open (the one whose bytes `send` reads).
+    func run(
+        file: ReadableFile, known: [Int: CompletedPart] = [:], held: [Int: CompletedPart] = [:],
+        send: @escaping @Sendable (_ number: Int, _ range: Range<Int64>, _ checksum: Checksum) async throws -> CompletedPart,
+        finished: (CompletedPart, _ kept: Bool) async throws -> Void
+    ) async -> Outcome {
         var outcome = Outcome(parts: [], sent: 0, kept: 0, failure: nil)
         let (layout, algorithm) = (layout, algorithm)
         var done = known.filter { (1...layout.partCount).contains($0.key) }
         let missing = (1...layout.partCount).filter { done[$0] == nil }
-        let file: ReadableFile
-        do {
-            file = try ReadableFile(path: path)
-        } catch {
-            outcome.failure = error
-            outcome.parts = done.values.sorted { $0.partNumber < $1.partNumber }
-            return outcome
-        }
         await Concurrently.forEach(missing, width: concurrency, { number -> Result<(CompletedPart, kept: Bool), any Error> in
             do {
                 let range = layout.range(ofPart: number)

@@ -34,7 +34,7 @@ extension S3Client {
         }
 
         let runner = PartRunner(layout: layout, algorithm: options.checksumAlgorithm, concurrency: options.concurrency)
-        let outcome = await runner.run(path: path, held: existing) { number, range, checksum in
+        let outcome = await runner.run(file: file, held: existing) { number, range, checksum in
             try await self.uploadPart(
                 bucket: bucket, key: key, uploadId: uploadId, partNumber: number,
                 body: .file(FileSlice(file: file, range: range)), size: Int64(range.count), checksum: checksum)

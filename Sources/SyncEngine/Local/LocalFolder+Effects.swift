@@ -95,8 +95,10 @@ extension LocalFolder {
     public func withUploadSource<T>(_ path: RelativePath, scanned: LocalEntry, _ body: (UploadSource) async throws -> T) async throws -> T {
         guard scanned.kind == .file, let hash = scanned.contentHash else { throw LocalFolderError(.io, path, "\(path) was not scanned as a file") }
         let (folder, name) = try parent(of: path)
-        try Self.checkUnchanged(name, in: folder, replacing: scanned)
-        guard let before = folder.status(name), before.kind == .file else { throw LocalFileError(.changedSinceScan, "\(path) changed since the last scan") }
+        // One look: what is checked against the scan is what the upload then holds the file to.
+        guard let before = folder.status(name), before.kind == .file, before.isUnchanged(from: scanned) else {
+            throw LocalFileError(.changedSinceScan, "\(path) changed since the last scan; it is rescanned")
+        }
         defer { withExtendedLifetime(folder) {} }
         return try await body(UploadSource(path: path, entry: scanned, contentHash: hash, readablePath: "/proc/self/fd/\(folder.fd)/\(name)", before: before))
     }

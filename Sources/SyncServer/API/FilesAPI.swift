@@ -18,21 +18,19 @@ struct FilesAPI {
         api.post("folders") { request, context in
             let user = try context.requireCaller().user
             let body = try await request.decode(as: CreateFolderRequest.self, context: context)
-            let folder = try await storeCall {
-                try await store.commit(userId: user.id, path: body.path, kind: "folder", size: 0, contentHash: nil, baseRevision: nil)
-            }
+            let folder = try await store.commit(userId: user.id, path: body.path, kind: "folder", size: 0, contentHash: nil, baseRevision: nil)
             return try json(FileMetadata(folder), status: .created)
         }
         api.post("move") { request, context in
             let user = try context.requireCaller().user
             let body = try await request.decode(as: MoveRequest.self, context: context)
-            let moved = try await storeCall { try await store.move(userId: user.id, from: body.from, to: body.to, revision: body.revision) }
+            let moved = try await store.move(userId: user.id, from: body.from, to: body.to, revision: body.revision)
             return try json(FileMetadata(moved))
         }
         api.post("trash") { request, context in
             let user = try context.requireCaller().user
             let body = try await request.decode(as: TrashRequest.self, context: context)
-            try await storeCall { try await store.trash(userId: user.id, path: body.path, revision: body.revision) }
+            try await store.trash(userId: user.id, path: body.path, revision: body.revision)
             return Response(status: .noContent)
         }
         api.get("download") { request, context in
@@ -88,61 +86,5 @@ struct FilesAPI {
             throw APIError(.notFound, code: "not_found", "no such file")
         }
         return (file, hash)
-    }
-}
-
-/// `/api/v1` routes on history: versions and restore, the trash and restore.
-struct HistoryAPI {
-    let store: MetadataStore
-
-    func register(on api: RouterGroup<AppRequestContext>) {
-        api.get("versions") { request, context in
-            let user = try context.requireCaller().user
-            guard let path = request.uri.queryParameters.get("path") else { throw APIError(.badRequest, code: "missing_path", "give the file as ?path=") }
-            let versions = try await storeCall { try await store.versions(userId: user.id, path: path) }
-            return try json(versions.map { VersionInfo(revision: $0.revision, size: $0.size, sha256: $0.contentHash, modifiedAt: $0.modifiedAt.timeIntervalSince1970) })
-        }
-        api.post("versions/restore") { request, context in
-            let user = try context.requireCaller().user
-            let body = try await request.decode(as: RestoreVersionRequest.self, context: context)
-            let file = try await storeCall { try await store.restoreVersion(userId: user.id, path: body.path, revision: body.revision, baseRevision: body.baseRevision) }
-            return try json(FileMetadata(file))
-        }
-        api.get("trash") { _, context in
-            let user = try context.requireCaller().user
-            return try json(try await store.trashed(userId: user.id).map {
-                TrashedItem(
-                    id: $0.id, path: $0.path, kind: $0.kind, size: $0.size, trashedAt: $0.trashedAt.timeIntervalSince1970,
-                    category: FileCategory(name: $0.path, isFolder: $0.kind == "folder"))
-            })
-        }
-        api.post("trash/restore") { request, context in
-            let user = try context.requireCaller().user
-            let body = try await request.decode(as: RestoreTrashRequest.self, context: context)
-            return try json(FileMetadata(try await storeCall { try await store.restore(userId: user.id, trashedId: body.id) }))
-        }
-    }
-}
-
-/// `/api/v1/devices`: the caller's devices, and revocation (effective on the device's next request).
-struct DevicesAPI {
-    let store: MetadataStore
-
-    func register(on api: RouterGroup<AppRequestContext>) {
-        api.get("devices") { _, context in
-            let caller = try context.requireCaller()
-            return try json(try await store.devices(userId: caller.user.id).map { device in
-                DeviceInfo(
-                    id: device.id, name: device.name, createdAt: device.createdAt.timeIntervalSince1970,
-                    lastSeenAt: device.lastSeenAt?.timeIntervalSince1970, revoked: device.revokedAt != nil, current: device.id == caller.device?.id)
-            })
-        }
-        api.delete("devices/{id}") { _, context in
-            let user = try context.requireCaller().user
-            guard try await store.revokeDevice(id: try context.parameters.require("id"), userId: user.id) else {
-                throw APIError(.notFound, code: "not_found", "no such device")
-            }
-            return Response(status: .noContent)
-        }
     }
 }

@@ -38,9 +38,7 @@ struct SharesAPI {
             if let maxLifetime, (lifetime ?? .infinity) > maxLifetime {
                 throw APIError(.badRequest, code: "expiry_too_long", "links on this server live at most \(Int(maxLifetime)) seconds")
             }
-            let share = try await storeCall {
-                try await store.createShare(userId: user.id, path: body.path, expiresAt: lifetime.map { Date().addingTimeInterval($0) })
-            }
+            let share = try await store.createShare(userId: user.id, path: body.path, expiresAt: lifetime.map { Date().addingTimeInterval($0) })
             return try json(info(share), status: .created)
         }
         api.get("shares") { _, context in
@@ -98,7 +96,7 @@ struct SharesAPI {
         guard type.category == .text else { return .media(type.category, source: "/s/\(token)/preview") }
         guard file.size > 0 else { return .text("", truncated: false) }
         let end = min(file.size, Self.textPreviewBytes) - 1
-        let (_, bytes) = try await blobs.s3.getObject(bucket: blobs.bucket, key: blobs.key(userId: owner, sha256: file.contentHash ?? ""), range: 0...end)
+        let bytes = try await blobs.read(blobs.key(userId: owner, sha256: file.contentHash ?? ""), range: 0...end)
         return .text(String(decoding: bytes, as: UTF8.self), truncated: file.size > Self.textPreviewBytes)
     }
 

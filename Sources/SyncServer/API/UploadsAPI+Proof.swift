@@ -60,8 +60,8 @@ extension UploadsAPI {
         let recorded = try await store.blockDigests(uploadId: upload.id)
         let held: [CompletedPart]
         do {
-            held = try await blobs.s3.listParts(bucket: blobs.bucket, key: key, uploadId: s3UploadId)
-        } catch let error as S3Error where error.statusCode == 404 {
+            held = try await blobs.listParts(key: key, uploadId: s3UploadId)
+        } catch let error as BlobStoreError where error.code == .missing {
             throw APIError(.badRequest, code: "incomplete_upload", "S3 no longer has this upload: begin again")
         }
         let numbers = held.map(\.partNumber)
@@ -103,7 +103,7 @@ extension UploadsAPI {
 
     /// Aborts the S3 upload, forgets it, and returns the refusal to throw.
     private func refuse(_ upload: UploadRecord, key: String, s3UploadId: String, _ why: String) async throws -> APIError {
-        try? await blobs.s3.abortMultipartUpload(bucket: blobs.bucket, key: key, uploadId: s3UploadId)
+        try? await blobs.abortMultipartUpload(key: key, uploadId: s3UploadId)
         try await store.deleteUpload(id: upload.id)
         return APIError(.badRequest, code: "content_mismatch", "\(upload.path): \(why); the upload is aborted and nothing was stored")
     }

@@ -92,8 +92,8 @@ struct UploadsAPI {
             guard let s3UploadId = upload.s3UploadId else { throw APIError(.badRequest, code: "not_multipart", "this upload is a single PUT") }
             let held: [CompletedPart]
             do {
-                held = try await blobs.s3.listParts(bucket: blobs.bucket, key: blobs.key(userId: user.id, sha256: upload.contentHash), uploadId: s3UploadId)
-            } catch let error as S3Error where error.statusCode == 404 {
+                held = try await blobs.listParts(key: blobs.key(userId: user.id, sha256: upload.contentHash), uploadId: s3UploadId)
+            } catch let error as BlobStoreError where error.code == .missing {
                 throw APIError(.notFound, code: "not_found", "S3 no longer has this upload")
             }
             // The SHA-256 each part was verified against: S3's own where it lists it, else the one
@@ -116,7 +116,7 @@ struct UploadsAPI {
             let user = try context.requireCaller().user
             let upload = try await owned(context.parameters.require("id"), user: user)
             if let s3UploadId = upload.s3UploadId {
-                try await blobs.s3.abortMultipartUpload(bucket: blobs.bucket, key: blobs.key(userId: user.id, sha256: upload.contentHash), uploadId: s3UploadId)
+                try await blobs.abortMultipartUpload(key: blobs.key(userId: user.id, sha256: upload.contentHash), uploadId: s3UploadId)
             }
             try await store.deleteUpload(id: upload.id)
             return Response(status: .noContent)
@@ -146,13 +146,9 @@ struct UploadsAPI {
     /// What a batch item's own request would have answered for `error`: the API's and the
     /// store's refusals as they are; anything else a 500 whose text stays in the log.
     static func refusal(_ error: any Error) -> APIError {
-        switch error {
-        case let error as APIError: return error
-        case let error as StoreError: return APIError.from(error)
-        default:
-            logger.error("batch item failed", metadata: ["error": "\(error)"])
-            return APIError(.internalServerError, code: "internal", "the server failed on this item; it is logged")
-        }
+        if let answer = APIError.answering(error) { return answer }
+        logger.error("batch item failed", metadata: ["error": "\(error)"])
+        return APIError(.internalServerError, code: "internal", "the server failed on this item; it is logged")
     }
 
     static let logger = Logger(label: "syncd-server.uploads")
@@ -173,7 +169,7 @@ struct UploadsAPI {
         if let type = body.contentType, type.utf8.count > 255 || type.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value > 0x7E }) {
             throw APIError(.badRequest, code: "invalid_content_type", "contentType must be at most 255 printable ASCII characters")
         }
-        try await storeCall { try MetadataStore.validate(body.path) }
+        try MetadataStore.validate(body.path)
         // Refuse early what complete would refuse: a stale base revision.
         let current = try await store.file(userId: user.id, path: body.path)
         if current?.revision != body.baseRevision || current?.kind == "folder" {
@@ -181,7 +177,7 @@ struct UploadsAPI {
         }
         // Early, before S3 is asked for anything; the store checks again as it records the
         // upload (the size is reserved from then on) and as it commits the file.
-        try await storeCall { try await store.requireRoom(userId: user.id, path: body.path, size: body.size, replacing: current?.size ?? 0) }
+        try await store.requireRoom(userId: user.id, path: body.path, size: body.size, replacing: current?.size ?? 0)
         // Old and new hashes share one key space: while `hash` names a legacy content, its key
         // holds other bytes than the content with this identity (a file made of block digests),
         // and neither a "stored" answer nor an upload over it may happen until it is rehashed.
@@ -192,17 +188,18 @@ struct UploadsAPI {
         }
         if let seen = body.seenCursor, seen < 0 { throw APIError(.badRequest, code: "invalid_cursor", "seenCursor must be a cursor the change feed gave (0 or more)") }
         let key = blobs.key(userId: user.id, sha256: hash)
-        // A new item is recorded here only while nothing happened at its path since the client
-        // looked: a begin held up on the way must not bring back what the client moved or
-        // deleted since. Otherwise its bytes go up, and complete decides (see `commitRow`).
-        var recordable = true
-        if body.baseRevision == nil, let seen = body.seenCursor { recordable = try await !store.changed(userId: user.id, path: body.path, after: seen) }
-        if recordable, try await store.storesContent(userId: user.id, contentHash: hash), let object = try await blobs.head(key), object.size == body.size {
-            let file = try await storeCall {
-                try await store.commit(userId: user.id, path: body.path, kind: "file", size: body.size, contentHash: hash, baseRevision: body.baseRevision)
-            }
-            metrics.uploadsCompleted.increment()
-            return BeginUploadResponse(mode: "stored", file: FileMetadata(file))
+        if try await store.storesContent(userId: user.id, contentHash: hash), let object = try await blobs.head(key), object.size == body.size {
+            // A new item is recorded here only while nothing happened at its path since the
+            // client looked: a begin held up on the way must not bring back what the client
+            // moved or deleted since. Otherwise its bytes go up, and complete decides.
+            let since = body.baseRevision == nil ? body.seenCursor : nil
+            do {
+                let file = try await store.commit(
+                    userId: user.id, path: body.path, kind: "file", size: body.size, contentHash: hash, baseRevision: body.baseRevision,
+                    unchangedSince: since)
+                metrics.uploadsCompleted.increment()
+                return BeginUploadResponse(mode: "stored", file: FileMetadata(file))
+            } catch StoreError.conflict(current: nil) where since != nil {}
         }
         var record = UploadRecord(
             id: UUID().uuidString.lowercased(), userId: user.id, path: body.path, size: body.size, contentHash: hash,
@@ -215,14 +212,13 @@ struct UploadsAPI {
             return BeginUploadResponse(mode: "single", uploadId: record.id, url: signed.url, headers: signed.headers)
         }
         let layout = try Self.layout(fileSize: body.size)
-        let s3UploadId = try await blobs.s3.createMultipartUpload(
-            bucket: blobs.bucket, key: key, options: PutObjectOptions(contentType: body.contentType), checksumAlgorithm: .sha256)
+        let s3UploadId = try await blobs.createMultipartUpload(key: key, contentType: body.contentType)
         record.s3UploadId = s3UploadId
         do {
             try await store.createUpload(record)
         } catch {
             // Refused (the quota, filled meanwhile) or failed: S3 must not keep the upload open.
-            try? await blobs.s3.abortMultipartUpload(bucket: blobs.bucket, key: key, uploadId: s3UploadId)
+            try? await blobs.abortMultipartUpload(key: key, uploadId: s3UploadId)
             throw error
         }
         return BeginUploadResponse(mode: "multipart", uploadId: record.id, partSize: layout.partSize, partCount: layout.partCount)
@@ -231,11 +227,9 @@ struct UploadsAPI {
     /// Checks the object S3 holds (size, SSE-S3), then records the new revision.
     func complete(_ upload: UploadRecord, parts: [CompleteUploadRequest.Part], user: User) async throws -> FileRecord {
         try await verifyObject(upload, parts: parts, user: user)
-        let file = try await storeCall {
-            try await store.commit(
-                userId: user.id, path: upload.path, kind: "file", size: upload.size, contentHash: upload.contentHash, baseRevision: upload.baseRevision,
-                finishingUpload: upload.id)
-        }
+        let file = try await store.commit(
+            userId: user.id, path: upload.path, kind: "file", size: upload.size, contentHash: upload.contentHash, baseRevision: upload.baseRevision,
+            finishingUpload: upload.id)
         metrics.uploadsCompleted.increment()
         metrics.uploadedBytes.increment(by: upload.size)
         return file
@@ -250,9 +244,9 @@ struct UploadsAPI {
         if let s3UploadId = upload.s3UploadId {
             let completed = try await proveParts(upload, key: key, s3UploadId: s3UploadId)
             do {
-                _ = try await blobs.s3.completeMultipartUpload(bucket: blobs.bucket, key: key, uploadId: s3UploadId, parts: completed)
-            } catch let error as S3Error where error.kind == .service {
-                throw APIError(.badRequest, code: "incomplete_upload", "S3 did not accept the parts: \(error.code ?? error.message)")
+                try await blobs.completeMultipartUpload(key: key, uploadId: s3UploadId, parts: completed)
+            } catch let error as BlobStoreError where error.code != .unavailable {
+                throw APIError(.badRequest, code: "incomplete_upload", "S3 did not accept the parts: \(error.s3Code ?? error.message)")
             }
         }
         guard let object = try await blobs.head(key) else {

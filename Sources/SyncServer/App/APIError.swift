@@ -29,6 +29,26 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
+    /// The API's answer to a refusal of the store or the bucket, or an API error as it is;
+    /// nil for anything else (a failure nobody expected).
+    static func answering(_ error: any Error) -> APIError? {
+        switch error {
+        case let error as APIError: error
+        case let error as StoreError: from(error)
+        case let error as BlobStoreError: from(error)
+        default: nil
+        }
+    }
+
+    /// The API's answer to a failure of the bucket.
+    static func from(_ error: BlobStoreError) -> APIError {
+        switch error.code {
+        case .missing: APIError(.notFound, code: "not_in_storage", "the bytes are not in the bucket: \(error.message)")
+        case .refused: APIError(.badGateway, code: "storage_refused", "S3 refused the request: \(error.s3Code ?? error.message)")
+        case .unavailable: APIError(.serviceUnavailable, code: "storage_unavailable", "S3 cannot be reached or is overloaded; try again shortly")
+        }
+    }
+
     /// The API's answer to a store refusal.
     static func from(_ error: StoreError) -> APIError {
         switch error {
@@ -54,15 +74,6 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
 extension HTTPResponse.Status {
     /// 507: the user's quota has no room.
     static let insufficientStorage = Self(code: 507, reasonPhrase: "Insufficient Storage")
-}
-
-/// Runs a store call, turning its refusals into API errors.
-func storeCall<T>(_ body: () async throws -> T) async throws -> T {
-    do {
-        return try await body()
-    } catch let error as StoreError {
-        throw APIError.from(error)
-    }
 }
 
 /// A JSON response.

@@ -2,10 +2,11 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Every refusal under `/api/v1` is the API's JSON error (`code`, `message`): Hummingbird's
-/// own errors (a body that is not the JSON asked for, one over 1 MiB), store refusals that
-/// reach a route unconverted, a long-poll over the user's cap, and failures nobody expected
-/// (500 `internal`, logged with the error, whose text stays out of the answer).
+/// Every refusal under `/api/v1` is the API's JSON error (`code`, `message`), decided here and
+/// nowhere else: Hummingbird's own errors (a body that is not the JSON asked for, one over
+/// 1 MiB), the store's refusals and the bucket's failures (``APIError/answering(_:)``), a
+/// long-poll over the user's cap, and failures nobody expected (500 `internal`, logged with
+/// the error, whose text stays out of the answer).
 struct APIErrorMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
@@ -14,12 +15,10 @@ struct APIErrorMiddleware: RouterMiddleware {
         guard request.uri.path.hasPrefix("/api/v1/") else { return try await next(request, context) }
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            throw error
+        } catch let error where APIError.answering(error) != nil {
+            throw APIError.answering(error)!
         } catch let error as HTTPError {
             throw APIError(error.status, code: Self.code(for: error.status), error.body ?? error.status.reasonPhrase)
-        } catch let error as StoreError {
-            throw APIError.from(error)
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, code: "body_too_large", "request bodies are at most \(context.maxUploadSize >> 20) MiB")
         } catch let error as ChangeNotifier.TooManyWaiting {

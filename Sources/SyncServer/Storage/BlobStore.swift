@@ -4,8 +4,12 @@ public import S3Client
 /// The bucket where users' bytes live: objects keyed by content identity (the block hash of
 /// ``ContentIdentity``), `u/<user>/<identity>`, every one written with SSE-S3 and checked by S3
 /// against the SHA-256 the server signs into each URL.
+///
+/// The server's only door to S3: every call goes through here and fails as a
+/// ``BlobStoreError`` (see `BlobStore+Uploads.swift` for multipart uploads and
+/// `BlobStore+Objects.swift` for reading, writing, listing and deleting whole objects).
 public struct BlobStore: Sendable {
-    public let s3: S3Client
+    let s3: S3Client
     public let bucket: String
     /// How long upload URLs work.
     public var uploadURLLifetime = 3600
@@ -26,8 +30,8 @@ public struct BlobStore: Sendable {
     /// The object's metadata, or nil when it is not there.
     public func head(_ key: String) async throws -> ObjectMetadata? {
         do {
-            return try await s3.headObject(bucket: bucket, key: key)
-        } catch let error as S3Error where error.statusCode == 404 {
+            return try await BlobStoreError.mapping { try await s3.headObject(bucket: bucket, key: key) }
+        } catch let error as BlobStoreError where error.code == .missing {
             return nil
         }
     }
@@ -36,7 +40,9 @@ public struct BlobStore: Sendable {
     /// refuses any other bytes.
     public func presignPut(key: String, blockSha256: String) async throws -> (url: String, headers: [String: String]) {
         let headers = [Self.encryption, ("x-amz-checksum-sha256", blockSha256)]
-        let url = try await s3.presignedURL(method: "PUT", bucket: bucket, key: key, headers: headers.map { (name: $0.0, value: $0.1) }, expiresIn: uploadURLLifetime)
+        let url = try await BlobStoreError.mapping {
+            try await s3.presignedURL(method: "PUT", bucket: bucket, key: key, headers: headers.map { (name: $0.0, value: $0.1) }, expiresIn: uploadURLLifetime)
+        }
         return (url, Dictionary(uniqueKeysWithValues: headers))
     }
 
@@ -44,26 +50,32 @@ public struct BlobStore: Sendable {
     /// other bytes as this part.
     public func presignPart(key: String, uploadId: String, partNumber: Int, sha256: String) async throws -> (url: String, headers: [String: String]) {
         let headers = [("x-amz-checksum-sha256", sha256)]
-        let url = try await s3.presignedURL(
-            method: "PUT", bucket: bucket, key: key, query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
-            headers: headers.map { (name: $0.0, value: $0.1) }, expiresIn: uploadURLLifetime)
+        let url = try await BlobStoreError.mapping {
+            try await s3.presignedURL(
+                method: "PUT", bucket: bucket, key: key, query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
+                headers: headers.map { (name: $0.0, value: $0.1) }, expiresIn: uploadURLLifetime)
+        }
         return (url, Dictionary(uniqueKeysWithValues: headers))
     }
 
     /// A short-lived presigned GET that saves as `filename`.
     public func presignGet(key: String, filename: String) async throws -> String {
         let disposition = "attachment; filename*=UTF-8''" + AWSURIEncoding.encodeQueryComponent(filename)
-        return try await s3.presignedURL(
-            method: "GET", bucket: bucket, key: key, query: [("response-content-disposition", disposition)], expiresIn: downloadURLLifetime)
+        return try await BlobStoreError.mapping {
+            try await s3.presignedURL(
+                method: "GET", bucket: bucket, key: key, query: [("response-content-disposition", disposition)], expiresIn: downloadURLLifetime)
+        }
     }
 
     /// A short-lived presigned GET that a browser shows inline as `contentType` (previews). S3
     /// answers with the type signed in here, whatever the object was stored with.
     public func presignInline(key: String, filename: String, contentType: String) async throws -> String {
         let disposition = "inline; filename*=UTF-8''" + AWSURIEncoding.encodeQueryComponent(filename)
-        return try await s3.presignedURL(
-            method: "GET", bucket: bucket, key: key,
-            query: [("response-content-disposition", disposition), ("response-content-type", contentType)], expiresIn: downloadURLLifetime)
+        return try await BlobStoreError.mapping {
+            try await s3.presignedURL(
+                method: "GET", bucket: bucket, key: key,
+                query: [("response-content-disposition", disposition), ("response-content-type", contentType)], expiresIn: downloadURLLifetime)
+        }
     }
 
     /// Where browsers reach the bucket's presigned URLs (for the dashboard's CSP).
@@ -72,8 +84,10 @@ public struct BlobStore: Sendable {
     /// Lets pages of `origin` PUT parts and GET previews through presigned URLs, and read the
     /// ETag of each part (the dashboard's multipart uploads need it).
     public func allowBrowsers(from origin: String) async throws {
-        try await s3.putBucketCORS(bucket: bucket, rules: [
-            CORSRule(allowedOrigins: [origin], allowedMethods: ["GET", "PUT", "HEAD"], exposeHeaders: ["ETag"])
-        ])
+        try await BlobStoreError.mapping {
+            try await s3.putBucketCORS(bucket: bucket, rules: [
+                CORSRule(allowedOrigins: [origin], allowedMethods: ["GET", "PUT", "HEAD"], exposeHeaders: ["ETag"])
+            ])
+        }
     }
 }

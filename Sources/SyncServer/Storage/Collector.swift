@@ -1,7 +1,6 @@
 public import Foundation
 public import Logging
 public import ServiceLifecycle
-import S3Client
 
 /// Keeps the bucket tidy: aborts multipart uploads left open (they cost money while they
 /// wait), empties the trash after its retention, and deletes objects nothing references any more.
@@ -41,15 +40,15 @@ public struct Collector: Sendable {
         for upload in try await store.expireUploads(before: cutoff) {
             // Already gone from S3 (aborted by hand, or by the listing pass below) is fine.
             if let id = upload.s3UploadId,
-                (try? await blobs.s3.abortMultipartUpload(bucket: blobs.bucket, key: blobs.key(userId: upload.userId, sha256: upload.contentHash), uploadId: id)) != nil
+                (try? await blobs.abortMultipartUpload(key: blobs.key(userId: upload.userId, sha256: upload.contentHash), uploadId: id)) != nil
             {
                 report.abortedUploads += 1
             }
         }
         // Multipart uploads S3 holds that no upload row knows of (a crash between create and
         // record) go too, once old.
-        for upload in try await blobs.s3.listMultipartUploads(bucket: blobs.bucket, prefix: "u/") where (upload.initiated ?? now) < cutoff {
-            try await blobs.s3.abortMultipartUpload(bucket: blobs.bucket, key: upload.key, uploadId: upload.uploadId)
+        for upload in try await blobs.multipartUploads(prefix: "u/") where (upload.initiated ?? now) < cutoff {
+            try await blobs.abortMultipartUpload(key: upload.key, uploadId: upload.uploadId)
             report.abortedUploads += 1
         }
         report.purgedTrashItems = try await store.purgeTrash(before: now.addingTimeInterval(-trashRetention))
@@ -62,16 +61,15 @@ public struct Collector: Sendable {
 
         var referenced: [String: Set<String>] = [:]
         var unreferenced: [String] = []
-        for try await object in blobs.s3.listAllObjects(bucket: blobs.bucket, prefix: "u/") {
+        try await blobs.forEachObject(prefix: "u/") { object in
             let parts = object.key.split(separator: "/")
-            guard parts.count == 3, (object.lastModified ?? now) < now.addingTimeInterval(-gracePeriod) else { continue }
+            guard parts.count == 3, (object.lastModified ?? now) < now.addingTimeInterval(-gracePeriod) else { return }
             let user = String(parts[1])
             if referenced[user] == nil { referenced[user] = try await store.referencedContent(userId: user) }
             if !referenced[user]!.contains(String(parts[2])) { unreferenced.append(object.key) }
         }
         if !unreferenced.isEmpty {
-            let result = try await blobs.s3.deleteObjects(bucket: blobs.bucket, keys: unreferenced)
-            report.deletedObjects = result.deleted.count
+            report.deletedObjects = try await blobs.delete(unreferenced).count
         }
         return report
     }

@@ -52,8 +52,8 @@ public struct LegacyRehash: Sendable {
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("syncd-rehash-\(UUID().uuidString)").path
         defer { unlink(temporary) }
         do {
-            _ = try await blobs.s3.getObject(bucket: blobs.bucket, key: oldKey, toFile: temporary)
-        } catch let error as S3Error where error.statusCode == 404 {
+            try await blobs.download(oldKey, toFile: temporary)
+        } catch let error as BlobStoreError where error.code == .missing {
             logger.warning("legacy content has no object; left as it is", metadata: ["key": "\(oldKey)"])
             try await store.abandonLegacy(legacy)
             report.abandoned += 1
@@ -81,7 +81,7 @@ public struct LegacyRehash: Sendable {
         let existing = try await blobs.head(newKey)
         let proven = try await store.storesContent(userId: legacy.userId, contentHash: identity)
         if existing?.size != size || !proven {
-            _ = try await blobs.s3.uploadFile(at: temporary, bucket: blobs.bucket, key: newKey, options: FileUploadOptions(checksumAlgorithm: .sha256))
+            try await blobs.upload(newKey, fromFile: temporary)
         }
         try await store.adoptIdentity(legacy, identity: identity)
         report.rehashed += 1

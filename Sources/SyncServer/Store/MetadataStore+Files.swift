@@ -21,12 +21,19 @@ extension MetadataStore {
     /// `baseRevision` (nil: if nothing is there). Otherwise ``StoreError/conflict(current:)``
     /// with what is there.
     ///
-    /// - Parameter finishingUpload: the upload this commit completes; its row goes in the same
-    ///   transaction (one durable write instead of two).
+    /// - Parameters:
+    ///   - finishingUpload: the upload this commit completes; its row goes in the same
+    ///     transaction (one durable write instead of two). A new item is then made only if
+    ///     nothing happened at the path since the upload began.
+    ///   - unchangedSince: for a new item, a change-feed position: refused (a conflict with
+    ///     nothing current) if anything happened at the path after it.
     public func commit(
-        userId: String, path: String, kind: String, size: Int64, contentHash: String?, baseRevision: Int64?, finishingUpload: String? = nil
+        userId: String, path: String, kind: String, size: Int64, contentHash: String?, baseRevision: Int64?, finishingUpload: String? = nil,
+        unchangedSince: Int64? = nil
     ) async throws -> FileRecord {
-        let item = CommitItem(path: path, kind: kind, size: size, contentHash: contentHash, baseRevision: baseRevision, finishingUpload: finishingUpload)
+        let item = CommitItem(
+            path: path, kind: kind, size: size, contentHash: contentHash, baseRevision: baseRevision, finishingUpload: finishingUpload,
+            unchangedSince: unchangedSince)
         try Self.validate(path)
         let at = now().timeIntervalSince1970
         let notify = database.notifyStatement
@@ -47,6 +54,7 @@ extension MetadataStore {
         public var contentHash: String?
         public var baseRevision: Int64?
         public var finishingUpload: String?
+        public var unchangedSince: Int64? = nil
     }
 
     /// Several commits in one transaction (one durable write for all): each item succeeds or
@@ -96,6 +104,11 @@ extension MetadataStore {
                 WHERE c.user_id = ? AND c.path = ? AND u.begin_seq IS NOT NULL AND c.seq > u.begin_seq LIMIT 1
                 """,
                 [.text(upload), .text(userId), .text(path)])
+            if !since.isEmpty { throw StoreError.conflict(current: nil) }
+        }
+        if current == nil, let seq = item.unchangedSince {
+            let since = try await db.query(
+                "SELECT 1 AS hit FROM changes WHERE user_id = ? AND path = ? AND seq > ? LIMIT 1", [.text(userId), .text(path), .int(seq)])
             if !since.isEmpty { throw StoreError.conflict(current: nil) }
         }
         if kind == "file" {

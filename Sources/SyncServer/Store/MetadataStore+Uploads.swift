@@ -81,13 +81,6 @@ extension MetadataStore {
         return try rows.first?.int("used") ?? 0
     }
 
-    /// Whether anything happened at `path` (an item made, changed, moved or trashed there) after
-    /// the change-feed position `seq`.
-    public func changed(userId: String, path: String, after seq: Int64) async throws -> Bool {
-        !(try await database.query(
-            "SELECT 1 AS hit FROM changes WHERE user_id = ? AND path = ? AND seq > ? LIMIT 1", [.text(userId), .text(path), .int(seq)])).isEmpty
-    }
-
     /// The change-feed position of the user's latest change.
     public func latestSeq(userId: String) async throws -> Int64 {
         try await database.query("SELECT change_seq FROM users WHERE id = ?", [.text(userId)]).first?.int("change_seq") ?? 0
