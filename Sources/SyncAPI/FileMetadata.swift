@@ -4,8 +4,7 @@ public struct FileMetadata: Codable, Sendable, Equatable {
     public var id: String
     /// Relative to the user's root, `/`-separated.
     public var path: String
-    /// `file` or `folder`.
-    public var kind: String
+    public var kind: ItemKind
     /// Increases with every change; mutations name the revision they were based on.
     public var revision: Int64
     public var size: Int64
@@ -18,7 +17,7 @@ public struct FileMetadata: Codable, Sendable, Equatable {
     public var category: FileCategory?
 
     public init(
-        id: String, path: String, kind: String, revision: Int64, size: Int64, sha256: String?, modifiedAt: Double, category: FileCategory? = nil
+        id: String, path: String, kind: ItemKind, revision: Int64, size: Int64, sha256: String?, modifiedAt: Double, category: FileCategory? = nil
     ) {
         self.category = category
         self.id = id

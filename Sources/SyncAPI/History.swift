@@ -32,13 +32,13 @@ public struct RestoreVersionRequest: Codable, Sendable, Equatable {
 public struct TrashedItem: Codable, Sendable, Equatable {
     public var id: String
     public var path: String
-    public var kind: String
+    public var kind: ItemKind
     public var size: Int64
     public var trashedAt: Double
     /// The dashboard's icon for it, by name.
     public var category: FileCategory?
 
-    public init(id: String, path: String, kind: String, size: Int64, trashedAt: Double, category: FileCategory? = nil) {
+    public init(id: String, path: String, kind: ItemKind, size: Int64, trashedAt: Double, category: FileCategory? = nil) {
         self.category = category
         self.id = id
         self.path = path

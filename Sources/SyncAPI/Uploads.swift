@@ -32,11 +32,19 @@ public struct BeginUploadRequest: Codable, Sendable, Equatable {
     }
 }
 
+/// How an upload's bytes go (``BeginUploadResponse/mode``).
+public enum UploadMode: String, Sendable, Codable, Hashable {
+    /// The user already stores this content: the new revision is recorded (see `file`).
+    case stored
+    /// PUT the bytes to `url` with `headers`.
+    case single
+    /// Ask for part URLs, send the parts, complete.
+    case multipart
+}
+
 /// How to send the bytes.
 public struct BeginUploadResponse: Codable, Sendable, Equatable {
-    /// `stored`: the user already stores this content, the new revision is recorded (see
-    /// `file`); `single`: PUT the bytes to `url` with `headers`; `multipart`: ask for part URLs.
-    public var mode: String
+    public var mode: UploadMode
     public var uploadId: String?
     /// For `single`: the presigned PUT.
     public var url: String?
@@ -48,7 +56,7 @@ public struct BeginUploadResponse: Codable, Sendable, Equatable {
     /// For `stored`: the recorded item.
     public var file: FileMetadata?
 
-    public init(mode: String, uploadId: String? = nil, url: String? = nil, headers: [String: String] = [:], partSize: Int64? = nil, partCount: Int? = nil, file: FileMetadata? = nil) {
+    public init(mode: UploadMode, uploadId: String? = nil, url: String? = nil, headers: [String: String] = [:], partSize: Int64? = nil, partCount: Int? = nil, file: FileMetadata? = nil) {
         self.mode = mode
         self.uploadId = uploadId
         self.url = url

@@ -42,11 +42,11 @@ extension ServerRemote {
                 path: path.string, size: size, sha256: source.contentHash, baseRevision: baseRevision, blockSha256: blockSha256,
                 seenCursor: baseRevision == nil ? seenCursor : nil))
         switch plan.mode {
-        case "stored":
+        case .stored:
             guard let file = plan.file else { throw ServerError(status: 0, code: "bad_response", message: "stored upload without its file") }
             board.add(path.string, direction: "upload", bytes: 0)
             return Self.entry(file)
-        case "single":
+        case .single:
             guard let id = plan.uploadId, let url = plan.url else { throw ServerError(status: 0, code: "bad_response", message: "single upload without URL") }
             do {
                 try await transfer.put(url: url, headers: plan.headers, file: source.readablePath) { [board] bytes in
@@ -57,7 +57,7 @@ extension ServerRemote {
                 throw Self.changed(source) ?? error
             }
             return Self.entry(try await batches.complete(id, parts: []))
-        case "multipart":
+        case .multipart:
             guard let id = plan.uploadId, let partSize = plan.partSize else {
                 throw ServerError(status: 0, code: "bad_response", message: "multipart upload without id or part size")
             }
@@ -66,8 +66,6 @@ extension ServerRemote {
                 startedAt: Date(), partSize: partSize)
             try uploads.beginUpload(session)
             return try await multipart(source, session: session, resumed: false)
-        default:
-            throw ServerError(status: 0, code: "bad_response", message: "unknown upload mode \(plan.mode)")
         }
     }
 

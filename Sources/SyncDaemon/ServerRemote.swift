@@ -141,7 +141,7 @@ public final class ServerRemote: RemotePort {
     }
 
     static func entry(_ file: FileMetadata) -> RemoteEntry {
-        RemoteEntry(kind: file.kind == "folder" ? .folder : .file, fileId: file.id, revision: file.revision, size: file.size, contentHash: file.sha256)
+        RemoteEntry(kind: file.kind, fileId: file.id, revision: file.revision, size: file.size, contentHash: file.sha256)
     }
 
     static func queryEncode(_ text: String) -> String {

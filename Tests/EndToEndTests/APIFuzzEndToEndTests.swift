@@ -68,7 +68,7 @@ import Testing
         let (status, text) = try await send("POST", world.serverURL + "/api/v1/uploads", token: token, body: begin)
         guard status == 201 else { throw HarnessError("begin answered \(status): \(text)") }
         let plan = try JSONDecoder().decode(BeginUploadResponse.self, from: Data(text.utf8))
-        if plan.mode == "stored" { return }
+        if plan.mode == .stored { return }
         var put = HTTPClientRequest(url: try #require(plan.url))
         put.method = .PUT
         for (name, value) in plan.headers { put.headers.add(name: name, value: value) }

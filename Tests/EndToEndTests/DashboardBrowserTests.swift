@@ -224,7 +224,7 @@ import Testing
             #expect(refusal.count == 1 && refusal.allSatisfy { $0.contains("/api/v1/move") && $0.contains("400") }, "\(refusal)")
 
             // Listed: the folders the paths imply, then each file by its exact name.
-            let files = try await world.world.serverFiles(world.token).values.filter { $0.kind == "file" }.map(\.path)
+            let files = try await world.world.serverFiles(world.token).values.filter { $0.kind == .file }.map(\.path)
             #expect(Set(files) == [imgName, scriptPath, quotePath], "\(files.sorted())")
             #expect(try await browser.waitForRead(".name", inRow: imgName) == imgName)
             #expect(try await browser.waitForRead(".name", inRow: "\"><script>alert(1)<") == "\"><script>alert(1)<")
@@ -267,7 +267,7 @@ import Testing
                 try await browser.click("#delete-dialog button[data-action=ok]")
                 try await waitUntil("\(path) leaves the listing") { try await browser.row(path) == nil }
             }
-            #expect(try await world.world.serverFiles(world.token).values.filter { $0.kind == "file" }.isEmpty)
+            #expect(try await world.world.serverFiles(world.token).values.filter { $0.kind == .file }.isEmpty)
             try await browser.click("#tabs a[href='#/trash']")
             for path in [imgName, scriptPath, quotePath] { #expect(try await browser.waitForRead(".name", inRow: path) == path) }
             #expect(try await browser.read("img.icon", inRow: imgName, attribute: "data-category") == "image")

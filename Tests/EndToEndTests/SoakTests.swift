@@ -250,7 +250,7 @@ struct Soak {
     /// every daemon is idle with nothing waiting.
     private func differences(_ daemons: [DaemonHandle], token: String) async throws -> String? {
         guard let files = try? await world.serverFiles(token) else { return "the server does not answer" }
-        let server = Dictionary(uniqueKeysWithValues: files.map { ($0.key, $0.value.kind == "folder" ? "folder" : ($0.value.sha256 ?? "?")) })
+        let server = Dictionary(uniqueKeysWithValues: files.map { ($0.key, $0.value.kind == .folder ? "folder" : ($0.value.sha256 ?? "?")) })
         for daemon in daemons {
             guard let status = try? daemon.status() else { return "\(daemon.name) does not answer" }
             guard status.state == .idle, (status.waiting ?? 0) == 0, status.errors.isEmpty else {

@@ -19,7 +19,7 @@ import Testing
 
             try await waitUntil("READY=1", timeout: .seconds(60)) { listener.lines.contains("READY=1") }
             // Ready means caught up: everything is on the server by then.
-            let files = try await world.serverFiles(token).values.filter { $0.kind == "file" }.count
+            let files = try await world.serverFiles(token).values.filter { $0.kind == .file }.count
             #expect(files == 300, "READY=1 came after the first scan and catch-up (\(files) of 300 on the server)")
             let beforeReady = listener.lines.prefix { $0 != "READY=1" }
             #expect(beforeReady.contains { $0.hasPrefix("STATUS=Starting") || $0.hasPrefix("STATUS=Uploading") }, "\(beforeReady)")

@@ -63,7 +63,7 @@ struct APIEnvironment: Sendable {
             .post, "/api/v1/uploads", token: token,
             body: BeginUploadRequest(
                 path: path, size: Int64(content.count), sha256: identityHex(content), baseRevision: baseRevision, blockSha256: blockSha256(content))).body)
-        if plan.mode == "stored", let file = plan.file { return file }
+        if plan.mode == .stored, let file = plan.file { return file }
         guard let url = plan.url, let id = plan.uploadId, try await Presigned.send("PUT", url, headers: plan.headers, body: content).status == 200 else {
             throw StoreTestError("upload of \(path) failed: \(plan)")
         }

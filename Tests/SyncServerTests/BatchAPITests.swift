@@ -21,7 +21,7 @@ import Testing
                 BeginUploadRequest(path: "never-sent.txt", size: 3, sha256: identityHex(Array("abc".utf8)), blockSha256: blockSha256(Array("abc".utf8))),
                 BeginUploadRequest(path: "bad/../escape.txt", size: 1, sha256: identityHex([1])),
             ])).body)
-            #expect(begun.results.prefix(4).allSatisfy { $0.value?.mode == "single" })
+            #expect(begun.results.prefix(4).allSatisfy { $0.value?.mode == .single })
             #expect(begun.results[4].status == 400 && begun.results[4].error?.code == "invalid_path")
             for (index, bytes) in [(0, a), (1, b), (2, c)] {
                 let plan = try #require(begun.results[index].value)

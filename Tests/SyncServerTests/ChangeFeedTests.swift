@@ -17,7 +17,7 @@ import Testing
             let started = ContinuousClock.now
             async let poll = client.api(.get, "/api/v1/changes?after=0&wait=20", token: token)
             try await Task.sleep(for: .milliseconds(300))
-            _ = try await env.store.commit(userId: user.id, path: "new-folder", kind: "folder", size: 0, contentHash: nil, baseRevision: nil)
+            _ = try await env.store.commit(userId: user.id, path: "new-folder", kind: .folder, size: 0, contentHash: nil, baseRevision: nil)
             let answer = try await poll
             let elapsed = ContinuousClock.now - started
             let feed = try decode(ChangesResponse.self, answer.body)

@@ -31,7 +31,7 @@ import Testing
             _ = try await env.blobs.s3.putObject(bucket: env.blobs.bucket, key: env.blobs.key(userId: user.id, sha256: identityHex(orphan)), bytes: orphan)
             let big = try decode(BeginUploadResponse.self, try await client.api(
                 .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "big.bin", size: 20 << 20, sha256: identityHex([9]))).body)
-            #expect(big.mode == "multipart")
+            #expect(big.mode == .multipart)
 
             let collector = Collector(store: env.store, blobs: env.blobs)
             // A browser session, which lives 14 days.

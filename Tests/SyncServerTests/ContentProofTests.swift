@@ -77,7 +77,7 @@ import Testing
             let honest = try decode(BeginUploadResponse.self, try await client.api(
                 .post, "/api/v1/uploads", token: token,
                 body: BeginUploadRequest(path: "evil.txt", size: 7_000, sha256: file.sha256!, blockSha256: blockSha256(original))).body)
-            #expect(honest.mode == "single")
+            #expect(honest.mode == .single)
             #expect(try await Presigned.send("PUT", honest.url!, headers: honest.headers, body: other).status == 400)
             var headers = honest.headers
             headers["x-amz-checksum-sha256"] = blockSha256(other)
@@ -100,7 +100,7 @@ import Testing
             let plan = try decode(BeginUploadResponse.self, try await client.api(
                 .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "resume.bin", size: Int64(content.count), sha256: identityHex(content))).body)
             let id = try #require(plan.uploadId)
-            #expect(plan.mode == "multipart" && plan.partCount == 3 && plan.partSize == 8 << 20)
+            #expect(plan.mode == .multipart && plan.partCount == 3 && plan.partSize == 8 << 20)
             let first = try decode(PartURLsResponse.self, try await client.api(
                 .post, "/api/v1/uploads/\(id)/parts", token: token, body: PartURLsRequest(partNumbers: [1, 2], sha256: ["1": blockSha256(blocks[0]), "2": blockSha256(blocks[1])])).body)
             #expect(try await Presigned.send("PUT", first.urls["1"]!, headers: first.headers["1"]!, body: blocks[0]).status == 200)
@@ -167,7 +167,7 @@ extension APIEnvironment {
         let size = Int64(content.count)
         let plan = try decode(BeginUploadResponse.self, try await client.api(
             .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: path, size: size, sha256: declaring ?? identityHex(content))).body)
-        guard plan.mode == "multipart", let id = plan.uploadId, let count = plan.partCount else { throw StoreTestError("not multipart: \(plan)") }
+        guard plan.mode == .multipart, let id = plan.uploadId, let count = plan.partCount else { throw StoreTestError("not multipart: \(plan)") }
         let blocks = (1...count).map { number in
             let range = ContentIdentity.range(ofBlock: number, fileSize: size)
             return Array(content[Int(range.lowerBound)..<Int(range.upperBound)])

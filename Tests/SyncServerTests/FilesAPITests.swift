@@ -21,7 +21,7 @@ import Testing
             let begin = try await client.api(.post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "docs/hello.txt", size: Int64(content.count), sha256: hash, blockSha256: blockSha256(content)))
             #expect(begin.status == .created)
             let plan = try decode(BeginUploadResponse.self, begin.body)
-            #expect(plan.mode == "single")
+            #expect(plan.mode == .single)
             let url = try #require(plan.url)
             #expect(plan.headers["x-amz-server-side-encryption"] == "AES256")
             // Other bytes than declared: S3 refuses them (the SHA-256 is signed into the URL).
@@ -47,7 +47,7 @@ import Testing
             // The same content elsewhere is recorded without any upload.
             let again = try decode(BeginUploadResponse.self, try await client.api(
                 .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "copy.txt", size: Int64(content.count), sha256: hash)).body)
-            #expect(again.mode == "stored" && again.file?.path == "copy.txt" && again.url == nil)
+            #expect(again.mode == .stored && again.file?.path == "copy.txt" && again.url == nil)
 
             // A stale base revision: 409 with what is there now.
             let stale = try await client.api(.post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "docs/hello.txt", size: 1, sha256: identityHex([1]), baseRevision: nil))
@@ -110,7 +110,7 @@ import Testing
             // Bob uploading the same bytes does not get Alice's object for free.
             let bobs = try decode(BeginUploadResponse.self, try await client.api(
                 .post, "/api/v1/uploads", token: bobToken, body: BeginUploadRequest(path: "guess.txt", size: Int64(content.count), sha256: identityHex(content), blockSha256: blockSha256(content))).body)
-            #expect(bobs.mode == "single")
+            #expect(bobs.mode == .single)
             #expect(try await env.store.files(userId: alice.id).map(\.path) == ["secret.txt"])
 
             let device = try #require(try await env.store.devices(userId: alice.id).first)

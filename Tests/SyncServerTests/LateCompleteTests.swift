@@ -26,21 +26,21 @@ import Testing
             try await store.createUpload(Self.upload(elsewhere, user.id, "c.txt"))
 
             // Meanwhile: the file is uploaded again, then moved away; another path changes too.
-            let again = try await store.commit(userId: user.id, path: "a.txt", kind: "file", size: 3, contentHash: Self.hash, baseRevision: nil)
+            let again = try await store.commit(userId: user.id, path: "a.txt", kind: .file, size: 3, contentHash: Self.hash, baseRevision: nil)
             _ = try await store.move(userId: user.id, from: "a.txt", to: "b.txt", revision: again.revision)
-            _ = try await store.commit(userId: user.id, path: "d.txt", kind: "file", size: 3, contentHash: Self.hash, baseRevision: nil)
+            _ = try await store.commit(userId: user.id, path: "d.txt", kind: .file, size: 3, contentHash: Self.hash, baseRevision: nil)
 
             await #expect(throws: StoreError.conflict(current: nil)) {
-                _ = try await store.commit(userId: user.id, path: "a.txt", kind: "file", size: 3, contentHash: Self.hash, baseRevision: nil, finishingUpload: late)
+                _ = try await store.commit(userId: user.id, path: "a.txt", kind: .file, size: 3, contentHash: Self.hash, baseRevision: nil, finishingUpload: late)
             }
             #expect(try await store.file(userId: user.id, path: "a.txt") == nil, "no second item at the old name")
             let other = try await store.commit(
-                userId: user.id, path: "c.txt", kind: "file", size: 3, contentHash: Self.hash, baseRevision: nil, finishingUpload: elsewhere)
+                userId: user.id, path: "c.txt", kind: .file, size: 3, contentHash: Self.hash, baseRevision: nil, finishingUpload: elsewhere)
             #expect(other.revision == 1, "changes at other paths refuse nothing")
             let fresh = "fresh-\(UUID())"
             try await store.createUpload(Self.upload(fresh, user.id, "a.txt"))
             let made = try await store.commit(
-                userId: user.id, path: "a.txt", kind: "file", size: 3, contentHash: Self.hash, baseRevision: nil, finishingUpload: fresh)
+                userId: user.id, path: "a.txt", kind: .file, size: 3, contentHash: Self.hash, baseRevision: nil, finishingUpload: fresh)
             #expect(made.revision == 1, "an upload begun after all that makes its item")
         }
     }
@@ -62,19 +62,19 @@ import Testing
 
             // The client's first begin is held up; its retry records the copy, which is moved away.
             let copy = try decode(BeginUploadResponse.self, try await begin("copy.txt", seen: seen).body)
-            #expect(copy.mode == "stored")
+            #expect(copy.mode == .stored)
             let moved = try await client.api(.post, "/api/v1/move", token: token, body: MoveRequest(from: "copy.txt", to: "renamed.txt", revision: try #require(copy.file).revision))
             #expect(moved.status == .ok)
             // Now the first begin arrives.
             let late = try decode(BeginUploadResponse.self, try await begin("copy.txt", seen: seen).body)
-            #expect(late.mode == "single" && late.file == nil, "not recorded: \(late.mode)")
+            #expect(late.mode == .single && late.file == nil, "not recorded: \(late.mode)")
             let paths = try decode(FileListing.self, try await client.api(.get, "/api/v1/files", token: token).body).files.map(\.path)
             #expect(paths == ["original.txt", "renamed.txt"], "no item back at the old name")
 
             // A client that has seen all that, or a path where nothing happened, is recorded at once.
             let now = try decode(FileListing.self, try await client.api(.get, "/api/v1/files", token: token).body).cursor
-            #expect(try decode(BeginUploadResponse.self, try await begin("copy.txt", seen: now).body).mode == "stored")
-            #expect(try decode(BeginUploadResponse.self, try await begin("other.txt", seen: seen).body).mode == "stored")
+            #expect(try decode(BeginUploadResponse.self, try await begin("copy.txt", seen: now).body).mode == .stored)
+            #expect(try decode(BeginUploadResponse.self, try await begin("other.txt", seen: seen).body).mode == .stored)
             for bad in [Int64(-1), Int64.min] {
                 let refused = try await begin("third.txt", seen: bad)
                 let code = try decode(ConflictBody.self, refused.body).code

@@ -25,10 +25,10 @@ import Testing
             for (bytes, hash) in [(v1, Self.plainSHA256(v1)), (v2, Self.plainSHA256(v2)), (bad, badKey)] {
                 _ = try await env.blobs.s3.putObject(bucket: env.blobs.bucket, key: env.blobs.key(userId: user.id, sha256: hash), bytes: bytes)
             }
-            let first = try await env.store.commit(userId: user.id, path: "essay.txt", kind: "file", size: Int64(v1.count), contentHash: Self.plainSHA256(v1), baseRevision: nil)
+            let first = try await env.store.commit(userId: user.id, path: "essay.txt", kind: .file, size: Int64(v1.count), contentHash: Self.plainSHA256(v1), baseRevision: nil)
             let second = try await env.store.commit(
-                userId: user.id, path: "essay.txt", kind: "file", size: Int64(v2.count), contentHash: Self.plainSHA256(v2), baseRevision: first.revision)
-            _ = try await env.store.commit(userId: user.id, path: "broken.txt", kind: "file", size: Int64(bad.count), contentHash: badKey, baseRevision: nil)
+                userId: user.id, path: "essay.txt", kind: .file, size: Int64(v2.count), contentHash: Self.plainSHA256(v2), baseRevision: first.revision)
+            _ = try await env.store.commit(userId: user.id, path: "broken.txt", kind: .file, size: Int64(bad.count), contentHash: badKey, baseRevision: nil)
             // What the migration records for existing rows.
             for hash in [Self.plainSHA256(v1), Self.plainSHA256(v2), badKey] {
                 try await env.store.database.query("INSERT INTO legacy_contents (user_id, content_hash) VALUES (?, ?)", [.text(user.id), .text(hash)])
@@ -61,7 +61,7 @@ import Testing
             let again = try decode(BeginUploadResponse.self, try await client.api(
                 .post, "/api/v1/uploads", token: token,
                 body: BeginUploadRequest(path: "copy.txt", size: Int64(v2.count), sha256: identityHex(v2), blockSha256: blockSha256(v2))).body)
-            #expect(again.mode == "stored")
+            #expect(again.mode == .stored)
         }
     }
 
@@ -79,7 +79,7 @@ import Testing
             #expect(Self.plainSHA256(digest) == shared)
             let sharedKey = env.blobs.key(userId: user.id, sha256: shared)
             _ = try await env.blobs.s3.putObject(bucket: env.blobs.bucket, key: sharedKey, bytes: digest)
-            _ = try await env.store.commit(userId: user.id, path: "digest.bin", kind: "file", size: Int64(digest.count), contentHash: shared, baseRevision: nil)
+            _ = try await env.store.commit(userId: user.id, path: "digest.bin", kind: .file, size: Int64(digest.count), contentHash: shared, baseRevision: nil)
             try await env.store.database.query("INSERT INTO legacy_contents (user_id, content_hash) VALUES (?, ?)", [.text(user.id), .text(shared)])
 
             let begin = BeginUploadRequest(path: "file.txt", size: Int64(content.count), sha256: shared, blockSha256: blockSha256(content))

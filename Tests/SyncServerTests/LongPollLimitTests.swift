@@ -27,7 +27,7 @@ import Testing
                 #expect(try await client.api(.get, "/api/v1/changes?after=0", token: token).status == .ok, "a poll without wait is always answered")
                 #expect(try await client.api(.get, "/api/v1/changes?after=0&wait=0.1", token: other).status == .ok, "the cap is per user")
                 // A change answers all of them.
-                _ = try await env.store.commit(userId: user.id, path: "wake", kind: "folder", size: 0, contentHash: nil, baseRevision: nil)
+                _ = try await env.store.commit(userId: user.id, path: "wake", kind: .folder, size: 0, contentHash: nil, baseRevision: nil)
                 for try await status in group { #expect(status == .ok) }
             }
             #expect(env.store.notifier.waiting(userId: user.id) == 0)

@@ -1,4 +1,5 @@
 import Foundation
+import SyncAPI
 import Testing
 
 @testable import SyncServer
@@ -98,25 +99,25 @@ struct StoreTestError: Error, CustomStringConvertible {
     func commitsAreConditionalOnTheRevisionSeen(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let user = try await someone(store)
-            let first = try await store.commit(userId: user.id, path: "notes.txt", kind: "file", size: 3, contentHash: "h1", baseRevision: nil)
+            let first = try await store.commit(userId: user.id, path: "notes.txt", kind: .file, size: 3, contentHash: "h1", baseRevision: nil)
             #expect(first.revision == 1)
             await #expect(throws: StoreError.conflict(current: first)) {
-                try await store.commit(userId: user.id, path: "notes.txt", kind: "file", size: 4, contentHash: "h2", baseRevision: nil)
+                try await store.commit(userId: user.id, path: "notes.txt", kind: .file, size: 4, contentHash: "h2", baseRevision: nil)
             }
-            let second = try await store.commit(userId: user.id, path: "notes.txt", kind: "file", size: 4, contentHash: "h2", baseRevision: 1)
+            let second = try await store.commit(userId: user.id, path: "notes.txt", kind: .file, size: 4, contentHash: "h2", baseRevision: 1)
             #expect(second.revision == 2 && second.id == first.id && second.contentHash == "h2")
             await #expect(throws: StoreError.conflict(current: second)) {
-                try await store.commit(userId: user.id, path: "notes.txt", kind: "file", size: 5, contentHash: "h3", baseRevision: 1)
+                try await store.commit(userId: user.id, path: "notes.txt", kind: .file, size: 5, contentHash: "h3", baseRevision: 1)
             }
             await #expect(throws: StoreError.self) {
-                try await store.commit(userId: user.id, path: "no-such-folder/x.txt", kind: "file", size: 1, contentHash: "h", baseRevision: nil)
+                try await store.commit(userId: user.id, path: "no-such-folder/x.txt", kind: .file, size: 1, contentHash: "h", baseRevision: nil)
             }
-            let folder = try await store.commit(userId: user.id, path: "Photos", kind: "folder", size: 0, contentHash: nil, baseRevision: nil)
-            #expect(try await store.commit(userId: user.id, path: "Photos", kind: "folder", size: 0, contentHash: nil, baseRevision: nil) == folder,
+            let folder = try await store.commit(userId: user.id, path: "Photos", kind: .folder, size: 0, contentHash: nil, baseRevision: nil)
+            #expect(try await store.commit(userId: user.id, path: "Photos", kind: .folder, size: 0, contentHash: nil, baseRevision: nil) == folder,
                     "creating an existing folder is a no-op")
             for bad in ["", "/abs", "a//b", "../up", "a/./b", "trailing/"] {
                 await #expect(throws: StoreError.self, "\(bad)") {
-                    try await store.commit(userId: user.id, path: bad, kind: "file", size: 1, contentHash: "h", baseRevision: nil)
+                    try await store.commit(userId: user.id, path: bad, kind: .file, size: 1, contentHash: "h", baseRevision: nil)
                 }
             }
             let other = try await someone(store)
@@ -129,15 +130,15 @@ struct StoreTestError: Error, CustomStringConvertible {
     func folderMovesAndTrashCarryTheirContents(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let user = try await someone(store)
-            func mk(_ path: String, _ kind: String = "file") async throws -> FileRecord {
-                try await store.commit(userId: user.id, path: path, kind: kind, size: 1, contentHash: kind == "file" ? "h-\(path)" : nil, baseRevision: nil)
+            func mk(_ path: String, _ kind: ItemKind = .file) async throws -> FileRecord {
+                try await store.commit(userId: user.id, path: path, kind: kind, size: 1, contentHash: kind == .file ? "h-\(path)" : nil, baseRevision: nil)
             }
-            let docs = try await mk("Dokumente é", "folder")
+            let docs = try await mk("Dokumente é", .folder)
             _ = try await mk("Dokumente é/日本.txt")
-            _ = try await mk("Dokumente é/sub", "folder")
+            _ = try await mk("Dokumente é/sub", .folder)
             _ = try await mk("Dokumente é/sub/b.txt")
             _ = try await mk("Dokumente é2.txt")  // shares the prefix, is not inside
-            _ = try await mk("Archiv", "folder")
+            _ = try await mk("Archiv", .folder)
 
             await #expect(throws: StoreError.conflict(current: docs)) {
                 try await store.move(userId: user.id, from: "Dokumente é", to: "Archiv/2026", revision: docs.revision + 5)
@@ -150,7 +151,7 @@ struct StoreTestError: Error, CustomStringConvertible {
             try await store.trash(userId: user.id, path: "Archiv/2026", revision: moved.revision)
             #expect(try await store.files(userId: user.id).map(\.path) == ["Archiv", "Dokumente é2.txt"])
             // The path is free again for a new item.
-            _ = try await mk("Archiv/2026", "folder")
+            _ = try await mk("Archiv/2026", .folder)
 
             let feed = try await store.changes(userId: user.id, after: 0)
             #expect(feed.map(\.seq) == Array(1...Int64(feed.count)), "strictly increasing, no gaps")
@@ -167,7 +168,7 @@ struct StoreTestError: Error, CustomStringConvertible {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<24 {
                     group.addTask {
-                        _ = try await store.commit(userId: user.id, path: "f\(i)", kind: "file", size: 1, contentHash: "h\(i)", baseRevision: nil)
+                        _ = try await store.commit(userId: user.id, path: "f\(i)", kind: .file, size: 1, contentHash: "h\(i)", baseRevision: nil)
                     }
                 }
                 try await group.waitForAll()

@@ -85,7 +85,7 @@ import Testing
             let copies = try decode(BatchResponse<BeginUploadResponse>.self, try await client.api(
                 .post, "/api/v1/batch/uploads", token: token,
                 body: BatchBeginRequest(uploads: (0..<40).map { InputLimitsTests.begin("copy\($0).bin", files[admitted[0].offset]) })).body)
-            #expect(copies.results.allSatisfy { $0.status == 507 }, "\(copies.results.map { $0.value?.mode ?? String($0.status ?? 0) })")
+            #expect(copies.results.allSatisfy { $0.status == 507 }, "\(copies.results.map { $0.value?.mode.rawValue ?? String($0.status ?? 0) })")
             let used = try await env.store.usedBytes(userId: user.id)
             #expect(used <= Self.quota, "the user holds \(used) bytes of a \(Self.quota)-byte quota")
         }
@@ -102,7 +102,7 @@ import Testing
             let copies = try decode(BatchResponse<BeginUploadResponse>.self, try await client.api(
                 .post, "/api/v1/batch/uploads", token: token,
                 body: BatchBeginRequest(uploads: (0..<40).map { InputLimitsTests.begin("copy\($0).bin", content) })).body)
-            #expect(copies.results.filter { $0.value?.mode == "stored" }.count == 2)
+            #expect(copies.results.filter { $0.value?.mode == .stored }.count == 2)
             #expect(try await env.store.usedBytes(userId: user.id) == 900)
         }
     }
@@ -125,7 +125,7 @@ import Testing
             limited.userQuota = Self.quota
             await #expect(throws: StoreError.self) {
                 _ = try await limited.commit(
-                    userId: user.id, path: "one.bin", kind: "file", size: 600, contentHash: hash, baseRevision: nil, finishingUpload: uploads[0])
+                    userId: user.id, path: "one.bin", kind: .file, size: 600, contentHash: hash, baseRevision: nil, finishingUpload: uploads[0])
             }
             #expect(try await limited.files(userId: user.id).isEmpty)
         }

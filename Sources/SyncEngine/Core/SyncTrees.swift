@@ -1,8 +1,7 @@
-/// What an entry is.
-public enum ItemKind: String, Sendable, Codable {
-    case file
-    case folder
-}
+public import SyncAPI
+
+/// What an entry is (the API's kinds).
+public typealias ItemKind = SyncAPI.ItemKind
 
 /// An item in the folder as the last scan saw it.
 public struct LocalEntry: Sendable, Equatable {

@@ -18,7 +18,7 @@ struct FilesAPI {
         api.post("folders") { request, context in
             let user = try context.requireCaller().user
             let body = try await request.decode(as: CreateFolderRequest.self, context: context)
-            let folder = try await store.commit(userId: user.id, path: body.path, kind: "folder", size: 0, contentHash: nil, baseRevision: nil)
+            let folder = try await store.commit(userId: user.id, path: body.path, kind: .folder, size: 0, contentHash: nil, baseRevision: nil)
             return try json(FileMetadata(folder), status: .created)
         }
         api.post("move") { request, context in
@@ -82,7 +82,7 @@ struct FilesAPI {
         guard let path = request.uri.queryParameters.get("path") else {
             throw APIError(.badRequest, code: "missing_path", "give the file as ?path=")
         }
-        guard let file = try await store.file(userId: user.id, path: path), file.kind == "file", let hash = file.contentHash else {
+        guard let file = try await store.file(userId: user.id, path: path), file.kind == .file, let hash = file.contentHash else {
             throw APIError(.notFound, code: "not_found", "no such file")
         }
         return (file, hash)

@@ -24,7 +24,7 @@ struct HistoryAPI {
             return try json(try await store.trashed(userId: user.id).map {
                 TrashedItem(
                     id: $0.id, path: $0.path, kind: $0.kind, size: $0.size, trashedAt: $0.trashedAt.timeIntervalSince1970,
-                    category: FileCategory(name: $0.path, isFolder: $0.kind == "folder"))
+                    category: FileCategory(name: $0.path, isFolder: $0.kind == .folder))
             })
         }
         api.post("trash/restore") { request, context in

@@ -44,7 +44,7 @@ struct UploadsAPI {
             let ready = checked.compactMap { try? $0.get() }
             var committed = try await store.commitMany(userId: user.id, ready.map {
                 MetadataStore.CommitItem(
-                    path: $0.path, kind: "file", size: $0.size, contentHash: $0.contentHash, baseRevision: $0.baseRevision, finishingUpload: $0.id)
+                    path: $0.path, kind: .file, size: $0.size, contentHash: $0.contentHash, baseRevision: $0.baseRevision, finishingUpload: $0.id)
             }).makeIterator()
             let results = checked.map { check -> BatchResult<FileMetadata> in
                 let outcome: Result<FileRecord, APIError>
@@ -172,7 +172,7 @@ struct UploadsAPI {
         try MetadataStore.validate(body.path)
         // Refuse early what complete would refuse: a stale base revision.
         let current = try await store.file(userId: user.id, path: body.path)
-        if current?.revision != body.baseRevision || current?.kind == "folder" {
+        if current?.revision != body.baseRevision || current?.kind == .folder {
             throw APIError(.conflict, code: "revision_conflict", "the item changed since you last saw it", current: current.map(FileMetadata.init))
         }
         // Early, before S3 is asked for anything; the store checks again as it records the
@@ -195,10 +195,10 @@ struct UploadsAPI {
             let since = body.baseRevision == nil ? body.seenCursor : nil
             do {
                 let file = try await store.commit(
-                    userId: user.id, path: body.path, kind: "file", size: body.size, contentHash: hash, baseRevision: body.baseRevision,
+                    userId: user.id, path: body.path, kind: .file, size: body.size, contentHash: hash, baseRevision: body.baseRevision,
                     unchangedSince: since)
                 metrics.uploadsCompleted.increment()
-                return BeginUploadResponse(mode: "stored", file: FileMetadata(file))
+                return BeginUploadResponse(mode: .stored, file: FileMetadata(file))
             } catch StoreError.conflict(current: nil) where since != nil {}
         }
         var record = UploadRecord(
@@ -209,7 +209,7 @@ struct UploadsAPI {
             let digest = try singleBlockDigest(body, identity: hash)
             let signed = try await blobs.presignPut(key: key, blockSha256: digest)
             try await store.createUpload(record, blockDigests: [1: digest])
-            return BeginUploadResponse(mode: "single", uploadId: record.id, url: signed.url, headers: signed.headers)
+            return BeginUploadResponse(mode: .single, uploadId: record.id, url: signed.url, headers: signed.headers)
         }
         let layout = try Self.layout(fileSize: body.size)
         let s3UploadId = try await blobs.createMultipartUpload(key: key, contentType: body.contentType)
@@ -221,14 +221,14 @@ struct UploadsAPI {
             try? await blobs.abortMultipartUpload(key: key, uploadId: s3UploadId)
             throw error
         }
-        return BeginUploadResponse(mode: "multipart", uploadId: record.id, partSize: layout.partSize, partCount: layout.partCount)
+        return BeginUploadResponse(mode: .multipart, uploadId: record.id, partSize: layout.partSize, partCount: layout.partCount)
     }
 
     /// Checks the object S3 holds (size, SSE-S3), then records the new revision.
     func complete(_ upload: UploadRecord, parts: [CompleteUploadRequest.Part], user: User) async throws -> FileRecord {
         try await verifyObject(upload, parts: parts, user: user)
         let file = try await store.commit(
-            userId: user.id, path: upload.path, kind: "file", size: upload.size, contentHash: upload.contentHash, baseRevision: upload.baseRevision,
+            userId: user.id, path: upload.path, kind: .file, size: upload.size, contentHash: upload.contentHash, baseRevision: upload.baseRevision,
             finishingUpload: upload.id)
         metrics.uploadsCompleted.increment()
         metrics.uploadedBytes.increment(by: upload.size)

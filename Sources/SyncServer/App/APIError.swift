@@ -87,6 +87,6 @@ extension FileMetadata {
         self.init(
             id: record.id, path: record.path, kind: record.kind, revision: record.revision, size: record.size,
             sha256: record.contentHash, modifiedAt: record.modifiedAt.timeIntervalSince1970,
-            category: FileCategory(name: record.path, isFolder: record.kind == "folder"))
+            category: FileCategory(name: record.path, isFolder: record.kind == .folder))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+public import SyncAPI
 
 /// Each user's tree: conditional commits, moves and trash, with a change feed entry for every
 /// item that changed, in the same transaction.
@@ -28,7 +29,7 @@ extension MetadataStore {
     ///   - unchangedSince: for a new item, a change-feed position: refused (a conflict with
     ///     nothing current) if anything happened at the path after it.
     public func commit(
-        userId: String, path: String, kind: String, size: Int64, contentHash: String?, baseRevision: Int64?, finishingUpload: String? = nil,
+        userId: String, path: String, kind: ItemKind, size: Int64, contentHash: String?, baseRevision: Int64?, finishingUpload: String? = nil,
         unchangedSince: Int64? = nil
     ) async throws -> FileRecord {
         let item = CommitItem(
@@ -49,7 +50,7 @@ extension MetadataStore {
     /// One item of ``commitMany(userId:_:)``.
     public struct CommitItem: Sendable {
         public var path: String
-        public var kind: String
+        public var kind: ItemKind
         public var size: Int64
         public var contentHash: String?
         public var baseRevision: Int64?
@@ -92,7 +93,7 @@ extension MetadataStore {
         let (path, kind, size, contentHash, baseRevision) = (item.path, item.kind, item.size, item.contentHash, item.baseRevision)
         try await Self.requireParent(path, userId: userId, db)
         let current = try await Self.live(path, userId: userId, db)
-        if kind == "folder", baseRevision == nil, let current, current.kind == "folder" { return current }
+        if kind == .folder, baseRevision == nil, let current, current.kind == .folder { return current }
         guard current?.revision == baseRevision, current.map({ $0.kind == kind }) ?? true else {
             throw StoreError.conflict(current: current)
         }
@@ -111,7 +112,7 @@ extension MetadataStore {
                 "SELECT 1 AS hit FROM changes WHERE user_id = ? AND path = ? AND seq > ? LIMIT 1", [.text(userId), .text(path), .int(seq)])
             if !since.isEmpty { throw StoreError.conflict(current: nil) }
         }
-        if kind == "file" {
+        if kind == .file {
             try await Self.requireRoom(
                 userId: userId, path: path, size: size, replacing: current?.size ?? 0, excludingUpload: item.finishingUpload, quota: quota, db)
         }
@@ -124,11 +125,11 @@ extension MetadataStore {
         } else {
             let rows = try await db.query(
                 "INSERT INTO files (id, user_id, path, kind, revision, size, content_hash, modified_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?) RETURNING \(Self.fileColumns)",
-                [.text(UUID().uuidString.lowercased()), .text(userId), .text(path), .text(kind), .int(size),
+                [.text(UUID().uuidString.lowercased()), .text(userId), .text(path), .text(kind.rawValue), .int(size),
                  contentHash.map(SQLValue.text) ?? .null, .real(at)])
             record = try Self.file(rows[0])
         }
-        if record.kind == "file", let hash = record.contentHash {
+        if record.kind == .file, let hash = record.contentHash {
             try await db.query(
                 "INSERT INTO revisions (file_id, revision, size, content_hash, modified_at) VALUES (?, ?, ?, ?, ?)",
                 [.text(record.id), .int(record.revision), .int(record.size), .text(hash), .real(record.modifiedAt.timeIntervalSince1970)])
@@ -156,7 +157,7 @@ extension MetadataStore {
                 "UPDATE files SET path = ?, revision = revision + 1, modified_at = ? WHERE id = ? RETURNING \(Self.fileColumns)",
                 [.text(to), .real(at), .text(current.id)])
             var moved = [try Self.file(rows[0])]
-            if current.kind == "folder" {
+            if current.kind == .folder {
                 // Lengths in code points: what substr counts in both SQLite and PostgreSQL.
                 let prefixLength = Int64(from.unicodeScalars.count + 1)
                 moved += try await db.query(
@@ -207,7 +208,7 @@ extension MetadataStore {
             [.text(userId), .int(seq), .int(Int64(limit))]
         ).map { row in
             ChangeRecord(
-                seq: try row.int("seq"), fileId: try row.text("file_id"), path: try row.text("path"), kind: try row.text("kind"),
+                seq: try row.int("seq"), fileId: try row.text("file_id"), path: try row.text("path"), kind: try row.kind("kind"),
                 revision: try row.int("revision"), size: try row.int("size"), contentHash: row.optionalText("content_hash"),
                 deleted: try row.int("deleted") != 0)
         }
@@ -241,7 +242,7 @@ extension MetadataStore {
     static func requireParent(_ path: String, userId: String, _ db: any SQLSession) async throws {
         guard let slash = path.lastIndex(of: "/") else { return }
         let parent = String(path[..<slash])
-        guard let folder = try await live(parent, userId: userId, db), folder.kind == "folder" else {
+        guard let folder = try await live(parent, userId: userId, db), folder.kind == .folder else {
             throw StoreError.invalidPath("the folder \(parent) does not exist")
         }
     }
@@ -254,7 +255,7 @@ extension MetadataStore {
             guard let next = try seq.first?.int("change_seq") else { throw StoreError.notFound }
             try await db.query(
                 "INSERT INTO changes (user_id, seq, file_id, path, kind, revision, size, content_hash, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [.text(userId), .int(next), .text(record.id), .text(record.path), .text(record.kind), .int(record.revision),
+                [.text(userId), .int(next), .text(record.id), .text(record.path), .text(record.kind.rawValue), .int(record.revision),
                  .int(record.size), record.contentHash.map(SQLValue.text) ?? .null, .int(deleted ? 1 : 0)])
         }
     }
@@ -282,7 +283,7 @@ extension MetadataStore {
 
     static func file(_ row: SQLRow) throws -> FileRecord {
         FileRecord(
-            id: try row.text("id"), path: try row.text("path"), kind: try row.text("kind"), revision: try row.int("revision"),
+            id: try row.text("id"), path: try row.text("path"), kind: try row.kind("kind"), revision: try row.int("revision"),
             size: try row.int("size"), contentHash: row.optionalText("content_hash"),
             modifiedAt: Date(timeIntervalSince1970: try row.real("modified_at")))
     }

@@ -25,7 +25,7 @@ extension MetadataStore {
 
     /// A new link to the user's file at `path`.
     public func createShare(userId: String, path: String, expiresAt: Date?) async throws -> ShareRecord {
-        guard let file = try await file(userId: userId, path: path), file.kind == "file" else { throw StoreError.notFound }
+        guard let file = try await file(userId: userId, path: path), file.kind == .file else { throw StoreError.notFound }
         let token = Self.randomToken(bytes: 24)
         let id = UUID().uuidString.lowercased()
         try await database.query(
@@ -66,7 +66,7 @@ extension MetadataStore {
             if share.revokedAt != nil || row.optionalReal("trashed_at") != nil { return .gone }
             if let expires = share.expiresAt, expires <= now() { return .expired }
             let file = FileRecord(
-                id: share.fileId, path: share.path, kind: try row.text("kind"), revision: try row.int("revision"), size: try row.int("size"),
+                id: share.fileId, path: share.path, kind: try row.kind("kind"), revision: try row.int("revision"), size: try row.int("size"),
                 contentHash: row.optionalText("content_hash"), modifiedAt: Date(timeIntervalSince1970: try row.real("modified_at")))
             if counting { try await db.query("UPDATE shares SET views = views + 1 WHERE id = ?", [.text(share.id)]) }
             return .valid(share, file, userId: try row.text("user_id"))

@@ -23,7 +23,7 @@ extension MetadataStore {
         let quota = userQuota
         try await database.transaction { db in
             try await Self.lockUser(upload.userId, db)
-            let live = try await Self.live(upload.path, userId: upload.userId, db).flatMap { $0.kind == "file" ? $0.size : nil } ?? 0
+            let live = try await Self.live(upload.path, userId: upload.userId, db).flatMap { $0.kind == .file ? $0.size : nil } ?? 0
             // The live file is freed once, whichever upload to its path commits: the uploads
             // already pending there have claimed it first, so that many uploads over one file
             // cannot all pass as replacements that do not grow.

@@ -1,3 +1,4 @@
+import SyncAPI
 /// A value in or out of SQL, in the few types the store uses.
 public enum SQLValue: Sendable, Hashable {
     case null
@@ -29,6 +30,12 @@ public struct SQLRow: Sendable {
     func text(_ column: String) throws -> String {
         if case .text(let value) = values[column] { return value }
         throw StoreError.corrupt("column \(column) is not text: \(String(describing: values[column]))")
+    }
+
+    /// An item's kind (`file`, `folder`).
+    func kind(_ column: String) throws -> ItemKind {
+        guard let kind = ItemKind(rawValue: try text(column)) else { throw StoreError.corrupt("column \(column) is no item kind: \(String(describing: values[column]))") }
+        return kind
     }
 
     func optionalText(_ column: String) -> String? {

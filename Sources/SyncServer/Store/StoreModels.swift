@@ -1,4 +1,5 @@
 public import Foundation
+public import SyncAPI
 
 /// Someone who may sign in.
 public struct User: Sendable, Equatable {
@@ -22,7 +23,7 @@ public struct Device: Sendable, Equatable {
 public struct FileRecord: Sendable, Equatable {
     public var id: String
     public var path: String
-    public var kind: String
+    public var kind: ItemKind
     public var revision: Int64
     public var size: Int64
     public var contentHash: String?
@@ -38,7 +39,7 @@ public struct ChangeRecord: Sendable, Equatable {
     public var seq: Int64
     public var fileId: String
     public var path: String
-    public var kind: String
+    public var kind: ItemKind
     public var revision: Int64
     public var size: Int64
     public var contentHash: String?

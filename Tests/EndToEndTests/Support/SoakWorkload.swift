@@ -233,7 +233,7 @@ struct APIWriter: Sendable {
     private func step(_ n: Int, random: inout SoakRandom) async {
         guard let listing: FileListing = try? await api.get("/files") else { return }
         let files = Dictionary(listing.files.map { ($0.path, $0) }) { a, _ in a }
-        let folder = files["sub"]?.kind == "folder" && random.chance(0.5) ? "sub" : ""
+        let folder = files["sub"]?.kind == .folder && random.chance(0.5) ? "sub" : ""
         let mine = SoakNames.join(folder, SoakNames.privateName(writer, Int.random(in: 0..<4, using: &random)))
         let roll = Double.random(in: 0..<1, using: &random)
         switch roll {
@@ -243,14 +243,14 @@ struct APIWriter: Sendable {
             let shared = SoakNames.join(folder, SoakNames.sharedName(Int.random(in: 0..<3, using: &random)))
             await upload(shared, SoakNames.content(writer, n, seed: seed, random: &random), over: files[shared])
         case ..<0.85:
-            guard let file = files[mine], file.kind == "file" else { return }
+            guard let file = files[mine], file.kind == .file else { return }
             do {
                 try await remote.delete(RelativePath(mine)!, revision: file.revision)
                 ledger.forget(writer, mine)
             } catch {}
         default:
             let to = SoakNames.privateName(writer, Int.random(in: 0..<4, using: &random))
-            guard let file = files[mine], file.kind == "file", files[to] == nil, to != mine else { return }
+            guard let file = files[mine], file.kind == .file, files[to] == nil, to != mine else { return }
             do {
                 _ = try await remote.move(RelativePath(mine)!, to: RelativePath(to)!, revision: file.revision)
                 ledger.moved(writer, mine, to)
@@ -262,7 +262,7 @@ struct APIWriter: Sendable {
     }
 
     private func upload(_ path: String, _ data: Data, over existing: FileMetadata?) async {
-        guard existing?.kind != "folder" else { return }
+        guard existing?.kind != .folder else { return }
         let file = scratch + "/upload-\(UUID().uuidString)"
         guard FileManager.default.createFile(atPath: file, contents: data) else { return }
         defer { unlink(file) }
