@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 import Glibc
 
 /// A request to a running daemon over its control socket: one JSON line in, one JSON line out.
@@ -28,11 +29,11 @@ public struct ControlResponse: Codable, Sendable, Equatable {
     }
 }
 
-/// The daemon's side: a Unix stream socket (mode 0600, so only its user talks to it) served by
-/// one thread; each connection is one request.
-final class ControlServer: Sendable {
+/// The daemon's side: a Unix stream socket (mode 0600, so only its user talks to it), bound
+/// when made and served while it runs as a service; each connection is one request.
+final class ControlServer: Service, Sendable {
     let path: String
-    private let descriptor: Int32
+    private let listener: SocketService
 
     init(path: String, handler: @escaping @Sendable (ControlRequest) -> ControlResponse) throws {
         self.path = path
@@ -48,14 +49,17 @@ final class ControlServer: Sendable {
             close(fd)
             throw ControlError("cannot listen on \(path): \(message)")
         }
-        descriptor = fd
-        serveConnections(on: fd, threadName: "syncd-control") { client in Self.serve(client, handler) }
+        listener = SocketService(descriptor: fd, name: "syncd-control", serve: { client in Self.serve(client, handler) }, stopped: { unlink(path) })
     }
 
-    /// Stops accepting (the serving thread then closes the socket) and removes the socket file.
+    /// Serves requests until the graceful shutdown (or cancellation), then removes the socket file.
+    func run() async {
+        await listener.run()
+    }
+
+    /// Stops accepting and removes the socket file.
     func stop() {
-        shutdown(descriptor, Int32(SHUT_RDWR))
-        unlink(path)
+        listener.stop()
     }
 
     private static func serve(_ client: Int32, _ handler: (ControlRequest) -> ControlResponse) {
@@ -129,27 +133,6 @@ enum ControlCodec {
 public struct ControlError: Error, CustomStringConvertible, Sendable {
     public var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Accepts connections on a listening socket on a thread of its own, one at a time, handing
-/// each to `serve` (which must not close it). `shutdown(fd, SHUT_RDWR)` ends the loop; the
-/// thread then closes the socket itself, so that its number cannot be reused by another socket
-/// while an `accept` on it is pending.
-func serveConnections(on fd: Int32, threadName: String, _ serve: @escaping @Sendable (Int32) -> Void) {
-    let thread = Thread {
-        while true {
-            let client = accept(fd, nil, nil)
-            if client < 0 {
-                if errno == EINTR { continue }
-                close(fd)
-                return
-            }
-            serve(client)
-            close(client)
-        }
-    }
-    thread.name = threadName
-    thread.start()
 }
 
 /// Reads up to a newline (or the end); nil on error or when over `limit`.

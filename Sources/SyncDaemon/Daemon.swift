@@ -133,11 +133,9 @@ public enum Daemon {
                 folder: folder, server: settings.server, mode: settings.mode.rawValue, paused: service.isPaused,
                 online: feed.online.load(ordering: .relaxed), progress: engine.progress, journal: journal, board: board)
         }
-        defer { control.stop() }
         let metrics = try settings.metricsListen.map { listen in
             try MetricsListener(host: listen.host, port: listen.port) { DaemonMetrics.render(current()) }
         }
-        defer { metrics?.stop() }
         folderLogger.notice("syncing \(folder) with \(settings.server) (\(settings.mode.rawValue) mode)", metadata: SyncEvent.started.metadata())
         // systemd: STATUS= once a second when it changed, the watchdog, STOPPING=1 when the
         // shutdown starts (services stop in reverse order: this one is told first).
@@ -167,7 +165,10 @@ public enum Daemon {
         }
         defer { hangup.cancel() }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service), .init(service: feed), .init(service: systemd)],
+            // Stopped in reverse order: systemd hears STOPPING=1 first; `syncd status` and the
+            // metrics answer until the engine has stopped.
+            services: [.init(service: control)] + (metrics.map { [.init(service: $0)] } ?? [])
+                + [.init(service: service), .init(service: feed), .init(service: systemd)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         folderLogger.notice("stopped", metadata: SyncEvent.stopped.metadata())

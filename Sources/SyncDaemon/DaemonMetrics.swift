@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import ServiceLifecycle
 
 /// The daemon's Prometheus metrics, rendered from its status (text exposition format 0.0.4).
 public enum DaemonMetrics {
@@ -40,9 +41,10 @@ public enum DaemonMetrics {
 }
 
 /// `GET /metrics` on a local TCP address (`metrics.listen = "127.0.0.1:9464"`), for Prometheus
-/// or node_exporter's textfile collector. One thread; every other path is 404.
-final class MetricsListener: Sendable {
-    private let descriptor: Int32
+/// or node_exporter's textfile collector, served while it runs as a service; every other path
+/// is 404.
+final class MetricsListener: Service, Sendable {
+    private let listener: SocketService
     let port: Int
 
     init(host: String, port: Int, render: @escaping @Sendable () -> String) throws {
@@ -65,8 +67,7 @@ final class MetricsListener: Sendable {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         self.port = Int(UInt16(bigEndian: address.sin_port))
-        descriptor = fd
-        serveConnections(on: fd, threadName: "syncd-metrics") { client in
+        listener = SocketService(descriptor: fd, name: "syncd-metrics") { client in
             var timeout = timeval(tv_sec: 5, tv_usec: 0)
             setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var buffer = [UInt8](repeating: 0, count: 4096)
@@ -80,7 +81,11 @@ final class MetricsListener: Sendable {
         }
     }
 
+    func run() async {
+        await listener.run()
+    }
+
     func stop() {
-        shutdown(descriptor, Int32(SHUT_RDWR))
+        listener.stop()
     }
 }

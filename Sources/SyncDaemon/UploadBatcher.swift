@@ -28,14 +28,19 @@ struct UploadBatcher: Sendable {
 }
 
 /// Calls that wait at most `window` for company, then go as one batch request (a full batch
-/// goes at once); each caller gets its own item's answer or error.
+/// goes at once); each caller gets its own item's answer or error. The callers' own tasks do
+/// the work: the first of a batch waits the window and sends it, the one that fills a batch
+/// sends it at once; nothing runs on its own.
 actor BatchQueue<Item: Sendable, Value: Codable & Sendable & Equatable> {
     typealias Send = @Sendable ([Item]) async throws -> [BatchResult<Value>]
     private let send: Send
     private let window: Duration
     private let maxBatch: Int
-    private var pending: [(item: Item, reply: CheckedContinuation<Value, any Error>)] = []
-    private var timerRunning = false
+    private var pending: [(ticket: Int, item: Item)] = []
+    private var nextTicket = 0
+    /// Answers not yet collected, and callers waiting for theirs, by ticket.
+    private var ready: [Int: Result<Value, any Error>] = [:]
+    private var waiting: [Int: CheckedContinuation<Value, any Error>] = [:]
 
     init(window: Duration = .milliseconds(5), maxBatch: Int = 200, send: @escaping Send) {
         self.send = send
@@ -44,46 +49,41 @@ actor BatchQueue<Item: Sendable, Value: Codable & Sendable & Equatable> {
     }
 
     func submit(_ item: Item) async throws -> Value {
-        try await withCheckedThrowingContinuation { reply in
-            pending.append((item, reply))
-            if pending.count >= maxBatch {
-                flush()
-            } else if !timerRunning {
-                timerRunning = true
-                Task {
-                    try? await Task.sleep(for: window)
-                    self.flush()
-                }
-            }
+        let ticket = nextTicket
+        nextTicket += 1
+        pending.append((ticket, item))
+        if pending.count >= maxBatch {
+            await sendPending()
+        } else if pending.count == 1 {
+            try? await Task.sleep(for: window)
+            await sendPending()
         }
+        if let answer = ready.removeValue(forKey: ticket) { return try answer.get() }
+        return try await withCheckedThrowingContinuation { waiting[ticket] = $0 }
     }
 
-    private func flush() {
-        timerRunning = false
+    /// Sends what is pending (nothing, if a full batch already took it) and hands out the answers.
+    private func sendPending() async {
         let batch = pending
         pending = []
         guard !batch.isEmpty else { return }
-        let send = self.send
-        Task {
-            do {
-                let results = try await send(batch.map(\.item))
-                for (index, (_, reply)) in batch.enumerated() {
-                    guard index < results.count else {
-                        reply.resume(throwing: ServerError(status: 0, code: "bad_response", message: "the batch answer is short"))
-                        continue
-                    }
-                    if let value = results[index].value {
-                        reply.resume(returning: value)
-                    } else {
-                        let error = results[index].error
-                        reply.resume(throwing: ServerError(
-                            status: results[index].status ?? 500, code: error?.code ?? "unknown", message: error?.message ?? "refused",
-                            current: error?.current))
-                    }
+        let answers: [Result<Value, any Error>]
+        do {
+            let results = try await send(batch.map(\.item))
+            answers = batch.indices.map { index in
+                guard index < results.count else {
+                    return .failure(ServerError(status: 0, code: "bad_response", message: "the batch answer is short"))
                 }
-            } catch {
-                for (_, reply) in batch { reply.resume(throwing: error) }
+                if let value = results[index].value { return .success(value) }
+                let error = results[index].error
+                return .failure(ServerError(
+                    status: results[index].status ?? 500, code: error?.code ?? "unknown", message: error?.message ?? "refused", current: error?.current))
             }
+        } catch {
+            answers = batch.map { _ in .failure(error) }
+        }
+        for ((ticket, _), answer) in zip(batch, answers) {
+            if let caller = waiting.removeValue(forKey: ticket) { caller.resume(with: answer) } else { ready[ticket] = answer }
         }
     }
 }

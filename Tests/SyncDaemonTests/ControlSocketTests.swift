@@ -15,7 +15,7 @@ import Testing
             brake: nil, errors: [], conflicts: [])
     }
 
-    @Test func commandsReachTheHandlerAndTheStatusComesBack() throws {
+    @Test func commandsReachTheHandlerAndTheStatusComesBack() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ctl-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -28,14 +28,19 @@ import Testing
         let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int
         #expect(mode == 0o600, "only the daemon's user may talk to it")
 
-        let answer = try ControlClient.send(ControlRequest(command: .status), to: socket)
-        #expect(answer.status == Self.status("after status"), "dates and all survive the trip")
-        _ = try ControlClient.send(ControlRequest(command: .pause), to: socket)
-        _ = try ControlClient.send(ControlRequest(command: .resume, allowDeletes: true), to: socket)
-        #expect(seen.withLock { $0 } == [
-            ControlRequest(command: .status), ControlRequest(command: .pause), ControlRequest(command: .resume, allowDeletes: true),
-        ])
-        server.stop()
+        // Served while the service runs; its end (the daemon's shutdown) removes the socket.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await server.run() }
+            let answer = try ControlClient.send(ControlRequest(command: .status), to: socket)
+            #expect(answer.status == Self.status("after status"), "dates and all survive the trip")
+            _ = try ControlClient.send(ControlRequest(command: .pause), to: socket)
+            _ = try ControlClient.send(ControlRequest(command: .resume, allowDeletes: true), to: socket)
+            #expect(seen.withLock { $0 } == [
+                ControlRequest(command: .status), ControlRequest(command: .pause), ControlRequest(command: .resume, allowDeletes: true),
+            ])
+            group.cancelAll()
+            try await group.waitForAll()
+        }
         #expect(!FileManager.default.fileExists(atPath: socket))
         #expect(throws: ControlError.self) { try ControlClient.send(ControlRequest(command: .status), to: socket) }
     }
@@ -84,7 +89,8 @@ import Testing
 
     @Test func theListenerServesMetricsAndNothingElse() async throws {
         let listener = try MetricsListener(host: "127.0.0.1", port: 0) { "syncd_up 1\n" }
-        defer { listener.stop() }
+        let serving = Task { await listener.run() }
+        defer { serving.cancel() }
         func get(_ path: String) throws -> String {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             defer { close(fd) }

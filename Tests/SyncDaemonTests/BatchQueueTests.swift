@@ -1,0 +1,54 @@
+import Foundation
+import SyncAPI
+import Synchronization
+import Testing
+
+@testable import SyncDaemon
+
+/// Uploads running side by side share begin and complete requests: each caller still gets its
+/// own item's answer, or its own item's refusal, or the request's failure.
+@Suite struct BatchQueueTests {
+    struct Refused: Error {}
+
+    @Test func callersAtOnceShareARequestAndEachGetsItsOwnAnswer() async throws {
+        let requests = Mutex<[[Int]]>([])
+        let queue = BatchQueue<Int, String>(window: .milliseconds(100), maxBatch: 8) { items in
+            requests.withLock { $0.append(items) }
+            return items.map { $0 % 5 == 0 ? BatchResult(status: 409, error: ConflictBody(code: "revision_conflict", message: "no", current: nil)) : BatchResult(value: "v\($0)") }
+        }
+        let answers = await withTaskGroup(of: (Int, Result<String, any Error>).self) { group in
+            for item in 1...20 {
+                group.addTask {
+                    do { return (item, .success(try await queue.submit(item))) } catch { return (item, .failure(error)) }
+                }
+            }
+            var answers: [Int: Result<String, any Error>] = [:]
+            for await (item, answer) in group { answers[item] = answer }
+            return answers
+        }
+        for item in 1...20 {
+            switch answers[item] {
+            case .success(let value)?: #expect(item % 5 != 0 && value == "v\(item)")
+            case .failure(let error as ServerError)?: #expect(item % 5 == 0 && error.status == 409 && error.code == "revision_conflict")
+            default: Issue.record("item \(item): \(String(describing: answers[item]))")
+            }
+        }
+        let sent = requests.withLock { $0 }
+        #expect(sent.flatMap { $0 }.sorted() == Array(1...20), "every item went exactly once")
+        #expect(sent.count < 20 && sent.allSatisfy { $0.count <= 8 }, "batched, none over the limit: \(sent.map(\.count))")
+    }
+
+    @Test func aFailedRequestFailsEveryItemInItAndTheNextBatchStillGoes() async throws {
+        let calls = Atomic<Int>(0)
+        let queue = BatchQueue<Int, String>(window: .milliseconds(300)) { items in
+            if calls.add(1, ordering: .relaxed).newValue == 1 { throw Refused() }
+            return items.map { BatchResult(value: "v\($0)") }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for item in 1...3 {
+                group.addTask { await #expect(throws: Refused.self) { _ = try await queue.submit(item) } }
+            }
+        }
+        #expect(try await queue.submit(4) == "v4")
+    }
+}
