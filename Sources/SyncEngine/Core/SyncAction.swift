@@ -71,3 +71,39 @@ public struct BrakeReport: Sendable, Equatable, CustomStringConvertible {
             + "of \(syncedFiles) synced files; run `syncd resume --allow-deletes` if this is intended"
     }
 }
+
+extension SyncAction {
+    var isTransfer: Bool {
+        switch self {
+        case .upload, .download: true
+        default: false
+        }
+    }
+
+    /// Where a move goes.
+    var destinationPath: RelativePath? {
+        switch self {
+        case .moveRemote(_, let to), .moveLocal(_, let to), .recordMove(_, let to): to
+        default: nil
+        }
+    }
+
+    /// Every path the step changes: later steps on them wait when it fails.
+    var touchedPaths: [RelativePath] {
+        switch self {
+        case .keepBothConflict(let p, let copy): [p, copy]
+        default: [primaryPath] + (destinationPath.map { [$0] } ?? [])
+        }
+    }
+
+    /// The path a step's retry bookkeeping hangs on.
+    var primaryPath: RelativePath {
+        switch self {
+        case .upload(let p, _), .createRemoteFolder(let p), .download(let p), .createLocalFolder(let p),
+            .keepBothConflict(let p, _), .deleteRemote(let p, _), .deleteLocal(let p, _), .recordSynced(let p), .forget(let p):
+            p
+        case .moveRemote(let from, _), .moveLocal(let from, _), .recordMove(let from, _):
+            from
+        }
+    }
+}

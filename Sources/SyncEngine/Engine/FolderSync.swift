@@ -25,6 +25,11 @@ public final class FolderSync: Sendable {
         public var retryCap: TimeInterval
         /// The cap for a path whose last failure was a ``TransientFailure``.
         public var transientRetryCap: TimeInterval
+        /// Draws the jitter of each retry time (0.5...1; see ``RetrySchedule/retryAt(now:attempts:transient:jitter:)``).
+        public var jitter: @Sendable () -> Double = { Double.random(in: 0.5...1) }
+
+        /// When failed steps are tried again.
+        public var retry: RetrySchedule { RetrySchedule(base: retryBase, cap: retryCap, transientCap: transientRetryCap) }
 
         public init(
             root: String, mode: SyncPolicy.Mode = .sync, brake: SyncPolicy.DeleteBrake = .init(), hostName: String,
@@ -216,17 +221,8 @@ public final class FolderSync: Sendable {
                 index += 1
                 if !batch[0].isTransfer { break }
             }
-            let runnable = batch.filter { action in
-                // A step after a failed one on the same path waits for the retry: the download
-                // that follows a failed conflict copy would replace the version it was to keep.
-                if failedThisPass.contains(action.primaryPath) {
-                    report.deferred.append(action)
-                    return false
-                }
-                guard let until = waiting[action.primaryPath], until > now else { return true }
-                report.deferred.append(action)
-                return false
-            }
+            let (runnable, deferred) = RetrySchedule.split(batch, failedThisPass: failedThisPass, waiting: waiting, now: now)
+            report.deferred += deferred
             let snapshot = state
             typealias Outcome = (SyncAction, Result<StepResult, any Error>, Duration)
             var outcomes: [Outcome] = []
@@ -267,9 +263,9 @@ public final class FolderSync: Sendable {
                     failedThisPass.formUnion(action.touchedPaths)
                     if try replan(action, after: error, state: &state, report: &report) { continue }
                     let attempts = (try? journal.errors().first { $0.path == action.primaryPath }?.attempts) ?? 0
-                    let cap = (error as? any TransientFailure)?.isTransient == true ? configuration.transientRetryCap : configuration.retryCap
-                    let delay = min(cap, configuration.retryBase * pow(2, Double(attempts)))
-                    try journal.recordError("\(error)", for: action.primaryPath, retryAt: now.addingTimeInterval(delay * Double.random(in: 0.5...1)))
+                    let retryAt = configuration.retry.retryAt(
+                        now: now, attempts: attempts, transient: (error as? any TransientFailure)?.isTransient == true, jitter: configuration.jitter())
+                    try journal.recordError("\(error)", for: action.primaryPath, retryAt: retryAt)
                     logger.error("\(action) failed: \(error)", metadata: ["folder": "\(configuration.root)"])
                     report.failed.append((action, "\(error)"))
                 }
@@ -281,40 +277,4 @@ public final class FolderSync: Sendable {
 /// Thrown by a test's fault injector: the pass stops dead, nothing is cleaned up.
 public struct SimulatedCrash: Error, Sendable {
     public init() {}
-}
-
-extension SyncAction {
-    var isTransfer: Bool {
-        switch self {
-        case .upload, .download: true
-        default: false
-        }
-    }
-
-    /// Where a move goes.
-    var destinationPath: RelativePath? {
-        switch self {
-        case .moveRemote(_, let to), .moveLocal(_, let to), .recordMove(_, let to): to
-        default: nil
-        }
-    }
-
-    /// Every path the step changes: later steps on them wait when it fails.
-    var touchedPaths: [RelativePath] {
-        switch self {
-        case .keepBothConflict(let p, let copy): [p, copy]
-        default: [primaryPath] + (destinationPath.map { [$0] } ?? [])
-        }
-    }
-
-    /// The path a step's retry bookkeeping hangs on.
-    var primaryPath: RelativePath {
-        switch self {
-        case .upload(let p, _), .createRemoteFolder(let p), .download(let p), .createLocalFolder(let p),
-            .keepBothConflict(let p, _), .deleteRemote(let p, _), .deleteLocal(let p, _), .recordSynced(let p), .forget(let p):
-            p
-        case .moveRemote(let from, _), .moveLocal(let from, _), .recordMove(let from, _):
-            from
-        }
-    }
 }
