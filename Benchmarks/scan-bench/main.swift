@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SyncEngine
+import SyncAPI
 
 /// Benchmarks of the folder scanner (`scripts/bench-scan`) and of `.syncignore` matching
 /// (`scripts/bench-ignore`).

@@ -8,6 +8,9 @@ import ServiceLifecycle
 import SyncAPI
 import TOMLConfig
 public import SyncEngine
+import NIOCore
+import Synchronization
+import UnixSignals
 
 /// What one daemon runs with: one folder, one server.
 public struct DaemonSettings: Sendable {

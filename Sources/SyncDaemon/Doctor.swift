@@ -3,6 +3,8 @@ import Glibc
 import SyncAPI
 import SyncEngine
 import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
 
 /// `syncd doctor`: checks what syncd depends on and says what to do about each problem.
 public enum Doctor {

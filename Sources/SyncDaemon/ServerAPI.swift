@@ -4,6 +4,7 @@ import NIOCore
 import NIOFoundationCompat
 public import SyncAPI
 public import SyncEngine
+import NIOHTTP1
 
 /// The server's JSON API as the daemon calls it: `/api/v1` with the device token.
 public struct ServerAPI: Sendable {

@@ -2,6 +2,7 @@ import Foundation
 import S3Client
 import SyncAPI
 public import SyncEngine
+import Logging
 
 /// Uploads: a file of one block is one presigned PUT; a larger one is a multipart upload with
 /// one part per block, sent by S3Client's ``PartRunner`` through presigned part URLs, each

@@ -6,6 +6,7 @@ import S3Client
 import SyncServer
 import Synchronization
 import TOMLConfig
+import UnixSignals
 
 @main
 struct SyncdServerCommand: AsyncParsableCommand {

@@ -4,6 +4,7 @@ import NIOCore
 import S3Client
 import SyncAPI
 import Testing
+import NIOHTTP1
 
 /// The real `syncd-server` binary survives any input: first the requests that stopped it
 /// before (the trust issue), then a property-based fuzz run driven by its own OpenAPI document

@@ -3,6 +3,9 @@ import Foundation
 import S3Client
 import SyncAPI
 import Testing
+import NIOCore
+import NIOHTTP1
+import SyncDaemon
 
 /// The dashboard in a real browser: headless Chromium through chromedriver, against the real
 /// syncd-server process, the real SeaweedFS (browser uploads go straight to it) and the real

@@ -3,6 +3,8 @@ import Foundation
 import SyncAPI
 import SyncDaemon
 import Testing
+import NIOCore
+import NIOHTTP1
 
 /// `syncd login` against the real server: the device flow approved by a person who signs in
 /// through the OIDC provider in a browser, and the token saved for the owner's eyes only.

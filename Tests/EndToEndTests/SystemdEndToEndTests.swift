@@ -3,6 +3,8 @@ import Foundation
 import Glibc
 import SyncAPI
 import Testing
+import NIOCore
+import SyncDaemon
 
 /// syncd as a `Type=notify` service, against a NOTIFY_SOCKET the test binds (no systemd
 /// manager is started).

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import S3Client
+import NIOHTTP1
 
 @Suite struct ChecksumAndLayoutTests {
     @Test func crc32cCheckValue() {

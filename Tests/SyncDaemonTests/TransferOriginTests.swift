@@ -7,6 +7,7 @@ import Testing
 
 @testable import SyncDaemon
 @testable import SyncEngine
+import SyncAPI
 
 /// The daemon sends PUTs and GETs only to the storage origin the server announced
 /// (`GET /api/v1/storage`), whatever transfer URL a hostile or broken server hands out

@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 
 @testable import SyncEngine
+import SyncAPI
 
 /// The daemon never touches anything outside its folder, whatever links the folder holds and
 /// whatever paths the server hands out (issue 11, item 3).

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import SyncEngine
+import SyncAPI
 
 /// Random local and remote changes, with the engine abandoned at random steps (before a step,
 /// or after it but before its journal entry: the in-process kill -9) and restarted on the

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SyncEngine
+import Synchronization
 
 /// The engine on a real folder against the in-memory remote.
 @Suite struct FolderSyncTests {

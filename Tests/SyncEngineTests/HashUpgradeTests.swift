@@ -5,6 +5,7 @@ import SyncAPI
 import Testing
 
 @testable import SyncEngine
+import Synchronization
 
 /// A journal written under the old content hash (plain SHA-256) opened by this version: the
 /// scheme change is not a content change on either side, whichever of server and daemon is

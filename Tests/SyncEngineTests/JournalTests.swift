@@ -3,6 +3,7 @@ import GRDB
 import Testing
 
 @testable import SyncEngine
+import SyncAPI
 
 @Suite struct JournalTests {
     func p(_ s: String) -> RelativePath { RelativePath(s)! }

@@ -3,6 +3,7 @@ import Glibc
 import Testing
 
 @testable import SyncEngine
+import SyncAPI
 
 /// The scanner, ignore rules and atomic installs on a real temporary folder.
 @Suite struct LocalFolderTests {

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 
 @testable import SyncEngine
+import SyncAPI
 
 /// The in-memory stand-in for the server, for the engine's deterministic tests (the one place
 /// the architecture allows one): a tree with ids and revisions, content by SHA-256, and the

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SyncEngine
+import SyncAPI
 
 /// Every step after a move uses the revision the move returned: the server gives a moved item
 /// a new revision, and an upload over the one before it would be refused (409) and retried for ever.

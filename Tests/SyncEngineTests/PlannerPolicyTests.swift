@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SyncEngine
+import SyncAPI
 
 /// The mass-delete brake, backup mode, and conflicted-copy names.
 @Suite struct PlannerPolicyTests {

@@ -1,6 +1,7 @@
 import Foundation
 
 @testable import SyncEngine
+import SyncAPI
 
 /// SplitMix64: a small seeded generator, so that a failing case replays from its seed.
 struct SeededGenerator: RandomNumberGenerator {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import SyncEngine
+import SyncAPI
 
 /// Applying the server's change feed to the journal's remote tree gives the tree a full
 /// listing would.

@@ -1,6 +1,7 @@
 import Foundation
 
 @testable import SyncEngine
+import SyncAPI
 
 /// A planner scenario in text, in the spirit of rclone bisync's testdata: three trees and the
 /// plan expected from them.

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import SyncEngine
+import SyncAPI
 
 /// The pure rule behind recognising an upload a crash kept from the journal.
 @Suite struct UploadIntentTests {

@@ -1,6 +1,7 @@
 import Foundation
 
 @testable import SyncEngine
+import SyncAPI
 
 /// The three trees and an executor of plans over them: an in-memory stand-in for the folder,
 /// the server and the journal, with the preconditions the real ones enforce checked on every

@@ -8,6 +8,8 @@ import SyncAPI
 import Testing
 
 @testable import SyncServer
+import NIOFoundationCompat
+import NIOHTTP1
 
 /// A server router on one of the databases, with a fresh bucket on the test SeaweedFS.
 struct APIEnvironment: Sendable {

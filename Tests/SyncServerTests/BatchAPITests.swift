@@ -4,6 +4,7 @@ import SyncAPI
 import Testing
 
 @testable import SyncServer
+import HTTPTypes
 
 /// The batch endpoints the daemon uses: each item is answered as its own request would be,
 /// and one refusal does not spoil the others (also inside the one database transaction).

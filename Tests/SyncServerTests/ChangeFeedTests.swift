@@ -6,6 +6,9 @@ import SyncAPI
 import Testing
 
 @testable import SyncServer
+import HTTPTypes
+import NIOFoundationCompat
+import NIOHTTP1
 
 /// The change feed's long-poll: woken by a change in this process, and across two server
 /// processes sharing one PostgreSQL.

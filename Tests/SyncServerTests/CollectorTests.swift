@@ -5,6 +5,7 @@ import SyncAPI
 import Testing
 
 @testable import SyncServer
+import HTTPTypes
 
 /// The collector against SeaweedFS, on both databases: abandoned multipart uploads are
 /// aborted, the trash is emptied after its retention, unreferenced objects go, and nothing a

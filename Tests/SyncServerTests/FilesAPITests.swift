@@ -5,6 +5,7 @@ import SyncAPI
 import Testing
 
 @testable import SyncServer
+import HTTPTypes
 
 /// The `/api/v1` routes on both databases, with bytes going to the real SeaweedFS.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct FilesAPITests {

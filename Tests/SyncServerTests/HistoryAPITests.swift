@@ -4,6 +4,7 @@ import SyncAPI
 import Testing
 
 @testable import SyncServer
+import HTTPTypes
 
 /// Version history and the trash on both databases.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct HistoryAPITests {

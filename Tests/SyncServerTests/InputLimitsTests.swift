@@ -6,6 +6,7 @@ import SyncAPI
 import Testing
 
 @testable import SyncServer
+import NIOFoundationCompat
 
 /// Hostile numbers and names get a 400 with the API's JSON error, never a trap: the inputs of
 /// the trust issue (`wait=nan`, `size` of Int64.max, `limit=-1`, names of 300 bytes) and their

@@ -4,6 +4,7 @@ import SyncAPI
 import Testing
 
 @testable import SyncServer
+import HTTPTypes
 
 /// Content stored before identities were block hashes keeps working: the collector reads each
 /// legacy object once, stores it under its identity, renames the rows (current files and old

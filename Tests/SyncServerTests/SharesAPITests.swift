@@ -4,6 +4,8 @@ import SyncAPI
 import Testing
 
 @testable import SyncServer
+import HTTPTypes
+import NIOCore
 
 /// Share links on both databases: the owner's API, the public page and download, expiry (410),
 /// revocation and trash (404), and a hostile file name that stays text.

@@ -7,6 +7,8 @@ import SyncAPI
 import Testing
 
 @testable import SyncServer
+import NIOFoundationCompat
+import NIOHTTP1
 
 /// The OpenID Connect provider `scripts/test-servers` starts (nanoidp), with its users
 /// alice (alice@example.org) and mallory (mallory@evil.example).

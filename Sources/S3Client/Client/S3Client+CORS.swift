@@ -1,6 +1,7 @@
 import Foundation
 import Crypto
 import NIOCore
+import NIOHTTP1
 
 /// One rule of a bucket's CORS configuration (PutBucketCors).
 public struct CORSRule: Sendable, Equatable {

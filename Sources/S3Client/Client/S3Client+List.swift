@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 
 extension S3Client {
     /// One page of ListObjectsV2 (up to `maxKeys`, at most 1,000).

@@ -1,6 +1,7 @@
 public import Foundation
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 
 /// A part that S3 has stored, as CompleteMultipartUpload needs it.
 public struct CompletedPart: Sendable, Hashable, Codable {

@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 import Foundation
 import NIOCore
 import Synchronization
+import NIOHTTP1
 
 /// Moves bytes through presigned URLs, the way a client without S3 credentials does (the
 /// daemon: the server signs, the bytes go straight to S3). Bodies stream from and to files;

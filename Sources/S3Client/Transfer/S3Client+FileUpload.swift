@@ -1,4 +1,5 @@
 import Logging
+import NIOHTTP1
 
 extension S3Client {
     /// Uploads a file: one PUT below the multipart threshold, otherwise a multipart upload with

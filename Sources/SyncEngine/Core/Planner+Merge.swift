@@ -1,3 +1,4 @@
+import SyncAPI
 /// The path-by-path merge, after moves and conflict renames, and the mass-delete brake.
 extension Planner {
     /// How one side's item at a path differs from the synced base.

@@ -1,3 +1,4 @@
+import SyncAPI
 /// Plans the actions that bring the local folder, the server and the synced tree together.
 ///
 /// Pure: no I/O, no clock (the policy carries `now`), no randomness. Which side changed an item

@@ -1,3 +1,4 @@
+import SyncAPI
 /// An upload about to be sent, journalled before the server hears of it: the content and the
 /// revision it replaces. A crash after the server committed it and before the journal recorded
 /// the answer leaves the intent behind; the restarted engine then finds its own upload in the

@@ -1,3 +1,4 @@
+import Logging
 extension FolderSync {
     /// The remote and synced trees with legacy hashes read as identities (``HashUpgrade``); the
     /// rewritten rows go into `refresh`. `local` is a full scan when legacy rows are pending (a

@@ -1,4 +1,7 @@
 import Foundation
+import Logging
+import SyncAPI
+import Synchronization
 
 /// Steps this device does not take: remote items behind a link (or special file) in the folder,
 /// and server paths that could name something outside it. They are held before execution and

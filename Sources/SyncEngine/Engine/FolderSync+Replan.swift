@@ -1,4 +1,6 @@
 import Logging
+import SyncAPI
+import Synchronization
 
 /// A step refused with news is planned again at once, not retried after a back-off: a 409 says
 /// what the server has now, "changed since the last scan" says the scan is out of date.

@@ -3,6 +3,7 @@ public import Foundation
 import Glibc
 public import Logging
 import Synchronization
+import SyncAPI
 
 /// The engine for one folder: scan, fetch the remote state, plan, check the brake, execute
 /// through the remote port, journal every finished step.

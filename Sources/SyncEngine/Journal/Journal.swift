@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import SyncAPI
 
 /// The daemon's SQLite journal (WAL mode): the three trees, upload sessions for resume, the
 /// remote change cursor and per-path errors.

@@ -1,4 +1,5 @@
 import Glibc
+import SyncAPI
 
 /// What `fstatat(2)` says about an item, as sync compares it: the one place a `stat` becomes a
 /// ``LocalEntry`` or is checked against one.

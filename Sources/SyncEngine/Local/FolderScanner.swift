@@ -1,4 +1,5 @@
 import Glibc
+import SyncAPI
 
 /// Something in the folder that sync skipped, and why.
 public struct ScanProblem: Sendable, Equatable, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import CLinuxShims
 import Glibc
+import SyncAPI
 
 /// Stat, mkdir, move and delete: each resolves the parent folder from the root descriptor and
 /// acts on the last component with a `*at` call, so no link is ever followed.

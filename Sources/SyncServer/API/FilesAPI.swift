@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SyncAPI
+import Prometheus
 
 /// `/api/v1` routes on the tree: list, folders, move, trash, download, changes.
 struct FilesAPI {

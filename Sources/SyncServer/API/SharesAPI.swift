@@ -2,6 +2,7 @@ import NIOCore
 import Foundation
 import Hummingbird
 import SyncAPI
+import Prometheus
 
 /// Share links: the owner's API (create, list, revoke) and the public `/s/<token>` page and
 /// download, which check revocation and expiry on every visit and redirect to a presigned GET

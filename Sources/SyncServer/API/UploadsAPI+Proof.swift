@@ -1,6 +1,7 @@
 import Foundation
 import S3Client
 import SyncAPI
+import HTTPTypes
 
 /// How the server proves, without reading an object back, that the bytes at a content key
 /// have that key's identity (``ContentIdentity``):

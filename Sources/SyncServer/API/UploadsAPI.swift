@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import S3Client
 import SyncAPI
+import Prometheus
 
 /// `/api/v1/uploads`: begin (presigned single PUT or multipart), part URLs, complete, abort.
 /// Bytes go from the client to S3; the server only signs and then checks what S3 holds.

@@ -4,6 +4,7 @@ import Crypto
 import JWTKit
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 
 /// Where sign-in goes: an OpenID Connect provider (Google by default) and this server's
 /// registration with it.

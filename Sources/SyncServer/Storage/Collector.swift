@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 public import ServiceLifecycle
+import S3Client
 
 /// Keeps the bucket tidy: aborts multipart uploads left open (they cost money while they
 /// wait), empties the trash after its retention, and deletes objects nothing references any more.

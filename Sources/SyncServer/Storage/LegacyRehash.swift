@@ -1,5 +1,7 @@
 import Foundation
 import Glibc
+// `struct stat` is owned by the module that loaded its header first: with Foundation, CoreFoundation.
+import CoreFoundation
 public import Logging
 import S3Client
 import SyncAPI

@@ -1,4 +1,5 @@
 public import Foundation
+import SyncAPI
 
 /// A share link of one file.
 public struct ShareRecord: Sendable, Equatable {

@@ -1,4 +1,5 @@
 public import Foundation
+import SyncAPI
 
 /// An upload the server has presigned and not yet seen completed.
 public struct UploadRecord: Sendable, Equatable {

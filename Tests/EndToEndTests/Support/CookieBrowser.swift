@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 /// A person's browser, as far as these tests need one: follows redirects itself, keeps cookies
 /// per host (name and value; the servers here set nothing subtler), submits forms.

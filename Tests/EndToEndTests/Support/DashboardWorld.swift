@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import SyncAPI
 import Testing
+import SyncDaemon
 
 extension DashboardBrowserTests {
     /// A valid 1 × 1 PNG, to see an image preview load.

@@ -4,6 +4,8 @@ import S3Client
 import SyncAPI
 import SyncDaemon
 import Testing
+import NIOCore
+import NIOHTTP1
 
 /// One end-to-end world: a real `syncd-server` process (SQLite, its own bucket on the test
 /// SeaweedFS, which verifies every signature) and real `syncd` daemon processes on folders of

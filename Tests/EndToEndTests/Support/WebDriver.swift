@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOFoundationCompat
 
 /// chromedriver (Debian's chromium-driver) as a child process, driving headless Chromium
 /// through W3C WebDriver JSON over loopback. Every session is deleted at the end, or Chromium
