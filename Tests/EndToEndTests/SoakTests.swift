@@ -91,7 +91,7 @@ struct SoakReport: CustomStringConvertible {
         return """
             soak figures: \(daemonKills) daemon kills, \(serverKills) server kills; operations \(operations.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) (\(bigWrites) of 9 MiB, \(racedWrites) raced by a download)
             faults injected — \(faultText)
-            converged after the faults stopped in \(secondsToConverge.map { String(format: "%.1f s", $0) } ?? "—"), \(files) entries; \(versionsChecked) last versions of the writers found in the account; \(conflictedCopies.count) conflicted copies \(conflictedCopies)
+            converged after the faults stopped in \(secondsToConverge.map { String(format: "%.1f s", $0) } ?? "—"), \(files) entries; \(versionsChecked) last versions of the writers found in the account; \(conflictedCopies.count) conflicted copies (of files several writers shared), e.g. \(conflictedCopies.prefix(3))
             open multipart uploads before the collector: \(openUploadsBeforeCollect); collector: \(collector)
             """
     }

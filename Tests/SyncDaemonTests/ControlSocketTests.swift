@@ -31,10 +31,12 @@ import Testing
         // Served while the service runs; its end (the daemon's shutdown) removes the socket.
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await server.run() }
-            let answer = try ControlClient.send(ControlRequest(command: .status), to: socket)
+            // The client blocks, as `syncd status` does in its own process: off the task pool,
+            // which the service needs to start on.
+            let answer = try await onThread { try ControlClient.send(ControlRequest(command: .status), to: socket) }
             #expect(answer.status == Self.status("after status"), "dates and all survive the trip")
-            _ = try ControlClient.send(ControlRequest(command: .pause), to: socket)
-            _ = try ControlClient.send(ControlRequest(command: .resume, allowDeletes: true), to: socket)
+            _ = try await onThread { try ControlClient.send(ControlRequest(command: .pause), to: socket) }
+            _ = try await onThread { try ControlClient.send(ControlRequest(command: .resume, allowDeletes: true), to: socket) }
             #expect(seen.withLock { $0 } == [
                 ControlRequest(command: .status), ControlRequest(command: .pause), ControlRequest(command: .resume, allowDeletes: true),
             ])
@@ -91,7 +93,7 @@ import Testing
         let listener = try MetricsListener(host: "127.0.0.1", port: 0) { "syncd_up 1\n" }
         let serving = Task { await listener.run() }
         defer { serving.cancel() }
-        func get(_ path: String) throws -> String {
+        @Sendable func get(_ path: String) throws -> String {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             defer { close(fd) }
             var address = sockaddr_in()
@@ -111,8 +113,16 @@ import Testing
             }
             return String(decoding: answer, as: UTF8.self)
         }
-        let metrics = try get("/metrics")
+        let metrics = try await onThread { try get("/metrics") }
         #expect(metrics.hasPrefix("HTTP/1.1 200 OK") && metrics.hasSuffix("\r\n\r\nsyncd_up 1\n"), "\(metrics)")
-        #expect(try get("/").hasPrefix("HTTP/1.1 404"))
+        let other = try await onThread { try get("/") }
+        #expect(other.hasPrefix("HTTP/1.1 404"))
+    }
+}
+
+/// Runs blocking work on a thread of its own.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
