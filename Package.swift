@@ -234,7 +234,8 @@ let package = Package(
             dependencies: [
                 "SyncAPI", "SyncDaemon", "SyncEngine", "TOMLConfig", "S3Client", .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

@@ -30,13 +30,17 @@ struct S3Bench: AsyncParsableCommand {
         let s3 = S3Client(
             configuration: S3Configuration(endpoint: endpoint),
             credentialProvider: CredentialProviderChain.default(httpClient: httpClient),
-            httpClient: httpClient)
+            httpClient: httpClient
+        )
         do {
             try await s3.createBucket(bucket)
             let started = ContinuousClock.now
             let result = try await s3.uploadFile(
-                at: file, bucket: bucket, key: key,
-                options: FileUploadOptions(partSize: Int64(partSizeMiB) << 20, concurrency: concurrency, checksumAlgorithm: algorithm))
+                at: file,
+                bucket: bucket,
+                key: key,
+                options: FileUploadOptions(partSize: Int64(partSizeMiB) << 20, concurrency: concurrency, checksumAlgorithm: algorithm)
+            )
             let elapsed = ContinuousClock.now - started
             let head = try await s3.headObject(bucket: bucket, key: key)
             guard head.size == result.size else {

@@ -1,15 +1,18 @@
 import ArgumentParser
 import Foundation
-import SyncEngine
 import SyncAPI
+import SyncEngine
 
 /// Benchmarks of the folder scanner (`scripts/bench-scan`) and of `.syncignore` matching
 /// (`scripts/bench-ignore`).
 @main
 struct ScanBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "scan-bench", abstract: "Time the folder scanner and ignore-rule matching.", subcommands: [Scan.self, Ignore.self],
-        defaultSubcommand: Scan.self)
+        commandName: "scan-bench",
+        abstract: "Time the folder scanner and ignore-rule matching.",
+        subcommands: [Scan.self, Ignore.self],
+        defaultSubcommand: Scan.self
+    )
 }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

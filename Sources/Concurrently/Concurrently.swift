@@ -7,7 +7,9 @@ public enum Concurrently {
     /// those in flight are cancelled (their outputs are still handed over). Cancelling the
     /// caller cancels the items' tasks; whether to start more then is `each`'s to say.
     public static func forEach<Item: Sendable, Output: Sendable>(
-        _ items: [Item], width: Int, _ body: @escaping @Sendable (Item) async -> Output,
+        _ items: [Item],
+        width: Int,
+        _ body: @escaping @Sendable (Item) async -> Output,
         each: (_ index: Int, _ output: Output) async -> Bool
     ) async {
         await withTaskGroup(of: (Int, Output).self) { group in
@@ -33,7 +35,9 @@ public enum Concurrently {
 
     /// `transform` over `items`, at most `width` at a time; the outputs in the items' order.
     public static func map<Item: Sendable, Output: Sendable>(
-        _ items: [Item], width: Int, _ transform: @escaping @Sendable (Item) async -> Output
+        _ items: [Item],
+        width: Int,
+        _ transform: @escaping @Sendable (Item) async -> Output
     ) async -> [Output] {
         var outputs = [Output?](repeating: nil, count: items.count)
         await forEach(items, width: width, transform) { index, output in

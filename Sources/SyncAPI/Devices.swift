@@ -89,8 +89,14 @@ public struct SessionInfo: Codable, Sendable, Equatable {
     public var maxShareSeconds: Int64?
 
     public init(
-        userId: String, email: String, name: String, picture: String?, csrfToken: String?,
-        usedBytes: Int64? = nil, quotaBytes: Int64? = nil, maxShareSeconds: Int64? = nil
+        userId: String,
+        email: String,
+        name: String,
+        picture: String?,
+        csrfToken: String?,
+        usedBytes: Int64? = nil,
+        quotaBytes: Int64? = nil,
+        maxShareSeconds: Int64? = nil
     ) {
         self.usedBytes = usedBytes
         self.quotaBytes = quotaBytes

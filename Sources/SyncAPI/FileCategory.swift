@@ -49,7 +49,9 @@ public enum FileCategory: String, Codable, Sendable, CaseIterable {
         for ext in ["doc", "docx", "odt", "rtf", "xls", "xlsx", "ods", "ppt", "pptx", "odp", "epub", "html", "htm", "pages", "key", "numbers"] {
             table[ext] = .document
         }
-        for ext in ["txt", "md", "csv", "log", "json", "yaml", "yml", "toml", "ini", "conf", "xml", "swift", "py", "sh", "c", "h", "go", "rs", "js", "css"] {
+        for ext in [
+            "txt", "md", "csv", "log", "json", "yaml", "yml", "toml", "ini", "conf", "xml", "swift", "py", "sh", "c", "h", "go", "rs", "js", "css",
+        ] {
             table[ext] = .text
         }
         return table

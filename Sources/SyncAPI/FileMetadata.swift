@@ -17,7 +17,14 @@ public struct FileMetadata: Codable, Sendable, Equatable {
     public var category: FileCategory?
 
     public init(
-        id: String, path: String, kind: ItemKind, revision: Int64, size: Int64, sha256: String?, modifiedAt: Double, category: FileCategory? = nil
+        id: String,
+        path: String,
+        kind: ItemKind,
+        revision: Int64,
+        size: Int64,
+        sha256: String?,
+        modifiedAt: Double,
+        category: FileCategory? = nil
     ) {
         self.category = category
         self.id = id

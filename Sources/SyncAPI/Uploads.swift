@@ -19,7 +19,12 @@ public struct BeginUploadRequest: Codable, Sendable, Equatable {
     public var seenCursor: Int64?
 
     public init(
-        path: String, size: Int64, sha256: String, contentType: String? = nil, baseRevision: Int64? = nil, blockSha256: String? = nil,
+        path: String,
+        size: Int64,
+        sha256: String,
+        contentType: String? = nil,
+        baseRevision: Int64? = nil,
+        blockSha256: String? = nil,
         seenCursor: Int64? = nil
     ) {
         self.path = path
@@ -56,7 +61,15 @@ public struct BeginUploadResponse: Codable, Sendable, Equatable {
     /// For `stored`: the recorded item.
     public var file: FileMetadata?
 
-    public init(mode: UploadMode, uploadId: String? = nil, url: String? = nil, headers: [String: String] = [:], partSize: Int64? = nil, partCount: Int? = nil, file: FileMetadata? = nil) {
+    public init(
+        mode: UploadMode,
+        uploadId: String? = nil,
+        url: String? = nil,
+        headers: [String: String] = [:],
+        partSize: Int64? = nil,
+        partCount: Int? = nil,
+        file: FileMetadata? = nil
+    ) {
         self.mode = mode
         self.uploadId = uploadId
         self.url = url

@@ -1,6 +1,6 @@
 import Foundation
-import ServiceLifecycle
 import Glibc
+import ServiceLifecycle
 
 /// A request to a running daemon over its control socket: one JSON line in, one JSON line out.
 public struct ControlRequest: Codable, Sendable, Equatable {

@@ -44,7 +44,11 @@ public struct Credentials: Sendable, Equatable {
     public static func load(from path: String) throws -> Credentials? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         let source = try ConfigSource.load(path: path, environment: [:])
-        return Credentials(server: try source.requiredString("server"), token: try source.requiredString("token"), deviceId: try source.string("device_id"))
+        return Credentials(
+            server: try source.requiredString("server"),
+            token: try source.requiredString("token"),
+            deviceId: try source.string("device_id")
+        )
     }
 
     /// Writes the file atomically, readable by its owner only.

@@ -1,15 +1,15 @@
-public import Foundation
 import AsyncHTTPClient
 import Dispatch
+public import Foundation
 import Glibc
 public import Logging
+import NIOCore
 import S3Client
 import ServiceLifecycle
 import SyncAPI
-import TOMLConfig
 public import SyncEngine
-import NIOCore
 import Synchronization
+import TOMLConfig
 import UnixSignals
 
 /// What one daemon runs with: one folder, one server.
@@ -33,8 +33,15 @@ public struct DaemonSettings: Sendable {
     public var metricsListen: (host: String, port: Int)?
 
     public init(
-        folder: String, server: String, token: String, paths: DaemonPaths, mode: SyncPolicy.Mode = .sync, brake: SyncPolicy.DeleteBrake = .init(),
-        hostName: String = ProcessInfo.processInfo.hostName, transferConcurrency: Int = 16, partConcurrency: Int = 4,
+        folder: String,
+        server: String,
+        token: String,
+        paths: DaemonPaths,
+        mode: SyncPolicy.Mode = .sync,
+        brake: SyncPolicy.DeleteBrake = .init(),
+        hostName: String = ProcessInfo.processInfo.hostName,
+        transferConcurrency: Int = 16,
+        partConcurrency: Int = 4,
         rescanInterval: Duration = .seconds(3600)
     ) {
         self.folder = folder
@@ -78,7 +85,11 @@ public enum Daemon {
 
     static func run(_ settings: DaemonSettings, http: HTTPClient, logger: Logger) async throws {
         let folder = try checkFolder(settings.folder)
-        try FileManager.default.createDirectory(atPath: settings.paths.stateDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: settings.paths.stateDir,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
         try claimState(settings.paths, folder: folder)
         let journal = try Journal(path: settings.paths.journalFile)
         let api = ServerAPI(baseURL: settings.server, token: settings.token, http: http)
@@ -89,7 +100,13 @@ public enum Daemon {
         let downloadLimiter = BandwidthLimiter(bytesPerSecond: settings.maxDownloadRate)
         let transfer = PresignedTransfer(http: http, uploadLimiter: uploadLimiter, downloadLimiter: downloadLimiter)
         let remote = ServerRemote(
-            api: api, journal: journal, board: board, transfer: transfer, partConcurrency: settings.partConcurrency, logger: logger)
+            api: api,
+            journal: journal,
+            board: board,
+            transfer: transfer,
+            partConcurrency: settings.partConcurrency,
+            logger: logger
+        )
         let folderLogger = {
             var copy = logger
             copy[metadataKey: "folder"] = "\(folder)"
@@ -97,12 +114,20 @@ public enum Daemon {
         }()
         let engine = FolderSync(
             configuration: .init(
-                root: folder, mode: settings.mode, brake: settings.brake, hostName: settings.hostName,
-                transferConcurrency: settings.transferConcurrency),
-            journal: journal, remote: remote, logger: folderLogger)
+                root: folder,
+                mode: settings.mode,
+                brake: settings.brake,
+                hostName: settings.hostName,
+                transferConcurrency: settings.transferConcurrency
+            ),
+            journal: journal,
+            remote: remote,
+            logger: folderLogger
+        )
         let status = StatusBoard()
         let service = FolderSyncService(
-            engine: engine, rescanInterval: settings.rescanInterval,
+            engine: engine,
+            rescanInterval: settings.rescanInterval,
             onReport: { report in
                 let news = status.record(report, pathErrors: (try? journal.errors()) ?? [])
                 log(report, logger: folderLogger)
@@ -113,7 +138,8 @@ public enum Daemon {
                 status.passFailed(error)
                 folderLogger.error("sync pass failed: \(error)", metadata: SyncEvent.passFailed.metadata())
             },
-            heartbeat: { notifier.alive() })
+            heartbeat: { notifier.alive() }
+        )
         let feed = ChangeFeedWatcher(api: api, journal: journal, logger: folderLogger) { service.remoteChanged() }
         let control = try ControlServer(path: settings.paths.controlSocket) { request in
             switch request.command {
@@ -133,8 +159,15 @@ public enum Daemon {
         }
         @Sendable func current() -> DaemonStatus {
             status.status(
-                folder: folder, server: settings.server, mode: settings.mode.rawValue, paused: service.isPaused,
-                online: feed.online.load(ordering: .relaxed), progress: engine.progress, journal: journal, board: board)
+                folder: folder,
+                server: settings.server,
+                mode: settings.mode.rawValue,
+                paused: service.isPaused,
+                online: feed.online.load(ordering: .relaxed),
+                progress: engine.progress,
+                journal: journal,
+                board: board
+            )
         }
         let metrics = try settings.metricsListen.map { listen in
             try MetricsListener(host: listen.host, port: listen.port) { DaemonMetrics.render(current()) }
@@ -167,12 +200,16 @@ public enum Daemon {
             }
         }
         defer { hangup.cancel() }
-        let group = ServiceGroup(configuration: .init(
-            // Stopped in reverse order: systemd hears STOPPING=1 first; `syncd status` and the
-            // metrics answer until the engine has stopped.
-            services: [.init(service: control)] + (metrics.map { [.init(service: $0)] } ?? [])
-                + [.init(service: service), .init(service: feed), .init(service: systemd)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                // Stopped in reverse order: systemd hears STOPPING=1 first; `syncd status` and the
+                // metrics answer until the engine has stopped.
+                services: [.init(service: control)] + (metrics.map { [.init(service: $0)] } ?? [])
+                    + [.init(service: service), .init(service: feed), .init(service: systemd)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         try await group.run()
         folderLogger.notice("stopped", metadata: SyncEvent.stopped.metadata())
     }
@@ -185,12 +222,18 @@ public enum Daemon {
         do {
             let config = try ConfigSource.load(path: FileManager.default.fileExists(atPath: paths.configFile) ? paths.configFile : nil)
             let fresh = try DaemonSettings.load(
-                config: config, paths: paths, credentials: try Credentials.load(from: paths.credentialsFile), folder: running.folder,
-                mode: running.mode.rawValue)
+                config: config,
+                paths: paths,
+                credentials: try Credentials.load(from: paths.credentialsFile),
+                folder: running.folder,
+                mode: running.mode.rawValue
+            )
             await uploadLimiter.setRate(fresh.maxUploadRate)
             await downloadLimiter.setRate(fresh.maxDownloadRate)
             var needRestart: [String] = []
-            if fresh.transferConcurrency != running.transferConcurrency || fresh.partConcurrency != running.partConcurrency { needRestart.append("transfers") }
+            if fresh.transferConcurrency != running.transferConcurrency || fresh.partConcurrency != running.partConcurrency {
+                needRestart.append("transfers")
+            }
             if fresh.brake.maxFraction != running.brake.maxFraction || fresh.brake.minCount != running.brake.minCount { needRestart.append("brake") }
             if fresh.server != running.server || fresh.token != running.token { needRestart.append("server") }
             if fresh.rescanInterval != running.rescanInterval { needRestart.append("sync.rescan_interval_seconds") }

@@ -7,8 +7,12 @@ extension DaemonSettings {
     /// environment), the credentials `syncd login` saved (or `SYNCD_SERVER_URL` and
     /// `SYNCD_SERVER_TOKEN`), and the command line's overrides (non-nil wins).
     public static func load(
-        config: ConfigSource, paths: DaemonPaths, credentials: Credentials?, environment: [String: String] = ProcessInfo.processInfo.environment,
-        folder: String? = nil, mode: String? = nil
+        config: ConfigSource,
+        paths: DaemonPaths,
+        credentials: Credentials?,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        folder: String? = nil,
+        mode: String? = nil
     ) throws -> DaemonSettings {
         let home = environment["HOME"] ?? NSHomeDirectory()
         var folderPath = try folder ?? config.string("sync.folder") ?? "~/Sync"
@@ -48,10 +52,17 @@ extension DaemonSettings {
         let uploadRate = try Self.rate(config.string("transfers.max_upload_rate"), key: "transfers.max_upload_rate")
         let downloadRate = try Self.rate(config.string("transfers.max_download_rate"), key: "transfers.max_download_rate")
         var settings = DaemonSettings(
-            folder: folderPath, server: server, token: token, paths: paths, mode: syncMode,
+            folder: folderPath,
+            server: server,
+            token: token,
+            paths: paths,
+            mode: syncMode,
             brake: SyncPolicy.DeleteBrake(maxFraction: fraction, minCount: minCount),
             hostName: try config.string("sync.host_name") ?? ProcessInfo.processInfo.hostName,
-            transferConcurrency: concurrency, partConcurrency: parts, rescanInterval: .milliseconds(Int64(rescan * 1000)))
+            transferConcurrency: concurrency,
+            partConcurrency: parts,
+            rescanInterval: .milliseconds(Int64(rescan * 1000))
+        )
         settings.metricsListen = metricsListen
         settings.maxUploadRate = uploadRate
         settings.maxDownloadRate = downloadRate

@@ -18,16 +18,25 @@ public enum DaemonMetrics {
         let waiting = s.waiting ?? s.errors.filter { $0.effectiveKind == .retrying || $0.effectiveKind == .failing }.count
         metric("syncd_errors", "gauge", "Paths whose last step failed and wait for a retry.", String(waiting))
         metric(
-            "syncd_paths_failing", "gauge", "Paths failing past the bound (5 attempts or 10 minutes); still retried, at the longest back-off.",
-            String(s.failing ?? s.errors.filter { $0.effectiveKind == .failing }.count))
+            "syncd_paths_failing",
+            "gauge",
+            "Paths failing past the bound (5 attempts or 10 minutes); still retried, at the longest back-off.",
+            String(s.failing ?? s.errors.filter { $0.effectiveKind == .failing }.count)
+        )
         metric(
-            "syncd_paths_not_synced", "gauge", "Entries not synced on this device (links, special files, names not UTF-8, unreadable items).",
-            String(s.errors.filter { $0.effectiveKind == .notSynced }.count))
+            "syncd_paths_not_synced",
+            "gauge",
+            "Entries not synced on this device (links, special files, names not UTF-8, unreadable items).",
+            String(s.errors.filter { $0.effectiveKind == .notSynced }.count)
+        )
         metric("syncd_idle", "gauge", "1 when nothing runs and nothing waits for a retry.", s.state == .idle ? "1" : "0")
         metric("syncd_conflicts_total", "counter", "Conflicted copies made since the daemon started.", String(s.conflicts.count))
         metric(
-            "syncd_last_sync_timestamp_seconds", "gauge", "When a pass last finished with nothing failing (0: not yet).",
-            String(format: "%.3f", s.lastSyncAt?.timeIntervalSince1970 ?? 0))
+            "syncd_last_sync_timestamp_seconds",
+            "gauge",
+            "When a pass last finished with nothing failing (0: not yet).",
+            String(format: "%.3f", s.lastSyncAt?.timeIntervalSince1970 ?? 0)
+        )
         metric("syncd_deletions_held", "gauge", "1 while the mass-delete brake holds deletions back.", s.brake == nil ? "0" : "1")
         metric("syncd_paused", "gauge", "1 while paused by `syncd pause`.", s.state == .paused ? "1" : "0")
         metric("syncd_server_reachable", "gauge", "0 while the server cannot be reached.", s.state == .offline ? "0" : "1")
@@ -58,7 +67,9 @@ final class MetricsListener: Service, Sendable {
             close(fd)
             throw ControlError("metrics.listen: \(host) is not an IPv4 address")
         }
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         guard fd >= 0, bound == 0, listen(fd, 16) == 0 else {
             let message = String(cString: strerror(errno))
             close(fd)
@@ -75,7 +86,8 @@ final class MetricsListener: Service, Sendable {
             let request = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
             let found = request.hasPrefix("GET /metrics ") || request.hasPrefix("GET /metrics?")
             let body = found ? render() : "not found\n"
-            let head = "HTTP/1.1 \(found ? "200 OK" : "404 Not Found")\r\nContent-Type: text/plain; version=0.0.4\r\n"
+            let head =
+                "HTTP/1.1 \(found ? "200 OK" : "404 Not Found")\r\nContent-Type: text/plain; version=0.0.4\r\n"
                 + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
             _ = writeAll(client, Data((head + body).utf8))
         }

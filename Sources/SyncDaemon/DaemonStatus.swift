@@ -123,7 +123,8 @@ final class StatusBoard: Sendable {
             for error in pathErrors {
                 let since = m.failingSince[error.path.string] ?? now
                 m.failingSince[error.path.string] = since
-                if RetryBound.isExceeded(attempts: error.attempts, failingSince: since, now: now), m.warnedFailing.insert(error.path.string).inserted {
+                if RetryBound.isExceeded(attempts: error.attempts, failingSince: since, now: now), m.warnedFailing.insert(error.path.string).inserted
+                {
                     news.newlyFailing.append(error)
                 }
             }
@@ -160,22 +161,35 @@ final class StatusBoard: Sendable {
     }
 
     func status(
-        folder: String, server: String, mode: String, paused: Bool, online: Bool, progress: FolderSync.PassProgress, journal: Journal,
-        board: TransferBoard, now: Date = Date()
+        folder: String,
+        server: String,
+        mode: String,
+        paused: Bool,
+        online: Bool,
+        progress: FolderSync.PassProgress,
+        journal: Journal,
+        board: TransferBoard,
+        now: Date = Date()
     ) -> DaemonStatus {
         let m = memory.withLock { $0 }
         let files = (try? journal.syncedFileCount()) ?? 0
         let retrying = Self.waitingProblems((try? journal.errors()) ?? [], failingSince: m.failingSince, now: now)
         let skipped = m.skipped.values.sorted { $0.path < $1.path }.map(Self.skippedProblem)
         let changing = skipped.filter { $0.kind == .changing }
-        let notSynced = m.held.map { DaemonStatus.PathProblem(path: $0.path, message: $0.description, retryAt: nil, kind: .notSynced) }
+        let notSynced =
+            m.held.map { DaemonStatus.PathProblem(path: $0.path, message: $0.description, retryAt: nil, kind: .notSynced) }
             + skipped.filter { $0.kind == .notSynced }
         let errors = Array(retrying.prefix(20)) + changing.prefix(20) + notSynced.prefix(20)
         let transfers = board.current
         let queued = progress.running ? max(0, progress.planned - progress.ended) : 0
         let state = Self.state(
-            paused: paused, braked: m.brake != nil, offline: !online || m.lastPassFailed != nil, started: m.passes > 0,
-            busy: progress.running && (queued > 0 || !transfers.isEmpty), waiting: !retrying.isEmpty || !changing.isEmpty)
+            paused: paused,
+            braked: m.brake != nil,
+            offline: !online || m.lastPassFailed != nil,
+            started: m.passes > 0,
+            busy: progress.running && (queued > 0 || !transfers.isEmpty),
+            waiting: !retrying.isEmpty || !changing.isEmpty
+        )
         let summary: String =
             switch state {
             case .paused: "Paused — run `syncd resume` to continue"
@@ -183,16 +197,31 @@ final class StatusBoard: Sendable {
             case .offline: "Offline — \(m.lastPassFailed ?? "the server cannot be reached"); changes wait"
             case .starting: "Starting — first scan and catch-up"
             case .syncing: Self.syncingLine(transfers: transfers, queued: queued, rate: m.rate)
-            case .waiting: Self.waitingLine(files: files, waiting: retrying + changing, now: now)
-                + (notSynced.isEmpty ? "" : ", \(notSynced.count) not synced here (see below)")
-            case .idle: "Idle — \(Self.grouped(files)) file\(files == 1 ? "" : "s") in sync"
-                + (notSynced.isEmpty ? "" : ", \(notSynced.count) not synced here (see below)")
+            case .waiting:
+                Self.waitingLine(files: files, waiting: retrying + changing, now: now)
+                    + (notSynced.isEmpty ? "" : ", \(notSynced.count) not synced here (see below)")
+            case .idle:
+                "Idle — \(Self.grouped(files)) file\(files == 1 ? "" : "s") in sync"
+                    + (notSynced.isEmpty ? "" : ", \(notSynced.count) not synced here (see below)")
             }
         return DaemonStatus(
-            folder: folder, server: server, mode: mode, state: state, summary: summary, filesInSync: files, queued: queued,
-            transfers: transfers, bytesUploaded: board.bytesUploaded, bytesDownloaded: board.bytesDownloaded, lastSyncAt: m.lastSyncAt,
-            brake: m.brake, errors: errors, conflicts: m.conflicts, waiting: retrying.count,
-            failing: retrying.filter { $0.kind == .failing }.count)
+            folder: folder,
+            server: server,
+            mode: mode,
+            state: state,
+            summary: summary,
+            filesInSync: files,
+            queued: queued,
+            transfers: transfers,
+            bytesUploaded: board.bytesUploaded,
+            bytesDownloaded: board.bytesDownloaded,
+            lastSyncAt: m.lastSyncAt,
+            brake: m.brake,
+            errors: errors,
+            conflicts: m.conflicts,
+            waiting: retrying.count,
+            failing: retrying.filter { $0.kind == .failing }.count
+        )
     }
 
     /// 12403 → "12,403".

@@ -1,10 +1,10 @@
+import AsyncHTTPClient
 import Foundation
 import Glibc
-import SyncAPI
-import SyncEngine
-import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import SyncAPI
+import SyncEngine
 
 /// `syncd doctor`: checks what syncd depends on and says what to do about each problem.
 public enum Doctor {
@@ -27,7 +27,11 @@ public enum Doctor {
     static func checkFolder(_ folder: String) -> Check {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            return Check(name: "folder", outcome: .problem, detail: "\(folder) does not exist or is not a folder (not mounted?); syncd will not start")
+            return Check(
+                name: "folder",
+                outcome: .problem,
+                detail: "\(folder) does not exist or is not a folder (not mounted?); syncd will not start"
+            )
         }
         guard access(folder, R_OK | W_OK | X_OK) == 0 else {
             return Check(name: "folder", outcome: .problem, detail: "\(folder) is not readable and writable by this user")
@@ -55,15 +59,23 @@ public enum Doctor {
             return Check(name: "inotify watches", outcome: .warning, detail: "cannot read the watch limit; \(folders) folders need one watch each")
         }
         let suggested = max(524_288, folders * 2)
-        let fix = "raise it: sudo sysctl fs.inotify.max_user_watches=\(suggested), and keep it with "
+        let fix =
+            "raise it: sudo sysctl fs.inotify.max_user_watches=\(suggested), and keep it with "
             + "echo fs.inotify.max_user_watches=\(suggested) | sudo tee /etc/sysctl.d/90-syncd.conf"
         if folders > limit {
             return Check(
-                name: "inotify watches", outcome: .problem,
-                detail: "\(folders) folders need a watch each but the limit is \(limit): changes in the rest are found only by periodic rescans; \(fix)")
+                name: "inotify watches",
+                outcome: .problem,
+                detail:
+                    "\(folders) folders need a watch each but the limit is \(limit): changes in the rest are found only by periodic rescans; \(fix)"
+            )
         }
         if folders * 10 > limit * 8 {
-            return Check(name: "inotify watches", outcome: .warning, detail: "\(folders) folders use most of the limit of \(limit) (shared with other programs); \(fix)")
+            return Check(
+                name: "inotify watches",
+                outcome: .warning,
+                detail: "\(folders) folders use most of the limit of \(limit) (shared with other programs); \(fix)"
+            )
         }
         return Check(name: "inotify watches", outcome: .ok, detail: "\(folders) folders, limit \(limit)")
     }
@@ -97,9 +109,13 @@ public enum Doctor {
                 let skew = sent.timeIntervalSince(serverDate)
                 let detail = String(format: "this machine is %.0f s %@ the server", abs(skew), skew >= 0 ? "ahead of" : "behind")
                 // Presigned URLs tolerate 15 minutes of skew (SigV4); well before that, say so.
-                checks.append(Check(
-                    name: "clock", outcome: abs(skew) > 300 ? .problem : abs(skew) > 30 ? .warning : .ok,
-                    detail: abs(skew) > 30 ? detail + "; enable time sync (timedatectl set-ntp true)" : detail))
+                checks.append(
+                    Check(
+                        name: "clock",
+                        outcome: abs(skew) > 300 ? .problem : abs(skew) > 30 ? .warning : .ok,
+                        detail: abs(skew) > 30 ? detail + "; enable time sync (timedatectl set-ntp true)" : detail
+                    )
+                )
             } else {
                 checks.append(Check(name: "clock", outcome: .warning, detail: "the server sent no Date header to compare with"))
             }
@@ -110,7 +126,10 @@ public enum Doctor {
             let who: SessionInfo = try await ServerAPI(baseURL: server, token: token).get("/session", timeout: .seconds(10))
             checks.insert(Check(name: "server", outcome: .ok, detail: "\(server), signed in as \(who.email)"), at: 0)
         } catch let error as ServerError where error.status == 401 {
-            checks.insert(Check(name: "server", outcome: .problem, detail: "the device token is unknown or revoked: run `syncd login --server \(server)`"), at: 0)
+            checks.insert(
+                Check(name: "server", outcome: .problem, detail: "the device token is unknown or revoked: run `syncd login --server \(server)`"),
+                at: 0
+            )
         } catch {
             checks.insert(Check(name: "server", outcome: .problem, detail: "\(error)"), at: 0)
         }
@@ -123,8 +142,11 @@ public enum Doctor {
             let problems = try Journal(path: path).integrityProblems()
             if problems.isEmpty { return Check(name: "journal", outcome: .ok, detail: path) }
             return Check(
-                name: "journal", outcome: .problem,
-                detail: "\(path) is damaged (\(problems.prefix(3).joined(separator: "; "))); stop syncd, move the file away and start again: it rebuilds by comparing the folder with the server (conflicts keep both versions)")
+                name: "journal",
+                outcome: .problem,
+                detail:
+                    "\(path) is damaged (\(problems.prefix(3).joined(separator: "; "))); stop syncd, move the file away and start again: it rebuilds by comparing the folder with the server (conflicts keep both versions)"
+            )
         } catch {
             return Check(name: "journal", outcome: .problem, detail: "\(path) cannot be opened: \(error)")
         }
@@ -156,11 +178,12 @@ public enum Doctor {
     /// The report for people: one line a check.
     public static func render(_ checks: [Check]) -> String {
         checks.map { check in
-            let mark = switch check.outcome {
-            case .ok: "ok     "
-            case .warning: "warning"
-            case .problem: "PROBLEM"
-            }
+            let mark =
+                switch check.outcome {
+                case .ok: "ok     "
+                case .warning: "warning"
+                case .problem: "PROBLEM"
+                }
             return "\(mark)  \(check.name): \(check.detail)"
         }.joined(separator: "\n")
     }

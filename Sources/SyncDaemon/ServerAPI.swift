@@ -2,9 +2,9 @@ public import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOFoundationCompat
+import NIOHTTP1
 public import SyncAPI
 public import SyncEngine
-import NIOHTTP1
 
 /// The server's JSON API as the daemon calls it: `/api/v1` with the device token.
 public struct ServerAPI: Sendable {
@@ -61,8 +61,11 @@ public struct ServerAPI: Sendable {
             }
             let body = try? JSONDecoder().decode(APIErrorBody.self, from: data)
             throw ServerError(
-                status: status, code: body?.code ?? "http_\(status)", message: body?.message ?? "HTTP \(status) from \(method) \(path)",
-                retryAfter: response.headers.first(name: "Retry-After").flatMap(Double.init))
+                status: status,
+                code: body?.code ?? "http_\(status)",
+                message: body?.message ?? "HTTP \(status) from \(method) \(path)",
+                retryAfter: response.headers.first(name: "Retry-After").flatMap(Double.init)
+            )
         }
         if T.self == Empty.self { return Empty() as! T }
         do {

@@ -1,8 +1,8 @@
 import Foundation
+import Logging
 import S3Client
 import SyncAPI
 public import SyncEngine
-import Logging
 
 /// Uploads: a file of one block is one presigned PUT; a larger one is a multipart upload with
 /// one part per block, sent by S3Client's ``PartRunner`` through presigned part URLs, each
@@ -36,19 +36,28 @@ extension ServerRemote {
             }
         }
         // A one-block file's PUT is signed with that block's SHA-256, which begin carries.
-        let blockSha256 = ContentIdentity.blockCount(forFileSize: size) <= 1
+        let blockSha256 =
+            ContentIdentity.blockCount(forFileSize: size) <= 1
             ? try await PresignedTransfer.checksum(.sha256, file: source.readablePath, range: 0..<size).base64 : nil
         let plan = try await batches.begin(
             BeginUploadRequest(
-                path: path.string, size: size, sha256: source.contentHash, baseRevision: baseRevision, blockSha256: blockSha256,
-                seenCursor: baseRevision == nil ? seenCursor : nil))
+                path: path.string,
+                size: size,
+                sha256: source.contentHash,
+                baseRevision: baseRevision,
+                blockSha256: blockSha256,
+                seenCursor: baseRevision == nil ? seenCursor : nil
+            )
+        )
         switch plan.mode {
         case .stored:
             guard let file = plan.file else { throw ServerError(status: 0, code: "bad_response", message: "stored upload without its file") }
             board.add(path.string, direction: "upload", bytes: 0)
             return Self.entry(file)
         case .single:
-            guard let id = plan.uploadId, let url = plan.url else { throw ServerError(status: 0, code: "bad_response", message: "single upload without URL") }
+            guard let id = plan.uploadId, let url = plan.url else {
+                throw ServerError(status: 0, code: "bad_response", message: "single upload without URL")
+            }
             do {
                 try await transfer.put(url: url, headers: plan.headers, file: source.readablePath) { [board] bytes in
                     board.add(path.string, direction: "upload", bytes: bytes)
@@ -63,8 +72,15 @@ extension ServerRemote {
                 throw ServerError(status: 0, code: "bad_response", message: "multipart upload without id or part size")
             }
             let session = UploadSession(
-                path: path, uploadId: id, size: size, mtimeNs: source.before.mtimeNs, inode: source.before.inode, contentHash: source.contentHash,
-                startedAt: Date(), partSize: partSize)
+                path: path,
+                uploadId: id,
+                size: size,
+                mtimeNs: source.before.mtimeNs,
+                inode: source.before.inode,
+                contentHash: source.contentHash,
+                startedAt: Date(),
+                partSize: partSize
+            )
             try uploads.beginUpload(session)
             return try await multipart(source, session: session, resumed: false)
         }
@@ -84,8 +100,11 @@ extension ServerRemote {
             let listing: UploadPartsResponse = try await api.get("/uploads/\(session.uploadId)/parts")
             for part in listing.parts where known[part.partNumber] == nil {
                 held[part.partNumber] = CompletedPart(
-                    partNumber: part.partNumber, etag: part.etag, size: part.size,
-                    checksum: part.checksumSHA256.map { Checksum(algorithm: .sha256, base64: $0) })
+                    partNumber: part.partNumber,
+                    etag: part.etag,
+                    size: part.size,
+                    checksum: part.checksumSHA256.map { Checksum(algorithm: .sha256, base64: $0) }
+                )
             }
         }
         if !known.isEmpty {
@@ -104,7 +123,8 @@ extension ServerRemote {
                 metadata: [
                     "path": "\(path)", "parts_kept": "\(known.count + outcome.kept)", "parts_total": "\(layout.partCount)",
                     "parts_found_in_s3_only": "\(outcome.kept)",
-                ])
+                ]
+            )
         }
         // The bytes S3 verified part by part are the file's only if it did not change meanwhile;
         // a part S3 refused (BadDigest) because the file is being rewritten is a rescan's news,
@@ -130,13 +150,20 @@ extension ServerRemote {
     }
 
     private func sendPart(
-        _ number: Int, range: Range<Int64>, checksum: Checksum, of session: UploadSession, from source: UploadSource
+        _ number: Int,
+        range: Range<Int64>,
+        checksum: Checksum,
+        of session: UploadSession,
+        from source: UploadSource
     ) async throws -> CompletedPart {
         let signed: PartURLsResponse = try await api.post(
-            "/uploads/\(session.uploadId)/parts", PartURLsRequest(partNumbers: [number], sha256: [String(number): checksum.base64]))
+            "/uploads/\(session.uploadId)/parts",
+            PartURLsRequest(partNumbers: [number], sha256: [String(number): checksum.base64])
+        )
         guard let url = signed.urls[String(number)] else { throw ServerError(status: 0, code: "bad_response", message: "no URL for part \(number)") }
         let path = session.path.string
-        let etag = try await transfer.put(url: url, headers: signed.headers[String(number)] ?? [:], file: source.readablePath, range: range) { [board] bytes in
+        let etag = try await transfer.put(url: url, headers: signed.headers[String(number)] ?? [:], file: source.readablePath, range: range) {
+            [board] bytes in
             board.add(path, direction: "upload", bytes: bytes)
         }
         return CompletedPart(partNumber: number, etag: etag, size: Int64(range.count), checksum: checksum)

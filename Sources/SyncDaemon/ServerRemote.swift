@@ -2,8 +2,8 @@ import Foundation
 public import Logging
 public import S3Client
 import SyncAPI
-import Synchronization
 public import SyncEngine
+import Synchronization
 
 /// The engine's remote over syncd-server and S3: metadata through the API, bytes straight to
 /// and from S3 through presigned URLs.
@@ -35,8 +35,14 @@ public final class ServerRemote: RemotePort {
 
     var seenCursor: Int64? { seen.withLock { $0 } }
 
-    public init(api: ServerAPI, journal: Journal, board: TransferBoard, transfer: PresignedTransfer = PresignedTransfer(),
-                partConcurrency: Int = 4, logger: Logger = Logger(label: "syncd.remote")) {
+    public init(
+        api: ServerAPI,
+        journal: Journal,
+        board: TransferBoard,
+        transfer: PresignedTransfer = PresignedTransfer(),
+        partConcurrency: Int = 4,
+        logger: Logger = Logger(label: "syncd.remote")
+    ) {
         self.api = api
         self.transfer = CheckedTransfer(transfer, origin: StorageOrigin(api: api))
         self.journal = journal
@@ -75,8 +81,13 @@ public final class ServerRemote: RemotePort {
         for _ in 0..<10 {
             let page: ChangesResponse = try await api.get("/changes?after=\(after)")
             for change in page.changes {
-                changes.append(RemoteDelta.Change(
-                    fileId: change.file.id, path: RelativePath(change.file.path), entry: change.deleted ? nil : Self.entry(change.file)))
+                changes.append(
+                    RemoteDelta.Change(
+                        fileId: change.file.id,
+                        path: RelativePath(change.file.path),
+                        entry: change.deleted ? nil : Self.entry(change.file)
+                    )
+                )
             }
             // The cursor never goes back; if it did, the server's feed is not the one we followed.
             guard page.cursor >= after else { return nil }
@@ -129,8 +140,12 @@ public final class ServerRemote: RemotePort {
         guard served == hash || aliases[served] == hash else {
             // The file changed on the server since the engine looked: the answer names what it
             // is now, which the engine plans against at once.
-            throw RemoteConflict(path: path, currentPath: path, current: Self.entry(signed.file),
-                                 message: "\(path) changed on the server since the last listing")
+            throw RemoteConflict(
+                path: path,
+                currentPath: path,
+                current: Self.entry(signed.file),
+                message: "\(path) changed on the server since the last listing"
+            )
         }
         board.start(path.string, direction: "download", size: entry.size)
         defer { board.end(path.string, direction: "download") }

@@ -21,8 +21,12 @@ extension StatusBoard {
         errors.map { error in
             let failing = RetryBound.isExceeded(attempts: error.attempts, failingSince: failingSince[error.path.string], now: now)
             return DaemonStatus.PathProblem(
-                path: error.path.string, message: error.message, retryAt: error.retryAt, attempts: error.attempts,
-                kind: failing ? .failing : .retrying)
+                path: error.path.string,
+                message: error.message,
+                retryAt: error.retryAt,
+                attempts: error.attempts,
+                kind: failing ? .failing : .retrying
+            )
         }
         .sorted { ($0.kind == .failing ? 0 : 1, $0.retryAt ?? now, $0.path) < ($1.kind == .failing ? 0 : 1, $1.retryAt ?? now, $1.path) }
     }
@@ -35,13 +39,21 @@ extension StatusBoard {
 
     /// Which state a daemon is in. `idle` only when nothing runs and nothing waits.
     static func state(paused: Bool, braked: Bool, offline: Bool, started: Bool, busy: Bool, waiting: Bool) -> DaemonStatus.State {
-        if paused { .paused }
-        else if braked { .held }
-        else if offline { .offline }
-        else if !started { .starting }
-        else if busy { .syncing }
-        else if waiting { .waiting }
-        else { .idle }
+        if paused {
+            .paused
+        } else if braked {
+            .held
+        } else if offline {
+            .offline
+        } else if !started {
+            .starting
+        } else if busy {
+            .syncing
+        } else if waiting {
+            .waiting
+        } else {
+            .idle
+        }
     }
 
     /// "Waiting — 2 paths to retry (next in 35 s), 1 failing repeatedly; 12,403 files in sync".

@@ -10,8 +10,10 @@ public enum StatusText {
             let percent = transfer.size > 0 ? Int(Double(transfer.done) * 100 / Double(transfer.size)) : 100
             lines.append("  \(transfer.direction == "upload" ? "↑" : "↓") \(transfer.path)  \(percent)% of \(ByteCount.human(transfer.size))")
         }
-        lines.append("Sent \(ByteCount.human(s.bytesUploaded)), received \(ByteCount.human(s.bytesDownloaded)) since start"
-            + (s.lastSyncAt.map { "; last complete sync \(ISO8601DateFormatter().string(from: $0))" } ?? ""))
+        lines.append(
+            "Sent \(ByteCount.human(s.bytesUploaded)), received \(ByteCount.human(s.bytesDownloaded)) since start"
+                + (s.lastSyncAt.map { "; last complete sync \(ISO8601DateFormatter().string(from: $0))" } ?? "")
+        )
         func retry(_ p: DaemonStatus.PathProblem) -> String {
             let attempts = p.attempts.map { "\($0) attempt\($0 == 1 ? "" : "s"), " } ?? ""
             return "  \(p.path): \(p.message) — \(attempts)retry \(p.retryAt.map { StatusBoard.when($0, now: now) } ?? "later")"

@@ -90,7 +90,11 @@ public struct CheckedTransfer: Sendable {
 
     @discardableResult
     public func put(
-        url: String, headers: [String: String], file path: String, range: Range<Int64>? = nil, progress: PresignedTransfer.Progress? = nil
+        url: String,
+        headers: [String: String],
+        file path: String,
+        range: Range<Int64>? = nil,
+        progress: PresignedTransfer.Progress? = nil
     ) async throws -> String {
         try await origin.check(url)
         return try await transfer.put(url: url, headers: headers, file: path, range: range, progress: progress)

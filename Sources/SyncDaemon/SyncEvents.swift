@@ -65,8 +65,15 @@ extension Daemon {
             guard let event = SyncEvent.of(step.action) else { continue }
             let level: Logger.Level = event == .conflict ? .warning : .info
             logger.log(
-                level: level, "\(step.action)",
-                metadata: event.metadata(path: step.action.primaryPathString, bytes: step.bytes, duration: step.duration, remoteRevision: step.remoteRevision))
+                level: level,
+                "\(step.action)",
+                metadata: event.metadata(
+                    path: step.action.primaryPathString,
+                    bytes: step.bytes,
+                    duration: step.duration,
+                    remoteRevision: step.remoteRevision
+                )
+            )
         }
         for (action, error) in report.failed {
             logger.error("\(action) failed: \(error)", metadata: SyncEvent.error.metadata(path: action.primaryPathString))
@@ -82,13 +89,16 @@ extension Daemon {
         for error in news.newlyFailing {
             logger.warning(
                 "\(error.path) keeps failing (\(error.attempts) attempts): \(error.message); still retried, at most hourly",
-                metadata: SyncEvent.failing.metadata(path: error.path.string))
+                metadata: SyncEvent.failing.metadata(path: error.path.string)
+            )
         }
         for problem in news.newlySkipped {
             // A file being written is looked at again soon; the rest stays skipped until it changes.
             logger.log(
-                level: problem.kind == .changing ? .info : .warning, "skipped \(problem.path): \(problem.message)",
-                metadata: SyncEvent.skipped.metadata(path: problem.path))
+                level: problem.kind == .changing ? .info : .warning,
+                "skipped \(problem.path): \(problem.message)",
+                metadata: SyncEvent.skipped.metadata(path: problem.path)
+            )
         }
     }
 }

@@ -76,8 +76,14 @@ actor BatchQueue<Item: Sendable, Value: Codable & Sendable & Equatable> {
                 }
                 if let value = results[index].value { return .success(value) }
                 let error = results[index].error
-                return .failure(ServerError(
-                    status: results[index].status ?? 500, code: error?.code ?? "unknown", message: error?.message ?? "refused", current: error?.current))
+                return .failure(
+                    ServerError(
+                        status: results[index].status ?? 500,
+                        code: error?.code ?? "unknown",
+                        message: error?.message ?? "refused",
+                        current: error?.current
+                    )
+                )
             }
         } catch {
             answers = batch.map { _ in .failure(error) }

@@ -37,9 +37,13 @@ public struct ServerDependencies: Sendable {
     }
 
     public init(
-        store: MetadataStore, blobs: BlobStore,
-        publicBaseURL: String = "http://127.0.0.1:8080", maxShareLifetime: TimeInterval? = nil, metrics: ServerMetrics = ServerMetrics(),
-        oidc: OIDCProvider? = nil, sessions: SessionKeys = .random()
+        store: MetadataStore,
+        blobs: BlobStore,
+        publicBaseURL: String = "http://127.0.0.1:8080",
+        maxShareLifetime: TimeInterval? = nil,
+        metrics: ServerMetrics = ServerMetrics(),
+        oidc: OIDCProvider? = nil,
+        sessions: SessionKeys = .random()
     ) {
         self.oidc = oidc
         self.sessions = sessions
@@ -71,16 +75,28 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
     }
     let signIn = SignInRoutes(
-        store: dependencies.store, oidc: dependencies.oidc, sessions: dependencies.sessions,
-        publicBaseURL: dependencies.publicBaseURL, metrics: dependencies.metrics)
+        store: dependencies.store,
+        oidc: dependencies.oidc,
+        sessions: dependencies.sessions,
+        publicBaseURL: dependencies.publicBaseURL,
+        metrics: dependencies.metrics
+    )
     signIn.register(on: router, burst: dependencies.signInBurst, perMinute: dependencies.signInsPerMinute)
     DashboardPage(
-        store: dependencies.store, sessions: dependencies.sessions, signInAvailable: dependencies.oidc != nil, bucketOrigin: dependencies.blobs.origin
+        store: dependencies.store,
+        sessions: dependencies.sessions,
+        signInAvailable: dependencies.oidc != nil,
+        bucketOrigin: dependencies.blobs.origin
     ).register(on: router)
     StaticAssets.register(on: router)
     DeviceFlowRoutes(
-        store: dependencies.store, sessions: dependencies.sessions, publicBaseURL: dependencies.publicBaseURL, metrics: dependencies.metrics,
-        codeBurst: dependencies.deviceCodeBurst, codesPerMinute: dependencies.deviceCodesPerMinute, limits: dependencies.deviceCodeLimits
+        store: dependencies.store,
+        sessions: dependencies.sessions,
+        publicBaseURL: dependencies.publicBaseURL,
+        metrics: dependencies.metrics,
+        codeBurst: dependencies.deviceCodeBurst,
+        codesPerMinute: dependencies.deviceCodesPerMinute,
+        limits: dependencies.deviceCodeLimits
     ).register(on: router)
     let api = router.group("api/v1").add(middleware: AuthMiddleware(store: dependencies.store, sessions: dependencies.sessions))
     signIn.registerAPI(on: api, quota: dependencies.userQuota, maxShareLifetime: dependencies.maxShareLifetime)
@@ -89,20 +105,28 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     DevicesAPI(store: dependencies.store).register(on: api)
     StorageAPI(blobs: dependencies.blobs).register(on: api)
     UploadsAPI(
-        store: dependencies.store, blobs: dependencies.blobs,
+        store: dependencies.store,
+        blobs: dependencies.blobs,
         metrics: dependencies.metrics
     ).register(on: api)
     SharesAPI(
-        store: dependencies.store, blobs: dependencies.blobs, publicBaseURL: dependencies.publicBaseURL,
-        maxLifetime: dependencies.maxShareLifetime, metrics: dependencies.metrics,
-        visitBurst: dependencies.shareVisitBurst, visitsPerMinute: dependencies.shareVisitsPerMinute
+        store: dependencies.store,
+        blobs: dependencies.blobs,
+        publicBaseURL: dependencies.publicBaseURL,
+        maxLifetime: dependencies.maxShareLifetime,
+        metrics: dependencies.metrics,
+        visitBurst: dependencies.shareVisitBurst,
+        visitsPerMinute: dependencies.shareVisitsPerMinute
     ).register(api: api, public: router)
     return router
 }
 
 /// Builds the server application.
 public func buildApplication(
-    _ dependencies: ServerDependencies, host: String, port: Int, logger: Logger = Logger(label: "syncd-server")
+    _ dependencies: ServerDependencies,
+    host: String,
+    port: Int,
+    logger: Logger = Logger(label: "syncd-server")
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(dependencies),

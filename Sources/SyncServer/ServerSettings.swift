@@ -47,7 +47,8 @@ public struct ServerSettings: Sendable, Equatable {
         let port = try config.int("server.port") ?? 8080
         guard (1...65_535).contains(port) else { throw ConfigError("server.port must be 1-65535, not \(port)") }
         // Secrets can come from systemd (LoadCredential=session-secret:…, client-secret:…).
-        let secret = try config.string("auth.session_secret").flatMap { $0.isEmpty ? nil : $0 } ?? credential("session-secret")
+        let secret =
+            try config.string("auth.session_secret").flatMap { $0.isEmpty ? nil : $0 } ?? credential("session-secret")
             ?? config.requiredString("auth.session_secret")
         guard secret.count >= 32 else {
             throw ConfigError("auth.session_secret must be at least 32 characters (try: openssl rand -base64 48)")
@@ -61,13 +62,17 @@ public struct ServerSettings: Sendable, Equatable {
             let emails = try config.strings("auth.allowed_emails") ?? []
             let domains = try config.strings("auth.allowed_domains") ?? []
             guard !emails.isEmpty || !domains.isEmpty else {
-                throw ConfigError("auth.allowed_emails or auth.allowed_domains must say who may sign in (otherwise any account of the provider could)")
+                throw ConfigError(
+                    "auth.allowed_emails or auth.allowed_domains must say who may sign in (otherwise any account of the provider could)"
+                )
             }
             oidc = OIDCSettings(
-                issuer: try config.string("auth.issuer") ?? "https://accounts.google.com", clientId: clientId,
+                issuer: try config.string("auth.issuer") ?? "https://accounts.google.com",
+                clientId: clientId,
                 clientSecret: try config.string("auth.client_secret").flatMap { $0.isEmpty ? nil : $0 } ?? credential("client-secret")
                     ?? config.requiredString("auth.client_secret"),
-                allowList: SignInAllowList(emails: emails, domains: domains))
+                allowList: SignInAllowList(emails: emails, domains: domains)
+            )
         }
         var metricsListen: ListenAddress?
         if let listen = try config.string("metrics.listen"), !listen.isEmpty {
@@ -77,16 +82,20 @@ public struct ServerSettings: Sendable, Equatable {
             metricsListen = address
         }
         var settings = ServerSettings(
-            host: host, port: port,
+            host: host,
+            port: port,
             publicURL: try config.string("server.public_url") ?? "http://\(host):\(port)",
             database: try config.string("database.url") ?? "syncd-server.sqlite",
             s3Endpoint: try config.requiredString("s3.endpoint"),
             s3Region: try config.string("s3.region") ?? "us-east-1",
             s3Bucket: try config.requiredString("s3.bucket"),
             maxShareDays: maxDays.flatMap { $0 > 0 ? $0 : nil },
-            sessionSecret: secret, oidc: oidc, trustedProxies: try config.strings("server.trusted_proxies") ?? [],
+            sessionSecret: secret,
+            oidc: oidc,
+            trustedProxies: try config.strings("server.trusted_proxies") ?? [],
             userQuota: try ByteSize.parse(config.string("limits.user_quota"), key: "limits.user_quota", minimum: 1 << 20),
-            manageCORS: try config.bool("s3.manage_cors") ?? true)
+            manageCORS: try config.bool("s3.manage_cors") ?? true
+        )
         settings.metricsListen = metricsListen
         if let days = try config.double("limits.version_days") {
             guard days.isFinite, (0...36_500).contains(days) else {

@@ -6,7 +6,9 @@ public enum ByteSize {
     /// The number of bytes, or nil for no limit. `minimum` guards against a unit left off by
     /// mistake ("1" meaning one byte a second is never what anyone meant).
     public static func parse(_ text: String?, key: String, minimum: Int64 = 1024, isRate: Bool = false) throws -> Int64? {
-        guard var value = text?.trimmingCharacters(in: .whitespaces).lowercased(), !value.isEmpty, value != "0", value != "unlimited" else { return nil }
+        guard var value = text?.trimmingCharacters(in: .whitespaces).lowercased(), !value.isEmpty, value != "0", value != "unlimited" else {
+            return nil
+        }
         if isRate, value.hasSuffix("/s") { value.removeLast(2) }
         if value.hasSuffix("b") { value.removeLast() }
         let units: [(String, Double)] = [

@@ -12,7 +12,12 @@ public struct ConfigSource: Sendable {
     let environment: [String: String]
     let prefix: String
 
-    public init(document: TOMLDocument = try! TOMLDocument(parsing: ""), origin: String = "the configuration", environment: [String: String], prefix: String = "SYNCD") {
+    public init(
+        document: TOMLDocument = try! TOMLDocument(parsing: ""),
+        origin: String = "the configuration",
+        environment: [String: String],
+        prefix: String = "SYNCD"
+    ) {
         self.document = document
         self.origin = origin
         self.environment = environment
@@ -20,7 +25,11 @@ public struct ConfigSource: Sendable {
     }
 
     /// Reads and parses a file; a missing file gives an empty configuration (env only).
-    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment, prefix: String = "SYNCD") throws -> ConfigSource {
+    public static func load(
+        path: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        prefix: String = "SYNCD"
+    ) throws -> ConfigSource {
         guard let path, FileManager.default.fileExists(atPath: path) else {
             return ConfigSource(environment: environment, prefix: prefix)
         }
@@ -108,7 +117,9 @@ public struct ConfigSource: Sendable {
     public func requiredString(_ key: String) throws -> String {
         guard let value = try string(key), !value.isEmpty else {
             let parts = key.split(separator: ".")
-            let where_ = parts.count > 1 ? "\(parts.last!) = \"…\" in the [\(parts.dropLast().joined(separator: "."))] table of \(origin)" : "\(key) = \"…\" in \(origin)"
+            let where_ =
+                parts.count > 1
+                ? "\(parts.last!) = \"…\" in the [\(parts.dropLast().joined(separator: "."))] table of \(origin)" : "\(key) = \"…\" in \(origin)"
             throw ConfigError("\(key) is not set: put \(where_), or set \(environmentName(key))")
         }
         return value

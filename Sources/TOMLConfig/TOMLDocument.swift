@@ -1,4 +1,5 @@
 import Foundation
+
 /// The subset of TOML that configuration files use, parsed into dotted keys
 /// (`[s3]` + `bucket = "x"` → `s3.bucket`).
 ///
@@ -77,8 +78,9 @@ private struct Parser {
         if peek() == "\"" { return try basicString() }
         if peek() == "'" { return try literalString() }
         var key = ""
-        while let char = peek(), ("a"..."z").contains(char) || ("A"..."Z").contains(char)
-            || ("0"..."9").contains(char) || char == "_" || char == "-"
+        while let char = peek(),
+            ("a"..."z").contains(char) || ("A"..."Z").contains(char)
+                || ("0"..."9").contains(char) || char == "_" || char == "-"
         {
             key.unicodeScalars.append(char)
             index += 1

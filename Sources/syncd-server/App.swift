@@ -1,8 +1,8 @@
 import ArgumentParser
-import Logging
-import ServiceLifecycle
 import Foundation
+import Logging
 import S3Client
+import ServiceLifecycle
 import SyncServer
 import Synchronization
 import TOMLConfig
@@ -60,7 +60,8 @@ struct Serve: AsyncParsableCommand {
         let (store, runDatabase) = try await MetadataStore.open(settings.database)
         let s3 = S3Client(
             configuration: S3Configuration(endpoint: settings.s3Endpoint, region: settings.s3Region),
-            credentialProvider: CredentialProviderChain.default())
+            credentialProvider: CredentialProviderChain.default()
+        )
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let runDatabase { group.addTask { await runDatabase() } }
             try await store.migrate()
@@ -74,13 +75,18 @@ struct Serve: AsyncParsableCommand {
                 } catch {
                     logger.warning(
                         "cannot set the bucket's CORS rules; browser uploads will fail until they allow this server's origin (or set s3.manage_cors = false and set them yourself)",
-                        metadata: ["error": "\(error)"])
+                        metadata: ["error": "\(error)"]
+                    )
                 }
             }
             var dependencies = ServerDependencies(
-                store: store, blobs: blobs, publicBaseURL: settings.publicURL, maxShareLifetime: settings.maxShareDays.map { $0 * 86_400 },
+                store: store,
+                blobs: blobs,
+                publicBaseURL: settings.publicURL,
+                maxShareLifetime: settings.maxShareDays.map { $0 * 86_400 },
                 oidc: settings.oidc.map { OIDCProvider(settings: $0) },
-                sessions: SessionKeys(secret: settings.sessionSecret, secureCookies: settings.publicURL.hasPrefix("https://")))
+                sessions: SessionKeys(secret: settings.sessionSecret, secureCookies: settings.publicURL.hasPrefix("https://"))
+            )
             dependencies.trustedProxies = Set(settings.trustedProxies)
             dependencies.userQuota = settings.userQuota
             var collector = Collector(store: store, blobs: blobs)
@@ -96,9 +102,13 @@ struct Serve: AsyncParsableCommand {
             if let listen = settings.metricsListen {
                 running.insert(.init(service: buildMetricsApplication(dependencies.metrics, at: listen, logger: logger)), at: 1)
             }
-            let services = ServiceGroup(configuration: .init(
-                services: running,
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            let services = ServiceGroup(
+                configuration: .init(
+                    services: running,
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                )
+            )
             group.addTask { try await services.run() }
             try await group.next()
             group.cancelAll()
@@ -111,7 +121,8 @@ struct Serve: AsyncParsableCommand {
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage users and devices without a browser (headless backups, the local demo).",
-        subcommands: [CreateUser.self, IssueToken.self, UnlinkUser.self, Collect.self])
+        subcommands: [CreateUser.self, IssueToken.self, UnlinkUser.self, Collect.self]
+    )
 
     struct CreateUser: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "create-user", abstract: "Create (or rename) a user.")
@@ -134,7 +145,8 @@ struct Admin: AsyncParsableCommand {
             discussion: """
                 For a person who moved to another identity provider (or whose provider account was recreated):
                 the account keeps its devices, files and sessions.
-                """)
+                """
+        )
         @OptionGroup var storeOptions: StoreOptions
         @Option(help: "The user's e-mail address.") var email: String
 
@@ -154,12 +166,14 @@ struct Admin: AsyncParsableCommand {
 
     struct Collect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run one collector pass now (the server runs one every hour): abort abandoned uploads, empty old trash, delete unreferenced objects.",
+            abstract:
+                "Run one collector pass now (the server runs one every hour): abort abandoned uploads, empty old trash, delete unreferenced objects.",
             discussion: """
                 Safe beside a running server with the default ages. Smaller ages are for a stopped system
                 (an upload younger than --upload-age may still be in progress; an object younger than --grace
                 may be about to be recorded).
-                """)
+                """
+        )
         @OptionGroup var storeOptions: StoreOptions
         @Option(help: "Abort uploads not completed within this many seconds.") var uploadAge: Int = 86_400
         @Option(help: "Never delete objects younger than this many seconds.") var grace: Int = 3_600
@@ -179,7 +193,8 @@ struct Admin: AsyncParsableCommand {
             }
             let s3 = S3Client(
                 configuration: S3Configuration(endpoint: settings.s3Endpoint, region: settings.s3Region),
-                credentialProvider: CredentialProviderChain.default())
+                credentialProvider: CredentialProviderChain.default()
+            )
             var options = storeOptions
             if options.database == nil { options.database = settings.database }
             let (uploadAge, grace) = (TimeInterval(uploadAge), TimeInterval(grace))
@@ -189,14 +204,18 @@ struct Admin: AsyncParsableCommand {
                 collector.gracePeriod = grace
                 collector.versionRetention = settings.versionDays.map { $0 * 86_400 }
                 let report = try await collector.collect()
-                print("aborted_uploads=\(report.abortedUploads) purged_trash=\(report.purgedTrashItems) purged_versions=\(report.purgedVersions) deleted_objects=\(report.deletedObjects) rehashed_contents=\(report.rehashedContents)")
+                print(
+                    "aborted_uploads=\(report.abortedUploads) purged_trash=\(report.purgedTrashItems) purged_versions=\(report.purgedVersions) deleted_objects=\(report.deletedObjects) rehashed_contents=\(report.rehashedContents)"
+                )
             }
         }
     }
 
     struct IssueToken: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "issue-token", abstract: "Issue a device token for a user; printed once, stored only as a hash.")
+            commandName: "issue-token",
+            abstract: "Issue a device token for a user; printed once, stored only as a hash."
+        )
         @OptionGroup var storeOptions: StoreOptions
         @Option(help: "The user's e-mail address (created if new).") var email: String
         @Option(help: "A name for the device, shown in the device list.") var device: String

@@ -9,6 +9,8 @@ struct SyncdCommand: AsyncParsableCommand {
             Start with `syncd login --server URL`, then `syncd run` (or the systemd unit). \
             `syncd status`, `pause` and `resume` talk to the running daemon.
             """,
-        subcommands: [LoginCommand.self, RunCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self, DoctorCommand.self, WatchCommand.self]
+        subcommands: [
+            LoginCommand.self, RunCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self, DoctorCommand.self, WatchCommand.self,
+        ]
     )
 }

@@ -30,7 +30,8 @@ struct LoginCommand: AsyncParsableCommand {
             code and approve. The device token is saved (mode 0600) in the configuration folder. \
             With --token-stdin, a token from `syncd-server admin issue-token` is saved instead \
             (headless machines).
-            """)
+            """
+    )
 
     @OptionGroup var pathOptions: PathOptions
     @Option(help: "The server's address, e.g. https://files.example.com.") var server: String
@@ -65,7 +66,9 @@ struct LoginCommand: AsyncParsableCommand {
 /// `syncd run`: the daemon.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Keep the folder in sync until stopped (SIGTERM or Ctrl-C).")
+        commandName: "run",
+        abstract: "Keep the folder in sync until stopped (SIGTERM or Ctrl-C)."
+    )
 
     @OptionGroup var pathOptions: PathOptions
     @Option(help: "The synced folder (default: sync.folder in config.toml, else ~/Sync).") var folder: String?
@@ -76,7 +79,13 @@ struct RunCommand: AsyncParsableCommand {
         let settings: DaemonSettings
         do {
             let config = try ConfigSource.load(path: FileManager.default.fileExists(atPath: paths.configFile) ? paths.configFile : nil)
-            settings = try DaemonSettings.load(config: config, paths: paths, credentials: try Credentials.load(from: paths.credentialsFile), folder: folder, mode: mode)
+            settings = try DaemonSettings.load(
+                config: config,
+                paths: paths,
+                credentials: try Credentials.load(from: paths.credentialsFile),
+                folder: folder,
+                mode: mode
+            )
         } catch let error as ConfigError {
             throw ValidationError("cannot start: \(error)")
         }

@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import S3Client
 import SyncAPI
 import Testing
-import NIOHTTP1
 
 /// The real `syncd-server` binary survives any input: first the requests that stopped it
 /// before (the trust issue), then a property-based fuzz run driven by its own OpenAPI document
@@ -23,8 +23,14 @@ import NIOHTTP1
                 ("GET", "/api/v1/changes?after=-1", nil),
                 ("POST", "/api/v1/uploads", #"{"path":"huge.bin","size":9223372036854775807,"sha256":"\#(String(repeating: "ab", count: 32))"}"#),
                 ("POST", "/api/v1/uploads", #"{"path":"neg.bin","size":-1,"sha256":"\#(String(repeating: "ab", count: 32))"}"#),
-                ("POST", "/api/v1/uploads", #"{"path":"\#(String(repeating: "n", count: 300))","size":1,"sha256":"\#(String(repeating: "ab", count: 32))"}"#),
-                ("POST", "/api/v1/batch/uploads", #"{"uploads":[\#(Array(repeating: #"{"path":"b","size":9223372036854775807,"sha256":"\#(String(repeating: "ab", count: 32))"}"#, count: 1001).joined(separator: ","))]}"#),
+                (
+                    "POST", "/api/v1/uploads",
+                    #"{"path":"\#(String(repeating: "n", count: 300))","size":1,"sha256":"\#(String(repeating: "ab", count: 32))"}"#
+                ),
+                (
+                    "POST", "/api/v1/batch/uploads",
+                    #"{"uploads":[\#(Array(repeating: #"{"path":"b","size":9223372036854775807,"sha256":"\#(String(repeating: "ab", count: 32))"}"#, count: 1001).joined(separator: ","))]}"#
+                ),
                 ("POST", "/api/v1/shares", #"{"path":"empty.txt","expiresInSeconds":9223372036854775807}"#),
             ]
             for (method, path, body) in hostile {
@@ -50,7 +56,10 @@ import NIOHTTP1
         let process = try ChildProcess(
             "/usr/bin/env",
             ["python3", root + "/scripts/fuzz-api", "--examples", "5", "--seed", "1", "--database", "both", "--binary", binaries + "/syncd-server"],
-            environment: ProcessInfo.processInfo.environment, log: log, name: "fuzz-api")
+            environment: ProcessInfo.processInfo.environment,
+            log: log,
+            name: "fuzz-api"
+        )
         defer { try? FileManager.default.removeItem(atPath: log) }
         let status = await process.waitForExit(timeout: .seconds(240))
         if status == nil { await process.crash() }
@@ -76,7 +85,12 @@ import NIOHTTP1
         put.body = .bytes(ByteBuffer())
         let sent = try await HTTPClient.shared.execute(put, timeout: .seconds(30))
         guard sent.status.code == 200 else { throw HarnessError("the PUT answered \(sent.status)") }
-        let (done, doneText) = try await send("POST", world.serverURL + "/api/v1/uploads/\(try #require(plan.uploadId))/complete", token: token, body: #"{"parts":[]}"#)
+        let (done, doneText) = try await send(
+            "POST",
+            world.serverURL + "/api/v1/uploads/\(try #require(plan.uploadId))/complete",
+            token: token,
+            body: #"{"parts":[]}"#
+        )
         guard done == 200 else { throw HarnessError("complete answered \(done): \(doneText)") }
     }
 

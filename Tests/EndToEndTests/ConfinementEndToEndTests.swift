@@ -31,7 +31,10 @@ import Testing
             let outsideNow = try FileManager.default.subpathsOfDirectory(atPath: outside)
             #expect(outsideNow == ["keep.txt"], "nothing written outside the folder: \(outsideNow)")
             let text = try await b.command(["status"])
-            #expect(text.contains("Not synced on this device:") && text.contains("linked: a symbolic link stands where the server has a folder"), "\(text)")
+            #expect(
+                text.contains("Not synced on this device:") && text.contains("linked: a symbolic link stands where the server has a folder"),
+                "\(text)"
+            )
             let mentions = b.log.components(separatedBy: "symbolic link stands where the server has a folder").count - 1
             #expect(mentions == 1, "reported once:\n\(b.log)")
             #expect(try b.status().errors.filter { $0.retryAt != nil }.isEmpty, "nothing waits to retry: no retry storm")

@@ -1,11 +1,11 @@
 import AsyncHTTPClient
 import Foundation
-import S3Client
-import SyncAPI
-import Testing
 import NIOCore
 import NIOHTTP1
+import S3Client
+import SyncAPI
 import SyncDaemon
+import Testing
 
 /// The dashboard in a real browser: headless Chromium through chromedriver, against the real
 /// syncd-server process, the real SeaweedFS (browser uploads go straight to it) and the real
@@ -26,7 +26,9 @@ import SyncDaemon
 
             let notes = Data("Packing list\n- tent\n- <b>boots</b>\n".utf8)
             var big = Data(count: 24 << 20)
-            big.withUnsafeMutableBytes { bytes in for i in stride(from: 0, to: bytes.count, by: 4096) { bytes[i] = UInt8(truncatingIfNeeded: i / 4096 &* 31) } }
+            big.withUnsafeMutableBytes { bytes in
+                for i in stride(from: 0, to: bytes.count, by: 4096) { bytes[i] = UInt8(truncatingIfNeeded: i / 4096 &* 31) }
+            }
             let local = try world.localFiles(["notes.txt": notes, "beach video.mp4": big, "sunset.png": Self.onePixelPNG])
             try await browser.pickFiles(local)
             for name in ["notes.txt", "beach video.mp4", "sunset.png"] {
@@ -34,11 +36,13 @@ import SyncDaemon
             }
 
             // Drag and drop: a file dropped on the page goes up like a picked one.
-            _ = try await browser.execute("""
+            _ = try await browser.execute(
+                """
                 const data = new DataTransfer();
                 data.items.add(new File(['dropped on the page'], 'dropped.txt', { type: 'text/plain' }));
                 document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
-                """)
+                """
+            )
             try await world.waitForUpload(browser, "Holiday photos/dropped.txt")
             #expect(try await world.world.serverFiles(token)["Holiday photos/dropped.txt"]?.sha256 == identityHex(Data("dropped on the page".utf8)))
             try await browser.click("button[data-action=delete]", inRow: "Holiday photos/dropped.txt")
@@ -58,7 +62,10 @@ import SyncDaemon
             #expect(files["Holiday photos/notes.txt"]?.sha256 == identityHex(notes))
             let object = try await world.world.s3.headObject(bucket: world.world.bucket, key: "u/\(world.userId)/\(video.sha256!)")
             #expect(object.serverSideEncryption == .aes256)
-            #expect(object.etag?.trimmingCharacters(in: ["\""]).hasSuffix("-3") == true, "24 MiB went up as a multipart upload of three 8 MiB blocks: \(object.etag ?? "")")
+            #expect(
+                object.etag?.trimmingCharacters(in: ["\""]).hasSuffix("-3") == true,
+                "24 MiB went up as a multipart upload of three 8 MiB blocks: \(object.etag ?? "")"
+            )
             #expect(try await browser.findAll("li.upload[data-state=failed]").isEmpty)
 
             // Download: the file the browser saves is byte for byte the one uploaded.
@@ -73,9 +80,13 @@ import SyncDaemon
 
             // Sorted by size (35 bytes, 70 bytes, 24 MiB), both ways.
             try await browser.click("button[data-sort=size]")
-            #expect(try await world.listedPaths(browser) == ["Holiday photos/notes.txt", "Holiday photos/sunset.png", "Holiday photos/beach video.mp4"])
+            #expect(
+                try await world.listedPaths(browser) == ["Holiday photos/notes.txt", "Holiday photos/sunset.png", "Holiday photos/beach video.mp4"]
+            )
             try await browser.click("button[data-sort=size]")
-            #expect(try await world.listedPaths(browser) == ["Holiday photos/beach video.mp4", "Holiday photos/sunset.png", "Holiday photos/notes.txt"])
+            #expect(
+                try await world.listedPaths(browser) == ["Holiday photos/beach video.mp4", "Holiday photos/sunset.png", "Holiday photos/notes.txt"]
+            )
 
             // Previews in the page, from short-lived URLs on the bucket's origin.
             try await browser.click(".name", inRow: "Holiday photos/sunset.png")
@@ -85,7 +96,9 @@ import SyncDaemon
             }
             try await browser.click("#preview-dialog button[data-action=close]")
             try await browser.click(".name", inRow: "Holiday photos/notes.txt")
-            try await waitUntil("the text preview loads") { try await browser.waitFor("#preview-dialog pre.preview").text() == notes.trimmingSuffixNewlines }
+            try await waitUntil("the text preview loads") {
+                try await browser.waitFor("#preview-dialog pre.preview").text() == notes.trimmingSuffixNewlines
+            }
             try await browser.click("#preview-dialog button[data-action=close]")
 
             // A second upload of notes.txt is a new version; the versions dialog restores the first.
@@ -158,8 +171,13 @@ import SyncDaemon
             try await browser.click("#revoke-dialog button[data-action=ok]")
             try await waitUntil("the server refuses the revoked laptop") {
                 let answer = try await HTTPClient.shared.execute(
-                    { var request = HTTPClientRequest(url: world.world.serverURL + "/api/v1/session"); request.headers.add(name: "Authorization", value: "Bearer " + laptop); return request }(),
-                    timeout: .seconds(10))
+                    {
+                        var request = HTTPClientRequest(url: world.world.serverURL + "/api/v1/session")
+                        request.headers.add(name: "Authorization", value: "Bearer " + laptop)
+                        return request
+                    }(),
+                    timeout: .seconds(10)
+                )
                 return answer.status.code == 401
             }
 
@@ -191,7 +209,9 @@ import SyncDaemon
             // One arrives as a real file through the file picker; the others are uploaded as
             // plain files and renamed to their names in the dashboard's own rename dialog.
             let imgName = "<img src=x onerror=alert(1)>.png"
-            let local = try world.localFiles([imgName: Data([0x89, 0x50, 0x4E, 0x47, 1, 2, 3]), "one.txt": Data("one".utf8), "two.txt": Data("two".utf8)])
+            let local = try world.localFiles([
+                imgName: Data([0x89, 0x50, 0x4E, 0x47, 1, 2, 3]), "one.txt": Data("one".utf8), "two.txt": Data("two".utf8),
+            ])
             _ = try await browser.waitFor("#file-input")
             try await browser.pickFiles(local)
             for name in [imgName, "one.txt", "two.txt"] { try await world.waitForUpload(browser, name) }

@@ -13,10 +13,15 @@ import Testing
             let a = try world.daemon("host-a", token: token)
             for i in 0..<150 { try FileManager.default.createDirectory(atPath: a.path("albums/\(i)"), withIntermediateDirectories: true) }
             let out = world.dir + "/doctor.out"
-            let script = "echo 100 > /proc/sys/user/max_inotify_watches && exec \(world.binaries)/syncd doctor --config-dir \(a.paths.configDir) --state-dir \(a.paths.stateDir)"
+            let script =
+                "echo 100 > /proc/sys/user/max_inotify_watches && exec \(world.binaries)/syncd doctor --config-dir \(a.paths.configDir) --state-dir \(a.paths.stateDir)"
             let doctor = try ChildProcess(
-                "/usr/bin/unshare", ["--user", "--map-root-user", "sh", "-c", script],
-                environment: ["HOME": world.dir, "PATH": "/usr/bin:/bin"], log: out, name: "syncd doctor")
+                "/usr/bin/unshare",
+                ["--user", "--map-root-user", "sh", "-c", script],
+                environment: ["HOME": world.dir, "PATH": "/usr/bin:/bin"],
+                log: out,
+                name: "syncd doctor"
+            )
             let status = await doctor.waitForExit(timeout: .seconds(60))
             let report = doctor.log
             #expect(status != 0, "a problem means a failing exit status: \(report)")
@@ -30,8 +35,12 @@ import Testing
             let devices: [DeviceInfo] = try await world.api(token).get("/devices")
             try await world.api(token).call("DELETE", "/devices/\(devices[0].id)")
             let again = try ChildProcess(
-                world.binaries + "/syncd", ["doctor", "--config-dir", a.paths.configDir, "--state-dir", a.paths.stateDir],
-                environment: ["HOME": world.dir, "PATH": "/usr/bin:/bin"], log: world.dir + "/doctor2.out", name: "syncd doctor")
+                world.binaries + "/syncd",
+                ["doctor", "--config-dir", a.paths.configDir, "--state-dir", a.paths.stateDir],
+                environment: ["HOME": world.dir, "PATH": "/usr/bin:/bin"],
+                log: world.dir + "/doctor2.out",
+                name: "syncd doctor"
+            )
             #expect(await again.waitForExit(timeout: .seconds(60)) != 0)
             #expect(again.log.contains("the device token is unknown or revoked"), "\(again.log)")
         }
@@ -49,4 +58,3 @@ import Testing
         #expect(low.outcome == .problem && low.detail.contains("/etc/sysctl.d/90-syncd.conf"))
     }
 }
-

@@ -40,8 +40,12 @@ import Testing
                 kill $journald
                 """
             let run = try ChildProcess(
-                "/usr/bin/unshare", ["--mount", "--propagation", "private", "sh", "-c", script],
-                environment: ["PATH": "/usr/bin:/bin:/usr/sbin:/sbin"], log: world.dir + "/journald-test.log", name: "journald test")
+                "/usr/bin/unshare",
+                ["--mount", "--propagation", "private", "sh", "-c", script],
+                environment: ["PATH": "/usr/bin:/bin:/usr/sbin:/sbin"],
+                log: world.dir + "/journald-test.log",
+                name: "journald test"
+            )
             #expect(await run.waitForExit(timeout: .seconds(90)) == 0, "the namespace script failed: \(run.log)")
 
             func entries(_ file: String) throws -> [[String: String]] {

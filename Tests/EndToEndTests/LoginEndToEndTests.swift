@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import SyncAPI
 import SyncDaemon
 import Testing
-import NIOCore
-import NIOHTTP1
 
 /// `syncd login` against the real server: the device flow approved by a person who signs in
 /// through the OIDC provider in a browser, and the token saved for the owner's eyes only.
@@ -16,12 +16,18 @@ import NIOHTTP1
         try await EndToEnd.with("login") { world in
             let configDir = world.dir + "/laptop-config"
             let login = try ChildProcess(
-                world.binaries + "/syncd", ["login", "--server", world.serverURL, "--config-dir", configDir, "--name", "e2e laptop"],
+                world.binaries + "/syncd",
+                ["login", "--server", world.serverURL, "--config-dir", configDir, "--name", "e2e laptop"],
                 environment: ["HOME": world.dir, "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"],
-                log: world.dir + "/login.log", name: "syncd login")
+                log: world.dir + "/login.log",
+                name: "syncd login"
+            )
             var link = ""
             try await waitUntil("syncd login shows a link", timeout: .seconds(20)) {
-                link = login.log.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.hasPrefix("http") && $0.contains("/device?code=") } ?? ""
+                link =
+                    login.log.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.first {
+                        $0.hasPrefix("http") && $0.contains("/device?code=")
+                    } ?? ""
                 return !link.isEmpty
             }
             let code = try #require(link.split(separator: "=").last.map(String.init))
@@ -33,7 +39,10 @@ import NIOHTTP1
             #expect(loginPage.url.contains("/authorize"), "sent to the identity provider: \(loginPage.url)")
             let transaction = try #require(CookieBrowser.hidden("transaction_id", in: loginPage))
             let form = try await browser.submit(loginPage.url, [("transaction_id", transaction), ("username", "alice"), ("password", "alice-pw")])
-            #expect(form.status == 200 && form.body.contains(code) && !form.body.contains("e2e laptop"), "the link's page names no device: \(form.body.prefix(400))")
+            #expect(
+                form.status == 200 && form.body.contains(code) && !form.body.contains("e2e laptop"),
+                "the link's page names no device: \(form.body.prefix(400))"
+            )
             let csrf = try #require(CookieBrowser.hidden("csrf", in: form))
             let approval = try await browser.submit(world.serverURL + "/device", [("csrf", csrf), ("code", code)])
             #expect(approval.status == 200 && approval.body.contains("e2e laptop") && approval.body.contains(code), "\(approval.body.prefix(400))")
@@ -41,7 +50,10 @@ import NIOHTTP1
             #expect(done.body.contains("Device approved"))
 
             #expect(await login.waitForExit(timeout: .seconds(20)) == 0, "syncd login finishes once approved: \(login.log)")
-            #expect(login.log.contains("Connected to \(world.serverURL) as alice@example.org."), "syncd login says which account on which server: \(login.log)")
+            #expect(
+                login.log.contains("Connected to \(world.serverURL) as alice@example.org."),
+                "syncd login says which account on which server: \(login.log)"
+            )
             let file = configDir + "/credentials.toml"
             let mode = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
             #expect(mode == 0o600, "the token file is the owner's only (mode \(String(mode, radix: 8)))")

@@ -15,22 +15,33 @@ import Testing
             let path = RelativePath("a.txt")!
             let file = world.dir + "/a.txt"
             try Data("first".utf8).write(to: URL(fileURLWithPath: file))
-            let first = try await remote.upload(try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("first".utf8)))), baseRevision: nil)
+            let first = try await remote.upload(
+                try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("first".utf8)))),
+                baseRevision: nil
+            )
 
             // A stale base: the server says what it has (this very upload, same content).
             try Data("other".utf8).write(to: URL(fileURLWithPath: file))
             let stale = await #expect(throws: RemoteConflict.self) {
-                try await remote.upload(try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("other".utf8)))), baseRevision: nil)
+                try await remote.upload(
+                    try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("other".utf8)))),
+                    baseRevision: nil
+                )
             }
             #expect(stale?.current == first, "the 409 names the current item")
             #expect(stale?.currentPath == path)
 
-            let moved = await #expect(throws: RemoteConflict.self) { try await remote.move(path, to: RelativePath("b.txt")!, revision: first.revision + 7) }
+            let moved = await #expect(throws: RemoteConflict.self) {
+                try await remote.move(path, to: RelativePath("b.txt")!, revision: first.revision + 7)
+            }
             #expect(moved?.current == first)
 
             try await remote.delete(path, revision: first.revision)
             let gone = await #expect(throws: RemoteConflict.self) {
-                try await remote.upload(try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("other".utf8)))), baseRevision: first.revision)
+                try await remote.upload(
+                    try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("other".utf8)))),
+                    baseRevision: first.revision
+                )
             }
             #expect(gone != nil && gone?.current == nil, "gone: nothing is there now")
         }
@@ -46,9 +57,15 @@ import Testing
             let path = RelativePath("a.txt")!
             let file = world.dir + "/a.txt"
             try Data("first".utf8).write(to: URL(fileURLWithPath: file))
-            let first = try await remote.upload(try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("first".utf8)))), baseRevision: nil)
+            let first = try await remote.upload(
+                try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("first".utf8)))),
+                baseRevision: nil
+            )
             try Data("second".utf8).write(to: URL(fileURLWithPath: file))
-            let second = try await remote.upload(try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("second".utf8)))), baseRevision: first.revision)
+            let second = try await remote.upload(
+                try #require(UploadSource(path: path, file: file, contentHash: identityHex(Data("second".utf8)))),
+                baseRevision: first.revision
+            )
 
             let stale = await #expect(throws: RemoteConflict.self) { try await remote.download(path, entry: first, to: world.dir + "/out.txt") }
             #expect(stale?.current == second, "the answer names the current item")
@@ -84,7 +101,10 @@ import Testing
             try handle.write(contentsOf: Data([8]))
             try handle.close()
             let during = await #expect(throws: LocalFileError.self) {
-                try await remote.upload(try #require(UploadSource(path: RelativePath("big.bin")!, file: big, contentHash: bigScanned)), baseRevision: nil)
+                try await remote.upload(
+                    try #require(UploadSource(path: RelativePath("big.bin")!, file: big, contentHash: bigScanned)),
+                    baseRevision: nil
+                )
             }
             #expect(during?.code == .changedSinceScan)
             #expect(try await world.serverFiles(token).isEmpty, "nothing recorded")

@@ -20,23 +20,35 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(90))) struct SoakTests {
     @Test func devicesAndTheServerConvergeThroughCrashesAndFaults() async throws {
         let settings = SoakSettings(ProcessInfo.processInfo.environment)
-        print("soak: seed \(settings.seed), \(settings.seconds) s, \(settings.devices) devices, fault rate \(settings.faultRate)"
-              + " (replay: SYNCD_SOAK_SEED=\(settings.seed) SYNCD_SOAK_SECONDS=\(settings.seconds) scripts/test --filter SoakTests)")
+        print(
+            "soak: seed \(settings.seed), \(settings.seconds) s, \(settings.devices) devices, fault rate \(settings.faultRate)"
+                + " (replay: SYNCD_SOAK_SEED=\(settings.seed) SYNCD_SOAK_SECONDS=\(settings.seconds) scripts/test --filter SoakTests)"
+        )
         let seaweed = try #require(ProcessInfo.processInfo.environment["SYNCD_TEST_SEAWEED_ENDPOINT"], "run through scripts/test")
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("soak-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let s3Proxy = try FaultProxy(
-            name: "s3", target: String(seaweed.dropFirst("http://".count)), flavor: "s3", seed: settings.seed, rate: settings.faultRate,
-            log: scratch + "/s3-proxy.log")
+            name: "s3",
+            target: String(seaweed.dropFirst("http://".count)),
+            flavor: "s3",
+            seed: settings.seed,
+            rate: settings.faultRate,
+            log: scratch + "/s3-proxy.log"
+        )
         defer { s3Proxy.stop() }
         try s3Proxy.faults(false)
         var report = SoakReport()
         do {
             try await EndToEnd.with("soak", serverSettings: ["SYNCD_S3_ENDPOINT": s3Proxy.url]) { world in
                 let apiProxy = try FaultProxy(
-                    name: "api", target: String(world.serverURL.dropFirst("http://".count)), flavor: "api", seed: settings.seed &+ 1,
-                    rate: settings.faultRate, log: scratch + "/api-proxy.log")
+                    name: "api",
+                    target: String(world.serverURL.dropFirst("http://".count)),
+                    flavor: "api",
+                    seed: settings.seed &+ 1,
+                    rate: settings.faultRate,
+                    log: scratch + "/api-proxy.log"
+                )
                 defer { apiProxy.stop() }
                 try apiProxy.faults(false)
                 // Every log of the run (server, daemons, proxies) is kept for reading afterwards.
@@ -116,8 +128,12 @@ struct Soak {
         let apiToken = try await world.issueToken(device: "dashboard")
         let journal = try Journal(path: scratch + "/api-writer.sqlite")
         let apiWriter = APIWriter(
-            remote: ServerRemote(api: world.api(apiToken), journal: journal, board: TransferBoard()), api: world.api(apiToken),
-            scratch: scratch, seed: settings.seed, ledger: ledger)
+            remote: ServerRemote(api: world.api(apiToken), journal: journal, board: TransferBoard()),
+            api: world.api(apiToken),
+            scratch: scratch,
+            seed: settings.seed,
+            ledger: ledger
+        )
         for daemon in daemons { try daemon.start() }
 
         // The chaos.
@@ -211,7 +227,10 @@ struct Soak {
         let after = try referencedContent()
         let objects = try await world.s3.listAllObjects(bucket: world.bucket, prefix: "u/").collect().map(\.key)
         let expected = Set(after.hashes.map { "u/\(after.userId)/\($0)" })
-        #expect(Set(objects).subtracting(expected).isEmpty, "unreferenced objects after the collector: \(Set(objects).subtracting(expected).sorted())")
+        #expect(
+            Set(objects).subtracting(expected).isEmpty,
+            "unreferenced objects after the collector: \(Set(objects).subtracting(expected).sorted())"
+        )
         #expect(expected.subtracting(objects).isEmpty, "referenced content missing from S3: \(expected.subtracting(objects).sorted())")
         for key in objects where expected.contains(key) {
             let (_, bytes) = try await world.s3.getObject(bucket: world.bucket, key: key)
@@ -223,7 +242,9 @@ struct Soak {
     static func history(of path: String, daemons: [DaemonHandle], world: EndToEnd) -> String {
         var out = "---- what the logs say about \(path)"
         let name = (path as NSString).lastPathComponent
-        for (who, text) in daemons.map({ ($0.name, $0.log) }) + [("server", (try? String(contentsOfFile: world.dir + "/server.log", encoding: .utf8)) ?? "")] {
+        for (who, text) in daemons.map({ ($0.name, $0.log) }) + [
+            ("server", (try? String(contentsOfFile: world.dir + "/server.log", encoding: .utf8)) ?? "")
+        ] {
             let lines = text.split(separator: "\n").filter { $0.contains(name) }
             out += "\n[\(who)] \(lines.count) lines\n" + lines.suffix(60).joined(separator: "\n")
         }
@@ -254,12 +275,14 @@ struct Soak {
         for daemon in daemons {
             guard let status = try? daemon.status() else { return "\(daemon.name) does not answer" }
             guard status.state == .idle, (status.waiting ?? 0) == 0, status.errors.isEmpty else {
-                return "\(daemon.name) is \(status.state) (waiting \(status.waiting ?? 0)): \(status.errors.map { "\($0.path): \($0.message)" }.prefix(5))"
+                return
+                    "\(daemon.name) is \(status.state) (waiting \(status.waiting ?? 0)): \(status.errors.map { "\($0.path): \($0.message)" }.prefix(5))"
             }
             let local = localTree(daemon.folder)
             if local != server {
                 let keys = Set(local.keys).union(server.keys).filter { local[$0] != server[$0] }.sorted()
-                return "\(daemon.name) differs from the server at \(keys.prefix(8).map { "\($0) (local \(local[$0]?.prefix(8) ?? "none"), server \(server[$0]?.prefix(8) ?? "none"))" })"
+                return
+                    "\(daemon.name) differs from the server at \(keys.prefix(8).map { "\($0) (local \(local[$0]?.prefix(8) ?? "none"), server \(server[$0]?.prefix(8) ?? "none"))" })"
             }
         }
         return nil

@@ -133,7 +133,14 @@ import Testing
             try content.write(to: URL(fileURLWithPath: file))
             let api = world.api(browserToken)
             let plan: BeginUploadResponse = try await api.post(
-                "/uploads", BeginUploadRequest(path: "from-browser.txt", size: Int64(content.count), sha256: identityHex(content), blockSha256: blockSha256(content)))
+                "/uploads",
+                BeginUploadRequest(
+                    path: "from-browser.txt",
+                    size: Int64(content.count),
+                    sha256: identityHex(content),
+                    blockSha256: blockSha256(content)
+                )
+            )
             try await PresignedTransfer().put(url: try #require(plan.url), headers: plan.headers, file: file)
             let started = ContinuousClock.now
             let _: FileMetadata = try await api.post("/uploads/\(try #require(plan.uploadId))/complete", CompleteUploadRequest())

@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import Foundation
 import Glibc
-import SyncAPI
-import Testing
 import NIOCore
+import SyncAPI
 import SyncDaemon
+import Testing
 
 /// syncd as a `Type=notify` service, against a NOTIFY_SOCKET the test binds (no systemd
 /// manager is started).
@@ -27,7 +27,10 @@ import SyncDaemon
             #expect(beforeReady.contains { $0.hasPrefix("STATUS=Starting") || $0.hasPrefix("STATUS=Uploading") }, "\(beforeReady)")
             try await waitUntil("STATUS says idle") { listener.lines.contains("STATUS=Idle — 300 files in sync") }
             // The same figures for Prometheus.
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(metricsPort)/metrics"), timeout: .seconds(5))
+            let response = try await HTTPClient.shared.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(metricsPort)/metrics"),
+                timeout: .seconds(5)
+            )
             let metrics = String(buffer: try await response.body.collect(upTo: 1 << 20))
             #expect(metrics.contains("syncd_files_in_sync{folder=\"\(a.folder)\"} 300\n"), "\(metrics)")
             #expect(metrics.contains("syncd_server_reachable{folder=\"\(a.folder)\"} 1\n"))
@@ -55,7 +58,11 @@ import SyncDaemon
             // The configuration is read again: a bandwidth cap applies at once; a change that
             // needs a restart is named.
             let config = try String(contentsOfFile: a.paths.configFile, encoding: .utf8)
-            try (config + "\n[transfers]\nmax_upload_rate = \"5MB\"\nconcurrency = 4\n").write(toFile: a.paths.configFile, atomically: true, encoding: .utf8)
+            try (config + "\n[transfers]\nmax_upload_rate = \"5MB\"\nconcurrency = 4\n").write(
+                toFile: a.paths.configFile,
+                atomically: true,
+                encoding: .utf8
+            )
             a.process?.signal(SIGHUP)
             try await waitUntil("RELOADING=1 then READY=1") {
                 let lines = listener.lines

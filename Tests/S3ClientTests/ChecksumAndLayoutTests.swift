@@ -1,8 +1,8 @@
 import Foundation
+import NIOHTTP1
 import Testing
 
 @testable import S3Client
-import NIOHTTP1
 
 @Suite struct ChecksumAndLayoutTests {
     @Test func crc32cCheckValue() {
@@ -67,12 +67,21 @@ import NIOHTTP1
     }
 
     @Test func addressingStyles() {
-        let path = S3Client(configuration: S3Configuration(endpoint: "http://127.0.0.1:8333/"), credentialProvider: StaticCredentialProvider(accessKeyId: "a", secretAccessKey: "b"))
+        let path = S3Client(
+            configuration: S3Configuration(endpoint: "http://127.0.0.1:8333/"),
+            credentialProvider: StaticCredentialProvider(accessKeyId: "a", secretAccessKey: "b")
+        )
         let request = path.sigV4Request(.init(method: .GET, bucket: "bkt", key: "a b/c+d"))
         #expect(request.url == "http://127.0.0.1:8333/bkt/a%20b/c%2Bd")
-        let virtual = S3Client(configuration: .aws(region: "eu-west-1"), credentialProvider: StaticCredentialProvider(accessKeyId: "a", secretAccessKey: "b"))
+        let virtual = S3Client(
+            configuration: .aws(region: "eu-west-1"),
+            credentialProvider: StaticCredentialProvider(accessKeyId: "a", secretAccessKey: "b")
+        )
         #expect(virtual.sigV4Request(.init(method: .GET, bucket: "bkt", key: "k")).url == "https://bkt.s3.eu-west-1.amazonaws.com/k")
-        let v6 = S3Client(configuration: S3Configuration(endpoint: "http://[::1]:9000"), credentialProvider: StaticCredentialProvider(accessKeyId: "a", secretAccessKey: "b"))
+        let v6 = S3Client(
+            configuration: S3Configuration(endpoint: "http://[::1]:9000"),
+            credentialProvider: StaticCredentialProvider(accessKeyId: "a", secretAccessKey: "b")
+        )
         #expect(v6.sigV4Request(.init(method: .GET, bucket: "bkt", key: "k")).url == "http://[::1]:9000/bkt/k")
     }
 }

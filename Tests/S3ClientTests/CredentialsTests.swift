@@ -29,7 +29,8 @@ import Testing
         """.write(toFile: path, atomically: true, encoding: .utf8)
         let fallback = try await SharedCredentialsFileProvider(environment: ["AWS_SHARED_CREDENTIALS_FILE": path]).credentials()
         #expect(fallback.accessKeyId == "AKIDDEFAULT")
-        let viaEnv = try await SharedCredentialsFileProvider(environment: ["AWS_SHARED_CREDENTIALS_FILE": path, "AWS_PROFILE": "backup"]).credentials()
+        let viaEnv = try await SharedCredentialsFileProvider(environment: ["AWS_SHARED_CREDENTIALS_FILE": path, "AWS_PROFILE": "backup"])
+            .credentials()
         #expect(viaEnv == S3Credentials(accessKeyId: "AKIDBACKUP", secretAccessKey: "backup/secret+with=signs", sessionToken: "sessiontoken"))
         await #expect(throws: S3Error.self) { try await SharedCredentialsFileProvider(path: path, profile: "missing").credentials() }
     }
@@ -45,7 +46,9 @@ import Testing
             "AWS_ACCESS_KEY_ID": "FROMENV", "AWS_SECRET_ACCESS_KEY": "s",
         ])
         #expect(try await envFirst.credentials().accessKeyId == "FROMENV")
-        let nothing = CredentialProviderChain.default(environment: ["AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"])
+        let nothing = CredentialProviderChain.default(environment: [
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true",
+        ])
         await #expect(throws: S3Error.self) { try await nothing.credentials() }
     }
 
@@ -66,7 +69,12 @@ import Testing
     @Test func instanceRoleCredentialsRefreshBeforeExpiry() async throws {
         let endpoint = try S3Server.moto.settings().endpoint
         let clock = Mutex(Date())
-        let provider = InstanceMetadataCredentialProvider(endpoint: endpoint, httpClient: TestHTTP.client, refreshMargin: 300, now: { clock.withLock { $0 } })
+        let provider = InstanceMetadataCredentialProvider(
+            endpoint: endpoint,
+            httpClient: TestHTTP.client,
+            refreshMargin: 300,
+            now: { clock.withLock { $0 } }
+        )
         let first = try await provider.credentials()
         let expiration = try #require(first.expiration)
         clock.withLock { $0 = expiration.addingTimeInterval(-600) }

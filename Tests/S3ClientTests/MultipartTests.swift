@@ -11,7 +11,12 @@ import Testing
         let scratch = try ScratchFolder()
         let source = try scratch.randomFile("200MiB.bin", size: 200 << 20, seed: 200)
         try await server.withBucket { s3, bucket in
-            let result = try await s3.uploadFile(at: source, bucket: bucket, key: "big/200MiB.bin", options: FileUploadOptions(partSize: 8 << 20, concurrency: 6))
+            let result = try await s3.uploadFile(
+                at: source,
+                bucket: bucket,
+                key: "big/200MiB.bin",
+                options: FileUploadOptions(partSize: 8 << 20, concurrency: 6)
+            )
             #expect(result.uploadId != nil, "200 MiB goes multipart")
             #expect(result.partsUploaded == 25)
             #expect(try await s3.listMultipartUploads(bucket: bucket).isEmpty, "no upload left open")
@@ -105,7 +110,14 @@ import Testing
         try await server.withBucket { s3, bucket in
             let uploadId = try await s3.createMultipartUpload(bucket: bucket, key: "aborted.bin", checksumAlgorithm: .crc32c)
             let part = [UInt8](repeating: 7, count: 5 << 20)
-            _ = try await s3.uploadPart(bucket: bucket, key: "aborted.bin", uploadId: uploadId, partNumber: 1, bytes: part, checksum: ChecksumAlgorithm.crc32c.checksum(of: part))
+            _ = try await s3.uploadPart(
+                bucket: bucket,
+                key: "aborted.bin",
+                uploadId: uploadId,
+                partNumber: 1,
+                bytes: part,
+                checksum: ChecksumAlgorithm.crc32c.checksum(of: part)
+            )
             let listed = try await s3.listMultipartUploads(bucket: bucket)
             #expect(listed.map(\.uploadId) == [uploadId])
             #expect(listed.first?.key == "aborted.bin")
@@ -129,7 +141,16 @@ import Testing
             let parts: [[UInt8]] = [[UInt8](repeating: 1, count: 5 << 20), [UInt8](repeating: 2, count: 5 << 20), [3, 4, 5]]
             var done: [CompletedPart] = []
             for (index, bytes) in parts.enumerated().reversed() {
-                done.append(try await s3.uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: index + 1, bytes: bytes, checksum: ChecksumAlgorithm.sha256.checksum(of: bytes)))
+                done.append(
+                    try await s3.uploadPart(
+                        bucket: bucket,
+                        key: key,
+                        uploadId: uploadId,
+                        partNumber: index + 1,
+                        bytes: bytes,
+                        checksum: ChecksumAlgorithm.sha256.checksum(of: bytes)
+                    )
+                )
             }
             let listed = try await s3.listParts(bucket: bucket, key: key, uploadId: uploadId)
             #expect(listed.map(\.partNumber) == [1, 2, 3])
@@ -153,9 +174,25 @@ import Testing
             let parts: [[UInt8]] = [[UInt8](repeating: 1, count: 5 << 20), [9, 8, 7]]
             var done: [CompletedPart] = []
             for (index, bytes) in parts.enumerated() {
-                done.append(try await s3.uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: index + 1, bytes: bytes, checksum: ChecksumAlgorithm.sha256.checksum(of: bytes)))
+                done.append(
+                    try await s3.uploadPart(
+                        bucket: bucket,
+                        key: key,
+                        uploadId: uploadId,
+                        partNumber: index + 1,
+                        bytes: bytes,
+                        checksum: ChecksumAlgorithm.sha256.checksum(of: bytes)
+                    )
+                )
             }
-            _ = try await s3.uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: 2, bytes: parts[1], checksum: ChecksumAlgorithm.sha256.checksum(of: parts[1]))
+            _ = try await s3.uploadPart(
+                bucket: bucket,
+                key: key,
+                uploadId: uploadId,
+                partNumber: 2,
+                bytes: parts[1],
+                checksum: ChecksumAlgorithm.sha256.checksum(of: parts[1])
+            )
             let listed = try await s3.listParts(bucket: bucket, key: key, uploadId: uploadId)
             #expect(listed.map(\.partNumber) == [1, 2])
             #expect(listed.map(\.etag) == done.map(\.etag))

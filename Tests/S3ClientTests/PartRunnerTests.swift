@@ -25,7 +25,14 @@ import Testing
                     try handle.seek(toOffset: UInt64(range.lowerBound))
                     let bytes = try handle.read(upToCount: range.count) ?? Data()
                     sent.withLock { $0.append(number) }
-                    return try await s3.uploadPart(bucket: bucket, key: "parts.bin", uploadId: uploadId, partNumber: number, bytes: bytes, checksum: checksum)
+                    return try await s3.uploadPart(
+                        bucket: bucket,
+                        key: "parts.bin",
+                        uploadId: uploadId,
+                        partNumber: number,
+                        bytes: bytes,
+                        checksum: checksum
+                    )
                 }
             }
 
@@ -64,7 +71,14 @@ import Testing
             let uploadId = try await s3.createMultipartUpload(bucket: bucket, key: "held.bin", checksumAlgorithm: .sha256)
             let send: @Sendable (Int, Range<Int64>, Checksum) async throws -> CompletedPart = { number, range, checksum in
                 let bytes = try Data(contentsOf: URL(fileURLWithPath: source))[Int(range.lowerBound)..<Int(range.upperBound)]
-                return try await s3.uploadPart(bucket: bucket, key: "held.bin", uploadId: uploadId, partNumber: number, bytes: Data(bytes), checksum: checksum)
+                return try await s3.uploadPart(
+                    bucket: bucket,
+                    key: "held.bin",
+                    uploadId: uploadId,
+                    partNumber: number,
+                    bytes: Data(bytes),
+                    checksum: checksum
+                )
             }
             let all = await runner.run(path: source, send: send)
             #expect(all.isComplete && all.sent == 3)
@@ -74,7 +88,9 @@ import Testing
             try file.seek(toOffset: (5 << 20) + 10)
             try file.write(contentsOf: Data("rewritten".utf8))
             try file.close()
-            let listed = Dictionary(uniqueKeysWithValues: try await s3.listParts(bucket: bucket, key: "held.bin", uploadId: uploadId).map { ($0.partNumber, $0) })
+            let listed = Dictionary(
+                uniqueKeysWithValues: try await s3.listParts(bucket: bucket, key: "held.bin", uploadId: uploadId).map { ($0.partNumber, $0) }
+            )
             let resumed = await runner.run(path: source, held: listed, send: send)
             #expect(resumed.isComplete && resumed.kept == 2 && resumed.sent == 1)
 

@@ -19,7 +19,9 @@ import Testing
             let targetPort = try #require(settings.endpoint.split(separator: ":").last.flatMap { Int($0) })
             let script = try #require(Bundle.module.path(forResource: "fault_proxy", ofType: "py", inDirectory: "Fixtures"))
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script, String(targetPort), "--reset-first", String(resetFirst), "--slowdown-first", String(slowdownFirst)]
+            process.arguments = [
+                "python3", script, String(targetPort), "--reset-first", String(resetFirst), "--slowdown-first", String(slowdownFirst),
+            ]
             process.standardInput = input
             process.standardOutput = output
             try process.run()
@@ -45,9 +47,11 @@ import Testing
             return S3Client(
                 configuration: S3Configuration(
                     endpoint: "http://127.0.0.1:\(port)",
-                    retry: RetryPolicy(maxAttempts: maxAttempts, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200))),
+                    retry: RetryPolicy(maxAttempts: maxAttempts, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200))
+                ),
                 credentialProvider: StaticCredentialProvider(accessKeyId: settings.accessKey, secretAccessKey: settings.secretKey),
-                httpClient: TestHTTP.client)
+                httpClient: TestHTTP.client
+            )
         }
     }
 

@@ -15,7 +15,12 @@ import Testing
         try await server.withBucket { s3, bucket in
             for (index, key) in Self.awkwardKeys.enumerated() {
                 let body = Array("content \(index) of \(key)".utf8)
-                let put = try await s3.putObject(bucket: bucket, key: key, bytes: body, options: PutObjectOptions(contentType: "text/plain", userMetadata: ["origin": "test"]))
+                let put = try await s3.putObject(
+                    bucket: bucket,
+                    key: key,
+                    bytes: body,
+                    options: PutObjectOptions(contentType: "text/plain", userMetadata: ["origin": "test"])
+                )
                 #expect(put.etag != nil)
                 let (metadata, bytes) = try await s3.getObject(bucket: bucket, key: key)
                 #expect(bytes == body, "\(key)")

@@ -21,7 +21,13 @@ import Testing
     @Test func expiredPresignedURLIsRejected() async throws {
         try await S3Server.seaweed.withBucket { s3, bucket in
             _ = try await s3.putObject(bucket: bucket, key: "doc.txt", bytes: Array("secret".utf8))
-            let expired = try await s3.presignedURL(method: "GET", bucket: bucket, key: "doc.txt", expiresIn: 60, date: Date().addingTimeInterval(-120))
+            let expired = try await s3.presignedURL(
+                method: "GET",
+                bucket: bucket,
+                key: "doc.txt",
+                expiresIn: 60,
+                date: Date().addingTimeInterval(-120)
+            )
             #expect(try await RawHTTP.send("GET", expired).status == 403)
             let fresh = try await s3.presignedURL(method: "GET", bucket: bucket, key: "doc.txt", expiresIn: 60)
             #expect(try await RawHTTP.send("GET", fresh).status == 200)
@@ -44,7 +50,12 @@ import Testing
     @Test func presignedPutRequiresItsSignedHeaders() async throws {
         try await S3Server.seaweed.withBucket { s3, bucket in
             let url = try await s3.presignedURL(
-                method: "PUT", bucket: bucket, key: "enc.txt", headers: [("x-amz-server-side-encryption", "AES256")], expiresIn: 300)
+                method: "PUT",
+                bucket: bucket,
+                key: "enc.txt",
+                headers: [("x-amz-server-side-encryption", "AES256")],
+                expiresIn: 300
+            )
             let withoutHeader = try await RawHTTP.send("PUT", url, body: Data("x".utf8))
             #expect(withoutHeader.status == 403)
             let withHeader = try await RawHTTP.send("PUT", url, headers: ["x-amz-server-side-encryption": "AES256"], body: Data("x".utf8))

@@ -50,10 +50,17 @@ import Testing
         for (index, item) in cases.enumerated() {
             let signer = SigV4Signer(
                 credentials: S3Credentials(accessKeyId: item.accessKey, secretAccessKey: item.secretKey, sessionToken: item.sessionToken),
-                region: item.region)
+                region: item.region
+            )
             let request = SigV4Request(
-                method: item.method, scheme: item.scheme, host: item.host, port: item.port, encodedPath: item.encodedPath,
-                query: item.query.map { (name: $0[0], value: $0[1]) }, headers: item.headers.map { (name: $0[0], value: $0[1]) })
+                method: item.method,
+                scheme: item.scheme,
+                host: item.host,
+                port: item.port,
+                encodedPath: item.encodedPath,
+                query: item.query.map { (name: $0[0], value: $0[1]) },
+                headers: item.headers.map { (name: $0[0], value: $0[1]) }
+            )
             let date = Date(timeIntervalSince1970: item.epoch)
             let payload: SigV4Signer.Payload = item.signPayload ? .bytes(Array(item.body.utf8)) : .unsigned
 
@@ -65,7 +72,8 @@ import Testing
                 }
             }
             let presigned = signer.presignedURL(request, expires: item.expires, date: date)
-            let ours = Self.queryItems(presigned), theirs = Self.queryItems(item.expectedPresignedURL)
+            let ours = Self.queryItems(presigned)
+            let theirs = Self.queryItems(item.expectedPresignedURL)
             if ours != theirs || Self.base(presigned) != Self.base(item.expectedPresignedURL) {
                 mismatches += 1
                 Issue.record("seed \(Self.seed) case \(index) presigned URL:\n swift    \(presigned)\n botocore \(item.expectedPresignedURL)")

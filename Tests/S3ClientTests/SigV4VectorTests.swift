@@ -16,8 +16,13 @@ import Testing
 
     func request(_ method: String, _ path: String, query: [(String, String)] = [], headers: [(String, String)] = []) -> SigV4Request {
         SigV4Request(
-            method: method, scheme: "https", host: "examplebucket.s3.amazonaws.com", encodedPath: path,
-            query: query.map { (name: $0.0, value: $0.1) }, headers: headers.map { (name: $0.0, value: $0.1) })
+            method: method,
+            scheme: "https",
+            host: "examplebucket.s3.amazonaws.com",
+            encodedPath: path,
+            query: query.map { (name: $0.0, value: $0.1) },
+            headers: headers.map { (name: $0.0, value: $0.1) }
+        )
     }
 
     func signature(_ request: SigV4Request) -> String? {
@@ -31,14 +36,17 @@ import Testing
             signed.header("Authorization")
                 == "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
                 + "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
-                + "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
+                + "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+        )
     }
 
     @Test func putObjectWithSignedPayload() {
         let body = Array("Welcome to Amazon S3.".utf8)
         let unsigned = request(
-            "PUT", "/" + AWSURIEncoding.encodePath("test$file.text"),
-            headers: [("Date", "Fri, 24 May 2013 00:00:00 GMT"), ("x-amz-storage-class", "REDUCED_REDUNDANCY")])
+            "PUT",
+            "/" + AWSURIEncoding.encodePath("test$file.text"),
+            headers: [("Date", "Fri, 24 May 2013 00:00:00 GMT"), ("x-amz-storage-class", "REDUCED_REDUNDANCY")]
+        )
         let signed = s3.signed(unsigned, payload: .bytes(body), date: may24)
         #expect(signed.header("x-amz-content-sha256") == "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072")
         #expect(signature(signed) == "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd")
@@ -60,27 +68,36 @@ import Testing
             url == "https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
                 + "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
                 + "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
-                + "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404")
+                + "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
+        )
     }
 
     /// The generic SigV4 test suite (`aws-sig-v4-test-suite`): service "service", 2015-08-30,
     /// no x-amz-content-sha256 header. Only cases whose paths need no normalisation apply to S3.
     let suite = SigV4Signer(
         credentials: S3Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
-        region: "us-east-1", service: "service", addsContentSHA256Header: false
+        region: "us-east-1",
+        service: "service",
+        addsContentSHA256Header: false
     )
     let aug30 = Date(timeIntervalSince1970: 1_440_938_160)  // 20150830T123600Z
 
     @Test(arguments: [
         ("get-vanilla", "GET", [(String, String)](), "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
         ("post-vanilla", "POST", [], "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"),
-        ("get-vanilla-query-order-key-case", "GET", [("Param2", "value2"), ("Param1", "value1")],
-         "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"),
+        (
+            "get-vanilla-query-order-key-case", "GET", [("Param2", "value2"), ("Param1", "value1")],
+            "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"
+        ),
     ])
     func awsTestSuite(name: String, method: String, query: [(String, String)], expected: String) {
         let unsigned = SigV4Request(
-            method: method, scheme: "https", host: "example.amazonaws.com", encodedPath: "/",
-            query: query.map { (name: $0.0, value: $0.1) })
+            method: method,
+            scheme: "https",
+            host: "example.amazonaws.com",
+            encodedPath: "/",
+            query: query.map { (name: $0.0, value: $0.1) }
+        )
         let signed = suite.signed(unsigned, payload: .empty, date: aug30)
         #expect(signature(signed) == expected, "\(name)")
     }

@@ -14,7 +14,11 @@ import Testing
         let requests = Mutex<[[Int]]>([])
         let queue = BatchQueue<Int, String>(window: .milliseconds(100), maxBatch: 8) { items in
             requests.withLock { $0.append(items) }
-            return items.map { $0 % 5 == 0 ? BatchResult(status: 409, error: ConflictBody(code: "revision_conflict", message: "no", current: nil)) : BatchResult(value: "v\($0)") }
+            return items.map {
+                $0 % 5 == 0
+                    ? BatchResult(status: 409, error: ConflictBody(code: "revision_conflict", message: "no", current: nil))
+                    : BatchResult(value: "v\($0)")
+            }
         }
         let answers = await withTaskGroup(of: (Int, Result<String, any Error>).self) { group in
             for item in 1...20 {

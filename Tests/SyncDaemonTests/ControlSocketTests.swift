@@ -10,9 +10,21 @@ import Testing
 @Suite struct ControlSocketTests {
     static func status(_ summary: String) -> DaemonStatus {
         DaemonStatus(
-            folder: "/home/ada/Sync", server: "https://files.example.com", mode: "sync", state: .idle, summary: summary, filesInSync: 3,
-            queued: 0, transfers: [], bytesUploaded: 0, bytesDownloaded: 0, lastSyncAt: Date(timeIntervalSince1970: 1_800_000_000),
-            brake: nil, errors: [], conflicts: [])
+            folder: "/home/ada/Sync",
+            server: "https://files.example.com",
+            mode: "sync",
+            state: .idle,
+            summary: summary,
+            filesInSync: 3,
+            queued: 0,
+            transfers: [],
+            bytesUploaded: 0,
+            bytesDownloaded: 0,
+            lastSyncAt: Date(timeIntervalSince1970: 1_800_000_000),
+            brake: nil,
+            errors: [],
+            conflicts: []
+        )
     }
 
     @Test func commandsReachTheHandlerAndTheStatusComesBack() async throws {
@@ -37,9 +49,11 @@ import Testing
             #expect(answer.status == Self.status("after status"), "dates and all survive the trip")
             _ = try await onThread { try ControlClient.send(ControlRequest(command: .pause), to: socket) }
             _ = try await onThread { try ControlClient.send(ControlRequest(command: .resume, allowDeletes: true), to: socket) }
-            #expect(seen.withLock { $0 } == [
-                ControlRequest(command: .status), ControlRequest(command: .pause), ControlRequest(command: .resume, allowDeletes: true),
-            ])
+            #expect(
+                seen.withLock { $0 } == [
+                    ControlRequest(command: .status), ControlRequest(command: .pause), ControlRequest(command: .resume, allowDeletes: true),
+                ]
+            )
             group.cancelAll()
             try await group.waitForAll()
         }
@@ -100,7 +114,9 @@ import Testing
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = in_port_t(UInt16(listener.port).bigEndian)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
             guard connected == 0 else { throw ControlError("cannot connect") }
             let request = Array("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
             _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

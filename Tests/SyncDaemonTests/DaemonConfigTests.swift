@@ -1,8 +1,8 @@
 import Foundation
 import S3Client
 import SyncEngine
-import Testing
 import TOMLConfig
+import Testing
 
 @testable import SyncDaemon
 
@@ -29,9 +29,17 @@ import TOMLConfig
 
     @Test func environmentAndCommandLineWin() throws {
         let source = ConfigSource(
-            document: try TOMLDocument(parsing: Self.example), origin: "example",
-            environment: ["SYNCD_SYNC_MODE": "backup", "SYNCD_TRANSFERS_CONCURRENCY": "64", "SYNCD_SERVER_TOKEN": "sd_from_credential"])
-        let settings = try DaemonSettings.load(config: source, paths: paths, credentials: login, environment: ["HOME": "/home/ada"], folder: "/srv/data")
+            document: try TOMLDocument(parsing: Self.example),
+            origin: "example",
+            environment: ["SYNCD_SYNC_MODE": "backup", "SYNCD_TRANSFERS_CONCURRENCY": "64", "SYNCD_SERVER_TOKEN": "sd_from_credential"]
+        )
+        let settings = try DaemonSettings.load(
+            config: source,
+            paths: paths,
+            credentials: login,
+            environment: ["HOME": "/home/ada"],
+            folder: "/srv/data"
+        )
         #expect(settings.mode == .backup && settings.transferConcurrency == 64 && settings.folder == "/srv/data")
         #expect(settings.token == "sd_from_credential", "a token from the environment (systemd LoadCredential) wins")
     }
@@ -42,7 +50,12 @@ import TOMLConfig
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "sd_loaded\n".write(toFile: dir + "/token", atomically: true, encoding: .utf8)
         let source = ConfigSource(environment: ["SYNCD_SERVER_URL": "https://files.example.com"])
-        let settings = try DaemonSettings.load(config: source, paths: paths, credentials: nil, environment: ["CREDENTIALS_DIRECTORY": dir, "HOME": "/root"])
+        let settings = try DaemonSettings.load(
+            config: source,
+            paths: paths,
+            credentials: nil,
+            environment: ["CREDENTIALS_DIRECTORY": dir, "HOME": "/root"]
+        )
         #expect(settings.token == "sd_loaded" && settings.server == "https://files.example.com")
     }
 
@@ -80,10 +93,17 @@ import TOMLConfig
         #expect(try DaemonSettings.rate("512KiB", key: "k") == 524_288)
         #expect(try DaemonSettings.rate("1.5M", key: "k") == 1_500_000)
         #expect(try DaemonSettings.rate("2g", key: "k") == 2_000_000_000)
-        #expect(try DaemonSettings.rate("unlimited", key: "k") == nil && DaemonSettings.rate("0", key: "k") == nil && DaemonSettings.rate(nil, key: "k") == nil)
+        #expect(
+            try DaemonSettings.rate("unlimited", key: "k") == nil && DaemonSettings.rate("0", key: "k") == nil
+                && DaemonSettings.rate(nil, key: "k") == nil
+        )
         #expect { try DaemonSettings.rate("fast", key: "transfers.max_upload_rate") } throws: { "\($0)".contains("transfers.max_upload_rate") }
         #expect { try DaemonSettings.rate("10", key: "k") } throws: { "\($0)".contains("at least 1 KiB/s") }
-        let source = ConfigSource(document: try TOMLDocument(parsing: Self.example), origin: "example", environment: ["SYNCD_TRANSFERS_MAX_UPLOAD_RATE": "2MB"])
+        let source = ConfigSource(
+            document: try TOMLDocument(parsing: Self.example),
+            origin: "example",
+            environment: ["SYNCD_TRANSFERS_MAX_UPLOAD_RATE": "2MB"]
+        )
         let settings = try DaemonSettings.load(config: source, paths: paths, credentials: login, environment: ["HOME": "/h"])
         #expect(settings.maxUploadRate == 2_000_000 && settings.maxDownloadRate == nil)
     }

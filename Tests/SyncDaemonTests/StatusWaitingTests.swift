@@ -20,8 +20,16 @@ import Testing
 
     static func status(_ board: StatusBoard, _ journal: Journal, at now: Date = now) -> DaemonStatus {
         board.status(
-            folder: "/home/ada/Sync", server: "https://files.example.com", mode: "sync", paused: false, online: true,
-            progress: FolderSync.PassProgress(), journal: journal, board: TransferBoard(), now: now)
+            folder: "/home/ada/Sync",
+            server: "https://files.example.com",
+            mode: "sync",
+            paused: false,
+            online: true,
+            progress: FolderSync.PassProgress(),
+            journal: journal,
+            board: TransferBoard(),
+            now: now
+        )
     }
 
     @Test func aPathWaitingForARetryIsNotIdle() throws {
@@ -74,7 +82,12 @@ import Testing
             #expect(status.summary == "Waiting — 1 path to retry (next in 1 h), 1 failing repeatedly; 0 files in sync")
             #expect(status.errors.first?.kind == .failing)
             let text = StatusText.render(status, now: Self.now)
-            #expect(text.contains("Failing repeatedly (still retried; `syncd doctor` checks the usual causes):\n  sub/deeper/w015.bin: changed since the last scan; not overwritten — 5 attempts, retry in 1 h"), "\(text)")
+            #expect(
+                text.contains(
+                    "Failing repeatedly (still retried; `syncd doctor` checks the usual causes):\n  sub/deeper/w015.bin: changed since the last scan; not overwritten — 5 attempts, retry in 1 h"
+                ),
+                "\(text)"
+            )
             #expect(DaemonMetrics.render(status).contains("syncd_paths_failing{folder=\"/home/ada/Sync\"} 1\n"))
         }
     }
@@ -103,7 +116,11 @@ import Testing
             let status = Self.status(board, journal)
             #expect(status.state == .idle, "a skipped name waits for the user, not for a retry")
             #expect(status.summary == "Idle — 0 files in sync, 1 not synced here (see below)")
-            #expect(StatusText.render(status, now: Self.now).contains("Not synced on this device:\n  docs/caf\u{FFFD}.txt: name is not valid UTF-8; not synced"))
+            #expect(
+                StatusText.render(status, now: Self.now).contains(
+                    "Not synced on this device:\n  docs/caf\u{FFFD}.txt: name is not valid UTF-8; not synced"
+                )
+            )
             #expect(DaemonMetrics.render(status).contains("syncd_paths_not_synced{folder=\"/home/ada/Sync\"} 1\n"))
 
             // A rescan of another subtree keeps it; a rescan of its folder that no longer finds it drops it.

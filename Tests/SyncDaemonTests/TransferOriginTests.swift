@@ -1,13 +1,13 @@
-import Foundation
 import AsyncHTTPClient
+import Foundation
 import Glibc
 import S3Client
+import SyncAPI
 import Synchronization
 import Testing
 
 @testable import SyncDaemon
 @testable import SyncEngine
-import SyncAPI
 
 /// The daemon sends PUTs and GETs only to the storage origin the server announced
 /// (`GET /api/v1/storage`), whatever transfer URL a hostile or broken server hands out
@@ -30,7 +30,10 @@ import SyncAPI
             if target == "/api/v1/storage" { return (200, #"{"origin": "http://127.0.0.1:\#(port)"}"#) }
             if target.hasPrefix("/api/v1/download") {
                 let url = downloadURL.withLock { $0 }
-                return (200, #"{"url": \#(Self.jsonString(url)), "expiresAt": 0, "file": {"id": "f1", "path": "a.txt", "kind": "file", "revision": 1, "size": \#(content.count), "sha256": "\#(hash)", "modifiedAt": 0}}"#)
+                return (
+                    200,
+                    #"{"url": \#(Self.jsonString(url)), "expiresAt": 0, "file": {"id": "f1", "path": "a.txt", "kind": "file", "revision": 1, "size": \#(content.count), "sha256": "\#(hash)", "modifiedAt": 0}}"#
+                )
             }
             if target == "/blob/ok" && method == "GET" { return (200, String(decoding: content, as: UTF8.self)) }
             return (404, #"{"code": "not_found", "message": "no"}"#)
@@ -87,7 +90,11 @@ import SyncAPI
         defer { storage.stop() }
         storage.extraHeaders.withLock { $0["/bucket/key"] = "Location: http://127.0.0.1:\(foreign.port)/stolen" }
         let settings = DaemonSettings(
-            folder: probe.path, server: "http://127.0.0.1:\(storage.port)", token: "t", paths: DaemonPaths(configDir: probe.path, stateDir: probe.path + "/state"))
+            folder: probe.path,
+            server: "http://127.0.0.1:\(storage.port)",
+            token: "t",
+            paths: DaemonPaths(configDir: probe.path, stateDir: probe.path + "/state")
+        )
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Daemon.httpConfiguration(settings))
         let transfer = PresignedTransfer(http: http, retry: RetryPolicy(maxAttempts: 1))
         // A GET (a PUT's body the canned server does not read would end the exchange before
@@ -105,7 +112,10 @@ import SyncAPI
         #expect(TransferOrigin("http://127.0.0.1/x") == TransferOrigin("http://127.0.0.1:80"))
         #expect(TransferOrigin("http://127.0.0.1:8333/x") != TransferOrigin("http://127.0.0.1:8334"))
         #expect(TransferOrigin("https://127.0.0.1:8333/x") != TransferOrigin("http://127.0.0.1:8333"))
-        for bad in ["http+unix://%2Ftmp%2Fs.sock/x", "https+unix://%2Ftmp%2Fs.sock/x", "unix:///tmp/s.sock", "file:///etc/passwd", "http:///x", "http://u:p@h/x", "", "h/x"] {
+        for bad in [
+            "http+unix://%2Ftmp%2Fs.sock/x", "https+unix://%2Ftmp%2Fs.sock/x", "unix:///tmp/s.sock", "file:///etc/passwd", "http:///x",
+            "http://u:p@h/x", "", "h/x",
+        ] {
             #expect(TransferOrigin(bad) == nil, "\(bad)")
         }
     }
@@ -141,7 +151,9 @@ final class SilentListener: Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         guard fd >= 0, bound else { throw POSIXError(.EADDRINUSE) }
         return SilentListener(fd: fd, port: Int(UInt16(bigEndian: address.sin_port)))
@@ -155,7 +167,9 @@ final class SilentListener: Sendable {
             for (i, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
         }
         let bound = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 && listen(fd, 16) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 && listen(fd, 16) == 0
+            }
         }
         guard fd >= 0, bound else { throw POSIXError(.EADDRINUSE) }
         return SilentListener(fd: fd, port: 0)
@@ -218,7 +232,8 @@ final class CannedHTTPServer: @unchecked Sendable {
         }
         let line = String(decoding: request.prefix { $0 != 13 }, as: UTF8.self).split(separator: " ")
         guard line.count >= 2 else { return }
-        let method = String(line[0]), target = String(line[1])
+        let method = String(line[0])
+        let target = String(line[1])
         if method == "QUIT" { return }
         seen.withLock { $0.append("\(method) \(target)") }
         let (status, body) = handler(method, target, port)

@@ -2,11 +2,11 @@ import Foundation
 import Glibc
 import Logging
 import S3Client
+import SyncAPI
 import Synchronization
 import Testing
 
 @testable import SyncEngine
-import SyncAPI
 
 /// The daemon never touches anything outside its folder, whatever links the folder holds and
 /// whatever paths the server hands out (issue 11, item 3).
@@ -46,7 +46,10 @@ import SyncAPI
         let logs = LogCapture()
         let engine = FolderSync(
             configuration: .init(root: setup.root, hostName: "laptop", timeZone: TimeZone(identifier: "UTC")!, retryBase: 0),
-            journal: try Journal(path: setup.journalPath), remote: setup.remote, logger: logs.logger)
+            journal: try Journal(path: setup.journalPath),
+            remote: setup.remote,
+            logger: logs.logger
+        )
 
         var reports: [SyncReport] = []
         for _ in 0..<3 { reports.append(try await engine.pass()) }
@@ -65,7 +68,8 @@ import SyncAPI
         #expect(try Journal(path: setup.journalPath).errors().isEmpty)
         #expect(
             logs.warnings.filter { $0.contains(link + ":") && $0.contains("symbolic link") }.count == (ignored ? 0 : 1),
-            "reported once (an ignored path not at all): \(logs.warnings)")
+            "reported once (an ignored path not at all): \(logs.warnings)"
+        )
 
         // The user moves the link away: the remote folder arrives as a real folder.
         #expect(unlink(setup.root + "/" + link) == 0)
@@ -176,7 +180,8 @@ import SyncAPI
     /// swapped for a link to a file outside after the check, the readers refuse the link
     /// instead of sending what it points at.
     @Test func aNameSwappedForALinkDuringAnUploadIsNotReadThrough() async throws {
-        let folder = try TestFolder(), outside = try TestFolder()
+        let folder = try TestFolder()
+        let outside = try TestFolder()
         try folder.write("docs/a.txt", "mine")
         try outside.write("secret.txt", "not to be sent")
         let local = try LocalFolder(root: folder.root)
@@ -189,7 +194,10 @@ import SyncAPI
                 return .failure(error)
             }
         }
-        guard case .failure(let error) = read else { Issue.record("the link was read through: \(read)"); return }
+        guard case .failure(let error) = read else {
+            Issue.record("the link was read through: \(read)")
+            return
+        }
         #expect("\(error)".contains("Too many levels of symbolic links"), "\(error)")
         #expect((try? ContentHash.hash(path: folder.root + "/docs/a.txt")) == nil, "the scanner's reader refuses the link as well")
     }
@@ -214,7 +222,9 @@ import SyncAPI
         remote.inner.put("good.txt", "fine")
         let engine = FolderSync(
             configuration: .init(root: parent.root + "/folder", hostName: "laptop", timeZone: TimeZone(identifier: "UTC")!, retryBase: 0),
-            journal: try Journal(path: state.root + "/journal.sqlite"), remote: remote)
+            journal: try Journal(path: state.root + "/journal.sqlite"),
+            remote: remote
+        )
         let first = try await engine.pass()
         #expect(Set(first.held.map(\.reason)) == [.refusedPath])
         #expect(first.held.count == Self.hostilePaths.count + 1)

@@ -1,10 +1,10 @@
-import Glibc
 import Foundation
+import Glibc
+import SyncAPI
 import Synchronization
 import Testing
 
 @testable import SyncEngine
-import SyncAPI
 
 /// Random local and remote changes, with the engine abandoned at random steps (before a step,
 /// or after it but before its journal entry: the in-process kill -9) and restarted on the
@@ -111,7 +111,9 @@ import SyncAPI
                 _ = Glibc.rename(setup.root + "/" + path.string, setup.root + "/" + destination.string)
             }
         default:
-            if let path = freePath() { try FileManager.default.createDirectory(atPath: setup.root + "/" + path.string, withIntermediateDirectories: true) }
+            if let path = freePath() {
+                try FileManager.default.createDirectory(atPath: setup.root + "/" + path.string, withIntermediateDirectories: true)
+            }
         }
     }
 

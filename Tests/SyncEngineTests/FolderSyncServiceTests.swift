@@ -21,7 +21,9 @@ import Testing
         let setup = try FolderSyncTests.Setup()
         let passes = Mutex<[SyncReport]>([])
         let service = FolderSyncService(
-            engine: try setup.engine(), debounce: .milliseconds(100), rescanInterval: .milliseconds(700)
+            engine: try setup.engine(),
+            debounce: .milliseconds(100),
+            rescanInterval: .milliseconds(700)
         ) { report in passes.withLock { $0.append(report) } }
         let running = Task { try await service.run() }
         defer { running.cancel() }
@@ -40,7 +42,9 @@ import Testing
         #expect(rename(setup.root + "/inbox", setup.root + "/archive") == 0)
         #expect(try await eventually { setup.remote.text("archive/note.txt") == "written while running" })
         #expect(
-            setup.remote.state.withLock { $0.uploads } == uploads, "the folder moved; nothing was uploaded again; passes since the move: \(passes.withLock { $0.dropFirst(beforeMove).map { "\($0.scope): \($0.done)" } })")
+            setup.remote.state.withLock { $0.uploads } == uploads,
+            "the folder moved; nothing was uploaded again; passes since the move: \(passes.withLock { $0.dropFirst(beforeMove).map { "\($0.scope): \($0.done)" } })"
+        )
 
         setup.remote.put("from-phone.txt", "hello from elsewhere")
         #expect(try await eventually { setup.read("from-phone.txt") == "hello from elsewhere" })
@@ -58,7 +62,9 @@ import Testing
         setup.remote.state.withLock { $0.failUploads = 1 }
         let passes = Mutex<[SyncReport]>([])
         let service = FolderSyncService(
-            engine: try setup.engine(retryBase: 1), debounce: .milliseconds(100), rescanInterval: .seconds(3600)
+            engine: try setup.engine(retryBase: 1),
+            debounce: .milliseconds(100),
+            rescanInterval: .seconds(3600)
         ) { report in passes.withLock { $0.append(report) } }
         let running = Task { try await service.run() }
         defer { running.cancel() }

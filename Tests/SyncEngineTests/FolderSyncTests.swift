@@ -1,8 +1,8 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import SyncEngine
-import Synchronization
 
 /// The engine on a real folder against the in-memory remote.
 @Suite struct FolderSyncTests {
@@ -18,10 +18,24 @@ import Synchronization
             state = try TestFolder()
         }
 
-        func engine(faults: FolderSync.FaultInjector? = nil, brake: SyncPolicy.DeleteBrake = .init(), retryBase: TimeInterval = 0) throws -> FolderSync {
+        func engine(
+            faults: FolderSync.FaultInjector? = nil,
+            brake: SyncPolicy.DeleteBrake = .init(),
+            retryBase: TimeInterval = 0
+        ) throws -> FolderSync {
             FolderSync(
-                configuration: .init(root: root, brake: brake, hostName: "laptop", timeZone: TimeZone(identifier: "UTC")!, retryBase: retryBase, retryCap: 3600),
-                journal: try Journal(path: journalPath), remote: remote, faults: faults)
+                configuration: .init(
+                    root: root,
+                    brake: brake,
+                    hostName: "laptop",
+                    timeZone: TimeZone(identifier: "UTC")!,
+                    retryBase: retryBase,
+                    retryCap: 3600
+                ),
+                journal: try Journal(path: journalPath),
+                remote: remote,
+                faults: faults
+            )
         }
 
         func write(_ path: String, _ text: String) throws { try folder.write(path, text) }

@@ -75,8 +75,10 @@ import Testing
         #expect(hints.contains(.moved(from: p("a/renamed.txt"), to: p("b/moved.txt"))))
         #expect(hints.contains(.moved(from: p("dir"), to: p("b/dir2"))))
         #expect(covered(p("b/dir2/after.txt"), by: hints))
-        #expect(!hints.contains { if case .changed(let path?) = $0 { path.string.hasPrefix("dir/") } else { false } },
-                "no event is reported under the folder's old name")
+        #expect(
+            !hints.contains { if case .changed(let path?) = $0 { path.string.hasPrefix("dir/") } else { false } },
+            "no event is reported under the folder's old name"
+        )
     }
 
     @Test func movingOutOfTheFolderIsAChangeAtTheOldPath() async throws {
@@ -95,8 +97,12 @@ import Testing
         let watcher = try FolderWatcher(root: folder.root, ignore: IgnoreRules())
         // Nobody reads yet: as many creations as the kernel queues events (create + close-write
         // each, so twice its limit) overflow the queue, whatever this machine's limit is.
-        let limit = try #require(Int(String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let limit = try #require(
+            Int(
+                String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            )
+        )
         for i in 0..<limit {
             let fd = open(folder.root + "/f\(i)", O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
             close(fd)
@@ -124,8 +130,10 @@ import Testing
         #expect(FileManager.default.isExecutableFile(atPath: syncd), "build syncd first (swift build)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["--user", "--map-root-user", "sh", "-c",
-                             "echo 3 > /proc/sys/user/max_inotify_watches && exec \"$0\" watch \"$1\" --seconds 0.3", syncd, folder.root]
+        process.arguments = [
+            "--user", "--map-root-user", "sh", "-c",
+            "echo 3 > /proc/sys/user/max_inotify_watches && exec \"$0\" watch \"$1\" --seconds 0.3", syncd, folder.root,
+        ]
         let output = Pipe()
         process.standardOutput = output
         process.standardInput = FileHandle.nullDevice

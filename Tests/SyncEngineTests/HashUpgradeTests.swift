@@ -2,10 +2,10 @@ import Foundation
 import GRDB
 import S3Client
 import SyncAPI
+import Synchronization
 import Testing
 
 @testable import SyncEngine
-import Synchronization
 
 /// A journal written under the old content hash (plain SHA-256) opened by this version: the
 /// scheme change is not a content change on either side, whichever of server and daemon is
@@ -30,13 +30,16 @@ import Synchronization
                 let inode = Int64(bitPattern: UInt64(info.st_ino))
                 try db.execute(
                     sql: "INSERT INTO local_items (path, kind, size, mtime_ns, ctime_ns, inode, content_hash) VALUES (?, 'file', ?, ?, ?, ?, ?)",
-                    arguments: [file.path, Int64(info.st_size), mtime, ctime, inode, hash])
+                    arguments: [file.path, Int64(info.st_size), mtime, ctime, inode, hash]
+                )
                 try db.execute(
                     sql: "INSERT INTO remote_items (path, kind, file_id, revision, size, content_hash) VALUES (?, 'file', ?, 1, ?, ?)",
-                    arguments: [file.path, file.fileId, Int64(info.st_size), hash])
+                    arguments: [file.path, file.fileId, Int64(info.st_size), hash]
+                )
                 try db.execute(
                     sql: "INSERT INTO synced_items (path, kind, content_hash, size, inode, file_id, revision) VALUES (?, 'file', ?, ?, ?, ?, 1)",
-                    arguments: [file.path, hash, Int64(info.st_size), inode, file.fileId])
+                    arguments: [file.path, hash, Int64(info.st_size), inode, file.fileId]
+                )
             }
         }
     }
@@ -46,7 +49,13 @@ import Synchronization
         remote.state.withLock { s in
             for file in files {
                 let key = hash(file.text)
-                s.tree[RelativePath(file.path)!] = RemoteEntry(kind: .file, fileId: file.fileId, revision: 1, size: Int64(file.text.utf8.count), contentHash: key)
+                s.tree[RelativePath(file.path)!] = RemoteEntry(
+                    kind: .file,
+                    fileId: file.fileId,
+                    revision: 1,
+                    size: Int64(file.text.utf8.count),
+                    contentHash: key
+                )
                 s.contents[key] = Data(file.text.utf8)
             }
             s.nextId = 100
@@ -56,7 +65,8 @@ import Synchronization
 
     @Test(arguments: [false, true])
     func theSchemeChangeIsNoContentChange(serverRehashedFirst: Bool) async throws {
-        let folder = try TestFolder(), state = try TestFolder()
+        let folder = try TestFolder()
+        let state = try TestFolder()
         let files = [("notes.txt", "hello", "r1"), ("edited.txt", "before", "r2")]
         for (path, text, _) in files { try folder.write(path, text) }
         let journalPath = state.root + "/journal.sqlite"
@@ -70,10 +80,15 @@ import Synchronization
         let inode = try #require(try FileManager.default.attributesOfItem(atPath: folder.root + "/notes.txt")[.systemFileNumber] as? Int)
         let engine = FolderSync(
             configuration: .init(root: folder.root, hostName: "laptop", timeZone: TimeZone(identifier: "UTC")!, retryBase: 0, retryCap: 3600),
-            journal: try Journal(path: journalPath), remote: remote)
+            journal: try Journal(path: journalPath),
+            remote: remote
+        )
         let first = try await engine.pass()
         #expect(first.failed.isEmpty, "\(first.failed)")
-        #expect(first.done.map { "\($0)" } == ["\(SyncAction.upload(RelativePath("edited.txt")!, baseRevision: 1))"], "only the edited file moves: \(first.done)")
+        #expect(
+            first.done.map { "\($0)" } == ["\(SyncAction.upload(RelativePath("edited.txt")!, baseRevision: 1))"],
+            "only the edited file moves: \(first.done)"
+        )
         #expect(remote.state.withLock { $0.uploads } == 1)
         // Not downloaded again, not conflicted: the same file, the same bytes.
         #expect(try FileManager.default.attributesOfItem(atPath: folder.root + "/notes.txt")[.systemFileNumber] as? Int == inode)

@@ -41,14 +41,16 @@ import Testing
     }
 
     @Test func bracketsEscapesAndNegation() {
-        let rules = IgnoreRules("""
+        let rules = IgnoreRules(
+            """
             [abc].txt
             [!0-9]*.log
             \\*literal
             file\\?
             *.tmp
             !keep.tmp
-            """)
+            """
+        )
         #expect(ignored(rules, "a.txt") && !ignored(rules, "d.txt"))
         #expect(ignored(rules, "x1.log") && !ignored(rules, "1x.log"))
         #expect(ignored(rules, "*literal") && !ignored(rules, "aliteral"))

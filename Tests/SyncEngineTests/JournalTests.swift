@@ -1,9 +1,9 @@
 import Foundation
 import GRDB
+import SyncAPI
 import Testing
 
 @testable import SyncEngine
-import SyncAPI
 
 @Suite struct JournalTests {
     func p(_ s: String) -> RelativePath { RelativePath(s)! }
@@ -15,7 +15,14 @@ import SyncAPI
             let journal = try Journal(path: file)
             var change = JournalChange()
             change.local[p("docs")] = LocalEntry(kind: .folder, inode: 7)
-            change.local[p("docs/ü.txt")] = LocalEntry(kind: .file, size: 3, mtimeNs: 1_700_000_000_123_456_789, ctimeNs: 5, inode: UInt64.max, contentHash: "abc")
+            change.local[p("docs/ü.txt")] = LocalEntry(
+                kind: .file,
+                size: 3,
+                mtimeNs: 1_700_000_000_123_456_789,
+                ctimeNs: 5,
+                inode: UInt64.max,
+                contentHash: "abc"
+            )
             change.remote[p("docs/ü.txt")] = RemoteEntry(kind: .file, fileId: "f1", revision: 4, size: 3, contentHash: "abc")
             change.synced[p("docs/ü.txt")] = SyncedEntry(kind: .file, contentHash: "abc", size: 3, inode: UInt64.max, fileId: "f1", revision: 4)
             change.remoteCursor = "cursor-42"
@@ -43,7 +50,10 @@ import SyncAPI
         }
         try journal.apply(seed)
         var rescan = JournalChange()
-        rescan.replaceLocal(under: p("a"), with: LocalTree([p("a"): LocalEntry(kind: .folder, inode: 2), p("a/new"): LocalEntry(kind: .file, inode: 3)]))
+        rescan.replaceLocal(
+            under: p("a"),
+            with: LocalTree([p("a"): LocalEntry(kind: .folder, inode: 2), p("a/new"): LocalEntry(kind: .file, inode: 3)])
+        )
         try journal.apply(rescan)
         let paths = try journal.trees().local.paths.map(\.string).sorted()
         #expect(paths == ["a", "a b", "a b/z", "a%d", "a/new", "a0", "a_c", "ab/w"])
@@ -68,7 +78,18 @@ import SyncAPI
         let dir = try TestFolder()
         let journal = try Journal(path: dir.root + "/j.sqlite")
         let path = p("big/video.mkv")
-        try journal.beginUpload(UploadSession(path: path, uploadId: "u-1", size: 200 << 20, mtimeNs: 9, inode: 5, contentHash: "h", startedAt: Date(timeIntervalSince1970: 1000), partSize: 16 << 20))
+        try journal.beginUpload(
+            UploadSession(
+                path: path,
+                uploadId: "u-1",
+                size: 200 << 20,
+                mtimeNs: 9,
+                inode: 5,
+                contentHash: "h",
+                startedAt: Date(timeIntervalSince1970: 1000),
+                partSize: 16 << 20
+            )
+        )
         try journal.recordPart(UploadedPart(partNumber: 2, etag: "e2", size: 16 << 20, checksum: "crc32c:AAAAAA=="), of: path)
         try journal.recordPart(UploadedPart(partNumber: 1, etag: "e1", size: 16 << 20), of: path)
         try journal.recordPart(UploadedPart(partNumber: 2, etag: "e2b", size: 16 << 20), of: path)
@@ -90,18 +111,32 @@ import SyncAPI
         let path = p("big/old.bin")
         do {
             let journal = try Journal(path: dir.root + "/j.sqlite")
-            try journal.beginUpload(UploadSession(path: path, uploadId: "u-old", size: 40 << 20, mtimeNs: 1, inode: 2, contentHash: "h", startedAt: Date(), partSize: 8 << 20))
+            try journal.beginUpload(
+                UploadSession(
+                    path: path,
+                    uploadId: "u-old",
+                    size: 40 << 20,
+                    mtimeNs: 1,
+                    inode: 2,
+                    contentHash: "h",
+                    startedAt: Date(),
+                    partSize: 8 << 20
+                )
+            )
         }
         // What the daemon before the engine's own part type wrote, byte for byte.
-        let written = #"[{"partNumber":1,"etag":"\"e1\"","size":8388608,"checksum":"sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="},{"partNumber":2,"etag":"\"e2\"","size":8388608}]"#
+        let written =
+            #"[{"partNumber":1,"etag":"\"e1\"","size":8388608,"checksum":"sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="},{"partNumber":2,"etag":"\"e2\"","size":8388608}]"#
         try DatabaseQueue(path: dir.root + "/j.sqlite").write { db in
             try db.execute(sql: "UPDATE upload_sessions SET parts = ? WHERE path = ?", arguments: [written, path.string])
         }
         let session = try #require(try Journal(path: dir.root + "/j.sqlite").uploadSession(for: path))
-        #expect(session.parts == [
-            UploadedPart(partNumber: 1, etag: "\"e1\"", size: 8 << 20, checksum: "sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="),
-            UploadedPart(partNumber: 2, etag: "\"e2\"", size: 8 << 20),
-        ])
+        #expect(
+            session.parts == [
+                UploadedPart(partNumber: 1, etag: "\"e1\"", size: 8 << 20, checksum: "sha256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="),
+                UploadedPart(partNumber: 2, etag: "\"e2\"", size: 8 << 20),
+            ]
+        )
     }
 
     @Test func errorsCountAttempts() throws {
@@ -109,7 +144,9 @@ import SyncAPI
         let journal = try Journal(path: dir.root + "/j.sqlite")
         try journal.recordError("HTTP 503", for: p("a.txt"), retryAt: Date(timeIntervalSince1970: 10))
         try journal.recordError("HTTP 503 again", for: p("a.txt"), retryAt: Date(timeIntervalSince1970: 20))
-        #expect(try journal.errors() == [PathError(path: p("a.txt"), message: "HTTP 503 again", attempts: 2, retryAt: Date(timeIntervalSince1970: 20))])
+        #expect(
+            try journal.errors() == [PathError(path: p("a.txt"), message: "HTTP 503 again", attempts: 2, retryAt: Date(timeIntervalSince1970: 20))]
+        )
         var clear = JournalChange()
         clear.clearedErrors = [p("a.txt")]
         try journal.apply(clear)
@@ -126,7 +163,9 @@ import SyncAPI
         let a = p("a.txt")
         for i in 0..<(UploadIntent.perPath + 3) {
             try journal.recordUploadIntent(
-                UploadIntent(path: a, contentHash: "h\(i)", size: Int64(i), baseRevision: 1), at: Date(timeIntervalSince1970: Double(100 + i)))
+                UploadIntent(path: a, contentHash: "h\(i)", size: Int64(i), baseRevision: 1),
+                at: Date(timeIntervalSince1970: Double(100 + i))
+            )
         }
         try journal.recordUploadIntent(UploadIntent(path: p("b.txt"), contentHash: "hb", size: 1, baseRevision: nil))
         let kept = try journal.uploadIntents().filter { $0.path == a }.map(\.contentHash)

@@ -1,9 +1,9 @@
 import Foundation
 import Glibc
+import SyncAPI
 import Testing
 
 @testable import SyncEngine
-import SyncAPI
 
 /// The scanner, ignore rules and atomic installs on a real temporary folder.
 @Suite struct LocalFolderTests {
@@ -75,7 +75,8 @@ import SyncAPI
     }
 
     @Test func ignoreRulesFollowGitignore() {
-        let rules = IgnoreRules("""
+        let rules = IgnoreRules(
+            """
             # build output
             build/
             *.log
@@ -83,7 +84,8 @@ import SyncAPI
             /top-only.txt
             docs/**/draft-*
             **/cache
-            """)
+            """
+        )
         func ignored(_ path: String, folder: Bool = false) -> Bool { rules.isIgnored(RelativePath(path)!, isFolder: folder) }
         #expect(ignored("build", folder: true) && ignored("src/build", folder: true))
         #expect(!ignored("build"), "build/ matches folders only")

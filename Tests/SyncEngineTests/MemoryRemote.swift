@@ -1,8 +1,8 @@
 import Foundation
+import SyncAPI
 import Synchronization
 
 @testable import SyncEngine
-import SyncAPI
 
 /// The in-memory stand-in for the server, for the engine's deterministic tests (the one place
 /// the architecture allows one): a tree with ids and revisions, content by SHA-256, and the
@@ -85,7 +85,13 @@ final class MemoryRemote: RemotePort {
         return try state.withLock { s in
             guard s.tree[path]?.revision == baseRevision else { throw RemoteConflict(path: path, current: s.tree[path]) }
             try Self.checkParent(path, s.tree)
-            let entry = RemoteEntry(kind: .file, fileId: s.tree[path]?.fileId ?? Self.newId(&s), revision: (baseRevision ?? 0) + 1, size: Int64(data.count), contentHash: contentHash)
+            let entry = RemoteEntry(
+                kind: .file,
+                fileId: s.tree[path]?.fileId ?? Self.newId(&s),
+                revision: (baseRevision ?? 0) + 1,
+                size: Int64(data.count),
+                contentHash: contentHash
+            )
             s.tree[path] = entry
             s.contents[contentHash] = data
             s.cursor += 1
@@ -147,7 +153,13 @@ final class MemoryRemote: RemotePort {
                 s.tree[folder] = RemoteEntry(kind: .folder, fileId: Self.newId(&s), revision: 1)
             }
             let old = s.tree[path]
-            s.tree[path] = RemoteEntry(kind: .file, fileId: old?.fileId ?? Self.newId(&s), revision: (old?.revision ?? 0) + 1, size: Int64(data.count), contentHash: hash)
+            s.tree[path] = RemoteEntry(
+                kind: .file,
+                fileId: old?.fileId ?? Self.newId(&s),
+                revision: (old?.revision ?? 0) + 1,
+                size: Int64(data.count),
+                contentHash: hash
+            )
             s.contents[hash] = data
             s.cursor += 1
         }

@@ -1,8 +1,8 @@
 import Foundation
+import SyncAPI
 import Testing
 
 @testable import SyncEngine
-import SyncAPI
 
 /// The mass-delete brake, backup mode, and conflicted-copy names.
 @Suite struct PlannerPolicyTests {
@@ -16,8 +16,12 @@ import SyncAPI
             let id = UInt64(100 + i)
             world.synced[path] = SyncedEntry(kind: .file, contentHash: "h\(i)", size: 1, inode: id, fileId: "id\(id)", revision: 1)
         }
-        world.local.entries = world.synced.entries.mapValues { LocalEntry(kind: $0.kind, size: $0.size, inode: $0.inode, contentHash: $0.contentHash) }
-        world.remote.entries = world.synced.entries.mapValues { RemoteEntry(kind: $0.kind, fileId: $0.fileId, revision: $0.revision, size: $0.size, contentHash: $0.contentHash) }
+        world.local.entries = world.synced.entries.mapValues {
+            LocalEntry(kind: $0.kind, size: $0.size, inode: $0.inode, contentHash: $0.contentHash)
+        }
+        world.remote.entries = world.synced.entries.mapValues {
+            RemoteEntry(kind: $0.kind, fileId: $0.fileId, revision: $0.revision, size: $0.size, contentHash: $0.contentHash)
+        }
         return world
     }
 
@@ -74,9 +78,11 @@ import SyncAPI
         var policy = Scenario.policy
         policy.mode = .backup
         let plan = plan(local: world.local, remote: world.remote, synced: world.synced, policy: policy)
-        #expect(plan.actions.map(\.description) == [
-            "upload Photos/img0.jpg over r2", "upload Photos/img1.jpg over r1", "delete remote file Photos/img2.jpg",
-        ])
+        #expect(
+            plan.actions.map(\.description) == [
+                "upload Photos/img0.jpg over r2", "upload Photos/img1.jpg over r1", "delete remote file Photos/img2.jpg",
+            ]
+        )
         try world.apply(plan)
         #expect(world.remote[RelativePath("Photos/from-elsewhere.jpg")!] != nil, "remote-only files are left alone")
         #expect(world.local[RelativePath("Photos/from-elsewhere.jpg")!] == nil, "nothing comes down")
@@ -93,8 +99,10 @@ import SyncAPI
         #expect(copy("archive.tar.gz") == "archive.tar (conflicted copy from lap-top 2026-11-30 005320).gz")
         #expect(copy("Makefile") == "Makefile (conflicted copy from lap-top 2026-11-30 005320)")
         #expect(copy("a.txt", zone: TimeZone(identifier: "Asia/Tokyo")!) == "a (conflicted copy from lap-top 2026-11-30 095320).txt")
-        #expect(copy("a.txt", taken: ["a (conflicted copy from lap-top 2026-11-30 005320).txt"])
-            == "a (conflicted copy from lap-top 2026-11-30 005320 2).txt")
+        #expect(
+            copy("a.txt", taken: ["a (conflicted copy from lap-top 2026-11-30 005320).txt"])
+                == "a (conflicted copy from lap-top 2026-11-30 005320 2).txt"
+        )
     }
 
     @Test func pathsCompareByBytes() {

@@ -8,7 +8,8 @@ import Testing
 /// second pass. A failure prints its seed; `SYNCD_PLANNER_SEED=N` replays from it.
 @Suite struct PlannerPropertyTests {
     static let cases = ProcessInfo.processInfo.environment["SYNCD_PLANNER_CASES"].flatMap(Int.init) ?? 20_000
-    static let firstSeed = ProcessInfo.processInfo.environment["SYNCD_PLANNER_SEED"].flatMap(UInt64.init)
+    static let firstSeed =
+        ProcessInfo.processInfo.environment["SYNCD_PLANNER_SEED"].flatMap(UInt64.init)
         ?? UInt64(Date().timeIntervalSince1970) &* 1000
 
     @Test func randomWorldsConvergeWithoutLoss() {
@@ -50,8 +51,10 @@ import Testing
         }
         if failures > 0 { Issue.record("replay with SYNCD_PLANNER_SEED=<seed above>") }
         // The workload must reach every kind of step, or the property says little.
-        let kinds = ["upload", "download", "mkdir-local", "mkdir-remote", "move-local", "move-remote", "conflict",
-                     "delete-local-file", "delete-local-folder", "delete-remote-file", "delete-remote-folder", "record", "forget"]
+        let kinds = [
+            "upload", "download", "mkdir-local", "mkdir-remote", "move-local", "move-remote", "conflict",
+            "delete-local-file", "delete-local-folder", "delete-remote-file", "delete-remote-folder", "record", "forget",
+        ]
         for kind in kinds {
             #expect(seen[kind, default: 0] > 0, "no \(kind) step in \(Self.cases) random worlds")
         }

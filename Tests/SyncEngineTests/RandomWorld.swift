@@ -1,7 +1,7 @@
 import Foundation
+import SyncAPI
 
 @testable import SyncEngine
-import SyncAPI
 
 /// SplitMix64: a small seeded generator, so that a failing case replays from its seed.
 struct SeededGenerator: RandomNumberGenerator {
@@ -118,7 +118,13 @@ struct RandomWorld {
             guard let path = freePath(in: world.remote, kindOf: \.kind) else { return }
             let folder = Bool.random(using: &rng) && Bool.random(using: &rng)
             let id = world.freshIdentity()
-            world.remote[path] = RemoteEntry(kind: folder ? .folder : .file, fileId: "id\(id)", revision: 1, size: 1, contentHash: folder ? nil : fresh("R"))
+            world.remote[path] = RemoteEntry(
+                kind: folder ? .folder : .file,
+                fileId: "id\(id)",
+                revision: 1,
+                size: 1,
+                contentHash: folder ? nil : fresh("R")
+            )
         case 2:
             guard let path = paths.filter({ world.remote[$0]?.kind == .file }).randomElement(using: &rng) else { return }
             let hash = fresh("R")

@@ -1,7 +1,7 @@
+import SyncAPI
 import Testing
 
 @testable import SyncEngine
-import SyncAPI
 
 /// Applying the server's change feed to the journal's remote tree gives the tree a full
 /// listing would.
@@ -31,12 +31,16 @@ import SyncAPI
                 // A name this folder cannot hold: the item is gone from here.
                 .init(fileId: "Q", path: nil, entry: file("Q")),
             ],
-            cursor: "42")
+            cursor: "42"
+        )
         let (after, rows) = delta.applied(to: before)
-        #expect(after == RemoteTree([
-            p("archive"): folder("F1", 2), p("archive/a.txt"): file("A"), p("archive/b.txt"): file("B"), p("old.txt"): file("N", 1, "n"),
-            p("x.txt"): file("X", 3, "x3"),
-        ]))
+        #expect(
+            after
+                == RemoteTree([
+                    p("archive"): folder("F1", 2), p("archive/a.txt"): file("A"), p("archive/b.txt"): file("B"), p("old.txt"): file("N", 1, "n"),
+                    p("x.txt"): file("X", 3, "x3"),
+                ])
+        )
         #expect(rows[p("docs")] == .some(nil) && rows[p("docs/a.txt")] == .some(nil), "the old rows go")
         #expect(rows[p("old.txt")] == .some(file("N", 1, "n")) && rows[p("x.txt")] == .some(file("X", 3, "x3")))
     }
@@ -49,7 +53,8 @@ import SyncAPI
                 .init(fileId: "B", path: p("a"), entry: file("B", 2)),
                 .init(fileId: "A", path: p("b"), entry: file("A", 3)),
             ],
-            cursor: "3")
+            cursor: "3"
+        )
         #expect(delta.applied(to: before).tree == RemoteTree([p("a"): file("B", 2), p("b"): file("A", 3)]))
     }
 }

@@ -37,9 +37,12 @@ import Testing
     /// `docs/a.txt` rewritten to `text` and uploaded; the engine dies before journalling the answer.
     static func crashAfterUploading(_ setup: FolderSyncTests.Setup, _ text: String) async throws -> FolderSync {
         _ = try await rewritten(setup, to: text)
-        let crashing = try setup.engine(faults: { action, point in
-            if case .upload = action, point == .beforeJournal { throw SimulatedCrash() }
-        }, retryBase: 3600)
+        let crashing = try setup.engine(
+            faults: { action, point in
+                if case .upload = action, point == .beforeJournal { throw SimulatedCrash() }
+            },
+            retryBase: 3600
+        )
         await #expect(throws: SimulatedCrash.self) { try await crashing.pass() }
         return crashing
     }
@@ -89,12 +92,16 @@ import Testing
         let root = setup.root
         let engine = try setup.engine(
             faults: { action, point in
-                guard action == .upload(Self.a, baseRevision: 1), point == .beforeStep, once.withLock({ first in
-                    defer { first = false }
-                    return first
-                }) else { return }
+                guard action == .upload(Self.a, baseRevision: 1), point == .beforeStep,
+                    once.withLock({ first in
+                        defer { first = false }
+                        return first
+                    })
+                else { return }
                 try Data("third, longer".utf8).write(to: URL(fileURLWithPath: root + "/docs/a.txt"))
-            }, retryBase: 3600)
+            },
+            retryBase: 3600
+        )
 
         let reports = try await Self.run(engine)
         #expect(reports.flatMap(\.failed).isEmpty, "changed since the scan is not a failure")
@@ -176,9 +183,12 @@ import Testing
         let setup = try FolderSyncTests.Setup()
         _ = try await Self.rewritten(setup, to: "mine")
         setup.remote.put("docs/a.txt", "theirs")
-        let failing = try setup.engine(faults: { action, point in
-            if case .keepBothConflict = action, point == .beforeStep { throw Refused() }
-        }, retryBase: 3600)
+        let failing = try setup.engine(
+            faults: { action, point in
+                if case .keepBothConflict = action, point == .beforeStep { throw Refused() }
+            },
+            retryBase: 3600
+        )
         let report = try await failing.pass()
         #expect(report.failed.count == 1, "only the keep-both: \(report.failed.map(\.0))")
         #expect(report.failed.allSatisfy { if case .keepBothConflict = $0.0 { true } else { false } })
@@ -198,11 +208,19 @@ import Testing
         try await setup.converge(engine)
         #expect(rename(setup.root + "/docs/a.txt", setup.root + "/docs/b.txt") == 0)
         let once = Mutex(true)
-        let losing = try setup.engine(faults: { action, point in
-            if case .moveRemote = action, point == .beforeJournal, once.withLock({ first in defer { first = false }; return first }) {
-                throw Unanswered()
-            }
-        }, retryBase: 0)
+        let losing = try setup.engine(
+            faults: { action, point in
+                if case .moveRemote = action, point == .beforeJournal,
+                    once.withLock({ first in
+                        defer { first = false }
+                        return first
+                    })
+                {
+                    throw Unanswered()
+                }
+            },
+            retryBase: 0
+        )
         let lost = try await losing.pass()
         #expect(lost.failed.count == 1, "the move's answer was lost")
         #expect(setup.remote.text("docs/b.txt") == "first", "the server moved it")

@@ -30,10 +30,17 @@ import Testing
     }
 
     @Test func stepsOnAFailedOrWaitingPathWait() {
-        let a = RelativePath("a.txt")!, b = RelativePath("b.txt")!, c = RelativePath("c.txt")!, d = RelativePath("d.txt")!
+        let a = RelativePath("a.txt")!
+        let b = RelativePath("b.txt")!
+        let c = RelativePath("c.txt")!
+        let d = RelativePath("d.txt")!
         let batch: [SyncAction] = [.upload(a, baseRevision: nil), .download(b), .download(c), .upload(d, baseRevision: 3)]
         let split = RetrySchedule.split(
-            batch, failedThisPass: [a], waiting: [b: Self.now.addingTimeInterval(1), c: Self.now, d: Self.now.addingTimeInterval(-1)], now: Self.now)
+            batch,
+            failedThisPass: [a],
+            waiting: [b: Self.now.addingTimeInterval(1), c: Self.now, d: Self.now.addingTimeInterval(-1)],
+            now: Self.now
+        )
         #expect(split.deferred == [.upload(a, baseRevision: nil), .download(b)], "failed this pass, or its retry still ahead")
         #expect(split.run == [.download(c), .upload(d, baseRevision: 3)], "a retry that is due runs")
     }

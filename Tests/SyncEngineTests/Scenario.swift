@@ -1,7 +1,7 @@
 import Foundation
+import SyncAPI
 
 @testable import SyncEngine
-import SyncAPI
 
 /// A planner scenario in text, in the spirit of rclone bisync's testdata: three trees and the
 /// plan expected from them.
@@ -54,9 +54,13 @@ struct Scenario {
             var identity: UInt64?
             var revision: Int64 = 1
             for token in tokens.dropFirst(2) {
-                if token.hasPrefix("@") { identity = UInt64(token.dropFirst()) }
-                else if token.hasPrefix("r"), let value = Int64(token.dropFirst()) { revision = value }
-                else { hash = token }
+                if token.hasPrefix("@") {
+                    identity = UInt64(token.dropFirst())
+                } else if token.hasPrefix("r"), let value = Int64(token.dropFirst()) {
+                    revision = value
+                } else {
+                    hash = token
+                }
             }
             guard let id = identity else { throw ParseError(description: "\(name):\(number + 1): no @identity") }
             let size = Int64(hash?.count ?? 0)

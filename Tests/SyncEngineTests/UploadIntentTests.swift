@@ -1,14 +1,16 @@
+import SyncAPI
 import Testing
 
 @testable import SyncEngine
-import SyncAPI
 
 /// The pure rule behind recognising an upload a crash kept from the journal.
 @Suite struct UploadIntentTests {
     static let p = RelativePath("a.txt")!
 
     static func trees(synced revision: Int64?, remote: (revision: Int64, hash: String)?) -> (LocalTree, RemoteTree, SyncedTree) {
-        var local = LocalTree(), remoteTree = RemoteTree(), synced = SyncedTree()
+        var local = LocalTree()
+        var remoteTree = RemoteTree()
+        var synced = SyncedTree()
         local[p] = LocalEntry(kind: .file, size: 5, mtimeNs: 1, ctimeNs: 1, inode: 42, contentHash: "h-edited")
         if let revision { synced[p] = SyncedEntry(kind: .file, contentHash: "h-old", size: 3, inode: 42, fileId: "f1", revision: revision) }
         if let remote { remoteTree[p] = RemoteEntry(kind: .file, fileId: "f1", revision: remote.revision, size: 4, contentHash: remote.hash) }
@@ -71,12 +73,19 @@ import SyncAPI
     }
 
     @Test func aMoveTheServerMadeMovesTheSyncedSubtree() {
-        var synced = SyncedTree(), remote = RemoteTree()
-        let from = RelativePath("old")!, to = RelativePath("new")!
+        var synced = SyncedTree()
+        var remote = RemoteTree()
+        let from = RelativePath("old")!
+        let to = RelativePath("new")!
         synced[from] = SyncedEntry(kind: .folder, contentHash: nil, size: 0, inode: 5, fileId: "d", revision: 2)
         synced[RelativePath("old/x.txt")!] = SyncedEntry(kind: .file, contentHash: "hx", size: 1, inode: 6, fileId: "x", revision: 1)
         remote[to] = RemoteEntry(kind: .folder, fileId: "d", revision: 3)
-        let result = MoveIntent.resolve([MoveIntent(fileId: "d", from: from, to: to, revision: 2)], local: LocalTree(), remote: remote, synced: synced)
+        let result = MoveIntent.resolve(
+            [MoveIntent(fileId: "d", from: from, to: to, revision: 2)],
+            local: LocalTree(),
+            remote: remote,
+            synced: synced
+        )
         #expect(result.synced[to]?.revision == 3 && result.synced[to]?.inode == 5)
         #expect(result.synced[RelativePath("new/x.txt")!]?.fileId == "x")
         #expect(result.synced[from] == nil && result.synced[RelativePath("old/x.txt")!] == nil)
@@ -85,8 +94,10 @@ import SyncAPI
     }
 
     @Test func aMoveNotYetMadeOrOvertakenIsKeptOrDropped() {
-        var synced = SyncedTree(), remote = RemoteTree()
-        let from = RelativePath("a.txt")!, to = RelativePath("b.txt")!
+        var synced = SyncedTree()
+        var remote = RemoteTree()
+        let from = RelativePath("a.txt")!
+        let to = RelativePath("b.txt")!
         synced[from] = SyncedEntry(kind: .file, contentHash: "h", size: 1, inode: 5, fileId: "f", revision: 2)
         remote[from] = RemoteEntry(kind: .file, fileId: "f", revision: 2)
         var renamed = LocalTree()
@@ -100,8 +111,11 @@ import SyncAPI
     @Test func aRenameTheUserUndidDoesNotClaimAnotherDevicesSameMove() {
         // The user renamed a.txt to b.txt and back before the move went out; later another
         // device renames it to b.txt on the server. That move is theirs: the folder follows it.
-        var synced = SyncedTree(), remote = RemoteTree(), local = LocalTree()
-        let from = RelativePath("a.txt")!, to = RelativePath("b.txt")!
+        var synced = SyncedTree()
+        var remote = RemoteTree()
+        var local = LocalTree()
+        let from = RelativePath("a.txt")!
+        let to = RelativePath("b.txt")!
         synced[from] = SyncedEntry(kind: .file, contentHash: "h", size: 1, inode: 5, fileId: "f", revision: 2)
         local[from] = LocalEntry(kind: .file, size: 1, inode: 5, contentHash: "h")
         remote[to] = RemoteEntry(kind: .file, fileId: "f", revision: 3)

@@ -1,7 +1,7 @@
 import Foundation
+import SyncAPI
 
 @testable import SyncEngine
-import SyncAPI
 
 /// The three trees and an executor of plans over them: an in-memory stand-in for the folder,
 /// the server and the journal, with the preconditions the real ones enforce checked on every
@@ -39,7 +39,13 @@ struct World: CustomStringConvertible {
             let current = remote[path]
             guard current?.kind != .folder else { throw fail("a remote folder is in the way") }
             guard current?.revision == base else { throw fail("stale base revision (server would answer 409)") }
-            let r = RemoteEntry(kind: .file, fileId: current?.fileId ?? "id\(freshIdentity())", revision: (current?.revision ?? 0) + 1, size: l.size, contentHash: l.contentHash)
+            let r = RemoteEntry(
+                kind: .file,
+                fileId: current?.fileId ?? "id\(freshIdentity())",
+                revision: (current?.revision ?? 0) + 1,
+                size: l.size,
+                contentHash: l.contentHash
+            )
             remote[path] = r
             synced[path] = Self.merged(l, r)
         case .createRemoteFolder(let path):
@@ -95,7 +101,10 @@ struct World: CustomStringConvertible {
             local.move(path, to: copy)
         case .deleteRemote(let path, let kind):
             guard remote[path]?.kind == kind else { throw fail("no remote \(kind)") }
-            for p in remote.subtree(path) { remote[p] = nil; synced[p] = nil }
+            for p in remote.subtree(path) {
+                remote[p] = nil
+                synced[p] = nil
+            }
         case .deleteLocal(let path, let kind):
             guard local[path]?.kind == kind else { throw fail("no local \(kind)") }
             for p in local.subtree(path) {
@@ -103,7 +112,10 @@ struct World: CustomStringConvertible {
                     throw fail("would delete the local change at \(p)")
                 }
             }
-            for p in local.subtree(path) { local[p] = nil; synced[p] = nil }
+            for p in local.subtree(path) {
+                local[p] = nil
+                synced[p] = nil
+            }
         case .recordSynced(let path):
             guard let l = local[path], let r = remote[path], l.kind == r.kind, l.contentHash == r.contentHash else { throw fail("sides differ") }
             synced[path] = Self.merged(l, r)

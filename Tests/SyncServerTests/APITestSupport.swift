@@ -3,13 +3,13 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
 import S3Client
 import SyncAPI
 import Testing
 
 @testable import SyncServer
-import NIOFoundationCompat
-import NIOHTTP1
 
 /// A server router on one of the databases, with a fresh bucket on the test SeaweedFS.
 struct APIEnvironment: Sendable {
@@ -19,24 +19,38 @@ struct APIEnvironment: Sendable {
     var metrics = ServerMetrics()
 
     /// Runs `body` with a router on `backend` and a new bucket, then removes the bucket.
-    static func with(_ backend: StoreBackend, isolated: Bool = false, maxShareLifetime: TimeInterval? = nil,
-                     shareVisitBurst: Int = 30, shareVisitsPerMinute: Double = 60, signInBurst: Int = 20, oidc: OIDCProvider? = nil, publicBaseURL: String = "https://files.example.com", userQuota: Int64? = nil,
-                     _ body: @escaping @Sendable (APIEnvironment, any TestClientProtocol) async throws -> Void) async throws {
+    static func with(
+        _ backend: StoreBackend,
+        isolated: Bool = false,
+        maxShareLifetime: TimeInterval? = nil,
+        shareVisitBurst: Int = 30,
+        shareVisitsPerMinute: Double = 60,
+        signInBurst: Int = 20,
+        oidc: OIDCProvider? = nil,
+        publicBaseURL: String = "https://files.example.com",
+        userQuota: Int64? = nil,
+        _ body: @escaping @Sendable (APIEnvironment, any TestClientProtocol) async throws -> Void
+    ) async throws {
         let env = ProcessInfo.processInfo.environment
         guard let endpoint = env["SYNCD_TEST_SEAWEED_ENDPOINT"], let key = env["SYNCD_TEST_SEAWEED_ACCESS_KEY"],
             let secret = env["SYNCD_TEST_SEAWEED_SECRET_KEY"]
         else { throw StoreTestError("SYNCD_TEST_SEAWEED_* is not set: run the tests with scripts/test") }
         let s3 = S3Client(
             configuration: S3Configuration(endpoint: endpoint),
-            credentialProvider: StaticCredentialProvider(accessKeyId: key, secretAccessKey: secret))
+            credentialProvider: StaticCredentialProvider(accessKeyId: key, secretAccessKey: secret)
+        )
         let bucket = "api-\(UUID().uuidString.lowercased().prefix(18))"
         try await s3.createBucket(bucket)
         do {
             try await backend.withStore(isolated: isolated) { store in
                 let blobs = BlobStore(s3: s3, bucket: bucket)
                 var dependencies = ServerDependencies(
-                    store: store, blobs: blobs,
-                    publicBaseURL: publicBaseURL, maxShareLifetime: maxShareLifetime, oidc: oidc)
+                    store: store,
+                    blobs: blobs,
+                    publicBaseURL: publicBaseURL,
+                    maxShareLifetime: maxShareLifetime,
+                    oidc: oidc
+                )
                 dependencies.shareVisitBurst = shareVisitBurst
                 dependencies.shareVisitsPerMinute = shareVisitsPerMinute
                 dependencies.signInBurst = signInBurst
@@ -60,16 +74,37 @@ struct APIEnvironment: Sendable {
     }
 
     /// Uploads `content` to `path` through the API (single PUT), as a client would.
-    func put(_ content: [UInt8], at path: String, token: String, client: any TestClientProtocol, baseRevision: Int64? = nil) async throws -> FileMetadata {
-        let plan = try decode(BeginUploadResponse.self, try await client.api(
-            .post, "/api/v1/uploads", token: token,
-            body: BeginUploadRequest(
-                path: path, size: Int64(content.count), sha256: identityHex(content), baseRevision: baseRevision, blockSha256: blockSha256(content))).body)
+    func put(
+        _ content: [UInt8],
+        at path: String,
+        token: String,
+        client: any TestClientProtocol,
+        baseRevision: Int64? = nil
+    ) async throws -> FileMetadata {
+        let plan = try decode(
+            BeginUploadResponse.self,
+            try await client.api(
+                .post,
+                "/api/v1/uploads",
+                token: token,
+                body: BeginUploadRequest(
+                    path: path,
+                    size: Int64(content.count),
+                    sha256: identityHex(content),
+                    baseRevision: baseRevision,
+                    blockSha256: blockSha256(content)
+                )
+            ).body
+        )
         if plan.mode == .stored, let file = plan.file { return file }
-        guard let url = plan.url, let id = plan.uploadId, try await Presigned.send("PUT", url, headers: plan.headers, body: content).status == 200 else {
+        guard let url = plan.url, let id = plan.uploadId, try await Presigned.send("PUT", url, headers: plan.headers, body: content).status == 200
+        else {
             throw StoreTestError("upload of \(path) failed: \(plan)")
         }
-        return try decode(FileMetadata.self, try await client.api(.post, "/api/v1/uploads/\(id)/complete", token: token, body: CompleteUploadRequest()).body)
+        return try decode(
+            FileMetadata.self,
+            try await client.api(.post, "/api/v1/uploads/\(id)/complete", token: token, body: CompleteUploadRequest()).body
+        )
     }
 
     /// A new user with a device token.
@@ -82,7 +117,12 @@ struct APIEnvironment: Sendable {
 
 extension TestClientProtocol {
     /// Sends a JSON API request with a bearer token; returns status and body.
-    func api(_ method: HTTPRequest.Method, _ uri: String, token: String?, body: (some Encodable)? = Optional<String>.none) async throws -> (status: HTTPResponse.Status, body: Data) {
+    func api(
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        token: String?,
+        body: (some Encodable)? = Optional<String>.none
+    ) async throws -> (status: HTTPResponse.Status, body: Data) {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let token { headers[.authorization] = "Bearer \(token)" }
         let buffer = try body.map { ByteBuffer(bytes: try JSONEncoder().encode($0)) }
@@ -104,7 +144,12 @@ func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
 enum Presigned {
     static let client = HTTPClient(eventLoopGroupProvider: .singleton)
 
-    static func send(_ method: String, _ url: String, headers: [String: String] = [:], body: [UInt8]? = nil) async throws -> (status: UInt, headers: [String: String], body: [UInt8]) {
+    static func send(
+        _ method: String,
+        _ url: String,
+        headers: [String: String] = [:],
+        body: [UInt8]? = nil
+    ) async throws -> (status: UInt, headers: [String: String], body: [UInt8]) {
         var request = HTTPClientRequest(url: url)
         request.method = .init(rawValue: method)
         for (name, value) in headers { request.headers.add(name: name, value: value) }

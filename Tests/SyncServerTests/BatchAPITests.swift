@@ -1,10 +1,10 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import SyncAPI
 import Testing
 
 @testable import SyncServer
-import HTTPTypes
 
 /// The batch endpoints the daemon uses: each item is answered as its own request would be,
 /// and one refusal does not spoil the others (also inside the one database transaction).
@@ -14,14 +14,29 @@ import HTTPTypes
         try await APIEnvironment.with(backend) { env, client in
             let (user, token) = try await env.newUser()
             let (_, stranger) = try await env.newUser()
-            let a = Array("alpha".utf8), b = Array("bravo".utf8), c = Array("charlie".utf8)
-            let begun = try decode(BatchResponse<BeginUploadResponse>.self, try await client.api(.post, "/api/v1/batch/uploads", token: token, body: BatchBeginRequest(uploads: [
-                BeginUploadRequest(path: "a.txt", size: Int64(a.count), sha256: identityHex(a), blockSha256: blockSha256(a)),
-                BeginUploadRequest(path: "twice.txt", size: Int64(b.count), sha256: identityHex(b), blockSha256: blockSha256(b)),
-                BeginUploadRequest(path: "twice.txt", size: Int64(c.count), sha256: identityHex(c), blockSha256: blockSha256(c)),
-                BeginUploadRequest(path: "never-sent.txt", size: 3, sha256: identityHex(Array("abc".utf8)), blockSha256: blockSha256(Array("abc".utf8))),
-                BeginUploadRequest(path: "bad/../escape.txt", size: 1, sha256: identityHex([1])),
-            ])).body)
+            let a = Array("alpha".utf8)
+            let b = Array("bravo".utf8)
+            let c = Array("charlie".utf8)
+            let begun = try decode(
+                BatchResponse<BeginUploadResponse>.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/batch/uploads",
+                    token: token,
+                    body: BatchBeginRequest(uploads: [
+                        BeginUploadRequest(path: "a.txt", size: Int64(a.count), sha256: identityHex(a), blockSha256: blockSha256(a)),
+                        BeginUploadRequest(path: "twice.txt", size: Int64(b.count), sha256: identityHex(b), blockSha256: blockSha256(b)),
+                        BeginUploadRequest(path: "twice.txt", size: Int64(c.count), sha256: identityHex(c), blockSha256: blockSha256(c)),
+                        BeginUploadRequest(
+                            path: "never-sent.txt",
+                            size: 3,
+                            sha256: identityHex(Array("abc".utf8)),
+                            blockSha256: blockSha256(Array("abc".utf8))
+                        ),
+                        BeginUploadRequest(path: "bad/../escape.txt", size: 1, sha256: identityHex([1])),
+                    ])
+                ).body
+            )
             #expect(begun.results.prefix(4).allSatisfy { $0.value?.mode == .single })
             #expect(begun.results[4].status == 400 && begun.results[4].error?.code == "invalid_path")
             for (index, bytes) in [(0, a), (1, b), (2, c)] {
@@ -29,11 +44,25 @@ import HTTPTypes
                 #expect(try await Presigned.send("PUT", try #require(plan.url), headers: plan.headers, body: bytes).status == 200)
             }
             let ids = begun.results.prefix(4).map { $0.value!.uploadId! }
-            let strangers = try await client.api(.post, "/api/v1/batch/complete", token: stranger, body: BatchCompleteRequest(uploads: [.init(uploadId: ids[0])]))
+            let strangers = try await client.api(
+                .post,
+                "/api/v1/batch/complete",
+                token: stranger,
+                body: BatchCompleteRequest(uploads: [.init(uploadId: ids[0])])
+            )
             #expect(try decode(BatchResponse<FileMetadata>.self, strangers.body).results.first?.status == 404, "another user's upload is not found")
-            let done = try decode(BatchResponse<FileMetadata>.self, try await client.api(.post, "/api/v1/batch/complete", token: token, body: BatchCompleteRequest(uploads: [
-                .init(uploadId: ids[0]), .init(uploadId: ids[1]), .init(uploadId: ids[2]), .init(uploadId: ids[3]), .init(uploadId: "no-such-upload"),
-            ])).body)
+            let done = try decode(
+                BatchResponse<FileMetadata>.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/batch/complete",
+                    token: token,
+                    body: BatchCompleteRequest(uploads: [
+                        .init(uploadId: ids[0]), .init(uploadId: ids[1]), .init(uploadId: ids[2]), .init(uploadId: ids[3]),
+                        .init(uploadId: "no-such-upload"),
+                    ])
+                ).body
+            )
             #expect(done.results.map(\.status) == [nil, nil, 409, 400, 404])
             #expect(done.results[0].value?.path == "a.txt" && done.results[1].value?.sha256 == identityHex(b))
             #expect(done.results[2].error?.current?.sha256 == identityHex(b), "the conflict says what is there now")

@@ -1,14 +1,14 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
 import SyncAPI
 import Testing
 
 @testable import SyncServer
-import HTTPTypes
-import NIOFoundationCompat
-import NIOHTTP1
 
 /// The change feed's long-poll: woken by a change in this process, and across two server
 /// processes sharing one PostgreSQL.
@@ -27,7 +27,10 @@ import NIOHTTP1
             #expect(feed.changes.map(\.file.path) == ["new-folder"])
             #expect(elapsed < .seconds(10), "woken by the change, not by the 20 s timeout (\(elapsed))")
             // With nothing new, the poll waits out its time and answers empty.
-            let quiet = try decode(ChangesResponse.self, try await client.api(.get, "/api/v1/changes?after=\(feed.cursor)&wait=0.3", token: token).body)
+            let quiet = try decode(
+                ChangesResponse.self,
+                try await client.api(.get, "/api/v1/changes?after=\(feed.cursor)&wait=0.3", token: token).body
+            )
             #expect(quiet.changes.isEmpty && quiet.cursor == feed.cursor)
         }
     }
@@ -41,15 +44,23 @@ import NIOHTTP1
         else { throw StoreTestError("the test servers are not running: use scripts/test") }
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("syncd-server").path
         let serverEnvironment = [
-            "SYNCD_DATABASE_URL": database, "SYNCD_AUTH_SESSION_SECRET": String(repeating: "t", count: 40), "SYNCD_S3_ENDPOINT": endpoint, "SYNCD_S3_BUCKET": "replicas",
+            "SYNCD_DATABASE_URL": database, "SYNCD_AUTH_SESSION_SECRET": String(repeating: "t", count: 40), "SYNCD_S3_ENDPOINT": endpoint,
+            "SYNCD_S3_BUCKET": "replicas",
             "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_EC2_METADATA_DISABLED": "true",
             "PATH": env["PATH"] ?? "/usr/bin",
         ]
-        let token = try ServerProcess.output(binary, ["admin", "issue-token", "--email", "replica-\(UUID().uuidString)@example.com", "--device", "test"], environment: serverEnvironment)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try ServerProcess.output(
+            binary,
+            ["admin", "issue-token", "--email", "replica-\(UUID().uuidString)@example.com", "--device", "test"],
+            environment: serverEnvironment
+        )
+        .trimmingCharacters(in: .whitespacesAndNewlines)
         let a = try ServerProcess(binary: binary, environment: serverEnvironment)
         let b = try ServerProcess(binary: binary, environment: serverEnvironment)
-        defer { a.stop(); b.stop() }
+        defer {
+            a.stop()
+            b.stop()
+        }
         try await a.waitUntilReady()
         try await b.waitUntilReady()
 
@@ -57,7 +68,11 @@ import NIOHTTP1
         let started = ContinuousClock.now
         async let poll = ServerProcess.get("\(urlB)/api/v1/changes?after=0&wait=20", token: token)
         try await Task.sleep(for: .milliseconds(500))
-        let created = try await ServerProcess.post("\(urlA)/api/v1/folders", token: token, body: try JSONEncoder().encode(CreateFolderRequest(path: "from-replica-a")))
+        let created = try await ServerProcess.post(
+            "\(urlA)/api/v1/folders",
+            token: token,
+            body: try JSONEncoder().encode(CreateFolderRequest(path: "from-replica-a"))
+        )
         #expect(created == 201)
         let feed = try JSONDecoder().decode(ChangesResponse.self, from: try await poll)
         let elapsed = ContinuousClock.now - started

@@ -1,11 +1,11 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import S3Client
 import SyncAPI
 import Testing
 
 @testable import SyncServer
-import HTTPTypes
 
 /// The collector against SeaweedFS, on both databases: abandoned multipart uploads are
 /// aborted, the trash is emptied after its retention, unreferenced objects go, and nothing a
@@ -21,17 +21,46 @@ import HTTPTypes
             let old = try await env.put(Array("old version".utf8), at: "doc.txt", token: token, client: client)
             // doc.txt gets a second version: the first stays referenced by the history.
             let newText = Array("new version".utf8)
-            let plan = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "doc.txt", size: Int64(newText.count), sha256: identityHex(newText), baseRevision: 1, blockSha256: blockSha256(newText))).body)
+            let plan = try decode(
+                BeginUploadResponse.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/uploads",
+                    token: token,
+                    body: BeginUploadRequest(
+                        path: "doc.txt",
+                        size: Int64(newText.count),
+                        sha256: identityHex(newText),
+                        baseRevision: 1,
+                        blockSha256: blockSha256(newText)
+                    )
+                ).body
+            )
             #expect(try await Presigned.send("PUT", plan.url!, headers: plan.headers, body: newText).status == 200)
-            #expect(try await client.api(.post, "/api/v1/uploads/\(plan.uploadId!)/complete", token: token, body: CompleteUploadRequest()).status == .ok)
+            #expect(
+                try await client.api(.post, "/api/v1/uploads/\(plan.uploadId!)/complete", token: token, body: CompleteUploadRequest()).status == .ok
+            )
             let trashed = try await env.put(Array("trashed".utf8), at: "trashed.txt", token: token, client: client)
-            #expect(try await client.api(.post, "/api/v1/trash", token: token, body: TrashRequest(path: "trashed.txt", revision: trashed.revision)).status == .noContent)
+            #expect(
+                try await client.api(.post, "/api/v1/trash", token: token, body: TrashRequest(path: "trashed.txt", revision: trashed.revision)).status
+                    == .noContent
+            )
             // An orphan (uploaded, never completed) and an abandoned multipart upload.
             let orphan = Array("orphan".utf8)
-            _ = try await env.blobs.s3.putObject(bucket: env.blobs.bucket, key: env.blobs.key(userId: user.id, sha256: identityHex(orphan)), bytes: orphan)
-            let big = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "big.bin", size: 20 << 20, sha256: identityHex([9]))).body)
+            _ = try await env.blobs.s3.putObject(
+                bucket: env.blobs.bucket,
+                key: env.blobs.key(userId: user.id, sha256: identityHex(orphan)),
+                bytes: orphan
+            )
+            let big = try decode(
+                BeginUploadResponse.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/uploads",
+                    token: token,
+                    body: BeginUploadRequest(path: "big.bin", size: 20 << 20, sha256: identityHex([9]))
+                ).body
+            )
             #expect(big.mode == .multipart)
 
             let collector = Collector(store: env.store, blobs: env.blobs)

@@ -49,7 +49,11 @@ import Testing
             // The old version, restored, downloads as its own bytes.
             let current = try #require(try await env.store.file(userId: user.id, path: "notes.txt"))
             let restored = try await client.api(
-                .post, "/api/v1/versions/restore", token: token, body: RestoreVersionRequest(path: "notes.txt", revision: v1.revision, baseRevision: current.revision))
+                .post,
+                "/api/v1/versions/restore",
+                token: token,
+                body: RestoreVersionRequest(path: "notes.txt", revision: v1.revision, baseRevision: current.revision)
+            )
             #expect(restored.status == .ok)
             let url = try decode(DownloadResponse.self, try await client.api(.get, "/api/v1/download?path=notes.txt", token: token).body).url
             #expect(try await Presigned.send("GET", url).body == original)
@@ -66,17 +70,31 @@ import Testing
             let other = Array("other!!".utf8)
             // The digest of other bytes with the old identity: refused before anything is signed.
             let begin = try await client.api(
-                .post, "/api/v1/uploads", token: token,
-                body: BeginUploadRequest(path: "evil.txt", size: 7_000, sha256: file.sha256!, blockSha256: blockSha256(other)))
+                .post,
+                "/api/v1/uploads",
+                token: token,
+                body: BeginUploadRequest(path: "evil.txt", size: 7_000, sha256: file.sha256!, blockSha256: blockSha256(other))
+            )
             let refusal = try decode(ConflictBody.self, begin.body)
             #expect(begin.status == .badRequest && refusal.code == "content_mismatch")
             // No digest at all: nothing to sign a PUT with.
-            let bare = try await client.api(.post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "evil.txt", size: 7_000, sha256: file.sha256!))
+            let bare = try await client.api(
+                .post,
+                "/api/v1/uploads",
+                token: token,
+                body: BeginUploadRequest(path: "evil.txt", size: 7_000, sha256: file.sha256!)
+            )
             #expect(bare.status == .badRequest)
             // The honest digest with other bytes: S3 refuses them.
-            let honest = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: token,
-                body: BeginUploadRequest(path: "evil.txt", size: 7_000, sha256: file.sha256!, blockSha256: blockSha256(original))).body)
+            let honest = try decode(
+                BeginUploadResponse.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/uploads",
+                    token: token,
+                    body: BeginUploadRequest(path: "evil.txt", size: 7_000, sha256: file.sha256!, blockSha256: blockSha256(original))
+                ).body
+            )
             #expect(honest.mode == .single)
             #expect(try await Presigned.send("PUT", honest.url!, headers: honest.headers, body: other).status == 400)
             var headers = honest.headers
@@ -96,19 +114,49 @@ import Testing
         try await APIEnvironment.with(.sqlite) { env, client in
             let (_, token) = try await env.newUser()
             let content = Self.threeBlocks(seed: 3)
-            let blocks = (1...3).map { Array(content[Int(ContentIdentity.range(ofBlock: $0, fileSize: Int64(content.count)).lowerBound)..<Int(ContentIdentity.range(ofBlock: $0, fileSize: Int64(content.count)).upperBound)]) }
-            let plan = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "resume.bin", size: Int64(content.count), sha256: identityHex(content))).body)
+            let blocks = (1...3).map {
+                Array(
+                    content[
+                        Int(
+                            ContentIdentity.range(ofBlock: $0, fileSize: Int64(content.count)).lowerBound
+                        )..<Int(ContentIdentity.range(ofBlock: $0, fileSize: Int64(content.count)).upperBound)
+                    ]
+                )
+            }
+            let plan = try decode(
+                BeginUploadResponse.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/uploads",
+                    token: token,
+                    body: BeginUploadRequest(path: "resume.bin", size: Int64(content.count), sha256: identityHex(content))
+                ).body
+            )
             let id = try #require(plan.uploadId)
             #expect(plan.mode == .multipart && plan.partCount == 3 && plan.partSize == 8 << 20)
-            let first = try decode(PartURLsResponse.self, try await client.api(
-                .post, "/api/v1/uploads/\(id)/parts", token: token, body: PartURLsRequest(partNumbers: [1, 2], sha256: ["1": blockSha256(blocks[0]), "2": blockSha256(blocks[1])])).body)
+            let first = try decode(
+                PartURLsResponse.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/uploads/\(id)/parts",
+                    token: token,
+                    body: PartURLsRequest(partNumbers: [1, 2], sha256: ["1": blockSha256(blocks[0]), "2": blockSha256(blocks[1])])
+                ).body
+            )
             #expect(try await Presigned.send("PUT", first.urls["1"]!, headers: first.headers["1"]!, body: blocks[0]).status == 200)
             // Part 1 again with another digest: refused, whatever the bytes.
-            let other = try await client.api(.post, "/api/v1/uploads/\(id)/parts", token: token, body: PartURLsRequest(partNumbers: [1], sha256: ["1": blockSha256(blocks[2])]))
+            let other = try await client.api(
+                .post,
+                "/api/v1/uploads/\(id)/parts",
+                token: token,
+                body: PartURLsRequest(partNumbers: [1], sha256: ["1": blockSha256(blocks[2])])
+            )
             #expect(other.status == .conflict)
             // Without a digest: refused.
-            #expect(try await client.api(.post, "/api/v1/uploads/\(id)/parts", token: token, body: PartURLsRequest(partNumbers: [3])).status == .badRequest)
+            #expect(
+                try await client.api(.post, "/api/v1/uploads/\(id)/parts", token: token, body: PartURLsRequest(partNumbers: [3])).status
+                    == .badRequest
+            )
             // Too early: parts are missing, the upload stays.
             let early = try await client.api(.post, "/api/v1/uploads/\(id)/complete", token: token, body: CompleteUploadRequest())
             let earlyBody = try decode(ConflictBody.self, early.body)
@@ -116,10 +164,20 @@ import Testing
             // "After a crash": the listing says what S3 holds, with the SHA-256 it was verified against.
             let held = try decode(UploadPartsResponse.self, try await client.api(.get, "/api/v1/uploads/\(id)/parts", token: token).body)
             #expect(held.parts.map(\.partNumber) == [1] && held.parts.first?.checksumSHA256 == blockSha256(blocks[0]))
-            let rest = try decode(PartURLsResponse.self, try await client.api(
-                .post, "/api/v1/uploads/\(id)/parts", token: token, body: PartURLsRequest(partNumbers: [2, 3], sha256: ["2": blockSha256(blocks[1]), "3": blockSha256(blocks[2])])).body)
+            let rest = try decode(
+                PartURLsResponse.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/uploads/\(id)/parts",
+                    token: token,
+                    body: PartURLsRequest(partNumbers: [2, 3], sha256: ["2": blockSha256(blocks[1]), "3": blockSha256(blocks[2])])
+                ).body
+            )
             for number in [2, 3] {
-                #expect(try await Presigned.send("PUT", rest.urls[String(number)]!, headers: rest.headers[String(number)]!, body: blocks[number - 1]).status == 200)
+                #expect(
+                    try await Presigned.send("PUT", rest.urls[String(number)]!, headers: rest.headers[String(number)]!, body: blocks[number - 1])
+                        .status == 200
+                )
             }
             let done = try await client.api(.post, "/api/v1/uploads/\(id)/complete", token: token, body: CompleteUploadRequest())
             #expect(done.status == .ok)
@@ -148,7 +206,9 @@ import Testing
         #expect(result?.blockDigests.count == 2 && result?.identity == ContentIdentity.identity(of: bytes))
         // The same value Python's hashlib and the dashboard's hash.js give for these bytes.
         #expect(result?.identity == "417481d9e3d58fb12405df1e1a0bd479eeb252ec1ef3961ac6fb93eab8ee96b2")
-        #expect(result?.identity == ContentIdentity.identity(base64BlockDigests: [blockSha256(bytes[..<(8 << 20)]), blockSha256(bytes[(8 << 20)...])]))
+        #expect(
+            result?.identity == ContentIdentity.identity(base64BlockDigests: [blockSha256(bytes[..<(8 << 20)]), blockSha256(bytes[(8 << 20)...])])
+        )
     }
 }
 
@@ -163,10 +223,23 @@ extension APIEnvironment {
 
     /// Uploads `content` as a multipart upload with one part per block, each part URL signed
     /// with its block's SHA-256, as the daemon does; `declaring` another identity is the attack.
-    func putMultipart(_ content: [UInt8], at path: String, token: String, client: any TestClientProtocol, declaring: String? = nil) async throws -> MultipartOutcome {
+    func putMultipart(
+        _ content: [UInt8],
+        at path: String,
+        token: String,
+        client: any TestClientProtocol,
+        declaring: String? = nil
+    ) async throws -> MultipartOutcome {
         let size = Int64(content.count)
-        let plan = try decode(BeginUploadResponse.self, try await client.api(
-            .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: path, size: size, sha256: declaring ?? identityHex(content))).body)
+        let plan = try decode(
+            BeginUploadResponse.self,
+            try await client.api(
+                .post,
+                "/api/v1/uploads",
+                token: token,
+                body: BeginUploadRequest(path: path, size: size, sha256: declaring ?? identityHex(content))
+            ).body
+        )
         guard plan.mode == .multipart, let id = plan.uploadId, let count = plan.partCount else { throw StoreTestError("not multipart: \(plan)") }
         let blocks = (1...count).map { number in
             let range = ContentIdentity.range(ofBlock: number, fileSize: size)
@@ -175,16 +248,35 @@ extension APIEnvironment {
         let digests = Dictionary(uniqueKeysWithValues: blocks.enumerated().map { (String($0.offset + 1), blockSha256($0.element)) })
         // CRC32C too, which is all the server asked for before parts carried SHA-256: against
         // that server this helper carries the attack through (and the old object is replaced).
-        let crcs = Dictionary(uniqueKeysWithValues: blocks.enumerated().map { (String($0.offset + 1), ChecksumAlgorithm.crc32c.checksum(of: $0.element).base64) })
-        let signed = try decode(PartURLsResponse.self, try await client.api(
-            .post, "/api/v1/uploads/\(id)/parts", token: token, body: PartURLsRequest(partNumbers: Array(1...count), checksums: crcs, sha256: digests)).body)
+        let crcs = Dictionary(
+            uniqueKeysWithValues: blocks.enumerated().map { (String($0.offset + 1), ChecksumAlgorithm.crc32c.checksum(of: $0.element).base64) }
+        )
+        let signed = try decode(
+            PartURLsResponse.self,
+            try await client.api(
+                .post,
+                "/api/v1/uploads/\(id)/parts",
+                token: token,
+                body: PartURLsRequest(partNumbers: Array(1...count), checksums: crcs, sha256: digests)
+            ).body
+        )
         var parts: [CompleteUploadRequest.Part] = []
         for number in 1...count {
-            let sent = try await Presigned.send("PUT", signed.urls[String(number)]!, headers: signed.headers[String(number)]!, body: blocks[number - 1])
+            let sent = try await Presigned.send(
+                "PUT",
+                signed.urls[String(number)]!,
+                headers: signed.headers[String(number)]!,
+                body: blocks[number - 1]
+            )
             guard sent.status == 200 else { throw StoreTestError("part \(number): \(sent.status)") }
-            parts.append(.init(
-                partNumber: number, etag: sent.headers["etag"]!.replacingOccurrences(of: "\"", with: ""), checksumCRC32C: crcs[String(number)],
-                checksumSHA256: digests[String(number)]))
+            parts.append(
+                .init(
+                    partNumber: number,
+                    etag: sent.headers["etag"]!.replacingOccurrences(of: "\"", with: ""),
+                    checksumCRC32C: crcs[String(number)],
+                    checksumSHA256: digests[String(number)]
+                )
+            )
         }
         let done = try await client.api(.post, "/api/v1/uploads/\(id)/complete", token: token, body: CompleteUploadRequest(parts: parts))
         let code = done.status == .ok ? nil : try? decode(ConflictBody.self, done.body).code

@@ -3,8 +3,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import SyncAPI
-@testable import SyncServer
 import Testing
+
+@testable import SyncServer
 
 /// The dashboard's server side: its pages, its assets and their policy; previews; the quota;
 /// the public share page's preview. (The browser itself is driven in the end-to-end tests.)
@@ -84,7 +85,10 @@ import Testing
             let text = try decode(PreviewResponse.self, try await client.api(.get, "/api/v1/preview?path=notes.md", token: token).body)
             #expect(try await Presigned.send("GET", text.url).headers["content-type"] == "text/plain; charset=utf-8", "text is never a page")
             for path in ["logo.svg", "page.html"] {
-                #expect(try await client.api(.get, "/api/v1/preview?path=\(path)", token: token).status == .unsupportedMediaType, "\(path) only downloads")
+                #expect(
+                    try await client.api(.get, "/api/v1/preview?path=\(path)", token: token).status == .unsupportedMediaType,
+                    "\(path) only downloads"
+                )
             }
             #expect(try await client.api(.get, "/api/v1/preview?path=missing.png", token: token).status == .notFound)
         }
@@ -95,12 +99,21 @@ import Testing
             let (_, token) = try await env.newUser()
             let first = try await env.put(Array(repeating: 7, count: 700_000), at: "a.bin", token: token, client: client)
             let over = try await client.api(
-                .post, "/api/v1/uploads", token: token,
-                body: BeginUploadRequest(path: "b.bin", size: 400_000, sha256: String(repeating: "b", count: 64)))
+                .post,
+                "/api/v1/uploads",
+                token: token,
+                body: BeginUploadRequest(path: "b.bin", size: 400_000, sha256: String(repeating: "b", count: 64))
+            )
             #expect(over.status.code == 507)
             #expect(String(decoding: over.body, as: UTF8.self).contains("b.bin needs 400.0 KB, and 348.6 KB of your 1.0 MB is free"))
             // A new version of a.bin replaces its 700 KB: it fits.
-            let replaced = try await env.put(Array(repeating: 8, count: 900_000), at: "a.bin", token: token, client: client, baseRevision: first.revision)
+            let replaced = try await env.put(
+                Array(repeating: 8, count: 900_000),
+                at: "a.bin",
+                token: token,
+                client: client,
+                baseRevision: first.revision
+            )
             #expect(replaced.size == 900_000)
             let session = try decode(SessionInfo.self, try await client.api(.get, "/api/v1/session", token: token).body)
             #expect(session.usedBytes == 900_000 && session.quotaBytes == 1 << 20)
@@ -115,7 +128,10 @@ import Testing
             _ = try await env.put([1, 2, 3, 4], at: "clip.mp4", token: token, client: client)
             _ = try await env.put(Array("<svg/>".utf8), at: "art.svg", token: token, client: client)
             func share(_ path: String) async throws -> String {
-                let info = try decode(ShareInfo.self, try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: path)).body)
+                let info = try decode(
+                    ShareInfo.self,
+                    try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: path)).body
+                )
                 return String(info.url.split(separator: "/").last!)
             }
             var visitor = ServerBrowser()
@@ -133,7 +149,8 @@ import Testing
             #expect(video.body.contains("<video class=\"preview\" controls preload=\"metadata\" src=\"/s/\(videoToken)/preview\"></video>"))
             let media = try await visitor.send(.get, "/s/\(videoToken)/preview", client: client)
             #expect(media.status == .found && media.location?.contains("response-content-type=video%2Fmp4") == true, "\(media.location ?? "")")
-            let views = try decode([ShareInfo].self, try await client.api(.get, "/api/v1/shares", token: token).body).first { $0.path == "clip.mp4" }?.views
+            let views = try decode([ShareInfo].self, try await client.api(.get, "/api/v1/shares", token: token).body).first { $0.path == "clip.mp4" }?
+                .views
             #expect(views == 1, "the page counts a view; its preview does not")
 
             let svgToken = try await share("art.svg")

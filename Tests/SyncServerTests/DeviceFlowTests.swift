@@ -14,9 +14,14 @@ import Testing
     @Test(arguments: StoreBackend.allCases)
     func aDaemonGetsATokenOnceSomeoneApproves(backend: StoreBackend) async throws {
         let idp = try TestIdentityProvider.fromEnvironment()
-        try await APIEnvironment.with(backend, isolated: true, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) { env, client in
+        try await APIEnvironment.with(backend, isolated: true, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) {
+            env,
+            client in
             let name = "syncd on <b>build-01</b>"
-            let codes = try decode(DeviceCodeResponse.self, try await client.api(.post, "/api/v1/device/code", token: nil, body: DeviceCodeRequest(name: name)).body)
+            let codes = try decode(
+                DeviceCodeResponse.self,
+                try await client.api(.post, "/api/v1/device/code", token: nil, body: DeviceCodeRequest(name: name)).body
+            )
             #expect(codes.userCode.count == 11 && codes.interval == 2 && codes.expiresIn == 900)
             #expect(codes.verificationURL == TestIdentityProvider.publicBaseURL + "/device")
             let poll = { try await client.api(.post, "/api/v1/device/token", token: nil, body: DeviceTokenRequest(deviceCode: codes.deviceCode)) }
@@ -35,7 +40,10 @@ import Testing
             #expect(try await browser.send(.post, "/device", client: client, form: "code=\(codes.userCode)").status == .forbidden)
             let confirm = try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=\(codes.userCode.lowercased())")
             #expect(confirm.status == .ok && confirm.body.contains(codes.userCode))
-            #expect(confirm.body.contains("syncd on &lt;b&gt;build-01&lt;/b&gt;") && !confirm.body.contains("<b>build-01"), "the name is text, not HTML")
+            #expect(
+                confirm.body.contains("syncd on &lt;b&gt;build-01&lt;/b&gt;") && !confirm.body.contains("<b>build-01"),
+                "the name is text, not HTML"
+            )
 
             #expect(try await browser.send(.post, "/device", client: client, form: "code=\(codes.userCode)&decision=approve").status == .forbidden)
             let approved = try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=\(codes.userCode)&decision=approve")
@@ -56,12 +64,17 @@ import Testing
             #expect(try stored.first?.text("token_hash") == MetadataStore.tokenHash(token.token))
 
             // A denied code ends the daemon's wait; an unknown code approves nothing.
-            let other = try decode(DeviceCodeResponse.self, try await client.api(.post, "/api/v1/device/code", token: nil, body: DeviceCodeRequest(name: "laptop")).body)
+            let other = try decode(
+                DeviceCodeResponse.self,
+                try await client.api(.post, "/api/v1/device/code", token: nil, body: DeviceCodeRequest(name: "laptop")).body
+            )
             let denied = try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=\(other.userCode)&decision=deny")
             #expect(denied.status == .ok && denied.body.contains("Device denied"))
             let deniedPoll = try await client.api(.post, "/api/v1/device/token", token: nil, body: DeviceTokenRequest(deviceCode: other.deviceCode))
             #expect(try decode(APIErrorBody.self, deniedPoll.body).code == "access_denied")
-            #expect(try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=BCDFG-HJKLM&decision=approve").status == .notFound)
+            #expect(
+                try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=BCDFG-HJKLM&decision=approve").status == .notFound
+            )
         }
     }
 
@@ -100,7 +113,10 @@ import Testing
             advance(15 * 60 + 1)
             #expect(try await store.pollDeviceCode(late) == .expired)
             #expect(try await store.lookUpDeviceCode(userCode: lateUser, userId: user.id) == .unknown)
-            #expect(try await store.decideDeviceCode(userCode: lateUser, userId: user.id, approve: true) == .unknown, "an expired code cannot be approved")
+            #expect(
+                try await store.decideDeviceCode(userCode: lateUser, userId: user.id, approve: true) == .unknown,
+                "an expired code cannot be approved"
+            )
         }
     }
 
@@ -117,7 +133,8 @@ import Testing
     @Test func oversizedBodiesAreRefusedBeforeTheyAreRead() async throws {
         try await APIEnvironment.with(.sqlite) { _, client in
             let huge = ByteBuffer(repeating: UInt8(ascii: "a"), count: 2 << 20)
-            let status = try await client.execute(uri: "/api/v1/device/code", method: .post, headers: [.contentType: "application/json"], body: huge) { $0.status }
+            let status = try await client.execute(uri: "/api/v1/device/code", method: .post, headers: [.contentType: "application/json"], body: huge)
+            { $0.status }
             #expect(status == .contentTooLarge)
             var browser = ServerBrowser(cookies: ["syncd_session": "whatever"])
             let form = String(repeating: "x", count: 20 << 10)
@@ -144,15 +161,24 @@ import Testing
             let (_, pending, _) = try await env.store.createDeviceCode(name: "secret-laptop")
             let unknown = Self.sibling(of: pending, differingAt: 0)
             var stranger = ServerBrowser()
-            let signedOut = [try await stranger.send(.get, "/device?code=" + pending, client: client), try await stranger.send(.get, "/device?code=" + unknown, client: client)]
+            let signedOut = [
+                try await stranger.send(.get, "/device?code=" + pending, client: client),
+                try await stranger.send(.get, "/device?code=" + unknown, client: client),
+            ]
             #expect(signedOut.map(\.status) == [.seeOther, .seeOther])
             // The code rides along to the sign-in, percent-encoded twice (its dash as %252D).
             func twice(_ code: String) -> String { code.replacingOccurrences(of: "-", with: "%252D") }
-            #expect(signedOut[0].location?.replacingOccurrences(of: twice(pending), with: "CODE") == signedOut[1].location?.replacingOccurrences(of: twice(unknown), with: "CODE"))
+            #expect(
+                signedOut[0].location?.replacingOccurrences(of: twice(pending), with: "CODE")
+                    == signedOut[1].location?.replacingOccurrences(of: twice(unknown), with: "CODE")
+            )
 
             var browser = ServerBrowser()
             _ = try await browser.signIn("alice", "alice-pw", client: client)
-            let pages = [try await browser.send(.get, "/device?code=" + pending, client: client), try await browser.send(.get, "/device?code=" + unknown, client: client)]
+            let pages = [
+                try await browser.send(.get, "/device?code=" + pending, client: client),
+                try await browser.send(.get, "/device?code=" + unknown, client: client),
+            ]
             #expect(pages.map(\.status) == [.ok, .ok])
             #expect(pages[0].body.replacingOccurrences(of: pending, with: "CODE") == pages[1].body.replacingOccurrences(of: unknown, with: "CODE"))
             #expect(!pages[0].body.contains("secret-laptop"))
@@ -186,7 +212,12 @@ import Testing
             // Six wrong codes so far; at ten a user's budget is spent and even a fresh right code waits.
             let (_, fresh, _) = try await env.store.createDeviceCode(name: "later")
             for position in 0..<4 {
-                _ = try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=\(Self.sibling(of: fresh, differingAt: position))")
+                _ = try await browser.send(
+                    .post,
+                    "/device",
+                    client: client,
+                    form: "csrf=\(csrf)&code=\(Self.sibling(of: fresh, differingAt: position))"
+                )
             }
             let throttled = try await browser.send(.post, "/device", client: client, form: "csrf=\(csrf)&code=\(fresh)")
             #expect(throttled.status == .tooManyRequests && throttled.body.contains("Too many wrong device codes"))
@@ -212,7 +243,10 @@ import Testing
                 return
             }
             for _ in 0..<2 { #expect(try await store.lookUpDeviceCode(userCode: wrong, userId: b.id, limits: limits) == .unknown) }
-            #expect(try await store.decideDeviceCode(userCode: code, userId: b.id, approve: true, limits: limits) == .throttled, "the server's budget is spent")
+            #expect(
+                try await store.decideDeviceCode(userCode: code, userId: b.id, approve: true, limits: limits) == .throttled,
+                "the server's budget is spent"
+            )
             clock.withLock { $0 = $0.addingTimeInterval(601) }
             guard case .pending = try await store.decideDeviceCode(userCode: code, userId: b.id, approve: true, limits: limits) else {
                 Issue.record("the window's end restores the budgets")
@@ -236,14 +270,17 @@ import Testing
                 let guesser = try await store.upsertUser(email: "guesser-\(n)@example.com", name: "Guesser")
                 guessers.append(guesser)
                 for _ in 0..<10 {
-                    let answer = try await store.lookUpDeviceCode(userCode: wrong, userId: guesser.id, limits: limits) { budget in spent.withLock { $0.append(budget) } }
+                    let answer = try await store.lookUpDeviceCode(userCode: wrong, userId: guesser.id, limits: limits) { budget in
+                        spent.withLock { $0.append(budget) }
+                    }
                     #expect(answer == .unknown)
                 }
             }
             #expect(spent.withLock { $0 } == Array(repeating: .user, count: 10) + [.serverWide], "each guesser's budget, then the server's")
             #expect(try await store.lookUpDeviceCode(userCode: code, userId: guessers[0].id, limits: limits) == .throttled)
             let victim = try await store.upsertUser(email: "victim@example.com", name: "Victim")
-            guard case .pending(let pending) = try await store.decideDeviceCode(userCode: code, userId: victim.id, approve: true, limits: limits) else {
+            guard case .pending(let pending) = try await store.decideDeviceCode(userCode: code, userId: victim.id, approve: true, limits: limits)
+            else {
                 Issue.record("a user with no wrong codes is not throttled by others' misses")
                 return
             }
@@ -289,18 +326,38 @@ import Testing
     @Test(arguments: StoreBackend.allCases)
     func aSignedInStrangerLearnsNothing(backend: StoreBackend) async throws {
         let idp = try TestIdentityProvider.fromEnvironment()
-        try await APIEnvironment.with(backend, isolated: true, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) { env, client in
+        try await APIEnvironment.with(backend, isolated: true, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) {
+            env,
+            client in
             let (bob, bobToken) = try await env.newUser()
             let v1 = try await env.put(Array("bob v1".utf8), at: "notes.txt", token: bobToken, client: client)
             let v2 = try await env.put(Array("bob v2".utf8), at: "notes.txt", token: bobToken, client: client, baseRevision: v1.revision)
             _ = try await env.put(Array("old".utf8), at: "old.txt", token: bobToken, client: client)
             let old = try #require(try await env.store.files(userId: bob.id).first { $0.path == "old.txt" })
-            #expect(try await client.api(.post, "/api/v1/trash", token: bobToken, body: TrashRequest(path: "old.txt", revision: old.revision)).status == .noContent)
+            #expect(
+                try await client.api(.post, "/api/v1/trash", token: bobToken, body: TrashRequest(path: "old.txt", revision: old.revision)).status
+                    == .noContent
+            )
             let trashed = try #require(try decode([TrashedItem].self, try await client.api(.get, "/api/v1/trash", token: bobToken).body).first)
-            let share = try decode(ShareInfo.self, try await client.api(.post, "/api/v1/shares", token: bobToken, body: CreateShareRequest(path: "notes.txt")).body)
+            let share = try decode(
+                ShareInfo.self,
+                try await client.api(.post, "/api/v1/shares", token: bobToken, body: CreateShareRequest(path: "notes.txt")).body
+            )
             let content = Array("pending".utf8)
-            let plan = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: bobToken, body: BeginUploadRequest(path: "pending.txt", size: Int64(content.count), sha256: identityHex(content), blockSha256: blockSha256(content))).body)
+            let plan = try decode(
+                BeginUploadResponse.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/uploads",
+                    token: bobToken,
+                    body: BeginUploadRequest(
+                        path: "pending.txt",
+                        size: Int64(content.count),
+                        sha256: identityHex(content),
+                        blockSha256: blockSha256(content)
+                    )
+                ).body
+            )
             let uploadId = try #require(plan.uploadId)
             let bobDevice = try #require(try await env.store.devices(userId: bob.id).first)
             let changesBefore = try await env.store.latestSeq(userId: bob.id)
@@ -308,13 +365,24 @@ import Testing
             var alice = ServerBrowser()
             _ = try await alice.signIn("alice", "alice-pw", client: client)
             let csrf = try await alice.csrfToken(client: client)
-            func call(_ method: HTTPRequest.Method, _ uri: String, _ body: (some Encodable)? = Optional<String>.none) async throws -> ServerBrowser.Answer {
+            func call(
+                _ method: HTTPRequest.Method,
+                _ uri: String,
+                _ body: (some Encodable)? = Optional<String>.none
+            ) async throws -> ServerBrowser.Answer {
                 try await alice.send(method, uri, client: client, headers: [.csrfToken: csrf], json: try body.map { try JSONEncoder().encode($0) })
             }
             let notFound: [(String, ServerBrowser.Answer)] = [
                 ("download", try await call(.get, "/api/v1/download?path=notes.txt")),
                 ("versions", try await call(.get, "/api/v1/versions?path=notes.txt")),
-                ("restore version", try await call(.post, "/api/v1/versions/restore", RestoreVersionRequest(path: "notes.txt", revision: v1.revision, baseRevision: v2.revision))),
+                (
+                    "restore version",
+                    try await call(
+                        .post,
+                        "/api/v1/versions/restore",
+                        RestoreVersionRequest(path: "notes.txt", revision: v1.revision, baseRevision: v2.revision)
+                    )
+                ),
                 ("move", try await call(.post, "/api/v1/move", MoveRequest(from: "notes.txt", to: "mine.txt", revision: v2.revision))),
                 ("trash", try await call(.post, "/api/v1/trash", TrashRequest(path: "notes.txt", revision: v2.revision))),
                 ("restore trash", try await call(.post, "/api/v1/trash/restore", RestoreTrashRequest(id: trashed.id))),

@@ -1,11 +1,11 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import S3Client
 import SyncAPI
 import Testing
 
 @testable import SyncServer
-import HTTPTypes
 
 /// The `/api/v1` routes on both databases, with bytes going to the real SeaweedFS.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct FilesAPITests {
@@ -19,7 +19,12 @@ import HTTPTypes
 
             let content = Array("hello, synced world".utf8)
             let hash = identityHex(content)
-            let begin = try await client.api(.post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "docs/hello.txt", size: Int64(content.count), sha256: hash, blockSha256: blockSha256(content)))
+            let begin = try await client.api(
+                .post,
+                "/api/v1/uploads",
+                token: token,
+                body: BeginUploadRequest(path: "docs/hello.txt", size: Int64(content.count), sha256: hash, blockSha256: blockSha256(content))
+            )
             #expect(begin.status == .created)
             let plan = try decode(BeginUploadResponse.self, begin.body)
             #expect(plan.mode == .single)
@@ -34,7 +39,10 @@ import HTTPTypes
             #expect(done.status == .ok)
             let file = try decode(FileMetadata.self, done.body)
             #expect(file.path == "docs/hello.txt" && file.revision == 1 && file.sha256 == hash && file.size == Int64(content.count))
-            #expect(try await env.blobs.head(env.blobs.key(userId: try #require(try await env.store.authenticate(token: token)).user.id, sha256: hash))?.serverSideEncryption == .aes256)
+            #expect(
+                try await env.blobs.head(env.blobs.key(userId: try #require(try await env.store.authenticate(token: token)).user.id, sha256: hash))?
+                    .serverSideEncryption == .aes256
+            )
 
             let listing = try decode(FileListing.self, try await client.api(.get, "/api/v1/files", token: token).body)
             #expect(listing.files.map(\.path) == ["docs", "docs/hello.txt"])
@@ -46,18 +54,38 @@ import HTTPTypes
             #expect(fetched.headers["content-disposition"]?.contains("hello.txt") == true)
 
             // The same content elsewhere is recorded without any upload.
-            let again = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "copy.txt", size: Int64(content.count), sha256: hash)).body)
+            let again = try decode(
+                BeginUploadResponse.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/uploads",
+                    token: token,
+                    body: BeginUploadRequest(path: "copy.txt", size: Int64(content.count), sha256: hash)
+                ).body
+            )
             #expect(again.mode == .stored && again.file?.path == "copy.txt" && again.url == nil)
 
             // A stale base revision: 409 with what is there now.
-            let stale = try await client.api(.post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "docs/hello.txt", size: 1, sha256: identityHex([1]), baseRevision: nil))
+            let stale = try await client.api(
+                .post,
+                "/api/v1/uploads",
+                token: token,
+                body: BeginUploadRequest(path: "docs/hello.txt", size: 1, sha256: identityHex([1]), baseRevision: nil)
+            )
             #expect(stale.status == .conflict)
             #expect(try decode(ConflictBody.self, stale.body).current?.revision == 1)
 
-            let moved = try await client.api(.post, "/api/v1/move", token: token, body: MoveRequest(from: "docs", to: "papers", revision: listing.files[0].revision))
+            let moved = try await client.api(
+                .post,
+                "/api/v1/move",
+                token: token,
+                body: MoveRequest(from: "docs", to: "papers", revision: listing.files[0].revision)
+            )
             #expect(moved.status == .ok)
-            #expect(try await client.api(.post, "/api/v1/trash", token: token, body: TrashRequest(path: "copy.txt", revision: again.file!.revision)).status == .noContent)
+            #expect(
+                try await client.api(.post, "/api/v1/trash", token: token, body: TrashRequest(path: "copy.txt", revision: again.file!.revision))
+                    .status == .noContent
+            )
             let feed = try decode(ChangesResponse.self, try await client.api(.get, "/api/v1/changes?after=\(listing.cursor)", token: token).body)
             #expect(feed.changes.map(\.file.path) == ["copy.txt", "papers", "papers/hello.txt", "copy.txt"])
             #expect(feed.changes.map(\.deleted) == [false, false, false, true])
@@ -93,24 +121,67 @@ import HTTPTypes
             let (alice, aliceToken) = try await env.newUser()
             let (_, bobToken) = try await env.newUser()
             let content = Array("alice's secret".utf8)
-            let plan = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: aliceToken, body: BeginUploadRequest(path: "secret.txt", size: Int64(content.count), sha256: identityHex(content), blockSha256: blockSha256(content))).body)
+            let plan = try decode(
+                BeginUploadResponse.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/uploads",
+                    token: aliceToken,
+                    body: BeginUploadRequest(
+                        path: "secret.txt",
+                        size: Int64(content.count),
+                        sha256: identityHex(content),
+                        blockSha256: blockSha256(content)
+                    )
+                ).body
+            )
             let uploadId = try #require(plan.uploadId)
             #expect(try await Presigned.send("PUT", plan.url!, headers: plan.headers, body: content).status == 200)
 
-            #expect(try await client.api(.post, "/api/v1/uploads/\(uploadId)/complete", token: bobToken, body: CompleteUploadRequest()).status == .notFound)
-            #expect(try await client.api(.post, "/api/v1/uploads/\(uploadId)/parts", token: bobToken, body: PartURLsRequest(partNumbers: [1])).status == .notFound)
+            #expect(
+                try await client.api(.post, "/api/v1/uploads/\(uploadId)/complete", token: bobToken, body: CompleteUploadRequest()).status
+                    == .notFound
+            )
+            #expect(
+                try await client.api(.post, "/api/v1/uploads/\(uploadId)/parts", token: bobToken, body: PartURLsRequest(partNumbers: [1])).status
+                    == .notFound
+            )
             #expect(try await client.api(.delete, "/api/v1/uploads/\(uploadId)", token: bobToken).status == .notFound)
-            let file = try decode(FileMetadata.self, try await client.api(.post, "/api/v1/uploads/\(uploadId)/complete", token: aliceToken, body: CompleteUploadRequest()).body)
+            let file = try decode(
+                FileMetadata.self,
+                try await client.api(.post, "/api/v1/uploads/\(uploadId)/complete", token: aliceToken, body: CompleteUploadRequest()).body
+            )
 
             #expect(try await client.api(.get, "/api/v1/download?path=secret.txt", token: bobToken).status == .notFound)
-            #expect(try await client.api(.post, "/api/v1/move", token: bobToken, body: MoveRequest(from: "secret.txt", to: "mine.txt", revision: file.revision)).status == .notFound)
-            #expect(try await client.api(.post, "/api/v1/trash", token: bobToken, body: TrashRequest(path: "secret.txt", revision: file.revision)).status == .notFound)
+            #expect(
+                try await client.api(
+                    .post,
+                    "/api/v1/move",
+                    token: bobToken,
+                    body: MoveRequest(from: "secret.txt", to: "mine.txt", revision: file.revision)
+                ).status == .notFound
+            )
+            #expect(
+                try await client.api(.post, "/api/v1/trash", token: bobToken, body: TrashRequest(path: "secret.txt", revision: file.revision)).status
+                    == .notFound
+            )
             #expect(try decode(FileListing.self, try await client.api(.get, "/api/v1/files", token: bobToken).body).files.isEmpty)
             #expect(try decode(ChangesResponse.self, try await client.api(.get, "/api/v1/changes?after=0", token: bobToken).body).changes.isEmpty)
             // Bob uploading the same bytes does not get Alice's object for free.
-            let bobs = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: bobToken, body: BeginUploadRequest(path: "guess.txt", size: Int64(content.count), sha256: identityHex(content), blockSha256: blockSha256(content))).body)
+            let bobs = try decode(
+                BeginUploadResponse.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/uploads",
+                    token: bobToken,
+                    body: BeginUploadRequest(
+                        path: "guess.txt",
+                        size: Int64(content.count),
+                        sha256: identityHex(content),
+                        blockSha256: blockSha256(content)
+                    )
+                ).body
+            )
             #expect(bobs.mode == .single)
             #expect(try await env.store.files(userId: alice.id).map(\.path) == ["secret.txt"])
 

@@ -2,11 +2,11 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import NIOFoundationCompat
 import SyncAPI
 import Testing
 
 @testable import SyncServer
-import NIOFoundationCompat
 
 /// Hostile numbers and names get a 400 with the API's JSON error, never a trap: the inputs of
 /// the trust issue (`wait=nan`, `size` of Int64.max, `limit=-1`, names of 300 bytes) and their
@@ -15,7 +15,12 @@ import NIOFoundationCompat
     /// A begin request for `bytes` (a one-block file).
     static func begin(_ path: String, _ bytes: [UInt8], size: Int64? = nil, baseRevision: Int64? = nil) -> BeginUploadRequest {
         BeginUploadRequest(
-            path: path, size: size ?? Int64(bytes.count), sha256: identityHex(bytes), baseRevision: baseRevision, blockSha256: blockSha256(bytes))
+            path: path,
+            size: size ?? Int64(bytes.count),
+            sha256: identityHex(bytes),
+            baseRevision: baseRevision,
+            blockSha256: blockSha256(bytes)
+        )
     }
 
     /// The API's error body, or a failure naming what came instead.
@@ -54,24 +59,44 @@ import NIOFoundationCompat
                 #expect(answer.status == .badRequest, "size \(size) answered \(answer.status)")
                 #expect(try Self.error(answer).code == "invalid_size")
             }
-            let batch = try decode(BatchResponse<BeginUploadResponse>.self, try await client.api(
-                .post, "/api/v1/batch/uploads", token: token, body: BatchBeginRequest(uploads: [Self.begin("a.bin", bytes, size: .max), Self.begin("b.bin", bytes)])).body)
+            let batch = try decode(
+                BatchResponse<BeginUploadResponse>.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/batch/uploads",
+                    token: token,
+                    body: BatchBeginRequest(uploads: [Self.begin("a.bin", bytes, size: .max), Self.begin("b.bin", bytes)])
+                ).body
+            )
             #expect(batch.results.map(\.status) == [400, nil], "each item of a batch is checked on its own")
             let tooMany = try await client.api(
-                .post, "/api/v1/batch/uploads", token: token, body: BatchBeginRequest(uploads: Array(repeating: Self.begin("c.bin", bytes), count: 1001)))
+                .post,
+                "/api/v1/batch/uploads",
+                token: token,
+                body: BatchBeginRequest(uploads: Array(repeating: Self.begin("c.bin", bytes), count: 1001))
+            )
             #expect(tooMany.status == .badRequest)
             #expect(try Self.error(tooMany).code == "batch_too_large")
 
             // A multipart upload of 20 MiB (3 blocks): part numbers outside 1...3 are refused.
-            let multipart = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: token,
-                body: BeginUploadRequest(path: "big.bin", size: 20 << 20, sha256: String(repeating: "ab", count: 32))).body)
+            let multipart = try decode(
+                BeginUploadResponse.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/uploads",
+                    token: token,
+                    body: BeginUploadRequest(path: "big.bin", size: 20 << 20, sha256: String(repeating: "ab", count: 32))
+                ).body
+            )
             let id = try #require(multipart.uploadId)
             for numbers in [[0], [-1], [4], [10_001], [Int.max], [Int.min], []] {
                 let digest = blockSha256(bytes)
                 let answer = try await client.api(
-                    .post, "/api/v1/uploads/\(id)/parts", token: token,
-                    body: PartURLsRequest(partNumbers: numbers, sha256: Dictionary(uniqueKeysWithValues: numbers.map { (String($0), digest) })))
+                    .post,
+                    "/api/v1/uploads/\(id)/parts",
+                    token: token,
+                    body: PartURLsRequest(partNumbers: numbers, sha256: Dictionary(uniqueKeysWithValues: numbers.map { (String($0), digest) }))
+                )
                 #expect(answer.status == .badRequest, "parts \(numbers) answered \(answer.status)")
                 #expect(try Self.error(answer).code == "invalid_part")
             }
@@ -84,11 +109,19 @@ import NIOFoundationCompat
             let (_, token) = try await env.newUser()
             let file = try await env.put(Array("shared".utf8), at: "shared.txt", token: token, client: client)
             for seconds in [Int.max, -1, Int.min, 100 * 365 * 86_400 + 1] {
-                let answer = try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: seconds))
+                let answer = try await client.api(
+                    .post,
+                    "/api/v1/shares",
+                    token: token,
+                    body: CreateShareRequest(path: file.path, expiresInSeconds: seconds)
+                )
                 #expect(answer.status == .badRequest, "expiresInSeconds \(seconds) answered \(answer.status)")
                 #expect(try Self.error(answer).code == "invalid_expiry")
             }
-            #expect(try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 3600)).status == .created)
+            #expect(
+                try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 3600)).status
+                    == .created
+            )
         }
     }
 
@@ -96,9 +129,14 @@ import NIOFoundationCompat
     @Test func malformedBodiesGetTheAPIErrorFormat() async throws {
         try await APIEnvironment.with(.sqlite) { env, client in
             let (_, token) = try await env.newUser()
-            for body in [#"{"path": 1}"#, #"{"path": "a", "size": 1e400, "sha256": "x"}"#, #"{"path": "a", "size": 9223372036854775808, "sha256": "x"}"#, "not json", ""] {
+            for body in [
+                #"{"path": 1}"#, #"{"path": "a", "size": 1e400, "sha256": "x"}"#, #"{"path": "a", "size": 9223372036854775808, "sha256": "x"}"#,
+                "not json", "",
+            ] {
                 let answer = try await client.execute(
-                    uri: "/api/v1/uploads", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
+                    uri: "/api/v1/uploads",
+                    method: .post,
+                    headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
                     body: ByteBuffer(string: body)
                 ) { (status: $0.status, body: Data(buffer: $0.body)) }
                 #expect(answer.status == .badRequest, "\(body) answered \(answer.status)")
@@ -131,7 +169,12 @@ import NIOFoundationCompat
             let file = try await env.put(bytes, at: longest, token: token, client: client)
             #expect(file.path == longest, "255 bytes is a valid name")
             for target in [tooLong, tooLongAccented] {
-                let moved = try await client.api(.post, "/api/v1/move", token: token, body: MoveRequest(from: file.path, to: target, revision: file.revision))
+                let moved = try await client.api(
+                    .post,
+                    "/api/v1/move",
+                    token: token,
+                    body: MoveRequest(from: file.path, to: target, revision: file.revision)
+                )
                 #expect(moved.status == .badRequest, "move to \(target.utf8.count) bytes")
                 #expect(try Self.error(moved).code == "invalid_path", "move to \(target.utf8.count) bytes")
             }
@@ -144,9 +187,17 @@ import NIOFoundationCompat
                 parent += (parent.isEmpty ? "" : "/") + name
                 #expect(try await client.api(.post, "/api/v1/folders", token: token, body: CreateFolderRequest(path: parent)).status == .created)
             }
-            let box = try decode(FileMetadata.self, try await client.api(.post, "/api/v1/folders", token: token, body: CreateFolderRequest(path: "box")).body)
+            let box = try decode(
+                FileMetadata.self,
+                try await client.api(.post, "/api/v1/folders", token: token, body: CreateFolderRequest(path: "box")).body
+            )
             _ = try await env.put(bytes, at: "box/" + String(repeating: "f", count: 250) + ".txt", token: token, client: client)
-            let tooDeep = try await client.api(.post, "/api/v1/move", token: token, body: MoveRequest(from: "box", to: deep + "/box", revision: box.revision))
+            let tooDeep = try await client.api(
+                .post,
+                "/api/v1/move",
+                token: token,
+                body: MoveRequest(from: "box", to: deep + "/box", revision: box.revision)
+            )
             #expect(tooDeep.status == .badRequest)
             #expect(try Self.error(tooDeep).code == "invalid_path")
             #expect(try await env.store.file(userId: user.id, path: "box") != nil, "the refused move changed nothing")

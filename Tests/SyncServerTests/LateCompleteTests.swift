@@ -31,16 +31,38 @@ import Testing
             _ = try await store.commit(userId: user.id, path: "d.txt", kind: .file, size: 3, contentHash: Self.hash, baseRevision: nil)
 
             await #expect(throws: StoreError.conflict(current: nil)) {
-                _ = try await store.commit(userId: user.id, path: "a.txt", kind: .file, size: 3, contentHash: Self.hash, baseRevision: nil, finishingUpload: late)
+                _ = try await store.commit(
+                    userId: user.id,
+                    path: "a.txt",
+                    kind: .file,
+                    size: 3,
+                    contentHash: Self.hash,
+                    baseRevision: nil,
+                    finishingUpload: late
+                )
             }
             #expect(try await store.file(userId: user.id, path: "a.txt") == nil, "no second item at the old name")
             let other = try await store.commit(
-                userId: user.id, path: "c.txt", kind: .file, size: 3, contentHash: Self.hash, baseRevision: nil, finishingUpload: elsewhere)
+                userId: user.id,
+                path: "c.txt",
+                kind: .file,
+                size: 3,
+                contentHash: Self.hash,
+                baseRevision: nil,
+                finishingUpload: elsewhere
+            )
             #expect(other.revision == 1, "changes at other paths refuse nothing")
             let fresh = "fresh-\(UUID())"
             try await store.createUpload(Self.upload(fresh, user.id, "a.txt"))
             let made = try await store.commit(
-                userId: user.id, path: "a.txt", kind: .file, size: 3, contentHash: Self.hash, baseRevision: nil, finishingUpload: fresh)
+                userId: user.id,
+                path: "a.txt",
+                kind: .file,
+                size: 3,
+                contentHash: Self.hash,
+                baseRevision: nil,
+                finishingUpload: fresh
+            )
             #expect(made.revision == 1, "an upload begun after all that makes its item")
         }
     }
@@ -56,14 +78,29 @@ import Testing
             let original = try await env.put(content, at: "original.txt", token: token, client: client)
             let seen = try decode(FileListing.self, try await client.api(.get, "/api/v1/files", token: token).body).cursor
             func begin(_ path: String, seen: Int64?) async throws -> (status: HTTPResponse.Status, body: Data) {
-                try await client.api(.post, "/api/v1/uploads", token: token, body: BeginUploadRequest(
-                    path: path, size: Int64(content.count), sha256: original.sha256!, blockSha256: blockSha256(content), seenCursor: seen))
+                try await client.api(
+                    .post,
+                    "/api/v1/uploads",
+                    token: token,
+                    body: BeginUploadRequest(
+                        path: path,
+                        size: Int64(content.count),
+                        sha256: original.sha256!,
+                        blockSha256: blockSha256(content),
+                        seenCursor: seen
+                    )
+                )
             }
 
             // The client's first begin is held up; its retry records the copy, which is moved away.
             let copy = try decode(BeginUploadResponse.self, try await begin("copy.txt", seen: seen).body)
             #expect(copy.mode == .stored)
-            let moved = try await client.api(.post, "/api/v1/move", token: token, body: MoveRequest(from: "copy.txt", to: "renamed.txt", revision: try #require(copy.file).revision))
+            let moved = try await client.api(
+                .post,
+                "/api/v1/move",
+                token: token,
+                body: MoveRequest(from: "copy.txt", to: "renamed.txt", revision: try #require(copy.file).revision)
+            )
             #expect(moved.status == .ok)
             // Now the first begin arrives.
             let late = try decode(BeginUploadResponse.self, try await begin("copy.txt", seen: seen).body)

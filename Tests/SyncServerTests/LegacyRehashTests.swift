@@ -1,10 +1,10 @@
 import Foundation
+import HTTPTypes
 import S3Client
 import SyncAPI
 import Testing
 
 @testable import SyncServer
-import HTTPTypes
 
 /// Content stored before identities were block hashes keeps working: the collector reads each
 /// legacy object once, stores it under its identity, renames the rows (current files and old
@@ -21,18 +21,43 @@ import HTTPTypes
         try await APIEnvironment.with(backend, isolated: true) { env, client in
             let (user, token) = try await env.newUser()
             // As an old server left them: objects under the plain SHA-256, rows naming it.
-            let v1 = Array("first version".utf8), v2 = Array("second version, longer".utf8), bad = Array("not what the key says".utf8)
+            let v1 = Array("first version".utf8)
+            let v2 = Array("second version, longer".utf8)
+            let bad = Array("not what the key says".utf8)
             let badKey = Self.plainSHA256(Array("something else".utf8))
             for (bytes, hash) in [(v1, Self.plainSHA256(v1)), (v2, Self.plainSHA256(v2)), (bad, badKey)] {
                 _ = try await env.blobs.s3.putObject(bucket: env.blobs.bucket, key: env.blobs.key(userId: user.id, sha256: hash), bytes: bytes)
             }
-            let first = try await env.store.commit(userId: user.id, path: "essay.txt", kind: .file, size: Int64(v1.count), contentHash: Self.plainSHA256(v1), baseRevision: nil)
+            let first = try await env.store.commit(
+                userId: user.id,
+                path: "essay.txt",
+                kind: .file,
+                size: Int64(v1.count),
+                contentHash: Self.plainSHA256(v1),
+                baseRevision: nil
+            )
             let second = try await env.store.commit(
-                userId: user.id, path: "essay.txt", kind: .file, size: Int64(v2.count), contentHash: Self.plainSHA256(v2), baseRevision: first.revision)
-            _ = try await env.store.commit(userId: user.id, path: "broken.txt", kind: .file, size: Int64(bad.count), contentHash: badKey, baseRevision: nil)
+                userId: user.id,
+                path: "essay.txt",
+                kind: .file,
+                size: Int64(v2.count),
+                contentHash: Self.plainSHA256(v2),
+                baseRevision: first.revision
+            )
+            _ = try await env.store.commit(
+                userId: user.id,
+                path: "broken.txt",
+                kind: .file,
+                size: Int64(bad.count),
+                contentHash: badKey,
+                baseRevision: nil
+            )
             // What the migration records for existing rows.
             for hash in [Self.plainSHA256(v1), Self.plainSHA256(v2), badKey] {
-                try await env.store.database.query("INSERT INTO legacy_contents (user_id, content_hash) VALUES (?, ?)", [.text(user.id), .text(hash)])
+                try await env.store.database.query(
+                    "INSERT INTO legacy_contents (user_id, content_hash) VALUES (?, ?)",
+                    [.text(user.id), .text(hash)]
+                )
             }
             let cursor = try await env.store.latestSeq(userId: user.id)
 
@@ -59,9 +84,15 @@ import HTTPTypes
             #expect(keys.contains(env.blobs.key(userId: user.id, sha256: badKey)))
             #expect(try await env.store.file(userId: user.id, path: "broken.txt")?.contentHash == badKey)
             // Uploading the same bytes again now finds them stored.
-            let again = try decode(BeginUploadResponse.self, try await client.api(
-                .post, "/api/v1/uploads", token: token,
-                body: BeginUploadRequest(path: "copy.txt", size: Int64(v2.count), sha256: identityHex(v2), blockSha256: blockSha256(v2))).body)
+            let again = try decode(
+                BeginUploadResponse.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/uploads",
+                    token: token,
+                    body: BeginUploadRequest(path: "copy.txt", size: Int64(v2.count), sha256: identityHex(v2), blockSha256: blockSha256(v2))
+                ).body
+            )
             #expect(again.mode == .stored)
         }
     }
@@ -80,7 +111,14 @@ import HTTPTypes
             #expect(Self.plainSHA256(digest) == shared)
             let sharedKey = env.blobs.key(userId: user.id, sha256: shared)
             _ = try await env.blobs.s3.putObject(bucket: env.blobs.bucket, key: sharedKey, bytes: digest)
-            _ = try await env.store.commit(userId: user.id, path: "digest.bin", kind: .file, size: Int64(digest.count), contentHash: shared, baseRevision: nil)
+            _ = try await env.store.commit(
+                userId: user.id,
+                path: "digest.bin",
+                kind: .file,
+                size: Int64(digest.count),
+                contentHash: shared,
+                baseRevision: nil
+            )
             try await env.store.database.query("INSERT INTO legacy_contents (user_id, content_hash) VALUES (?, ?)", [.text(user.id), .text(shared)])
 
             let begin = BeginUploadRequest(path: "file.txt", size: Int64(content.count), sha256: shared, blockSha256: blockSha256(content))

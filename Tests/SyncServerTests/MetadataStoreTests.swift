@@ -113,8 +113,10 @@ struct StoreTestError: Error, CustomStringConvertible {
                 try await store.commit(userId: user.id, path: "no-such-folder/x.txt", kind: .file, size: 1, contentHash: "h", baseRevision: nil)
             }
             let folder = try await store.commit(userId: user.id, path: "Photos", kind: .folder, size: 0, contentHash: nil, baseRevision: nil)
-            #expect(try await store.commit(userId: user.id, path: "Photos", kind: .folder, size: 0, contentHash: nil, baseRevision: nil) == folder,
-                    "creating an existing folder is a no-op")
+            #expect(
+                try await store.commit(userId: user.id, path: "Photos", kind: .folder, size: 0, contentHash: nil, baseRevision: nil) == folder,
+                "creating an existing folder is a no-op"
+            )
             for bad in ["", "/abs", "a//b", "../up", "a/./b", "trailing/"] {
                 await #expect(throws: StoreError.self, "\(bad)") {
                     try await store.commit(userId: user.id, path: bad, kind: .file, size: 1, contentHash: "h", baseRevision: nil)
@@ -131,7 +133,14 @@ struct StoreTestError: Error, CustomStringConvertible {
         try await backend.withStore { store in
             let user = try await someone(store)
             func mk(_ path: String, _ kind: ItemKind = .file) async throws -> FileRecord {
-                try await store.commit(userId: user.id, path: path, kind: kind, size: 1, contentHash: kind == .file ? "h-\(path)" : nil, baseRevision: nil)
+                try await store.commit(
+                    userId: user.id,
+                    path: path,
+                    kind: kind,
+                    size: 1,
+                    contentHash: kind == .file ? "h-\(path)" : nil,
+                    baseRevision: nil
+                )
             }
             let docs = try await mk("Dokumente é", .folder)
             _ = try await mk("Dokumente é/日本.txt")
@@ -145,9 +154,11 @@ struct StoreTestError: Error, CustomStringConvertible {
             }
             let moved = try await store.move(userId: user.id, from: "Dokumente é", to: "Archiv/2026", revision: docs.revision)
             #expect(moved.id == docs.id && moved.revision == docs.revision + 1)
-            #expect(try await store.files(userId: user.id).map(\.path) == [
-                "Archiv", "Archiv/2026", "Archiv/2026/sub", "Archiv/2026/sub/b.txt", "Archiv/2026/日本.txt", "Dokumente é2.txt",
-            ])
+            #expect(
+                try await store.files(userId: user.id).map(\.path) == [
+                    "Archiv", "Archiv/2026", "Archiv/2026/sub", "Archiv/2026/sub/b.txt", "Archiv/2026/日本.txt", "Dokumente é2.txt",
+                ]
+            )
             try await store.trash(userId: user.id, path: "Archiv/2026", revision: moved.revision)
             #expect(try await store.files(userId: user.id).map(\.path) == ["Archiv", "Dokumente é2.txt"])
             // The path is free again for a new item.

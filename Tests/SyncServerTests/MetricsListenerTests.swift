@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TOMLConfig
+import Testing
 
 @testable import SyncServer
 
@@ -10,9 +10,16 @@ import TOMLConfig
 @Suite struct MetricsListenerTests {
     static func settings(_ environment: [String: String]) throws -> ServerSettings {
         let document = try TOMLDocument(parsing: ServerSettingsTests.example)
-        return try ServerSettings.load(ConfigSource(
-            document: document, origin: "example",
-            environment: ["SYNCD_AUTH_SESSION_SECRET": String(repeating: "s", count: 48), "SYNCD_AUTH_CLIENT_SECRET": "cs"].merging(environment) { _, new in new }))
+        return try ServerSettings.load(
+            ConfigSource(
+                document: document,
+                origin: "example",
+                environment: ["SYNCD_AUTH_SESSION_SECRET": String(repeating: "s", count: 48), "SYNCD_AUTH_CLIENT_SECRET": "cs"].merging(environment) {
+                    _,
+                    new in new
+                }
+            )
+        )
     }
 
     @Test func theListenerIsOffUnlessConfigured() throws {
@@ -25,7 +32,8 @@ import TOMLConfig
     @Test func theMetricsListenerServesMetricsOnly() async throws {
         let metrics = ServerMetrics()
         metrics.deviceAuthorizations(outcome: "approved")
-        try await Application(router: buildMetricsRouter(metrics), configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
+        try await Application(router: buildMetricsRouter(metrics), configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) {
+            client in
             let text = try await client.execute(uri: "/metrics", method: .get) { ($0.status, String(buffer: $0.body)) }
             #expect(text.0 == .ok && text.1.contains(#"syncd_device_authorizations_total{outcome="approved"} 1"#), "\(text.1)")
             #expect(try await client.execute(uri: "/api/v1/files", method: .get) { $0.status } == .notFound)

@@ -1,7 +1,7 @@
-import SyncAPI
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import SyncAPI
 import Testing
 
 @testable import SyncServer
@@ -19,7 +19,8 @@ import Testing
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", script, file.path]
-            let out = Pipe(), err = Pipe()
+            let out = Pipe()
+            let err = Pipe()
             process.standardOutput = out
             process.standardError = err
             try process.run()
@@ -28,12 +29,16 @@ import Testing
             process.waitUntilExit()
             #expect(process.terminationStatus == 0, "the document does not validate: \(problems)")
             let operations = listing.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-            #expect(Set(operations.map { $0.joined(separator: " ") }) == [
-                "GET /files", "POST /folders", "POST /move", "GET /trash", "POST /trash", "POST /trash/restore", "GET /versions",
-                "POST /versions/restore", "POST /uploads", "POST /uploads/{id}/parts", "GET /uploads/{id}/parts", "POST /batch/uploads", "POST /batch/complete", "POST /uploads/{id}/complete",
-                "DELETE /uploads/{id}", "GET /download", "GET /preview", "GET /changes", "GET /shares", "POST /shares", "DELETE /shares/{id}",
-                "GET /devices", "DELETE /devices/{id}", "GET /session", "GET /storage", "POST /device/code public", "POST /device/token public",
-            ], "every route of the API is documented, and only the device flow is public")
+            #expect(
+                Set(operations.map { $0.joined(separator: " ") }) == [
+                    "GET /files", "POST /folders", "POST /move", "GET /trash", "POST /trash", "POST /trash/restore", "GET /versions",
+                    "POST /versions/restore", "POST /uploads", "POST /uploads/{id}/parts", "GET /uploads/{id}/parts", "POST /batch/uploads",
+                    "POST /batch/complete", "POST /uploads/{id}/complete",
+                    "DELETE /uploads/{id}", "GET /download", "GET /preview", "GET /changes", "GET /shares", "POST /shares", "DELETE /shares/{id}",
+                    "GET /devices", "DELETE /devices/{id}", "GET /session", "GET /storage", "POST /device/code public", "POST /device/token public",
+                ],
+                "every route of the API is documented, and only the device flow is public"
+            )
             for operation in operations {
                 let path = "/api/v1" + operation[1].replacingOccurrences(of: "{id}", with: "some-id")
                 let method = HTTPRequest.Method(operation[0])!
@@ -58,7 +63,10 @@ import Testing
             let (_, token) = try await env.newUser()
             #expect(try await client.api(.get, "/api/v1/files", token: nil).status == .unauthorized)
             let file = try await env.put(Array("counted".utf8), at: "counted.txt", token: token, client: client)
-            let share = try decode(ShareInfo.self, try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path)).body)
+            let share = try decode(
+                ShareInfo.self,
+                try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path)).body
+            )
             #expect(try await client.execute(uri: "/s/\(share.url.split(separator: "/").last!)", method: .get) { $0.status } == .ok)
             let text = try await Application(router: buildMetricsRouter(env.metrics)).test(.router) { metrics in
                 try await metrics.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }

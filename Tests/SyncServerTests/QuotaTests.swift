@@ -46,9 +46,15 @@ import Testing
             let (user, token) = try await env.newUser()
             _ = try await env.put(Self.contents(1, size: 600, seed: 4)[0], at: "big.bin", token: token, client: client)
             let replacements = Self.contents(20, size: 600, seed: 5)
-            let begun = try decode(BatchResponse<BeginUploadResponse>.self, try await client.api(
-                .post, "/api/v1/batch/uploads", token: token,
-                body: BatchBeginRequest(uploads: replacements.map { InputLimitsTests.begin("big.bin", $0, baseRevision: 1) })).body)
+            let begun = try decode(
+                BatchResponse<BeginUploadResponse>.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/batch/uploads",
+                    token: token,
+                    body: BatchBeginRequest(uploads: replacements.map { InputLimitsTests.begin("big.bin", $0, baseRevision: 1) })
+                ).body
+            )
             let admitted = begun.results.filter { $0.value != nil }.count
             // 600 live + one pending 600 over it (frees the live one when it commits) = 600 held
             // after commit; a second pending 600 would need 1,200 of 1,000.
@@ -64,9 +70,15 @@ import Testing
         try await APIEnvironment.with(backend, userQuota: Self.quota) { env, client in
             let (user, token) = try await env.newUser()
             let files = Self.contents(40, size: 300, seed: 9)
-            let begun = try decode(BatchResponse<BeginUploadResponse>.self, try await client.api(
-                .post, "/api/v1/batch/uploads", token: token,
-                body: BatchBeginRequest(uploads: files.enumerated().map { InputLimitsTests.begin("f\($0.offset).bin", $0.element) })).body)
+            let begun = try decode(
+                BatchResponse<BeginUploadResponse>.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/batch/uploads",
+                    token: token,
+                    body: BatchBeginRequest(uploads: files.enumerated().map { InputLimitsTests.begin("f\($0.offset).bin", $0.element) })
+                ).body
+            )
             let admitted = begun.results.enumerated().filter { $0.element.value != nil }
             #expect(admitted.count == 3, "1000 bytes hold three uploads of 300, not \(admitted.count)")
             #expect(begun.results.filter { $0.status == 507 }.count == 40 - admitted.count, "\(begun.results.compactMap(\.error))")
@@ -74,17 +86,29 @@ import Testing
                 let plan = try #require(result.value)
                 #expect(try await Presigned.send("PUT", try #require(plan.url), headers: plan.headers, body: files[index]).status == 200)
             }
-            let done = try decode(BatchResponse<FileMetadata>.self, try await client.api(
-                .post, "/api/v1/batch/complete", token: token,
-                body: BatchCompleteRequest(uploads: admitted.map { .init(uploadId: $0.element.value!.uploadId!) })).body)
+            let done = try decode(
+                BatchResponse<FileMetadata>.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/batch/complete",
+                    token: token,
+                    body: BatchCompleteRequest(uploads: admitted.map { .init(uploadId: $0.element.value!.uploadId!) })
+                ).body
+            )
             #expect(done.results.allSatisfy { $0.value != nil }, "what was admitted completes: \(done.results.compactMap(\.error))")
             #expect(try await env.store.heldBytes(userId: user.id) == 900)
 
             // Content the user already stores is recorded at begin without an upload; with 100
             // bytes left, none of 40 copies of 300 fits.
-            let copies = try decode(BatchResponse<BeginUploadResponse>.self, try await client.api(
-                .post, "/api/v1/batch/uploads", token: token,
-                body: BatchBeginRequest(uploads: (0..<40).map { InputLimitsTests.begin("copy\($0).bin", files[admitted[0].offset]) })).body)
+            let copies = try decode(
+                BatchResponse<BeginUploadResponse>.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/batch/uploads",
+                    token: token,
+                    body: BatchBeginRequest(uploads: (0..<40).map { InputLimitsTests.begin("copy\($0).bin", files[admitted[0].offset]) })
+                ).body
+            )
             #expect(copies.results.allSatisfy { $0.status == 507 }, "\(copies.results.map { $0.value?.mode.rawValue ?? String($0.status ?? 0) })")
             let used = try await env.store.usedBytes(userId: user.id)
             #expect(used <= Self.quota, "the user holds \(used) bytes of a \(Self.quota)-byte quota")
@@ -99,9 +123,15 @@ import Testing
             let (user, token) = try await env.newUser()
             let content = Self.contents(1, size: 300, seed: 5)[0]
             _ = try await env.put(content, at: "original.bin", token: token, client: client)
-            let copies = try decode(BatchResponse<BeginUploadResponse>.self, try await client.api(
-                .post, "/api/v1/batch/uploads", token: token,
-                body: BatchBeginRequest(uploads: (0..<40).map { InputLimitsTests.begin("copy\($0).bin", content) })).body)
+            let copies = try decode(
+                BatchResponse<BeginUploadResponse>.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/batch/uploads",
+                    token: token,
+                    body: BatchBeginRequest(uploads: (0..<40).map { InputLimitsTests.begin("copy\($0).bin", content) })
+                ).body
+            )
             #expect(copies.results.filter { $0.value?.mode == .stored }.count == 2)
             #expect(try await env.store.usedBytes(userId: user.id) == 900)
         }
@@ -116,8 +146,18 @@ import Testing
             let hash = String(repeating: "cd", count: 32)
             let uploads = ["u1-\(UUID())", "u2-\(UUID())"]
             for (id, path) in zip(uploads, ["one.bin", "two.bin"]) {
-                try await unlimited.createUpload(UploadRecord(
-                    id: id, userId: user.id, path: path, size: 600, contentHash: hash, baseRevision: nil, s3UploadId: nil, createdAt: Date()))
+                try await unlimited.createUpload(
+                    UploadRecord(
+                        id: id,
+                        userId: user.id,
+                        path: path,
+                        size: 600,
+                        contentHash: hash,
+                        baseRevision: nil,
+                        s3UploadId: nil,
+                        createdAt: Date()
+                    )
+                )
             }
             let pending = try await unlimited.heldBytes(userId: user.id)
             #expect(pending == 1200)
@@ -125,7 +165,14 @@ import Testing
             limited.userQuota = Self.quota
             await #expect(throws: StoreError.self) {
                 _ = try await limited.commit(
-                    userId: user.id, path: "one.bin", kind: .file, size: 600, contentHash: hash, baseRevision: nil, finishingUpload: uploads[0])
+                    userId: user.id,
+                    path: "one.bin",
+                    kind: .file,
+                    size: 600,
+                    contentHash: hash,
+                    baseRevision: nil,
+                    finishingUpload: uploads[0]
+                )
             }
             #expect(try await limited.files(userId: user.id).isEmpty)
         }
@@ -138,10 +185,18 @@ import Testing
             let contents = Self.contents(2, size: 600, seed: 7)
             let (old, new) = (contents[0], contents[1])
             let file = try await env.put(old, at: "old.bin", token: token, client: client)
-            #expect(try await client.api(.post, "/api/v1/trash", token: token, body: TrashRequest(path: file.path, revision: file.revision)).status == .noContent)
+            #expect(
+                try await client.api(.post, "/api/v1/trash", token: token, body: TrashRequest(path: file.path, revision: file.revision)).status
+                    == .noContent
+            )
             _ = try await env.put(new, at: "new.bin", token: token, client: client)
             let trashed = try decode([TrashedItem].self, try await client.api(.get, "/api/v1/trash", token: token).body)
-            let restore = try await client.api(.post, "/api/v1/trash/restore", token: token, body: RestoreTrashRequest(id: try #require(trashed.first).id))
+            let restore = try await client.api(
+                .post,
+                "/api/v1/trash/restore",
+                token: token,
+                body: RestoreTrashRequest(id: try #require(trashed.first).id)
+            )
             #expect(restore.status.code == 507)
             #expect(try InputLimitsTests.error(restore).code == "quota_exceeded")
         }

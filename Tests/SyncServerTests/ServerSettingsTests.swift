@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TOMLConfig
+import Testing
 
 @testable import SyncServer
 
@@ -17,22 +17,39 @@ import TOMLConfig
         #expect(!Self.example.isEmpty, "config/syncd-server.toml is missing")
         let document = try TOMLDocument(parsing: Self.example)
         let secret = String(repeating: "s", count: 48)
-        let settings = try ServerSettings.load(ConfigSource(
-            document: document, origin: "example", environment: ["SYNCD_AUTH_SESSION_SECRET": secret, "SYNCD_AUTH_CLIENT_SECRET": "cs"]))
+        let settings = try ServerSettings.load(
+            ConfigSource(
+                document: document,
+                origin: "example",
+                environment: ["SYNCD_AUTH_SESSION_SECRET": secret, "SYNCD_AUTH_CLIENT_SECRET": "cs"]
+            )
+        )
         #expect(settings.s3Bucket == "my-syncd-bucket" && settings.s3Region == "eu-west-1")
         #expect(settings.publicURL == "https://files.example.com" && settings.port == 8080)
         #expect(settings.maxShareDays == 30)
         #expect(settings.trustedProxies == ["127.0.0.1"])
         #expect(settings.sessionSecret == secret)
-        #expect(settings.oidc == OIDCSettings(
-            issuer: "https://accounts.google.com", clientId: "1234567890-abc.apps.googleusercontent.com", clientSecret: "cs",
-            allowList: SignInAllowList(emails: ["alice@example.org"], domains: ["example.com"])))
+        #expect(
+            settings.oidc
+                == OIDCSettings(
+                    issuer: "https://accounts.google.com",
+                    clientId: "1234567890-abc.apps.googleusercontent.com",
+                    clientSecret: "cs",
+                    allowList: SignInAllowList(emails: ["alice@example.org"], domains: ["example.com"])
+                )
+        )
         #expect(settings.oidc?.allowList.allows("Alice@Example.org") == true)
         #expect(settings.oidc?.allowList.allows("bob@sub.example.com") == false)
         #expect(settings.oidc?.allowList.allows("bob@example.com") == true)
-        let overridden = try ServerSettings.load(ConfigSource(
-            document: document, origin: "example",
-            environment: ["SYNCD_AUTH_SESSION_SECRET": secret, "SYNCD_AUTH_CLIENT_SECRET": "cs", "SYNCD_S3_BUCKET": "other", "SYNCD_SERVER_PORT": "9000"]))
+        let overridden = try ServerSettings.load(
+            ConfigSource(
+                document: document,
+                origin: "example",
+                environment: [
+                    "SYNCD_AUTH_SESSION_SECRET": secret, "SYNCD_AUTH_CLIENT_SECRET": "cs", "SYNCD_S3_BUCKET": "other", "SYNCD_SERVER_PORT": "9000",
+                ]
+            )
+        )
         #expect(overridden.s3Bucket == "other" && overridden.port == 9000 && overridden.publicURL == "https://files.example.com")
     }
 
@@ -42,7 +59,10 @@ import TOMLConfig
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try (String(repeating: "z", count: 48) + "\n").write(toFile: dir + "/session-secret", atomically: true, encoding: .utf8)
         try "from-systemd\n".write(toFile: dir + "/client-secret", atomically: true, encoding: .utf8)
-        let settings = try ServerSettings.load(ConfigSource(document: try TOMLDocument(parsing: Self.example), origin: "example", environment: [:]), credentials: dir)
+        let settings = try ServerSettings.load(
+            ConfigSource(document: try TOMLDocument(parsing: Self.example), origin: "example", environment: [:]),
+            credentials: dir
+        )
         #expect(settings.sessionSecret == String(repeating: "z", count: 48))
         #expect(settings.oidc?.clientSecret == "from-systemd")
     }
@@ -61,9 +81,16 @@ import TOMLConfig
             try ServerSettings.load(ConfigSource(document: document, origin: "x", environment: ["SYNCD_AUTH_SESSION_SECRET": secret]))
         } throws: { "\($0)".contains("auth.client_secret is not set") }
         #expect {
-            try ServerSettings.load(ConfigSource(document: document, origin: "x", environment: [
-                "SYNCD_AUTH_SESSION_SECRET": secret, "SYNCD_AUTH_CLIENT_SECRET": "cs", "SYNCD_AUTH_ALLOWED_EMAILS": "", "SYNCD_AUTH_ALLOWED_DOMAINS": " , ",
-            ]))
+            try ServerSettings.load(
+                ConfigSource(
+                    document: document,
+                    origin: "x",
+                    environment: [
+                        "SYNCD_AUTH_SESSION_SECRET": secret, "SYNCD_AUTH_CLIENT_SECRET": "cs", "SYNCD_AUTH_ALLOWED_EMAILS": "",
+                        "SYNCD_AUTH_ALLOWED_DOMAINS": " , ",
+                    ]
+                )
+            )
         } throws: { "\($0)".contains("must say who may sign in") }
         #expect {
             try ServerSettings.load(ConfigSource(environment: ["SYNCD_AUTH_SESSION_SECRET": String(repeating: "s", count: 40)]))

@@ -1,11 +1,11 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import SyncAPI
 import Testing
 
 @testable import SyncServer
-import HTTPTypes
-import NIOCore
 
 /// Share links on both databases: the owner's API, the public page and download, expiry (410),
 /// revocation and trash (404), and a hostile file name that stays text.
@@ -29,7 +29,9 @@ import NIOCore
             let week = Date().addingTimeInterval(7 * 86_400).timeIntervalSince1970
             #expect(abs((share.expiresAt ?? 0) - week) < 60, "7 days by default")
 
-            let page = try await client.execute(uri: "/s/\(linkToken)", method: .get) { ($0.status, String(buffer: $0.body), $0.headers[.contentSecurityPolicy]) }
+            let page = try await client.execute(uri: "/s/\(linkToken)", method: .get) {
+                ($0.status, String(buffer: $0.body), $0.headers[.contentSecurityPolicy])
+            }
             #expect(page.0 == .ok)
             #expect(page.1.contains("&lt;img src=x onerror=alert(1)&gt;.png"))
             #expect(!page.1.contains("<img src=x"), "the name is text, never markup")
@@ -53,12 +55,21 @@ import NIOCore
             #expect(try await client.execute(uri: "/s/not-a-real-token", method: .get) { $0.status } == .notFound)
 
             // Expired: 410. Trashed: 404.
-            let brief = try decode(ShareInfo.self, try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 1)).body)
+            let brief = try decode(
+                ShareInfo.self,
+                try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 1)).body
+            )
             try await Task.sleep(for: .milliseconds(1200))
             #expect(try await client.execute(uri: "/s/\(brief.url.split(separator: "/").last!)", method: .get) { $0.status } == .gone)
-            let lasting = try decode(ShareInfo.self, try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 0)).body)
+            let lasting = try decode(
+                ShareInfo.self,
+                try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 0)).body
+            )
             #expect(lasting.expiresAt == nil)
-            #expect(try await client.api(.post, "/api/v1/trash", token: token, body: TrashRequest(path: file.path, revision: file.revision)).status == .noContent)
+            #expect(
+                try await client.api(.post, "/api/v1/trash", token: token, body: TrashRequest(path: file.path, revision: file.revision)).status
+                    == .noContent
+            )
             #expect(try await client.execute(uri: "/s/\(lasting.url.split(separator: "/").last!)", method: .get) { $0.status } == .notFound)
             #expect(try await client.api(.post, "/api/v1/shares", token: otherToken, body: CreateShareRequest(path: "anything")).status == .notFound)
         }
@@ -68,9 +79,18 @@ import NIOCore
         try await APIEnvironment.with(.sqlite, maxShareLifetime: 30 * 86_400) { env, client in
             let (_, token) = try await env.newUser()
             let file = try await env.put(Array("x".utf8), at: "x.txt", token: token, client: client)
-            #expect(try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 0)).status == .badRequest)
-            #expect(try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 31 * 86_400)).status == .badRequest)
-            #expect(try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 30 * 86_400)).status == .created)
+            #expect(
+                try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 0)).status
+                    == .badRequest
+            )
+            #expect(
+                try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 31 * 86_400))
+                    .status == .badRequest
+            )
+            #expect(
+                try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 30 * 86_400))
+                    .status == .created
+            )
         }
     }
 }
@@ -105,7 +125,10 @@ import NIOCore
         #expect(ForwardedForMiddleware.client(peer: "127.0.0.1", forwardedFor: ["203.0.113.9"], trusted: trusted) == "203.0.113.9")
         // The client may send its own header; nginx appends the address it saw: the last one counts.
         #expect(ForwardedForMiddleware.client(peer: "127.0.0.1", forwardedFor: ["1.2.3.4, 203.0.113.9"], trusted: trusted) == "203.0.113.9")
-        #expect(ForwardedForMiddleware.client(peer: "198.51.100.7", forwardedFor: ["1.2.3.4"], trusted: trusted) == "198.51.100.7", "an untrusted peer is the client")
+        #expect(
+            ForwardedForMiddleware.client(peer: "198.51.100.7", forwardedFor: ["1.2.3.4"], trusted: trusted) == "198.51.100.7",
+            "an untrusted peer is the client"
+        )
         #expect(ForwardedForMiddleware.client(peer: "127.0.0.1", forwardedFor: [], trusted: trusted) == "127.0.0.1")
     }
 }

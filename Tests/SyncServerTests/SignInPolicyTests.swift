@@ -37,7 +37,11 @@ import Testing
     }
 
     static func claims(
-        issuer: String = "https://idp.example", subject: String = "sub-1", email: String? = "alice@example.org", verified: Bool? = true, hd: String? = nil
+        issuer: String = "https://idp.example",
+        subject: String = "sub-1",
+        email: String? = "alice@example.org",
+        verified: Bool? = true,
+        hd: String? = nil
     ) -> ProviderClaims {
         ProviderClaims(issuer: issuer, subject: subject, email: email, emailVerified: verified, hostedDomain: hd, name: "Alice", picture: nil)
     }
@@ -50,7 +54,10 @@ import Testing
     @Test func anUnverifiedOrUnsaidEmailIsRefused() throws {
         let list = SignInAllowList(emails: ["alice@example.org"], domains: [])
         let allowed = list.decide(Self.claims())
-        #expect(try allowed.get() == SignedInIdentity(issuer: "https://idp.example", subject: "sub-1", email: "alice@example.org", name: "Alice", picture: nil))
+        #expect(
+            try allowed.get()
+                == SignedInIdentity(issuer: "https://idp.example", subject: "sub-1", email: "alice@example.org", name: "Alice", picture: nil)
+        )
         #expect(Self.refusal(list.decide(Self.claims(verified: false)))?.contains("is not verified") == true)
         let missing = list.decide(Self.claims(verified: nil))
         #expect(Self.refusal(missing)?.contains("no email_verified claim") == true, "a missing claim is not a yes")

@@ -3,12 +3,12 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
 import SyncAPI
 import Testing
 
 @testable import SyncServer
-import NIOFoundationCompat
-import NIOHTTP1
 
 /// The OpenID Connect provider `scripts/test-servers` starts (nanoidp), with its users
 /// alice (alice@example.org) and mallory (mallory@evil.example).
@@ -21,7 +21,8 @@ struct TestIdentityProvider {
 
     static func fromEnvironment() throws -> TestIdentityProvider {
         let env = ProcessInfo.processInfo.environment
-        guard let issuer = env["SYNCD_TEST_OIDC_ISSUER"], let id = env["SYNCD_TEST_OIDC_CLIENT_ID"], let secret = env["SYNCD_TEST_OIDC_CLIENT_SECRET"] else {
+        guard let issuer = env["SYNCD_TEST_OIDC_ISSUER"], let id = env["SYNCD_TEST_OIDC_CLIENT_ID"], let secret = env["SYNCD_TEST_OIDC_CLIENT_SECRET"]
+        else {
             throw StoreTestError("SYNCD_TEST_OIDC_* is not set: run the tests with scripts/test, which starts the OIDC provider")
         }
         return TestIdentityProvider(issuer: issuer, clientId: id, clientSecret: secret)
@@ -29,13 +30,20 @@ struct TestIdentityProvider {
 
     /// Our side of the provider, letting in alice's address only unless told otherwise.
     func provider(
-        allowing emails: [String] = ["alice@example.org"], clientId: String? = nil, issuer: String? = nil, keyRefreshInterval: Duration = .seconds(10)
+        allowing emails: [String] = ["alice@example.org"],
+        clientId: String? = nil,
+        issuer: String? = nil,
+        keyRefreshInterval: Duration = .seconds(10)
     ) -> OIDCProvider {
         OIDCProvider(
             settings: OIDCSettings(
-                issuer: issuer ?? self.issuer, clientId: clientId ?? self.clientId, clientSecret: clientSecret,
-                allowList: SignInAllowList(emails: emails, domains: [])),
-            keyRefreshInterval: keyRefreshInterval)
+                issuer: issuer ?? self.issuer,
+                clientId: clientId ?? self.clientId,
+                clientSecret: clientSecret,
+                allowList: SignInAllowList(emails: emails, domains: [])
+            ),
+            keyRefreshInterval: keyRefreshInterval
+        )
     }
 
     /// Runs the whole authorization-code flow as a client would, without our server: for tests
@@ -48,15 +56,23 @@ struct TestIdentityProvider {
             ("code_challenge_method", "S256"), ("claims", #"{"id_token":{"email":null}}"#),
         ]
         if let nonce { query.append(("nonce", nonce)) }
-        let callback = try await ProviderBrowser.logIn(at: issuer + "/authorize?" + OIDCProvider.formEncode(query), username: user, password: password)
+        let callback = try await ProviderBrowser.logIn(
+            at: issuer + "/authorize?" + OIDCProvider.formEncode(query),
+            username: user,
+            password: password
+        )
         let code = try #require(URLComponents(string: callback)?.queryItems?.first { $0.name == "code" }?.value)
         var request = HTTPClientRequest(url: issuer + "/token")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        request.body = .bytes(ByteBuffer(string: OIDCProvider.formEncode([
-            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", Self.publicBaseURL + "/auth/callback"),
-            ("client_id", clientId), ("client_secret", clientSecret), ("code_verifier", verifier),
-        ])))
+        request.body = .bytes(
+            ByteBuffer(
+                string: OIDCProvider.formEncode([
+                    ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", Self.publicBaseURL + "/auth/callback"),
+                    ("client_id", clientId), ("client_secret", clientSecret), ("code_verifier", verifier),
+                ])
+            )
+        )
         let response = try await ProviderBrowser.http.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 20)
         struct Tokens: Decodable { var id_token: String }
@@ -84,7 +100,12 @@ enum ProviderBrowser {
         return location
     }
 
-    private static func send(_ method: String, _ url: String, cookies: inout [String: String], form: String? = nil) async throws
+    private static func send(
+        _ method: String,
+        _ url: String,
+        cookies: inout [String: String],
+        form: String? = nil
+    ) async throws
         -> (status: UInt, location: String?, body: String)
     {
         var request = HTTPClientRequest(url: url)
@@ -118,7 +139,12 @@ struct ServerBrowser {
     }
 
     mutating func send(
-        _ method: HTTPRequest.Method, _ uri: String, client: any TestClientProtocol, headers extra: HTTPFields = [:], form: String? = nil, json: Data? = nil
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        client: any TestClientProtocol,
+        headers extra: HTTPFields = [:],
+        form: String? = nil,
+        json: Data? = nil
     ) async throws -> Answer {
         var headers = extra
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
@@ -131,8 +157,15 @@ struct ServerBrowser {
             body = ByteBuffer(bytes: json)
         }
         let (answer, setCookies) = try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
-            (Answer(status: response.status, location: response.headers[.location], body: String(buffer: response.body), headers: response.headers),
-             response.headers[values: .setCookie])
+            (
+                Answer(
+                    status: response.status,
+                    location: response.headers[.location],
+                    body: String(buffer: response.body),
+                    headers: response.headers
+                ),
+                response.headers[values: .setCookie]
+            )
         }
         lastSetCookies = setCookies
         for line in setCookies {
@@ -146,7 +179,9 @@ struct ServerBrowser {
     /// Signs in through the provider as `username`; returns our server's answer to the callback.
     mutating func signIn(_ username: String, _ password: String, client: any TestClientProtocol, returnTo: String = "/") async throws -> Answer {
         let start = try await send(.get, "/auth/login?return_to=" + returnTo, client: client)
-        guard start.status == .found, let location = start.location else { throw StoreTestError("sign-in did not start: \(start.status) \(start.body)") }
+        guard start.status == .found, let location = start.location else {
+            throw StoreTestError("sign-in did not start: \(start.status) \(start.body)")
+        }
         let callback = try await ProviderBrowser.logIn(at: location, username: username, password: password)
         guard callback.hasPrefix(TestIdentityProvider.publicBaseURL) else { throw StoreTestError("unexpected callback \(callback)") }
         return try await send(.get, String(callback.dropFirst(TestIdentityProvider.publicBaseURL.count)), client: client)

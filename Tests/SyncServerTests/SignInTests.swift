@@ -13,7 +13,9 @@ import Testing
     @Test(arguments: StoreBackend.allCases)
     func signInSessionCSRFAndSignOut(backend: StoreBackend) async throws {
         let idp = try TestIdentityProvider.fromEnvironment()
-        try await APIEnvironment.with(backend, isolated: true, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) { env, client in
+        try await APIEnvironment.with(backend, isolated: true, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) {
+            env,
+            client in
             var browser = ServerBrowser()
             #expect(try await browser.send(.get, "/api/v1/session", client: client).status == .unauthorized)
             let start = try await browser.send(.get, "/auth/login?return_to=/device", client: client)
@@ -42,7 +44,15 @@ import Testing
             // State-changing requests of a session need its CSRF token.
             let folder = try JSONEncoder().encode(CreateFolderRequest(path: "Photos"))
             #expect(try await browser.send(.post, "/api/v1/folders", client: client, json: folder).status == .forbidden)
-            #expect(try await browser.send(.post, "/api/v1/folders", client: client, headers: [.csrfToken: (csrf.first == "A" ? "B" : "A") + csrf.dropFirst()], json: folder).status == .forbidden)
+            #expect(
+                try await browser.send(
+                    .post,
+                    "/api/v1/folders",
+                    client: client,
+                    headers: [.csrfToken: (csrf.first == "A" ? "B" : "A") + csrf.dropFirst()],
+                    json: folder
+                ).status == .forbidden
+            )
             #expect(try await browser.send(.post, "/api/v1/folders", client: client, headers: [.csrfToken: csrf], json: folder).status == .created)
 
             // The same answer from the provider, replayed, signs nobody in (its state is used up).
@@ -64,13 +74,18 @@ import Testing
     /// sign-in stores to send the browser back to.
     @Test func returnToFollowsAStrictPathGrammar() async throws {
         let idp = try TestIdentityProvider.fromEnvironment()
-        try await APIEnvironment.with(.sqlite, signInBurst: 40, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) { env, client in
+        try await APIEnvironment.with(.sqlite, signInBurst: 40, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) {
+            env,
+            client in
             func storedReturnPath(_ query: String) async throws -> String {
                 var browser = ServerBrowser()
                 let start = try await browser.send(.get, "/auth/login?return_to=" + query, client: client)
                 #expect(start.status == .found)
                 let state = try #require(browser.cookies["syncd_signin"])
-                let rows = try await env.store.database.query("SELECT return_to FROM sign_ins WHERE state_hash = ?", [.text(MetadataStore.tokenHash(state))])
+                let rows = try await env.store.database.query(
+                    "SELECT return_to FROM sign_ins WHERE state_hash = ?",
+                    [.text(MetadataStore.tokenHash(state))]
+                )
                 return try #require(rows.first).text("return_to")
             }
             let refused = [
@@ -99,7 +114,10 @@ import Testing
                 var browser = ServerBrowser()
                 let start = try await browser.send(.get, "/auth/login?return_to=/device", client: client)
                 let state = try #require(browser.cookies["syncd_signin"])
-                try await env.store.database.query("UPDATE sign_ins SET return_to = ? WHERE state_hash = ?", [.text(stored), .text(MetadataStore.tokenHash(state))])
+                try await env.store.database.query(
+                    "UPDATE sign_ins SET return_to = ? WHERE state_hash = ?",
+                    [.text(stored), .text(MetadataStore.tokenHash(state))]
+                )
                 let callback = try await ProviderBrowser.logIn(at: try #require(start.location), username: "alice", password: "alice-pw")
                 let back = try await browser.send(.get, String(callback.dropFirst(TestIdentityProvider.publicBaseURL.count)), client: client)
                 #expect(back.status == .seeOther && back.location == "/", "stored \(stored.debugDescription)")
@@ -114,7 +132,9 @@ import Testing
     @Test(arguments: StoreBackend.allCases)
     func accountsAreKeyedByIssuerAndSubject(backend: StoreBackend) async throws {
         let idp = try TestIdentityProvider.fromEnvironment()
-        try await APIEnvironment.with(backend, isolated: true, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) { env, client in
+        try await APIEnvironment.with(backend, isolated: true, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) {
+            env,
+            client in
             let existing = try await env.store.upsertUser(email: "alice@example.org", name: "Alice, before the upgrade")
             func signIn() async throws -> (ServerBrowser.Answer, SessionInfo?) {
                 var browser = ServerBrowser()
@@ -123,7 +143,9 @@ import Testing
                 return (answer, try decode(SessionInfo.self, Data(try await browser.send(.get, "/api/v1/session", client: client).body.utf8)))
             }
             func link() async throws -> (issuer: String?, subject: String?) {
-                let row = try #require(try await env.store.database.query("SELECT oidc_issuer, oidc_subject FROM users WHERE id = ?", [.text(existing.id)]).first)
+                let row = try #require(
+                    try await env.store.database.query("SELECT oidc_issuer, oidc_subject FROM users WHERE id = ?", [.text(existing.id)]).first
+                )
                 return (row.optionalText("oidc_issuer"), row.optionalText("oidc_subject"))
             }
             func userCount() async throws -> Int { try await env.store.database.query("SELECT id FROM users", []).count }
@@ -168,11 +190,19 @@ import Testing
             }
             try await database.query("INSERT INTO users (id, email, name, created_at) VALUES ('old-user', 'alice@example.org', 'Alice', 0)")
             try await database.query(
-                "INSERT INTO devices (id, user_id, name, token_hash, created_at) VALUES ('d1', 'old-user', 'laptop', ?, 0)", [.text(MetadataStore.tokenHash("sd_old"))])
+                "INSERT INTO devices (id, user_id, name, token_hash, created_at) VALUES ('d1', 'old-user', 'laptop', ?, 0)",
+                [.text(MetadataStore.tokenHash("sd_old"))]
+            )
 
             try await store.migrate()
             #expect(try await store.authenticate(token: "sd_old")?.user.email == "alice@example.org", "the old device still gets in")
-            let identity = SignedInIdentity(issuer: "https://idp.example", subject: "alice-sub", email: "alice@example.org", name: "Alice", picture: nil)
+            let identity = SignedInIdentity(
+                issuer: "https://idp.example",
+                subject: "alice-sub",
+                email: "alice@example.org",
+                name: "Alice",
+                picture: nil
+            )
             #expect(try await store.signInUser(identity).id == "old-user")
             var moved = identity
             moved.email = "alice@new.example"
@@ -195,8 +225,15 @@ import Testing
         let token = try await idp.idToken(nonce: "n")  // asks for email only
         let claims = try await idp.provider().verify(idToken: token, nonce: "n", now: Date())
         #expect(claims.email == "alice@example.org" && claims.emailVerified == nil)
-        let decision = SignInAllowList(emails: ["alice@example.org"], domains: []).decide(ProviderClaims(
-            issuer: idp.issuer, subject: claims.sub, email: claims.email, emailVerified: claims.emailVerified, hostedDomain: claims.hd))
+        let decision = SignInAllowList(emails: ["alice@example.org"], domains: []).decide(
+            ProviderClaims(
+                issuer: idp.issuer,
+                subject: claims.sub,
+                email: claims.email,
+                emailVerified: claims.emailVerified,
+                hostedDomain: claims.hd
+            )
+        )
         #expect(SignInPolicyTests.refusal(decision)?.contains("email_verified") == true)
     }
 
@@ -232,7 +269,8 @@ import Testing
         // exchange because B's challenge does not match A's verifier.
         let idp = try TestIdentityProvider.fromEnvironment()
         try await APIEnvironment.with(.sqlite, oidc: idp.provider(), publicBaseURL: TestIdentityProvider.publicBaseURL) { _, client in
-            var a = ServerBrowser(), b = ServerBrowser()
+            var a = ServerBrowser()
+            var b = ServerBrowser()
             let startA = try await a.send(.get, "/auth/login", client: client)
             let startB = try await b.send(.get, "/auth/login", client: client)
             _ = startA
@@ -266,14 +304,24 @@ import Testing
             }
         }
         #expect(await refusal { _ = try await provider.verify(idToken: token, nonce: "nonce-2", now: now) }.contains("nonce does not match"))
-        #expect(await refusal { _ = try await provider.verify(idToken: token, nonce: "nonce-1", now: now.addingTimeInterval(7_200)) }.contains("expired"))
-        #expect(await refusal { _ = try await idp.provider(clientId: "someone-else").verify(idToken: token, nonce: "nonce-1", now: now) }.contains("audience"))
-        #expect(await refusal {
-            try IDTokenCheck(issuer: "https://accounts.google.com", clientId: idp.clientId).check(claims, nonce: "nonce-1", now: now)
-        }.contains("issuer"))
+        #expect(
+            await refusal { _ = try await provider.verify(idToken: token, nonce: "nonce-1", now: now.addingTimeInterval(7_200)) }.contains("expired")
+        )
+        #expect(
+            await refusal { _ = try await idp.provider(clientId: "someone-else").verify(idToken: token, nonce: "nonce-1", now: now) }.contains(
+                "audience"
+            )
+        )
+        #expect(
+            await refusal {
+                try IDTokenCheck(issuer: "https://accounts.google.com", clientId: idp.clientId).check(claims, nonce: "nonce-1", now: now)
+            }.contains("issuer")
+        )
         // A provider posing under another issuer name is refused at discovery.
         let renamed = idp.issuer.replacingOccurrences(of: "127.0.0.1", with: "localhost")
-        #expect(await refusal { _ = try await idp.provider(issuer: renamed).verify(idToken: token, nonce: "nonce-1", now: now) }.contains("names issuer"))
+        #expect(
+            await refusal { _ = try await idp.provider(issuer: renamed).verify(idToken: token, nonce: "nonce-1", now: now) }.contains("names issuer")
+        )
 
         let withoutNonce = try await idp.idToken(nonce: nil)
         #expect(await refusal { _ = try await provider.verify(idToken: withoutNonce, nonce: "nonce-1", now: now) }.contains("no nonce"))

@@ -16,10 +16,22 @@ import Testing
             // A loopback port nothing listens on: every connection is refused.
             let closed = try ServerProcess.freePort()
             let unreachable = S3Client(
-                configuration: S3Configuration(endpoint: "http://127.0.0.1:\(closed)", retry: RetryPolicy(maxAttempts: 1), requestTimeout: .seconds(3)),
-                credentialProvider: StaticCredentialProvider(accessKeyId: "k", secretAccessKey: "s"))
-            let router = buildRouter(ServerDependencies(
-                store: store, blobs: BlobStore(s3: unreachable, bucket: "gone"), publicBaseURL: "https://files.example.com", maxShareLifetime: nil, oidc: nil))
+                configuration: S3Configuration(
+                    endpoint: "http://127.0.0.1:\(closed)",
+                    retry: RetryPolicy(maxAttempts: 1),
+                    requestTimeout: .seconds(3)
+                ),
+                credentialProvider: StaticCredentialProvider(accessKeyId: "k", secretAccessKey: "s")
+            )
+            let router = buildRouter(
+                ServerDependencies(
+                    store: store,
+                    blobs: BlobStore(s3: unreachable, bucket: "gone"),
+                    publicBaseURL: "https://files.example.com",
+                    maxShareLifetime: nil,
+                    oidc: nil
+                )
+            )
             try await Application(router: router).test(.router) { client in
                 let user = try await store.upsertUser(email: "outage-\(UUID().uuidString)@example.com", name: "O")
                 let (_, token) = try await store.createDevice(userId: user.id, name: "d")
@@ -38,13 +50,27 @@ import Testing
             let env0 = ProcessInfo.processInfo.environment
             let misconfigured = S3Client(
                 configuration: S3Configuration(endpoint: try #require(env0["SYNCD_TEST_SEAWEED_ENDPOINT"]), retry: RetryPolicy(maxAttempts: 1)),
-                credentialProvider: StaticCredentialProvider(accessKeyId: try #require(env0["SYNCD_TEST_SEAWEED_ACCESS_KEY"]), secretAccessKey: "not-the-secret"))
-            let router = buildRouter(ServerDependencies(
-                store: env.store, blobs: BlobStore(s3: misconfigured, bucket: env.blobs.bucket), publicBaseURL: "https://files.example.com",
-                maxShareLifetime: nil, oidc: nil))
+                credentialProvider: StaticCredentialProvider(
+                    accessKeyId: try #require(env0["SYNCD_TEST_SEAWEED_ACCESS_KEY"]),
+                    secretAccessKey: "not-the-secret"
+                )
+            )
+            let router = buildRouter(
+                ServerDependencies(
+                    store: env.store,
+                    blobs: BlobStore(s3: misconfigured, bucket: env.blobs.bucket),
+                    publicBaseURL: "https://files.example.com",
+                    maxShareLifetime: nil,
+                    oidc: nil
+                )
+            )
             try await Application(router: router).test(.router) { client in
                 let answer = try await client.api(
-                    .post, "/api/v1/uploads", token: token, body: BeginUploadRequest(path: "big.bin", size: 20 << 20, sha256: String(repeating: "cd", count: 32)))
+                    .post,
+                    "/api/v1/uploads",
+                    token: token,
+                    body: BeginUploadRequest(path: "big.bin", size: 20 << 20, sha256: String(repeating: "cd", count: 32))
+                )
                 #expect(answer.status == .badGateway)
                 #expect(try decode(APIErrorBody.self, answer.body).code == "storage_refused")
             }

@@ -4,28 +4,30 @@ import Testing
 
 @Suite struct TOMLDocumentTests {
     @Test func parsesTheSubsetConfigurationFilesUse() throws {
-        let doc = try TOMLDocument(parsing: """
-            # syncd-server configuration
-            title = "syncd"   # trailing comment
+        let doc = try TOMLDocument(
+            parsing: """
+                # syncd-server configuration
+                title = "syncd"   # trailing comment
 
-            [server]
-            host = "0.0.0.0"
-            port = 8_080
-            public-url = 'https://files.example.com'
-            ratio = 0.75
-            big = 1e3
-            hex = 0xFF
-            debug = false
+                [server]
+                host = "0.0.0.0"
+                port = 8_080
+                public-url = 'https://files.example.com'
+                ratio = 0.75
+                big = 1e3
+                hex = 0xFF
+                debug = false
 
-            [auth.oidc]
-            "client id" = "abc \\"quoted\\" \\u00e9\\n"
-            allowed_domains = [
-              "example.com",   # ours
-              "example.org",
-            ]
-            empty = []
-            nested = [[1, 2], ["a"]]
-            """)
+                [auth.oidc]
+                "client id" = "abc \\"quoted\\" \\u00e9\\n"
+                allowed_domains = [
+                  "example.com",   # ours
+                  "example.org",
+                ]
+                empty = []
+                nested = [[1, 2], ["a"]]
+                """
+        )
         #expect(doc["title"] == .string("syncd"))
         #expect(doc["server.host"] == .string("0.0.0.0"))
         #expect(doc["server.port"] == .integer(8080))
@@ -61,16 +63,22 @@ import Testing
 }
 
 @Suite struct ConfigSourceTests {
-    let doc = try! TOMLDocument(parsing: """
-        [s3]
-        bucket = "from-file"
-        part_size_mib = 16
-        [auth]
-        allowed_emails = ["a@example.com"]
-        """)
+    let doc = try! TOMLDocument(
+        parsing: """
+            [s3]
+            bucket = "from-file"
+            part_size_mib = 16
+            [auth]
+            allowed_emails = ["a@example.com"]
+            """
+    )
 
     @Test func environmentOverridesTheFile() throws {
-        let config = ConfigSource(document: doc, origin: "/etc/syncd/server.toml", environment: ["SYNCD_S3_BUCKET": "from-env", "SYNCD_AUTH_ALLOWED_EMAILS": "x@y.z, b@c.d"])
+        let config = ConfigSource(
+            document: doc,
+            origin: "/etc/syncd/server.toml",
+            environment: ["SYNCD_S3_BUCKET": "from-env", "SYNCD_AUTH_ALLOWED_EMAILS": "x@y.z, b@c.d"]
+        )
         #expect(try config.string("s3.bucket") == "from-env")
         #expect(try config.int("s3.part_size_mib") == 16)
         #expect(try config.strings("auth.allowed_emails") == ["x@y.z", "b@c.d"])

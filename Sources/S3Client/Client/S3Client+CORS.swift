@@ -1,5 +1,5 @@
-import Foundation
 import Crypto
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -12,7 +12,13 @@ public struct CORSRule: Sendable, Equatable {
     public var exposeHeaders: [String]
     public var maxAgeSeconds: Int
 
-    public init(allowedOrigins: [String], allowedMethods: [String], allowedHeaders: [String] = ["*"], exposeHeaders: [String] = [], maxAgeSeconds: Int = 3000) {
+    public init(
+        allowedOrigins: [String],
+        allowedMethods: [String],
+        allowedHeaders: [String] = ["*"],
+        exposeHeaders: [String] = [],
+        maxAgeSeconds: Int = 3000
+    ) {
         self.allowedOrigins = allowedOrigins
         self.allowedMethods = allowedMethods
         self.allowedHeaders = allowedHeaders
@@ -47,8 +53,14 @@ extension S3Client {
         xml += "</CORSConfiguration>"
         let body = Data(xml.utf8)
         let md5 = Data(Insecure.MD5.hash(data: body)).base64EncodedString()
-        _ = try await send(Request(
-            method: .PUT, bucket: bucket, query: [("cors", "")], headers: [("Content-Type", "application/xml"), ("Content-MD5", md5)],
-            body: .bytes(ByteBuffer(bytes: body))))
+        _ = try await send(
+            Request(
+                method: .PUT,
+                bucket: bucket,
+                query: [("cors", "")],
+                headers: [("Content-Type", "application/xml"), ("Content-MD5", md5)],
+                body: .bytes(ByteBuffer(bytes: body))
+            )
+        )
     }
 }

@@ -83,7 +83,11 @@ public struct ObjectListing: AsyncSequence, Sendable {
             while buffer.isEmpty {
                 if finished { return nil }
                 let page = try await listing.client.listObjectsV2(
-                    bucket: listing.bucket, prefix: listing.prefix, continuationToken: token, maxKeys: listing.pageSize)
+                    bucket: listing.bucket,
+                    prefix: listing.prefix,
+                    continuationToken: token,
+                    maxKeys: listing.pageSize
+                )
                 buffer = page.objects.reversed()
                 token = page.nextContinuationToken
                 finished = !page.isTruncated || token == nil

@@ -71,14 +71,33 @@ extension S3Client {
     /// Uploads one part from memory. Parts are 5 MiB to 5 GiB (the last may be smaller),
     /// numbered 1 to 10,000. A `checksum` is verified by S3 (`BadDigest` when it does not match).
     public func uploadPart(
-        bucket: String, key: String, uploadId: String, partNumber: Int, bytes: some DataProtocol & Sendable, checksum: Checksum? = nil
+        bucket: String,
+        key: String,
+        uploadId: String,
+        partNumber: Int,
+        bytes: some DataProtocol & Sendable,
+        checksum: Checksum? = nil
     ) async throws -> CompletedPart {
         let buffer = ByteBuffer(bytes: bytes)
-        return try await uploadPart(bucket: bucket, key: key, uploadId: uploadId, partNumber: partNumber, body: .bytes(buffer), size: Int64(buffer.readableBytes), checksum: checksum)
+        return try await uploadPart(
+            bucket: bucket,
+            key: key,
+            uploadId: uploadId,
+            partNumber: partNumber,
+            body: .bytes(buffer),
+            size: Int64(buffer.readableBytes),
+            checksum: checksum
+        )
     }
 
     func uploadPart(
-        bucket: String, key: String, uploadId: String, partNumber: Int, body: Request.Body, size: Int64, checksum: Checksum?
+        bucket: String,
+        key: String,
+        uploadId: String,
+        partNumber: Int,
+        body: Request.Body,
+        size: Int64,
+        checksum: Checksum?
     ) async throws -> CompletedPart {
         guard (1...10_000).contains(partNumber) else {
             throw S3Error.invalidArgument("part number \(partNumber) is outside 1...10000")
@@ -87,9 +106,12 @@ extension S3Client {
         if let checksum { headers.append((checksum.algorithm.headerName, checksum.base64)) }
         let response = try await send(
             Request(
-                method: .PUT, bucket: bucket, key: key,
+                method: .PUT,
+                bucket: bucket,
+                key: key,
                 query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
-                headers: headers, body: body
+                headers: headers,
+                body: body
             )
         )
         guard let etag = response.headers.first(name: "ETag").map(unquote) else {
@@ -134,8 +156,12 @@ extension S3Client {
         xml += "</CompleteMultipartUpload>"
         let response = try await send(
             Request(
-                method: .POST, bucket: bucket, key: key, query: [("uploadId", uploadId)],
-                headers: [("Content-Type", "application/xml")], body: .bytes(ByteBuffer(string: xml)),
+                method: .POST,
+                bucket: bucket,
+                key: key,
+                query: [("uploadId", uploadId)],
+                headers: [("Content-Type", "application/xml")],
+                body: .bytes(ByteBuffer(string: xml)),
                 errorMayArriveWith200: true
             )
         )

@@ -1,6 +1,6 @@
-public import Foundation
 import AsyncHTTPClient
 import Crypto
+public import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -13,7 +13,8 @@ extension S3Client {
         var headers: [(name: String, value: String)] = []
         var body = Request.Body.empty
         if configuration.region != "us-east-1" {
-            let xml = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(configuration.region)</LocationConstraint></CreateBucketConfiguration>"
+            let xml =
+                "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(configuration.region)</LocationConstraint></CreateBucketConfiguration>"
             body = .bytes(ByteBuffer(string: xml))
             headers.append(("Content-Type", "application/xml"))
         }
@@ -41,7 +42,12 @@ extension S3Client {
     // MARK: PutObject
 
     /// Writes an object from memory (PutObject).
-    public func putObject(bucket: String, key: String, bytes: some DataProtocol & Sendable, options: PutObjectOptions = PutObjectOptions()) async throws -> PutObjectResult {
+    public func putObject(
+        bucket: String,
+        key: String,
+        bytes: some DataProtocol & Sendable,
+        options: PutObjectOptions = PutObjectOptions()
+    ) async throws -> PutObjectResult {
         let response = try await send(
             Request(method: .PUT, bucket: bucket, key: key, headers: options.headers, body: .bytes(ByteBuffer(bytes: bytes)))
         )
@@ -51,7 +57,12 @@ extension S3Client {
     /// Writes an object by streaming a file (PutObject), reading it in 1 MiB chunks: memory
     /// stays flat whatever the size. S3 caps a single PUT at 5 GiB; larger files need
     /// ``uploadFile(at:bucket:key:options:)``.
-    public func putObject(bucket: String, key: String, fileAt path: String, options: PutObjectOptions = PutObjectOptions()) async throws -> PutObjectResult {
+    public func putObject(
+        bucket: String,
+        key: String,
+        fileAt path: String,
+        options: PutObjectOptions = PutObjectOptions()
+    ) async throws -> PutObjectResult {
         let file = try ReadableFile(path: path)
         let slice = FileSlice(file: file, range: 0..<file.size)
         let response = try await send(Request(method: .PUT, bucket: bucket, key: key, headers: options.headers, body: .file(slice)))
@@ -61,7 +72,12 @@ extension S3Client {
     // MARK: GetObject and HeadObject
 
     /// Reads an object, or a byte range of it (`range` is inclusive, as in HTTP), into memory.
-    public func getObject(bucket: String, key: String, range: ClosedRange<Int64>? = nil, maxSize: Int = 256 << 20) async throws -> (metadata: ObjectMetadata, bytes: [UInt8]) {
+    public func getObject(
+        bucket: String,
+        key: String,
+        range: ClosedRange<Int64>? = nil,
+        maxSize: Int = 256 << 20
+    ) async throws -> (metadata: ObjectMetadata, bytes: [UInt8]) {
         let response = try await send(Request(method: .GET, bucket: bucket, key: key, headers: Self.rangeHeader(range)), maxBody: maxSize)
         return (ObjectMetadata(headers: response.headers.map { ($0.name, $0.value) }), Array(buffer: response.body))
     }
@@ -70,7 +86,13 @@ extension S3Client {
     /// connection breaks mid-body the request is retried and the file written from the start.
     /// With `verify`, the bytes written are checked against that checksum before returning.
     @discardableResult
-    public func getObject(bucket: String, key: String, toFile path: String, range: ClosedRange<Int64>? = nil, verify: Checksum? = nil) async throws -> ObjectMetadata {
+    public func getObject(
+        bucket: String,
+        key: String,
+        toFile path: String,
+        range: ClosedRange<Int64>? = nil,
+        verify: Checksum? = nil
+    ) async throws -> ObjectMetadata {
         let request = Request(method: .GET, bucket: bucket, key: key, headers: Self.rangeHeader(range))
         return try await send(request) { response in
             let writer = try WritableFile(path: path)
@@ -116,7 +138,9 @@ extension S3Client {
             let md5 = Data(Insecure.MD5.hash(data: body)).base64EncodedString()
             let response = try await send(
                 Request(
-                    method: .POST, bucket: bucket, query: [("delete", "")],
+                    method: .POST,
+                    bucket: bucket,
+                    query: [("delete", "")],
                     headers: [("Content-Type", "application/xml"), ("Content-MD5", md5)],
                     body: .bytes(ByteBuffer(bytes: body))
                 )

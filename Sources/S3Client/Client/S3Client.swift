@@ -1,6 +1,6 @@
 public import AsyncHTTPClient
-public import Logging
 import Foundation
+public import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -97,8 +97,12 @@ public struct S3Client: Sendable {
             let body = try await response.body.collect(upTo: maxBody)
             if request.errorMayArriveWith200, let tree = XMLTree.parse(Data(buffer: body)), tree.name == "Error" {
                 throw S3Error(
-                    kind: .service, message: tree.text("Message") ?? "failed after HTTP 200", code: tree.text("Code"),
-                    statusCode: Int(response.status.code), requestId: tree.text("RequestId"))
+                    kind: .service,
+                    message: tree.text("Message") ?? "failed after HTTP 200",
+                    code: tree.text("Code"),
+                    statusCode: Int(response.status.code),
+                    requestId: tree.text("RequestId")
+                )
             }
             return Response(status: response.status, headers: response.headers, body: body)
         }
@@ -210,7 +214,13 @@ public struct S3Client: Sendable {
             case 429: "SlowDown"
             default: nil
             }
-        return S3Error(kind: .service, message: "HTTP \(status) \(response.status.reasonPhrase)", code: code, statusCode: status, requestId: headerRequestId)
+        return S3Error(
+            kind: .service,
+            message: "HTTP \(status) \(response.status.reasonPhrase)",
+            code: code,
+            statusCode: status,
+            requestId: headerRequestId
+        )
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+
 /// Where an S3 client sends requests and how it behaves.
 public struct S3Configuration: Sendable {
     /// How the bucket appears in URLs.

@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 
 /// AWS Signature Version 4 for S3: `Authorization` headers and presigned URLs.
 ///

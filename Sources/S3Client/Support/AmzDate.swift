@@ -14,7 +14,8 @@ struct AmzDate: Sendable {
         let (year, month, dayOfMonth) = Self.civil(fromDays: days)
         let ymd = Self.pad(year, 4) + Self.pad(month, 2) + Self.pad(dayOfMonth, 2)
         day = ymd
-        timestamp = ymd + "T" + Self.pad(secondOfDay / 3600, 2) + Self.pad(secondOfDay / 60 % 60, 2)
+        timestamp =
+            ymd + "T" + Self.pad(secondOfDay / 3600, 2) + Self.pad(secondOfDay / 60 % 60, 2)
             + Self.pad(secondOfDay % 60, 2) + "Z"
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+
 #if canImport(Glibc)
 import Glibc
 #endif

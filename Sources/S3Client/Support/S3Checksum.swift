@@ -1,6 +1,6 @@
-public import Foundation
 import CCRC32C
 import Crypto
+public import Foundation
 
 /// A checksum algorithm S3 computes and verifies server-side (`x-amz-checksum-*`).
 public enum ChecksumAlgorithm: String, Sendable, CaseIterable {

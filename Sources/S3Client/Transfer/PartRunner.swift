@@ -41,7 +41,9 @@ public struct PartRunner: Sendable {
     ///   - finished: told of each part kept or sent, on the calling task, as it finishes (to
     ///     journal it); an error it throws stops the run like a failed part.
     public func run(
-        path: String, known: [Int: CompletedPart] = [:], held: [Int: CompletedPart] = [:],
+        path: String,
+        known: [Int: CompletedPart] = [:],
+        held: [Int: CompletedPart] = [:],
         send: @escaping @Sendable (_ number: Int, _ range: Range<Int64>, _ checksum: Checksum) async throws -> CompletedPart,
         finished: (CompletedPart, _ kept: Bool) async throws -> Void = { _, _ in }
     ) async -> Outcome {
@@ -55,7 +57,9 @@ public struct PartRunner: Sendable {
 
     /// The same over a file already open (the one whose bytes `send` reads).
     func run(
-        file: ReadableFile, known: [Int: CompletedPart] = [:], held: [Int: CompletedPart] = [:],
+        file: ReadableFile,
+        known: [Int: CompletedPart] = [:],
+        held: [Int: CompletedPart] = [:],
         send: @escaping @Sendable (_ number: Int, _ range: Range<Int64>, _ checksum: Checksum) async throws -> CompletedPart,
         finished: (CompletedPart, _ kept: Bool) async throws -> Void
     ) async -> Outcome {
@@ -63,7 +67,7 @@ public struct PartRunner: Sendable {
         let (layout, algorithm) = (layout, algorithm)
         var done = known.filter { (1...layout.partCount).contains($0.key) }
         let missing = (1...layout.partCount).filter { done[$0] == nil }
-        await Concurrently.forEach(missing, width: concurrency, { number -> Result<(CompletedPart, kept: Bool), any Error> in
+        await Concurrently.forEach(missing, width: concurrency) { number -> Result<(CompletedPart, kept: Bool), any Error> in
             do {
                 let range = layout.range(ofPart: number)
                 let checksum = try await file.checksum(algorithm, range: range)
@@ -76,7 +80,7 @@ public struct PartRunner: Sendable {
             } catch {
                 return .failure(error)
             }
-        }) { _, result in
+        } each: { _, result in
             do {
                 let (part, kept) = try result.get()
                 try await finished(part, kept)

@@ -1,8 +1,8 @@
 public import AsyncHTTPClient
 import Foundation
 import NIOCore
-import Synchronization
 import NIOHTTP1
+import Synchronization
 
 /// Moves bytes through presigned URLs, the way a client without S3 credentials does (the
 /// daemon: the server signs, the bytes go straight to S3). Bodies stream from and to files;
@@ -16,8 +16,11 @@ public struct PresignedTransfer: Sendable {
     let downloadLimiter: BandwidthLimiter?
 
     public init(
-        http: HTTPClient = .shared, retry: RetryPolicy = RetryPolicy(), timeout: Duration = .seconds(300),
-        uploadLimiter: BandwidthLimiter? = nil, downloadLimiter: BandwidthLimiter? = nil
+        http: HTTPClient = .shared,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: Duration = .seconds(300),
+        uploadLimiter: BandwidthLimiter? = nil,
+        downloadLimiter: BandwidthLimiter? = nil
     ) {
         self.http = http
         self.retry = retry
@@ -33,7 +36,13 @@ public struct PresignedTransfer: Sendable {
     /// PUTs `range` of the file at `path` (the whole file when nil) to a presigned URL with
     /// exactly the headers that were signed. Returns the ETag S3 answered with.
     @discardableResult
-    public func put(url: String, headers: [String: String], file path: String, range: Range<Int64>? = nil, progress: Progress? = nil) async throws -> String {
+    public func put(
+        url: String,
+        headers: [String: String],
+        file path: String,
+        range: Range<Int64>? = nil,
+        progress: Progress? = nil
+    ) async throws -> String {
         let file = try ReadableFile(path: path)
         let range = range ?? 0..<file.size
         guard range.upperBound <= file.size else {
@@ -45,10 +54,14 @@ public struct PresignedTransfer: Sendable {
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             // Chunks of 64 KiB under a rate cap, so that the cap is kept smoothly.
             let chunk = uploadLimiter == nil ? 1 << 20 : 64 << 10
-            let slice = CountingSlice(slice: FileSlice(file: file, range: range, chunkSize: chunk), limiter: uploadLimiter, progress: { bytes in
-                sent.add(bytes)
-                progress?(bytes)
-            })
+            let slice = CountingSlice(
+                slice: FileSlice(file: file, range: range, chunkSize: chunk),
+                limiter: uploadLimiter,
+                progress: { bytes in
+                    sent.add(bytes)
+                    progress?(bytes)
+                }
+            )
             request.body = .stream(slice, length: .known(Int64(range.count)))
             let response = try await execute(request)
             guard (200..<300).contains(response.status.code) else { throw await S3Client.serviceError(response, method: .PUT) }
@@ -92,7 +105,12 @@ public struct PresignedTransfer: Sendable {
     /// Whether a part S3 holds (from a part listing) has the bytes of `range` of the file now:
     /// by the checksum S3 verified, else by its ETag when that is the part's MD5. A part that
     /// cannot be checked does not match.
-    public static func partMatches(_ held: CompletedPart, file path: String, range: Range<Int64>, algorithm: ChecksumAlgorithm = .crc32c) async throws -> Bool {
+    public static func partMatches(
+        _ held: CompletedPart,
+        file path: String,
+        range: Range<Int64>,
+        algorithm: ChecksumAlgorithm = .crc32c
+    ) async throws -> Bool {
         let file = try ReadableFile(path: path)
         let checksum = try await file.checksum(held.checksum?.algorithm ?? algorithm, range: range)
         return try await PartRunner.matches(held, file: file, range: range, checksum: checksum)
@@ -106,7 +124,8 @@ public struct PresignedTransfer: Sendable {
     /// Runs `attempt` until it succeeds or fails for good; `undo` takes back the progress a
     /// failed attempt reported before the next one starts.
     private func withRetries<T: Sendable>(
-        _ attempt: (ByteCounter) async throws -> T, undo: (Int64) -> Void
+        _ attempt: (ByteCounter) async throws -> T,
+        undo: (Int64) -> Void
     ) async throws -> T {
         var generator = SystemRandomNumberGenerator()
         var retries = 0

@@ -9,14 +9,25 @@ extension S3Client {
     /// upload fails part-way, the error is an ``S3Error`` of kind ``S3Error/Kind/uploadInterrupted``
     /// carrying the upload id and the finished parts; pass the id back as
     /// ``FileUploadOptions/resumeUploadId`` to continue where it stopped, or abort it.
-    public func uploadFile(at path: String, bucket: String, key: String, options: FileUploadOptions = FileUploadOptions()) async throws -> FileUploadResult {
+    public func uploadFile(
+        at path: String,
+        bucket: String,
+        key: String,
+        options: FileUploadOptions = FileUploadOptions()
+    ) async throws -> FileUploadResult {
         let file = try ReadableFile(path: path)
         if file.size < options.multipartThreshold && options.resumeUploadId == nil {
             var object = options.object
             object.checksum = try await file.checksum(options.checksumAlgorithm, range: 0..<file.size)
             let slice = FileSlice(file: file, range: 0..<file.size)
             let response = try await send(Request(method: .PUT, bucket: bucket, key: key, headers: object.headers, body: .file(slice)))
-            return FileUploadResult(etag: PutObjectResult(headers: response.headers).etag, size: file.size, uploadId: nil, partsUploaded: 1, partsReused: 0)
+            return FileUploadResult(
+                etag: PutObjectResult(headers: response.headers).etag,
+                size: file.size,
+                uploadId: nil,
+                partsUploaded: 1,
+                partsReused: 0
+            )
         }
         let layout = try PartLayout(fileSize: file.size, preferredPartSize: options.partSize)
 
@@ -28,17 +39,33 @@ extension S3Client {
                 uploadId = resumeId
             } catch let error as S3Error where error.code == "NoSuchUpload" {
                 logger.info("upload to resume is gone; starting again", metadata: ["key": "\(key)", "uploadId": "\(resumeId)"])
-                uploadId = try await createMultipartUpload(bucket: bucket, key: key, options: options.object, checksumAlgorithm: options.checksumAlgorithm)
+                uploadId = try await createMultipartUpload(
+                    bucket: bucket,
+                    key: key,
+                    options: options.object,
+                    checksumAlgorithm: options.checksumAlgorithm
+                )
             }
         } else {
-            uploadId = try await createMultipartUpload(bucket: bucket, key: key, options: options.object, checksumAlgorithm: options.checksumAlgorithm)
+            uploadId = try await createMultipartUpload(
+                bucket: bucket,
+                key: key,
+                options: options.object,
+                checksumAlgorithm: options.checksumAlgorithm
+            )
         }
 
         let runner = PartRunner(layout: layout, algorithm: options.checksumAlgorithm, concurrency: options.concurrency)
         let outcome = await runner.run(file: file, held: existing) { number, range, checksum in
             try await self.uploadPart(
-                bucket: bucket, key: key, uploadId: uploadId, partNumber: number,
-                body: .file(FileSlice(file: file, range: range)), size: Int64(range.count), checksum: checksum)
+                bucket: bucket,
+                key: key,
+                uploadId: uploadId,
+                partNumber: number,
+                body: .file(FileSlice(file: file, range: range)),
+                size: Int64(range.count),
+                checksum: checksum
+            )
         } finished: { part, kept in
             if !kept { await options.partCompleted?(uploadId, part) }
         }

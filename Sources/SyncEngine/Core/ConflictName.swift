@@ -6,7 +6,11 @@ public import Foundation
 /// dot (`.bashrc` has none). Names already taken get ` 2`, ` 3`, ... inside the parentheses.
 public enum ConflictName {
     public static func copy(
-        of path: RelativePath, host: String, at date: Date, timeZone: TimeZone, isTaken: (RelativePath) -> Bool = { _ in false }
+        of path: RelativePath,
+        host: String,
+        at date: Date,
+        timeZone: TimeZone,
+        isTaken: (RelativePath) -> Bool = { _ in false }
     ) -> RelativePath {
         let name = path.name
         var stem = name
@@ -31,7 +35,10 @@ public enum ConflictName {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func two(_ v: Int?) -> String { let s = String(v ?? 0); return s.count < 2 ? "0" + s : s }
+        func two(_ v: Int?) -> String {
+            let s = String(v ?? 0)
+            return s.count < 2 ? "0" + s : s
+        }
         return "\(c.year ?? 0)-\(two(c.month))-\(two(c.day)) \(two(c.hour))\(two(c.minute))\(two(c.second))"
     }
 

@@ -1,4 +1,5 @@
 import SyncAPI
+
 /// Moving a journal from the old content hash (plain SHA-256) to the content identity (block
 /// hash) without either side looking changed.
 ///

@@ -22,7 +22,12 @@ public struct MoveIntent: Sendable, Equatable {
     /// taken as ours only while the local item is no longer at its source: an intent left over
     /// from a rename the user undid must not make another device's same move look like a local
     /// one back (which would revert it).
-    public static func resolve(_ intents: [MoveIntent], local: LocalTree, remote: RemoteTree, synced: SyncedTree)
+    public static func resolve(
+        _ intents: [MoveIntent],
+        local: LocalTree,
+        remote: RemoteTree,
+        synced: SyncedTree
+    )
         -> (synced: SyncedTree, rows: JournalRows, done: [String])
     {
         var tree = synced

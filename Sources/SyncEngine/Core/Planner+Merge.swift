@@ -1,4 +1,5 @@
 import SyncAPI
+
 /// The path-by-path merge, after moves and conflict renames, and the mass-delete brake.
 extension Planner {
     /// How one side's item at a path differs from the synced base.
@@ -49,7 +50,9 @@ extension Planner {
     }
 
     private func decideSync(_ path: RelativePath, _ b: inout Buckets) {
-        let l = local[path], r = remote[path], s = synced[path]
+        let l = local[path]
+        let r = remote[path]
+        let s = synced[path]
         let lc = Self.change(kind: l?.kind, hash: l?.contentHash, base: s)
         let rc = Self.change(kind: r?.kind, hash: r?.contentHash, base: s)
         switch (lc, rc) {
@@ -77,13 +80,16 @@ extension Planner {
 
     /// Push-only: the server is made to match the folder; remote changes stay where they are.
     private func decideBackup(_ path: RelativePath, _ b: inout Buckets) {
-        let l = local[path], r = remote[path], s = synced[path]
+        let l = local[path]
+        let r = remote[path]
+        let s = synced[path]
         if let l {
             let same = r.map { $0.kind == l.kind && (l.kind == .folder || $0.contentHash == l.contentHash) } ?? false
             if !same {
                 if let r, r.kind != l.kind { b.replaceDeletes.append(.deleteRemote(path, kind: r.kind)) }
                 push(path, l, over: r?.kind == l.kind ? r : nil, &b)
-            } else if let r, s == nil || s!.inode != l.inode || s!.fileId != r.fileId || s!.revision != r.revision || s!.contentHash != l.contentHash {
+            } else if let r, s == nil || s!.inode != l.inode || s!.fileId != r.fileId || s!.revision != r.revision || s!.contentHash != l.contentHash
+            {
                 b.records.append(.recordSynced(path))
             }
         } else if s != nil {

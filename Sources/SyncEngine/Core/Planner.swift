@@ -1,4 +1,5 @@
 import SyncAPI
+
 /// Plans the actions that bring the local folder, the server and the synced tree together.
 ///
 /// Pure: no I/O, no clock (the policy carries `now`), no randomness. Which side changed an item
@@ -56,12 +57,26 @@ struct Planner {
         // ext4 hands a freed inode to the next file created, anywhere: a file at a new path
         // with a synced file's inode is that file moved only if its content is the same too.
         // A folder keeps its inode through a rename whatever happens inside it.
-        let localMoves = Self.outermost(Self.detectMoves(
-            synced: synced, identity: { $0.inode }, current: local.entries, currentIdentity: { $0.inode },
-            sameItem: Self.sameLocalItem))
-        let remoteMoves = policy.mode == .sync
-            ? Self.outermost(Self.detectMoves(
-                synced: synced, identity: { $0.fileId }, current: remote.entries, currentIdentity: { $0.fileId }, sameItem: { _, _ in true }))
+        let localMoves = Self.outermost(
+            Self.detectMoves(
+                synced: synced,
+                identity: { $0.inode },
+                current: local.entries,
+                currentIdentity: { $0.inode },
+                sameItem: Self.sameLocalItem
+            )
+        )
+        let remoteMoves =
+            policy.mode == .sync
+            ? Self.outermost(
+                Self.detectMoves(
+                    synced: synced,
+                    identity: { $0.fileId },
+                    current: remote.entries,
+                    currentIdentity: { $0.fileId },
+                    sameItem: { _, _ in true }
+                )
+            )
             : [:]
         // Folders that are themselves move destinations are never created in place of the move.
         let destinations = Set(localMoves.values).union(remoteMoves.values)
@@ -124,7 +139,9 @@ struct Planner {
             rebase(&pending, synced: (move.from, l))
         case (let l?, let r?):
             // Moved to two places: the server's move wins, the local item follows it.
-            guard local[l]?.inode == base.inode, local[r] == nil, !r.isInside(l), makeParent(of: r, local: true, avoiding: destinations) else { return }
+            guard local[l]?.inode == base.inode, local[r] == nil, !r.isInside(l), makeParent(of: r, local: true, avoiding: destinations) else {
+                return
+            }
             moves.append(.moveLocal(from: l, to: r))
             local.move(l, to: r)
             synced.move(move.from, to: r)
@@ -153,7 +170,9 @@ struct Planner {
     /// Rewrites the paths of the moves not yet planned after one was.
     private func rebase(
         _ pending: inout [Move],
-        synced: (RelativePath, RelativePath)? = nil, local: (RelativePath, RelativePath)? = nil, remote: (RelativePath, RelativePath)? = nil
+        synced: (RelativePath, RelativePath)? = nil,
+        local: (RelativePath, RelativePath)? = nil,
+        remote: (RelativePath, RelativePath)? = nil
     ) {
         func moved(_ path: RelativePath?, _ change: (RelativePath, RelativePath)?) -> RelativePath? {
             guard let path, let (from, to) = change, path == from || path.isInside(from) else { return path }
@@ -209,8 +228,11 @@ struct Planner {
     /// Synced paths whose identity now lives at another path, of the same kind, where
     /// `sameItem` agrees that the entry there is the synced one.
     static func detectMoves<Entry, ID: Hashable>(
-        synced: SyncedTree, identity: (SyncedEntry) -> ID,
-        current: [RelativePath: Entry], currentIdentity: (Entry) -> ID, sameItem: (SyncedEntry, Entry) -> Bool
+        synced: SyncedTree,
+        identity: (SyncedEntry) -> ID,
+        current: [RelativePath: Entry],
+        currentIdentity: (Entry) -> ID,
+        sameItem: (SyncedEntry, Entry) -> Bool
     ) -> [RelativePath: RelativePath] where Entry: KindedEntry {
         var byIdentity: [ID: RelativePath] = [:]
         var ambiguous: Set<ID> = []
@@ -248,10 +270,12 @@ struct Planner {
         let paths = Set(local.paths).union(remote.paths).union(synced.paths).sorted()
         for path in paths {
             guard let l = local[path] else { continue }
-            let r = remote[path], s = synced[path]
+            let r = remote[path]
+            let s = synced[path]
             let lc = Self.change(kind: l.kind, hash: l.contentHash, base: s)
             let rc = Self.change(kind: r?.kind, hash: r?.contentHash, base: s)
-            let bothNew = lc.isNewVersion && rc.isNewVersion
+            let bothNew =
+                lc.isNewVersion && rc.isNewVersion
                 && !(l.kind == r!.kind && (l.kind == .folder || l.contentHash == r!.contentHash))
             // A folder turned into a file on one side while the other side changed something
             // inside it: replacing the folder would delete those changes.

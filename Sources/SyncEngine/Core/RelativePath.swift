@@ -97,7 +97,8 @@ public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConverti
     /// Byte order, so a folder sorts right before its contents ("a" < "a/b" < "a b").
     public static func < (lhs: RelativePath, rhs: RelativePath) -> Bool {
         // '/' compares as lowest so that a folder's contents follow it directly.
-        var l = lhs.string.utf8.makeIterator(), r = rhs.string.utf8.makeIterator()
+        var l = lhs.string.utf8.makeIterator()
+        var r = rhs.string.utf8.makeIterator()
         while true {
             switch (l.next(), r.next()) {
             case (nil, nil): return false

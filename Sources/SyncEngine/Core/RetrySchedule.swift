@@ -34,7 +34,10 @@ public struct RetrySchedule: Sendable, Equatable {
     /// copy would replace the version it was to keep), and so does one whose path's retry is
     /// still ahead (`waiting`: the path's retry time).
     public static func split(
-        _ batch: [SyncAction], failedThisPass: Set<RelativePath>, waiting: [RelativePath: Date], now: Date
+        _ batch: [SyncAction],
+        failedThisPass: Set<RelativePath>,
+        waiting: [RelativePath: Date],
+        now: Date
     ) -> (run: [SyncAction], deferred: [SyncAction]) {
         var run: [SyncAction] = []
         var deferred: [SyncAction] = []

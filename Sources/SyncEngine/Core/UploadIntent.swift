@@ -1,4 +1,5 @@
 import SyncAPI
+
 /// An upload about to be sent, journalled before the server hears of it: the content and the
 /// revision it replaces. A crash after the server committed it and before the journal recorded
 /// the answer leaves the intent behind; the restarted engine then finds its own upload in the
@@ -26,7 +27,12 @@ public struct UploadIntent: Sendable, Equatable {
     /// server (still in flight there, say) sends the edited file under a new intent, and the
     /// server's answer may then be either. An intent still open (the upload may yet happen, or
     /// its retry will replace it) is kept.
-    public static func resolve(_ intents: [UploadIntent], local: LocalTree, remote: RemoteTree, synced: SyncedTree)
+    public static func resolve(
+        _ intents: [UploadIntent],
+        local: LocalTree,
+        remote: RemoteTree,
+        synced: SyncedTree
+    )
         -> (synced: [RelativePath: SyncedEntry], done: [(path: RelativePath, contentHash: String?)])
     {
         var rows: [RelativePath: SyncedEntry] = [:]
@@ -45,8 +51,13 @@ public struct UploadIntent: Sendable, Equatable {
                 let made = open.first(where: { $0.contentHash == r.contentHash })
             else { continue }
             rows[path] = SyncedEntry(
-                kind: .file, contentHash: made.contentHash, size: made.size,
-                inode: base?.inode ?? local[path]?.inode ?? 0, fileId: r.fileId, revision: r.revision)
+                kind: .file,
+                contentHash: made.contentHash,
+                size: made.size,
+                inode: base?.inode ?? local[path]?.inode ?? 0,
+                fileId: r.fileId,
+                revision: r.revision
+            )
             done.append((path, nil))
         }
         return (rows, done)

@@ -1,4 +1,5 @@
 import Logging
+
 extension FolderSync {
     /// The remote and synced trees with legacy hashes read as identities (``HashUpgrade``); the
     /// rewritten rows go into `refresh`. `local` is a full scan when legacy rows are pending (a
@@ -16,10 +17,13 @@ extension FolderSync {
             try journal.finishHashUpgrade(aliases: found)
             aliases.merge(found) { _, new in new }
             logger.notice(
-                "content hashes moved to block hashes", metadata: ["files": "\(legacy.count)", "unchanged": "\(found.count)"])
+                "content hashes moved to block hashes",
+                metadata: ["files": "\(legacy.count)", "unchanged": "\(found.count)"]
+            )
         }
         guard !aliases.isEmpty else { return (remote, synced) }
-        var remote = remote, synced = synced
+        var remote = remote
+        var synced = synced
         for (path, entry) in HashUpgrade.translated(remote, aliases) {
             remote[path] = entry
             refresh.remote[path] = entry

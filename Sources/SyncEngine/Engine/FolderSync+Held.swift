@@ -42,8 +42,11 @@ extension FolderSync {
         }
         let report = held.sorted { $0.key < $1.key }.map { path, value in
             HeldPath(
-                path: path.string, reason: value.kind == .symlink ? .symlink : .specialFile, steps: value.steps,
-                remoteIsFolder: remote[path]?.kind == .folder || remote.entries.keys.contains { $0.isInside(path) })
+                path: path.string,
+                reason: value.kind == .symlink ? .symlink : .specialFile,
+                steps: value.steps,
+                remoteIsFolder: remote[path]?.kind == .folder || remote.entries.keys.contains { $0.isInside(path) }
+            )
         }
         return (runnable, report)
     }

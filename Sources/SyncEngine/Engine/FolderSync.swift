@@ -2,8 +2,8 @@ import Concurrently
 public import Foundation
 import Glibc
 public import Logging
-import Synchronization
 import SyncAPI
+import Synchronization
 
 /// The engine for one folder: scan, fetch the remote state, plan, check the brake, execute
 /// through the remote port, journal every finished step.
@@ -33,8 +33,14 @@ public final class FolderSync: Sendable {
         public var retry: RetrySchedule { RetrySchedule(base: retryBase, cap: retryCap, transientCap: transientRetryCap) }
 
         public init(
-            root: String, mode: SyncPolicy.Mode = .sync, brake: SyncPolicy.DeleteBrake = .init(), hostName: String,
-            timeZone: TimeZone = .current, transferConcurrency: Int = 4, retryBase: TimeInterval = 5, retryCap: TimeInterval = 3600,
+            root: String,
+            mode: SyncPolicy.Mode = .sync,
+            brake: SyncPolicy.DeleteBrake = .init(),
+            hostName: String,
+            timeZone: TimeZone = .current,
+            transferConcurrency: Int = 4,
+            retryBase: TimeInterval = 5,
+            retryCap: TimeInterval = 3600,
             transientRetryCap: TimeInterval = 60
         ) {
             self.root = root
@@ -82,7 +88,13 @@ public final class FolderSync: Sendable {
 
     public var progress: PassProgress { progressState.withLock { $0 } }
 
-    public init(configuration: Configuration, journal: Journal, remote: any RemotePort, logger: Logger = Logger(label: "syncd.engine"), faults: FaultInjector? = nil) {
+    public init(
+        configuration: Configuration,
+        journal: Journal,
+        remote: any RemotePort,
+        logger: Logger = Logger(label: "syncd.engine"),
+        faults: FaultInjector? = nil
+    ) {
         self.configuration = configuration
         self.journal = journal
         self.remote = remote
@@ -151,26 +163,40 @@ public final class FolderSync: Sendable {
         for (path, row) in moves.rows { refresh.synced[path] = row }
         refresh.settledMoves = moves.done
         if !moves.rows.isEmpty {
-            logger.info("moves of this device that the server made, their answers lost, are taken as synced: \(moves.rows.keys.sorted().prefix(5))", metadata: ["folder": "\(configuration.root)"])
+            logger.info(
+                "moves of this device that the server made, their answers lost, are taken as synced: \(moves.rows.keys.sorted().prefix(5))",
+                metadata: ["folder": "\(configuration.root)"]
+            )
         }
         // Uploads of ours the server committed while the journal missed the answer (a crash).
         let intents = UploadIntent.resolve(try journal.uploadIntents(), local: localTree, remote: remoteTree, synced: syncedTree)
         for (path, entry) in intents.synced {
             syncedTree[path] = entry
             refresh.synced[path] = entry
-            logger.info("\(path): the server holds this device's upload (revision \(entry.revision)) that a crash kept from the journal", metadata: ["folder": "\(configuration.root)"])
+            logger.info(
+                "\(path): the server holds this device's upload (revision \(entry.revision)) that a crash kept from the journal",
+                metadata: ["folder": "\(configuration.root)"]
+            )
         }
         refresh.settledIntents = intents.done
         try journal.apply(refresh)
 
         let allowDeletes = allowMassDelete.load(ordering: .relaxed)
         let policy = SyncPolicy(
-            mode: configuration.mode, brake: configuration.brake, allowMassDelete: allowDeletes,
-            hostName: configuration.hostName, now: now, timeZone: configuration.timeZone)
+            mode: configuration.mode,
+            brake: configuration.brake,
+            allowMassDelete: allowDeletes,
+            hostName: configuration.hostName,
+            now: now,
+            timeZone: configuration.timeZone
+        )
         // Ignored paths are left alone on both sides (the scan already left them out locally).
         let plan = SyncEngine.plan(
-            local: localTree, remote: ignore.visible(remoteTree) { $0.kind == .folder }, synced: ignore.visible(syncedTree) { $0.kind == .folder },
-            policy: policy)
+            local: localTree,
+            remote: ignore.visible(remoteTree) { $0.kind == .folder },
+            synced: ignore.visible(syncedTree) { $0.kind == .folder },
+            policy: policy
+        )
         report.brake = plan.brake
         let folder = try LocalFolder(root: configuration.root)
         let (runnable, held) = Self.holdObstructed(plan.actions, folder: folder, remote: remoteTree)
@@ -205,7 +231,12 @@ public final class FolderSync: Sendable {
 
     /// Runs the steps in order; consecutive uploads and downloads run side by side.
     func execute(
-        _ actions: [SyncAction], state: inout Trees, waiting: [RelativePath: Date], now: Date, folder: LocalFolder, report: inout SyncReport
+        _ actions: [SyncAction],
+        state: inout Trees,
+        waiting: [RelativePath: Date],
+        now: Date,
+        folder: LocalFolder,
+        report: inout SyncReport
     ) async throws {
         var index = 0
         var failedThisPass = Set<RelativePath>()
@@ -227,14 +258,14 @@ public final class FolderSync: Sendable {
             let snapshot = state
             typealias Outcome = (SyncAction, Result<StepResult, any Error>, Duration)
             var outcomes: [Outcome] = []
-            await Concurrently.forEach(runnable, width: configuration.transferConcurrency, { action -> Outcome in
+            await Concurrently.forEach(runnable, width: configuration.transferConcurrency) { action -> Outcome in
                 let started = ContinuousClock.now
                 do {
                     return (action, .success(try await self.perform(action, in: snapshot, folder: folder)), ContinuousClock.now - started)
                 } catch {
                     return (action, .failure(error), ContinuousClock.now - started)
                 }
-            }) { (_, outcome: Outcome) in
+            } each: { (_, outcome: Outcome) in
                 outcomes.append(outcome)
                 progressState.withLock { $0.ended += 1 }
                 // A simulated crash (tests) ends the pass as a crash would: nothing more starts,
@@ -251,13 +282,19 @@ public final class FolderSync: Sendable {
                     report.done.append(action)
                     let path = action.primaryPath
                     succeededThisPass.insert(path)
-                    let moved: Int64? = switch action {
-                    case .upload, .download: state.local[path]?.size
-                    default: nil
-                    }
-                    report.steps.append(SyncReport.Step(
-                        action: action, duration: duration, bytes: moved,
-                        remoteRevision: state.remote[action.destinationPath ?? path]?.revision))
+                    let moved: Int64? =
+                        switch action {
+                        case .upload, .download: state.local[path]?.size
+                        default: nil
+                        }
+                    report.steps.append(
+                        SyncReport.Step(
+                            action: action,
+                            duration: duration,
+                            bytes: moved,
+                            remoteRevision: state.remote[action.destinationPath ?? path]?.revision
+                        )
+                    )
                 case .failure(let error):
                     // The paths it was to make wait too: the upload of a conflicted copy whose
                     // move failed has no file to send.
@@ -265,7 +302,11 @@ public final class FolderSync: Sendable {
                     if try replan(action, after: error, state: &state, report: &report) { continue }
                     let attempts = (try? journal.errors().first { $0.path == action.primaryPath }?.attempts) ?? 0
                     let retryAt = configuration.retry.retryAt(
-                        now: now, attempts: attempts, transient: (error as? any TransientFailure)?.isTransient == true, jitter: configuration.jitter())
+                        now: now,
+                        attempts: attempts,
+                        transient: (error as? any TransientFailure)?.isTransient == true,
+                        jitter: configuration.jitter()
+                    )
                     try journal.recordError("\(error)", for: action.primaryPath, retryAt: retryAt)
                     logger.error("\(action) failed: \(error)", metadata: ["folder": "\(configuration.root)"])
                     report.failed.append((action, "\(error)"))

@@ -30,9 +30,13 @@ public final class FolderSyncService: Service, Sendable {
     ///   - heartbeat: called on every turn of the loop (a few times a second while waiting,
     ///     and after each pass): the watchdog's sign that the engine is not hung.
     public init(
-        engine: FolderSync, debounce: Duration = .milliseconds(300), rescanInterval: Duration = .seconds(3600),
-        limitedRescanInterval: Duration = .seconds(60), onReport: @escaping @Sendable (SyncReport) -> Void = { _ in },
-        onFailure: @escaping @Sendable (any Error) -> Void = { _ in }, heartbeat: @escaping @Sendable () -> Void = {}
+        engine: FolderSync,
+        debounce: Duration = .milliseconds(300),
+        rescanInterval: Duration = .seconds(3600),
+        limitedRescanInterval: Duration = .seconds(60),
+        onReport: @escaping @Sendable (SyncReport) -> Void = { _ in },
+        onFailure: @escaping @Sendable (any Error) -> Void = { _ in },
+        heartbeat: @escaping @Sendable () -> Void = {}
     ) {
         self.onFailure = onFailure
         self.heartbeat = heartbeat
@@ -81,7 +85,12 @@ public final class FolderSyncService: Service, Sendable {
         watcher.stop()
     }
 
-    private func loop(hints: AsyncStream<FolderWatcher.Hint>, watcher: FolderWatcher, clock: ContinuousClock, origin: ContinuousClock.Instant) async throws {
+    private func loop(
+        hints: AsyncStream<FolderWatcher.Hint>,
+        watcher: FolderWatcher,
+        clock: ContinuousClock,
+        origin: ContinuousClock.Instant
+    ) async throws {
         let root = engine.configuration.root
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
@@ -158,7 +167,10 @@ public final class FolderSyncService: Service, Sendable {
     /// or the periodic full pass, whichever comes first. A path's retry rescans nothing (the
     /// plan covers every path; the journal has the rest).
     private func nextScope(
-        lastFull: ContinuousClock.Instant, retryAt: ContinuousClock.Instant?, pathRetryAt: ContinuousClock.Instant?, clock: ContinuousClock,
+        lastFull: ContinuousClock.Instant,
+        retryAt: ContinuousClock.Instant?,
+        pathRetryAt: ContinuousClock.Instant?,
+        clock: ContinuousClock,
         origin: ContinuousClock.Instant
     ) async throws -> RescanCoalescer.Request {
         while true {

@@ -6,8 +6,13 @@ extension Journal {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT path, legacy_hash, size, mtime_ns, ctime_ns, inode FROM legacy_local_hashes").map { row in
                 HashUpgrade.LegacyLocalHash(
-                    path: RelativePath(unchecked: row[0]), legacyHash: row[1], size: row[2], mtimeNs: row[3], ctimeNs: row[4],
-                    inode: UInt64(bitPattern: row[5]))
+                    path: RelativePath(unchecked: row[0]),
+                    legacyHash: row[1],
+                    size: row[2],
+                    mtimeNs: row[3],
+                    ctimeNs: row[4],
+                    inode: UInt64(bitPattern: row[5])
+                )
             }
         }
     }

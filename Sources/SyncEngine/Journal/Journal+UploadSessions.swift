@@ -11,15 +11,20 @@ extension Journal: UploadResumeLog {
                     INSERT OR REPLACE INTO upload_sessions (path, upload_id, size, mtime_ns, inode, content_hash, parts, started_at, part_size)
                     VALUES (?, ?, ?, ?, ?, ?, '[]', ?, ?)
                     """,
-                arguments: [session.path.string, session.uploadId, session.size, session.mtimeNs, Int64(bitPattern: session.inode),
-                            session.contentHash, session.startedAt.timeIntervalSince1970, session.partSize])
+                arguments: [
+                    session.path.string, session.uploadId, session.size, session.mtimeNs, Int64(bitPattern: session.inode),
+                    session.contentHash, session.startedAt.timeIntervalSince1970, session.partSize,
+                ]
+            )
         }
     }
 
     /// Adds a finished part to an upload session.
     public func recordPart(_ part: UploadedPart, of path: RelativePath) throws {
         try pool.write { db in
-            guard let json = try String.fetchOne(db, sql: "SELECT parts FROM upload_sessions WHERE path = ?", arguments: [path.string]) else { return }
+            guard let json = try String.fetchOne(db, sql: "SELECT parts FROM upload_sessions WHERE path = ?", arguments: [path.string]) else {
+                return
+            }
             var parts = try JSONDecoder().decode([UploadedPart].self, from: Data(json.utf8))
             parts.removeAll { $0.partNumber == part.partNumber }
             parts.append(part)
@@ -31,14 +36,25 @@ extension Journal: UploadResumeLog {
     /// The upload session of a path, with its finished parts.
     public func uploadSession(for path: RelativePath) throws -> UploadSession? {
         try pool.read { db in
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT upload_id, size, mtime_ns, inode, content_hash, parts, started_at, part_size FROM upload_sessions WHERE path = ?",
-                arguments: [path.string])
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT upload_id, size, mtime_ns, inode, content_hash, parts, started_at, part_size FROM upload_sessions WHERE path = ?",
+                    arguments: [path.string]
+                )
             else { return nil }
             let parts = try JSONDecoder().decode([UploadedPart].self, from: Data((row[5] as String).utf8))
             return UploadSession(
-                path: path, uploadId: row[0], size: row[1], mtimeNs: row[2], inode: UInt64(bitPattern: row[3]), contentHash: row[4],
-                parts: parts, startedAt: Date(timeIntervalSince1970: row[6]), partSize: row[7])
+                path: path,
+                uploadId: row[0],
+                size: row[1],
+                mtimeNs: row[2],
+                inode: UInt64(bitPattern: row[3]),
+                contentHash: row[4],
+                parts: parts,
+                startedAt: Date(timeIntervalSince1970: row[6]),
+                partSize: row[7]
+            )
         }
     }
 

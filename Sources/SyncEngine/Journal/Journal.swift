@@ -31,19 +31,34 @@ public final class Journal: Sendable {
             var local = LocalTree()
             for row in try Row.fetchAll(db, sql: "SELECT path, kind, size, mtime_ns, ctime_ns, inode, content_hash FROM local_items") {
                 local[RelativePath(unchecked: row[0])] = LocalEntry(
-                    kind: ItemKind(rawValue: row[1]) ?? .file, size: row[2], mtimeNs: row[3], ctimeNs: row[4],
-                    inode: UInt64(bitPattern: row[5]), contentHash: row[6])
+                    kind: ItemKind(rawValue: row[1]) ?? .file,
+                    size: row[2],
+                    mtimeNs: row[3],
+                    ctimeNs: row[4],
+                    inode: UInt64(bitPattern: row[5]),
+                    contentHash: row[6]
+                )
             }
             var remote = RemoteTree()
             for row in try Row.fetchAll(db, sql: "SELECT path, kind, file_id, revision, size, content_hash FROM remote_items") {
                 remote[RelativePath(unchecked: row[0])] = RemoteEntry(
-                    kind: ItemKind(rawValue: row[1]) ?? .file, fileId: row[2], revision: row[3], size: row[4], contentHash: row[5])
+                    kind: ItemKind(rawValue: row[1]) ?? .file,
+                    fileId: row[2],
+                    revision: row[3],
+                    size: row[4],
+                    contentHash: row[5]
+                )
             }
             var synced = SyncedTree()
             for row in try Row.fetchAll(db, sql: "SELECT path, kind, content_hash, size, inode, file_id, revision FROM synced_items") {
                 synced[RelativePath(unchecked: row[0])] = SyncedEntry(
-                    kind: ItemKind(rawValue: row[1]) ?? .file, contentHash: row[2], size: row[3],
-                    inode: UInt64(bitPattern: row[4]), fileId: row[5], revision: row[6])
+                    kind: ItemKind(rawValue: row[1]) ?? .file,
+                    contentHash: row[2],
+                    size: row[3],
+                    inode: UInt64(bitPattern: row[4]),
+                    fileId: row[5],
+                    revision: row[6]
+                )
             }
             return (local, remote, synced)
         }
@@ -59,8 +74,10 @@ public final class Journal: Sendable {
             for (path, entry) in change.local {
                 if let e = entry {
                     try db.execute(
-                        sql: "INSERT OR REPLACE INTO local_items (path, kind, size, mtime_ns, ctime_ns, inode, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        arguments: [path.string, e.kind.rawValue, e.size, e.mtimeNs, e.ctimeNs, Int64(bitPattern: e.inode), e.contentHash])
+                        sql:
+                            "INSERT OR REPLACE INTO local_items (path, kind, size, mtime_ns, ctime_ns, inode, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        arguments: [path.string, e.kind.rawValue, e.size, e.mtimeNs, e.ctimeNs, Int64(bitPattern: e.inode), e.contentHash]
+                    )
                 } else {
                     try db.execute(sql: "DELETE FROM local_items WHERE path = ?", arguments: [path.string])
                 }
@@ -69,7 +86,8 @@ public final class Journal: Sendable {
                 if let e = entry {
                     try db.execute(
                         sql: "INSERT OR REPLACE INTO remote_items (path, kind, file_id, revision, size, content_hash) VALUES (?, ?, ?, ?, ?, ?)",
-                        arguments: [path.string, e.kind.rawValue, e.fileId, e.revision, e.size, e.contentHash])
+                        arguments: [path.string, e.kind.rawValue, e.fileId, e.revision, e.size, e.contentHash]
+                    )
                 } else {
                     try db.execute(sql: "DELETE FROM remote_items WHERE path = ?", arguments: [path.string])
                 }
@@ -77,8 +95,10 @@ public final class Journal: Sendable {
             for (path, entry) in change.synced {
                 if let e = entry {
                     try db.execute(
-                        sql: "INSERT OR REPLACE INTO synced_items (path, kind, content_hash, size, inode, file_id, revision) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        arguments: [path.string, e.kind.rawValue, e.contentHash, e.size, Int64(bitPattern: e.inode), e.fileId, e.revision])
+                        sql:
+                            "INSERT OR REPLACE INTO synced_items (path, kind, content_hash, size, inode, file_id, revision) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        arguments: [path.string, e.kind.rawValue, e.contentHash, e.size, Int64(bitPattern: e.inode), e.fileId, e.revision]
+                    )
                 } else {
                     try db.execute(sql: "DELETE FROM synced_items WHERE path = ?", arguments: [path.string])
                 }
@@ -113,13 +133,15 @@ public final class Journal: Sendable {
         try pool.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO upload_intents (path, content_hash, size, base_revision, recorded_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [intent.path.string, intent.contentHash, intent.size, intent.baseRevision, now.timeIntervalSince1970])
+                arguments: [intent.path.string, intent.contentHash, intent.size, intent.baseRevision, now.timeIntervalSince1970]
+            )
             try db.execute(
                 sql: """
                     DELETE FROM upload_intents WHERE path = ? AND content_hash NOT IN
                     (SELECT content_hash FROM upload_intents WHERE path = ? ORDER BY recorded_at DESC LIMIT ?)
                     """,
-                arguments: [intent.path.string, intent.path.string, UploadIntent.perPath])
+                arguments: [intent.path.string, intent.path.string, UploadIntent.perPath]
+            )
         }
     }
 
@@ -128,7 +150,8 @@ public final class Journal: Sendable {
         try pool.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO move_intents (file_id, from_path, to_path, revision) VALUES (?, ?, ?, ?)",
-                arguments: [intent.fileId, intent.from.string, intent.to.string, intent.revision])
+                arguments: [intent.fileId, intent.from.string, intent.to.string, intent.revision]
+            )
         }
     }
 
@@ -159,7 +182,8 @@ public final class Journal: Sendable {
         // In byte order everything inside "a/b" lies in ["a/b/", "a/b0"): '0' follows '/'.
         try db.execute(
             sql: "DELETE FROM \(table.rawValue) WHERE path = ? OR (path >= ? AND path < ?)",
-            arguments: [subtree.string, subtree.string + "/", subtree.string + "0"])
+            arguments: [subtree.string, subtree.string + "/", subtree.string + "0"]
+        )
     }
 
     /// The change feed cursor last recorded with a remote change.
@@ -177,7 +201,8 @@ public final class Journal: Sendable {
                     INSERT INTO path_errors (path, message, attempts, retry_at) VALUES (?, ?, 1, ?)
                     ON CONFLICT(path) DO UPDATE SET message = excluded.message, attempts = attempts + 1, retry_at = excluded.retry_at
                     """,
-                arguments: [path.string, message, retryAt.timeIntervalSince1970])
+                arguments: [path.string, message, retryAt.timeIntervalSince1970]
+            )
         }
     }
 

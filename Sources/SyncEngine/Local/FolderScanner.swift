@@ -97,7 +97,9 @@ public struct FolderScanner: Sendable {
             }
             guard let dir = fdopendir(opened) else {
                 close(opened)
-                result.problems.append(ScanProblem(kind: .unreadable, path: current?.string ?? "/", message: "cannot read folder: \(String(cString: strerror(errno)))"))
+                result.problems.append(
+                    ScanProblem(kind: .unreadable, path: current?.string ?? "/", message: "cannot read folder: \(String(cString: strerror(errno)))")
+                )
                 keepPrevious(under: current, previous: previous, into: &result)
                 continue
             }
@@ -116,7 +118,13 @@ public struct FolderScanner: Sendable {
                 }
                 guard let name = String(validating: nameBytes, as: UTF8.self) else {
                     let shown = String(decoding: nameBytes, as: UTF8.self)
-                    result.problems.append(ScanProblem(kind: .invalidName, path: (current.map { $0.string + "/" } ?? "") + shown, message: "name is not valid UTF-8; not synced"))
+                    result.problems.append(
+                        ScanProblem(
+                            kind: .invalidName,
+                            path: (current.map { $0.string + "/" } ?? "") + shown,
+                            message: "name is not valid UTF-8; not synced"
+                        )
+                    )
                     continue
                 }
                 let path = current.map { $0.appending(name) } ?? RelativePath(unchecked: name)
@@ -133,7 +141,12 @@ public struct FolderScanner: Sendable {
     /// Adds one item to the result; returns its entry when it is synced.
     /// - Parameter folderFD: the open folder holding the item.
     private func visit(
-        _ path: RelativePath, in folderFD: Int32, info: stat, previous: LocalTree, buffer: UnsafeMutableRawBufferPointer, into result: inout ScanResult
+        _ path: RelativePath,
+        in folderFD: Int32,
+        info: stat,
+        previous: LocalTree,
+        buffer: UnsafeMutableRawBufferPointer,
+        into result: inout ScanResult
     ) -> LocalEntry? {
         let status = FileStatus(info)
         switch status.kind {
@@ -153,7 +166,9 @@ public struct FolderScanner: Sendable {
                     result.filesHashed += 1
                     result.bytesHashed += entry.size
                 } catch {
-                    result.problems.append(ScanProblem(kind: error.code == .changedSinceScan ? .changing : .unreadable, path: path.string, message: error.message))
+                    result.problems.append(
+                        ScanProblem(kind: error.code == .changedSinceScan ? .changing : .unreadable, path: path.string, message: error.message)
+                    )
                     if let old = previous[path] { result.tree[path] = old }
                     return nil
                 }
@@ -172,7 +187,12 @@ public struct FolderScanner: Sendable {
     }
 
     /// Hashes a file and checks it did not change meanwhile (same size, mtime and inode after).
-    private func hashStable(_ name: String, in folderFD: Int32, expecting before: FileStatus, buffer: UnsafeMutableRawBufferPointer) throws(LocalFileError) -> String {
+    private func hashStable(
+        _ name: String,
+        in folderFD: Int32,
+        expecting before: FileStatus,
+        buffer: UnsafeMutableRawBufferPointer
+    ) throws(LocalFileError) -> String {
         let fd = openat(folderFD, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw LocalFileError(.io, "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }

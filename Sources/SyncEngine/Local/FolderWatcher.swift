@@ -40,7 +40,8 @@ public final class FolderWatcher: Sendable {
         var stopped = false
     }
 
-    static let mask: UInt32 = UInt32(IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB)
+    static let mask: UInt32 =
+        UInt32(IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB)
         | UInt32(IN_DELETE_SELF | IN_MOVE_SELF) | UInt32(IN_ONLYDIR) | UInt32(IN_DONT_FOLLOW) | UInt32(IN_EXCL_UNLINK)
 
     /// Creates the inotify instance and watches every folder. Events queue in the kernel from
@@ -48,7 +49,8 @@ public final class FolderWatcher: Sendable {
     public init(root: String, ignore: IgnoreRules) throws(LocalFileError) {
         let fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         guard fd >= 0 else {
-            let limit = errno == EMFILE
+            let limit =
+                errno == EMFILE
                 ? " (inotify instance limit reached; raise it: sysctl fs.inotify.max_user_instances=1024)" : ""
             throw LocalFileError(.io, "cannot start watching \(root): \(String(cString: strerror(errno)))\(limit)")
         }
@@ -130,7 +132,8 @@ public final class FolderWatcher: Sendable {
         let current = readSmallFile("/proc/sys/fs/inotify/max_user_watches")
             .flatMap { Int(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
         let suggested = max(524_288, (current ?? 0) * 2)
-        let message = "inotify watch limit reached (\(current.map(String.init) ?? "unknown")); part of \(root) is not watched "
+        let message =
+            "inotify watch limit reached (\(current.map(String.init) ?? "unknown")); part of \(root) is not watched "
             + "and is covered by periodic rescans only. Raise it: sysctl fs.inotify.max_user_watches=\(suggested) "
             + "(and add fs.inotify.max_user_watches=\(suggested) to /etc/sysctl.d/90-syncd.conf to keep it)"
         emit(.watchLimitReached(message))

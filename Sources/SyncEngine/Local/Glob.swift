@@ -76,8 +76,10 @@ struct Glob: Sendable, Equatable {
     func matches(_ name: [UInt8]) -> Bool {
         if anyComponents { return true }
         if matchesNothing { return false }
-        var p = 0, n = 0
-        var starP = -1, starN = 0
+        var p = 0
+        var n = 0
+        var starP = -1
+        var starN = 0
         while n < name.count {
             if p < tokens.count {
                 switch tokens[p] {
@@ -114,8 +116,10 @@ struct Glob: Sendable, Equatable {
     /// Whether pattern components match path components; `**` takes zero or more (a trailing
     /// `**` also matches nothing at all, so `dir/**` matches `dir` itself).
     static func matchComponents(_ globs: [Glob], _ names: [[UInt8]]) -> Bool {
-        var p = 0, n = 0
-        var starP = -1, starN = 0
+        var p = 0
+        var n = 0
+        var starP = -1
+        var starN = 0
         while n < names.count {
             if p < globs.count {
                 if globs[p].anyComponents {

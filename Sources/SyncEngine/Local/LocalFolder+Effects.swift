@@ -101,7 +101,9 @@ extension LocalFolder {
             throw LocalFileError(.changedSinceScan, "\(path) changed since the last scan; it is rescanned")
         }
         defer { withExtendedLifetime(folder) {} }
-        return try await body(UploadSource(path: path, entry: scanned, contentHash: hash, readablePath: "/proc/self/fd/\(folder.fd)/\(name)", before: before))
+        return try await body(
+            UploadSource(path: path, entry: scanned, contentHash: hash, readablePath: "/proc/self/fd/\(folder.fd)/\(name)", before: before)
+        )
     }
 
     /// Whether `/proc/self/fd/N` names the open file itself: the daemon reaches the files it

@@ -41,7 +41,10 @@ extension LocalFolder {
             let fd = openat(folder.fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, Self.newFileMode)
             if fd < 0 && errno == EEXIST { continue }
             guard fd >= 0 else {
-                throw LocalFileError(.io, "cannot create a temporary file in \(folder.path?.string ?? "the folder"): \(String(cString: strerror(errno)))")
+                throw LocalFileError(
+                    .io,
+                    "cannot create a temporary file in \(folder.path?.string ?? "the folder"): \(String(cString: strerror(errno)))"
+                )
             }
             _ = fchmod(fd, Self.newFileMode)
             let path = "/proc/self/fd/\(fd)"
@@ -79,12 +82,19 @@ extension LocalFolder {
             throw LocalFileError(.io, "\(target) is not in the folder of its temporary file")
         }
         do throws(LocalFileError) {
-            guard lseek(temporary.fd, 0, SEEK_SET) == 0 else { throw LocalFileError(.io, "cannot read the download of \(target): \(String(cString: strerror(errno)))") }
+            guard lseek(temporary.fd, 0, SEEK_SET) == 0 else {
+                throw LocalFileError(.io, "cannot read the download of \(target): \(String(cString: strerror(errno)))")
+            }
             let (hash, _) = try ContentHash.hash(fd: temporary.fd)
             guard hash == expectedHash else {
-                throw LocalFileError(.hashMismatch, "downloaded content of \(target) has content hash \(hash), expected \(expectedHash); not installed")
+                throw LocalFileError(
+                    .hashMismatch,
+                    "downloaded content of \(target) has content hash \(hash), expected \(expectedHash); not installed"
+                )
             }
-            guard fsync(temporary.fd) == 0 else { throw LocalFileError(.io, "cannot flush the download of \(target): \(String(cString: strerror(errno)))") }
+            guard fsync(temporary.fd) == 0 else {
+                throw LocalFileError(.io, "cannot flush the download of \(target): \(String(cString: strerror(errno)))")
+            }
             try Self.checkUnchanged(name, in: folder, replacing: replacing)
             // A new version keeps the permissions of the file it replaces (an executable stays one).
             if replacing != nil, let old = folder.status(name) { _ = fchmod(temporary.fd, mode_t(old.permissions)) }

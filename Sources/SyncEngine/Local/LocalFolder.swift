@@ -36,7 +36,13 @@ public final class LocalFolder: Sendable {
     public init(root: String, resolution: Resolution? = nil) throws(LocalFolderError) {
         // Files are read and written through `/proc/self/fd/N` (see ``withReadablePath(_:_:)``);
         // without procfs that would mean paths under the root again, links and all.
-        guard Self.hasProc else { throw LocalFolderError(.io, nil, "/proc is not mounted: syncd reaches the files it syncs through /proc/self/fd and will not fall back to plain paths") }
+        guard Self.hasProc else {
+            throw LocalFolderError(
+                .io,
+                nil,
+                "/proc is not mounted: syncd reaches the files it syncs through /proc/self/fd and will not fall back to plain paths"
+            )
+        }
         var root = root
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -114,7 +120,9 @@ public final class LocalFolder: Sendable {
     /// Refuses a path that could name something outside the folder (made unchecked from
     /// untrusted input): `..`, empty components, absolute, NUL, too long.
     func check(_ path: RelativePath) throws(LocalFolderError) {
-        guard path.isWellFormed else { throw LocalFolderError(.refusedPath, nil, "refused path \(String(reflecting: path.string)): not a path inside the folder") }
+        guard path.isWellFormed else {
+            throw LocalFolderError(.refusedPath, nil, "refused path \(String(reflecting: path.string)): not a path inside the folder")
+        }
     }
 }
 

@@ -41,7 +41,12 @@ public struct RemoteConflict: Error, Sendable, CustomStringConvertible {
     public var current: RemoteEntry?
     public var message: String
 
-    public init(path: RelativePath, currentPath: RelativePath? = nil, current: RemoteEntry?, message: String = "the item changed since it was last seen") {
+    public init(
+        path: RelativePath,
+        currentPath: RelativePath? = nil,
+        current: RemoteEntry?,
+        message: String = "the item changed since it was last seen"
+    ) {
         self.path = path
         self.currentPath = currentPath ?? path
         self.current = current

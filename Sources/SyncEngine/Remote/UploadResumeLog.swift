@@ -29,8 +29,15 @@ public struct UploadSession: Sendable, Equatable {
     public var partSize: Int64
 
     public init(
-        path: RelativePath, uploadId: String, size: Int64, mtimeNs: Int64, inode: UInt64, contentHash: String, parts: [UploadedPart] = [],
-        startedAt: Date, partSize: Int64 = 0
+        path: RelativePath,
+        uploadId: String,
+        size: Int64,
+        mtimeNs: Int64,
+        inode: UInt64,
+        contentHash: String,
+        parts: [UploadedPart] = [],
+        startedAt: Date,
+        partSize: Int64 = 0
     ) {
         self.partSize = partSize
         self.path = path

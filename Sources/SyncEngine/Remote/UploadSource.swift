@@ -1,4 +1,5 @@
 import SyncAPI
+
 /// A file on its way up, as the engine hands it to ``RemotePort/upload(_:baseRevision:)``: the
 /// entry the scan recorded, a name to read it by, and what it was as the upload began (made by
 /// ``LocalFolder/withUploadSource(_:scanned:_:)``, which checked it is still the scanned version).

@@ -32,10 +32,16 @@ struct DeviceFlowRoutes {
                 throw APIError(.badRequest, code: "invalid_name", "name must be 1-200 characters on one line")
             }
             let (deviceCode, userCode, _) = try await store.createDeviceCode(name: name)
-            return try json(DeviceCodeResponse(
-                deviceCode: deviceCode, userCode: userCode, verificationURL: publicBaseURL + "/device",
-                verificationURLComplete: publicBaseURL + "/device?code=" + userCode,
-                expiresIn: Int(MetadataStore.deviceCodeLifetime), interval: MetadataStore.deviceCodeInterval))
+            return try json(
+                DeviceCodeResponse(
+                    deviceCode: deviceCode,
+                    userCode: userCode,
+                    verificationURL: publicBaseURL + "/device",
+                    verificationURLComplete: publicBaseURL + "/device?code=" + userCode,
+                    expiresIn: Int(MetadataStore.deviceCodeLifetime),
+                    interval: MetadataStore.deviceCodeInterval
+                )
+            )
         }
         // Polling every 2 s is 30 a minute; the bucket allows a few daemons behind one address.
         let polls = router.group("api/v1/device").add(middleware: RateLimitMiddleware(capacity: 60, perMinute: 120))
@@ -86,7 +92,13 @@ struct DeviceFlowRoutes {
             }
             // Step 2: approve or deny.
             let approve = decision == "approve"
-            switch try await store.decideDeviceCode(userCode: code, userId: user.id, approve: approve, limits: limits, budgetSpent: { budgetSpent($0, by: user) }) {
+            switch try await store.decideDeviceCode(
+                userCode: code,
+                userId: user.id,
+                approve: approve,
+                limits: limits,
+                budgetSpent: { budgetSpent($0, by: user) }
+            ) {
             case .unknown: return codeForm(csrf: csrf, typed: code, unknown: true)
             case .throttled: return throttledPage()
             case .pending(let pending):
@@ -96,7 +108,8 @@ struct DeviceFlowRoutes {
                     title: approve ? "Device approved" : "Device denied",
                     body: approve
                         ? "<p><strong>\(name)</strong> may now sync the files of <strong>\(HTMLPage.escape(user.email))</strong>. It will finish signing in by itself; you can close this page.</p><p><a href=\"/\">Your files</a></p>"
-                        : "<p><strong>\(name)</strong> was refused and gets no access.</p>")
+                        : "<p><strong>\(name)</strong> was refused and gets no access.</p>"
+                )
             }
         }
     }
@@ -108,7 +121,8 @@ struct DeviceFlowRoutes {
         metrics.deviceCodeBudgetSpent(budget)
         logger.warning(
             "device-code budget spent: wrong codes are refused for the next \(Int(limits.window / 60)) minutes",
-            metadata: ["budget": "\(budget.rawValue)", "user": "\(user.id)"])
+            metadata: ["budget": "\(budget.rawValue)", "user": "\(user.id)"]
+        )
     }
 
     /// The session id and user of a signed-in browser.
@@ -121,7 +135,8 @@ struct DeviceFlowRoutes {
 
     /// The code form: the same page for any code, pending or not, until it is submitted.
     private func codeForm(csrf: String, typed: String, unknown: Bool = false) -> Response {
-        let note = unknown
+        let note =
+            unknown
             ? "<p class=\"muted\">No device is waiting for code <strong>\(HTMLPage.escape(typed))</strong>: it may be mistyped or have expired. Check the code <code>syncd login</code> shows, or run it again.</p>"
             : ""
         return HTMLPage.response(
@@ -131,7 +146,8 @@ struct DeviceFlowRoutes {
                 <p><label>Code shown by <code>syncd login</code>:<br>
                 <input name="code" autocomplete="off" autofocus placeholder="BCDFG-HJKLM" value="\(HTMLPage.escape(typed))"></label></p><button>Continue</button></form>
                 """,
-            status: unknown ? .notFound : .ok)
+            status: unknown ? .notFound : .ok
+        )
     }
 
     /// The device a submitted code belongs to, with approve and deny.
@@ -144,13 +160,15 @@ struct DeviceFlowRoutes {
                 <p class="muted">Approve only if this is the code your device shows.</p>
                 <form method="post" action="/device"><input type="hidden" name="csrf" value="\(HTMLPage.escape(csrf))"><input type="hidden" name="code" value="\(HTMLPage.escape(pending.userCode))">
                 <button name="decision" value="approve">Approve</button> <button class="secondary" name="decision" value="deny">Deny</button></form>
-                """)
+                """
+        )
     }
 
     private func throttledPage() -> Response {
         HTMLPage.response(
             title: "Too many wrong codes",
             body: "<p>Too many wrong device codes were entered lately, by you or on this server. Wait a few minutes, then enter the code again.</p>",
-            status: .tooManyRequests)
+            status: .tooManyRequests
+        )
     }
 }

@@ -9,11 +9,18 @@ struct DevicesAPI {
     func register(on api: RouterGroup<AppRequestContext>) {
         api.get("devices") { _, context in
             let caller = try context.requireCaller()
-            return try json(try await store.devices(userId: caller.user.id).map { device in
-                DeviceInfo(
-                    id: device.id, name: device.name, createdAt: device.createdAt.timeIntervalSince1970,
-                    lastSeenAt: device.lastSeenAt?.timeIntervalSince1970, revoked: device.revokedAt != nil, current: device.id == caller.device?.id)
-            })
+            return try json(
+                try await store.devices(userId: caller.user.id).map { device in
+                    DeviceInfo(
+                        id: device.id,
+                        name: device.name,
+                        createdAt: device.createdAt.timeIntervalSince1970,
+                        lastSeenAt: device.lastSeenAt?.timeIntervalSince1970,
+                        revoked: device.revokedAt != nil,
+                        current: device.id == caller.device?.id
+                    )
+                }
+            )
         }
         api.delete("devices/{id}") { _, context in
             let user = try context.requireCaller().user

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
-import SyncAPI
 import Prometheus
+import SyncAPI
 
 /// `/api/v1` routes on the tree: list, folders, move, trash, download, changes.
 struct FilesAPI {
@@ -48,7 +48,11 @@ struct FilesAPI {
             guard let preview = FileCategory.previewType(name: file.name) else {
                 throw APIError(.unsupportedMediaType, code: "no_preview", "this kind of file has no preview: download it")
             }
-            let url = try await blobs.presignInline(key: blobs.key(userId: user.id, sha256: hash), filename: file.name, contentType: preview.contentType)
+            let url = try await blobs.presignInline(
+                key: blobs.key(userId: user.id, sha256: hash),
+                filename: file.name,
+                contentType: preview.contentType
+            )
             let expires = Date().addingTimeInterval(TimeInterval(blobs.downloadURLLifetime)).timeIntervalSince1970
             return try json(PreviewResponse(category: preview.category, url: url, contentType: preview.contentType, expiresAt: expires))
         }
@@ -60,16 +64,32 @@ struct FilesAPI {
             let wait = try request.secondsParameter("wait", in: 0...Self.maxWaitSeconds, default: 0)
             metrics.longPollsWaiting.increment()
             defer { metrics.longPollsWaiting.decrement() }
-            let changes = try await store.changes(userId: user.id, after: after, limit: Int(limit), wait: .milliseconds(Int64((wait * 1000).rounded())))
-            return try json(ChangesResponse(
-                changes: changes.map { change in
-                    ChangesResponse.Change(
-                        seq: change.seq, deleted: change.deleted,
-                        file: FileMetadata(
-                            id: change.fileId, path: change.path, kind: change.kind, revision: change.revision, size: change.size,
-                            sha256: change.contentHash, modifiedAt: 0))
-                },
-                cursor: changes.last?.seq ?? after))
+            let changes = try await store.changes(
+                userId: user.id,
+                after: after,
+                limit: Int(limit),
+                wait: .milliseconds(Int64((wait * 1000).rounded()))
+            )
+            return try json(
+                ChangesResponse(
+                    changes: changes.map { change in
+                        ChangesResponse.Change(
+                            seq: change.seq,
+                            deleted: change.deleted,
+                            file: FileMetadata(
+                                id: change.fileId,
+                                path: change.path,
+                                kind: change.kind,
+                                revision: change.revision,
+                                size: change.size,
+                                sha256: change.contentHash,
+                                modifiedAt: 0
+                            )
+                        )
+                    },
+                    cursor: changes.last?.seq ?? after
+                )
+            )
         }
     }
 

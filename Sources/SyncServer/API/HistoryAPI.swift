@@ -9,9 +9,15 @@ struct HistoryAPI {
     func register(on api: RouterGroup<AppRequestContext>) {
         api.get("versions") { request, context in
             let user = try context.requireCaller().user
-            guard let path = request.uri.queryParameters.get("path") else { throw APIError(.badRequest, code: "missing_path", "give the file as ?path=") }
+            guard let path = request.uri.queryParameters.get("path") else {
+                throw APIError(.badRequest, code: "missing_path", "give the file as ?path=")
+            }
             let versions = try await store.versions(userId: user.id, path: path)
-            return try json(versions.map { VersionInfo(revision: $0.revision, size: $0.size, sha256: $0.contentHash, modifiedAt: $0.modifiedAt.timeIntervalSince1970) })
+            return try json(
+                versions.map {
+                    VersionInfo(revision: $0.revision, size: $0.size, sha256: $0.contentHash, modifiedAt: $0.modifiedAt.timeIntervalSince1970)
+                }
+            )
         }
         api.post("versions/restore") { request, context in
             let user = try context.requireCaller().user
@@ -21,11 +27,18 @@ struct HistoryAPI {
         }
         api.get("trash") { _, context in
             let user = try context.requireCaller().user
-            return try json(try await store.trashed(userId: user.id).map {
-                TrashedItem(
-                    id: $0.id, path: $0.path, kind: $0.kind, size: $0.size, trashedAt: $0.trashedAt.timeIntervalSince1970,
-                    category: FileCategory(name: $0.path, isFolder: $0.kind == .folder))
-            })
+            return try json(
+                try await store.trashed(userId: user.id).map {
+                    TrashedItem(
+                        id: $0.id,
+                        path: $0.path,
+                        kind: $0.kind,
+                        size: $0.size,
+                        trashedAt: $0.trashedAt.timeIntervalSince1970,
+                        category: FileCategory(name: $0.path, isFolder: $0.kind == .folder)
+                    )
+                }
+            )
         }
         api.post("trash/restore") { request, context in
             let user = try context.requireCaller().user

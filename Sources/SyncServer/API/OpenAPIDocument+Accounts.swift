@@ -1,165 +1,165 @@
 extension OpenAPIDocument {
     /// Shares, devices, the session and the device-authorization flow.
     static let accountPaths = #"""
-      /shares:
-        get:
-          summary: The caller's share links, newest first.
-          responses:
-            "200": {description: Links., content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Share"}}}}}
-            "401": {$ref: "#/components/responses/Unauthorized"}
-        post:
-          summary: A new share link (7 days by default; 0 seconds means never, if the server allows).
-          requestBody:
-            required: true
-            content:
-              application/json:
-                schema:
-                  type: object
-                  required: [path]
-                  properties: {path: {type: string}, expiresInSeconds: {type: [integer, "null"], minimum: 0, maximum: 3153600000, description: "Seconds, at most 100 years (and at most shares.max_days); 0: never."}}
-          responses:
-            "201": {description: The link., content: {application/json: {schema: {$ref: "#/components/schemas/Share"}}}}
-            "400": {description: Expiry invalid or longer than the server allows., content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
-            "401": {$ref: "#/components/responses/Unauthorized"}
-            "404": {$ref: "#/components/responses/NotFound"}
-      /devices:
-        get:
-          summary: The caller's devices (revoked ones included, marked).
-          responses:
-            "200":
-              description: Devices.
-              content:
-                application/json:
-                  schema:
-                    type: array
-                    items:
+          /shares:
+            get:
+              summary: The caller's share links, newest first.
+              responses:
+                "200": {description: Links., content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Share"}}}}}
+                "401": {$ref: "#/components/responses/Unauthorized"}
+            post:
+              summary: A new share link (7 days by default; 0 seconds means never, if the server allows).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
                       type: object
-                      required: [id, name, createdAt, revoked, current]
+                      required: [path]
+                      properties: {path: {type: string}, expiresInSeconds: {type: [integer, "null"], minimum: 0, maximum: 3153600000, description: "Seconds, at most 100 years (and at most shares.max_days); 0: never."}}
+              responses:
+                "201": {description: The link., content: {application/json: {schema: {$ref: "#/components/schemas/Share"}}}}
+                "400": {description: Expiry invalid or longer than the server allows., content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+                "401": {$ref: "#/components/responses/Unauthorized"}
+                "404": {$ref: "#/components/responses/NotFound"}
+          /devices:
+            get:
+              summary: The caller's devices (revoked ones included, marked).
+              responses:
+                "200":
+                  description: Devices.
+                  content:
+                    application/json:
+                      schema:
+                        type: array
+                        items:
+                          type: object
+                          required: [id, name, createdAt, revoked, current]
+                          properties:
+                            id: {type: string}
+                            name: {type: string}
+                            createdAt: {type: number}
+                            lastSeenAt: {type: [number, "null"]}
+                            revoked: {type: boolean}
+                            current: {type: boolean}
+                "401": {$ref: "#/components/responses/Unauthorized"}
+          /devices/{id}:
+            delete:
+              summary: Revoke a device; its token stops working at its next request.
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              responses:
+                "204": {description: Revoked.}
+                "401": {$ref: "#/components/responses/Unauthorized"}
+                "404": {$ref: "#/components/responses/NotFound"}
+          /session:
+            get:
+              summary: Who is calling; for a browser session, the CSRF token to send back.
+              responses:
+                "200":
+                  description: The caller.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [userId, email, name]
+                        properties:
+                          userId: {type: string}
+                          email: {type: string}
+                          name: {type: string}
+                          picture: {type: [string, "null"]}
+                          csrfToken: {type: [string, "null"], description: "Only for browser sessions."}
+                          usedBytes: {type: integer, description: "What the user's current files take."}
+                          quotaBytes: {type: [integer, "null"], description: "The most they may take; absent: no cap."}
+                          maxShareSeconds: {type: [integer, "null"], description: "The longest a share link may live; absent: links may never expire."}
+                "401": {$ref: "#/components/responses/Unauthorized"}
+          /storage:
+            get:
+              summary: Where the bytes live, the origin of every presigned URL; daemons send transfers nowhere else.
+              responses:
+                "200":
+                  description: The storage origin.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [origin]
+                        properties:
+                          origin: {type: string, description: "scheme://host[:port] of the S3 endpoint the presigned URLs use."}
+                "401": {$ref: "#/components/responses/Unauthorized"}
+          /device/code:
+            post:
+              summary: Start a device authorization (RFC 8628); no credentials. Rate limited.
+              security: []
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [name]
                       properties:
-                        id: {type: string}
-                        name: {type: string}
-                        createdAt: {type: number}
-                        lastSeenAt: {type: [number, "null"]}
-                        revoked: {type: boolean}
-                        current: {type: boolean}
-            "401": {$ref: "#/components/responses/Unauthorized"}
-      /devices/{id}:
-        delete:
-          summary: Revoke a device; its token stops working at its next request.
-          parameters:
-            - {name: id, in: path, required: true, schema: {type: string}}
-          responses:
-            "204": {description: Revoked.}
-            "401": {$ref: "#/components/responses/Unauthorized"}
-            "404": {$ref: "#/components/responses/NotFound"}
-      /session:
-        get:
-          summary: Who is calling; for a browser session, the CSRF token to send back.
-          responses:
-            "200":
-              description: The caller.
-              content:
-                application/json:
-                  schema:
-                    type: object
-                    required: [userId, email, name]
-                    properties:
-                      userId: {type: string}
-                      email: {type: string}
-                      name: {type: string}
-                      picture: {type: [string, "null"]}
-                      csrfToken: {type: [string, "null"], description: "Only for browser sessions."}
-                      usedBytes: {type: integer, description: "What the user's current files take."}
-                      quotaBytes: {type: [integer, "null"], description: "The most they may take; absent: no cap."}
-                      maxShareSeconds: {type: [integer, "null"], description: "The longest a share link may live; absent: links may never expire."}
-            "401": {$ref: "#/components/responses/Unauthorized"}
-      /storage:
-        get:
-          summary: Where the bytes live, the origin of every presigned URL; daemons send transfers nowhere else.
-          responses:
-            "200":
-              description: The storage origin.
-              content:
-                application/json:
-                  schema:
-                    type: object
-                    required: [origin]
-                    properties:
-                      origin: {type: string, description: "scheme://host[:port] of the S3 endpoint the presigned URLs use."}
-            "401": {$ref: "#/components/responses/Unauthorized"}
-      /device/code:
-        post:
-          summary: Start a device authorization (RFC 8628); no credentials. Rate limited.
-          security: []
-          requestBody:
-            required: true
-            content:
-              application/json:
-                schema:
-                  type: object
-                  required: [name]
-                  properties:
-                    name: {type: string, description: "Shown to the person approving, 1-200 characters."}
-          responses:
-            "200":
-              description: >
-                Show userCode and verificationURL to the person; poll /device/token with
-                deviceCode every interval seconds until expiresIn runs out.
-              content:
-                application/json:
-                  schema:
-                    type: object
-                    required: [deviceCode, userCode, verificationURL, verificationURLComplete, expiresIn, interval]
-                    properties:
-                      deviceCode: {type: string}
-                      userCode: {type: string, example: BCDFG-HJKLM, description: "10 consonants in two halves, about 43 bits."}
-                      verificationURL: {type: string}
-                      verificationURLComplete: {type: string}
-                      expiresIn: {type: integer}
-                      interval: {type: integer}
-            "400": {$ref: "#/components/responses/BadRequest"}
-            "429": {description: Too many requests from this address.}
-      /device/token:
-        post:
-          summary: Poll a device authorization; the bearer token once someone approved, exactly once.
-          security: []
-          requestBody:
-            required: true
-            content:
-              application/json:
-                schema:
-                  type: object
-                  required: [deviceCode]
-                  properties:
-                    deviceCode: {type: string}
-          responses:
-            "200":
-              description: Approved.
-              content:
-                application/json:
-                  schema:
-                    type: object
-                    required: [token, deviceId]
-                    properties:
-                      token: {type: string}
-                      deviceId: {type: string}
-                      email: {type: string, description: "The account that approved the device, for syncd login to show."}
-            "400":
-              description: >
-                Not yet or never: code authorization_pending (poll again), slow_down (poll less
-                often), expired_token or access_denied (start again).
-              content:
-                application/json:
-                  schema: {$ref: "#/components/schemas/Error"}
-            "429": {description: Too many requests from this address.}
-      /shares/{id}:
-        delete:
-          summary: Revoke a share link.
-          parameters:
-            - {name: id, in: path, required: true, schema: {type: string}}
-          responses:
-            "204": {description: Revoked.}
-            "401": {$ref: "#/components/responses/Unauthorized"}
-            "404": {$ref: "#/components/responses/NotFound"}
-    """#
+                        name: {type: string, description: "Shown to the person approving, 1-200 characters."}
+              responses:
+                "200":
+                  description: >
+                    Show userCode and verificationURL to the person; poll /device/token with
+                    deviceCode every interval seconds until expiresIn runs out.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [deviceCode, userCode, verificationURL, verificationURLComplete, expiresIn, interval]
+                        properties:
+                          deviceCode: {type: string}
+                          userCode: {type: string, example: BCDFG-HJKLM, description: "10 consonants in two halves, about 43 bits."}
+                          verificationURL: {type: string}
+                          verificationURLComplete: {type: string}
+                          expiresIn: {type: integer}
+                          interval: {type: integer}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "429": {description: Too many requests from this address.}
+          /device/token:
+            post:
+              summary: Poll a device authorization; the bearer token once someone approved, exactly once.
+              security: []
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [deviceCode]
+                      properties:
+                        deviceCode: {type: string}
+              responses:
+                "200":
+                  description: Approved.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [token, deviceId]
+                        properties:
+                          token: {type: string}
+                          deviceId: {type: string}
+                          email: {type: string, description: "The account that approved the device, for syncd login to show."}
+                "400":
+                  description: >
+                    Not yet or never: code authorization_pending (poll again), slow_down (poll less
+                    often), expired_token or access_denied (start again).
+                  content:
+                    application/json:
+                      schema: {$ref: "#/components/schemas/Error"}
+                "429": {description: Too many requests from this address.}
+          /shares/{id}:
+            delete:
+              summary: Revoke a share link.
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+              responses:
+                "204": {description: Revoked.}
+                "401": {$ref: "#/components/responses/Unauthorized"}
+                "404": {$ref: "#/components/responses/NotFound"}
+        """#
 }

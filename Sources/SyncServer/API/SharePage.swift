@@ -36,7 +36,8 @@ enum SharePage {
         case .media:
             previewHTML = ""
         case .text(let text, let truncated):
-            previewHTML = "<pre class=\"preview text\">\(HTMLPage.escape(text))</pre>" + (truncated ? "<p class=\"muted\">Only the start is shown.</p>" : "")
+            previewHTML =
+                "<pre class=\"preview text\">\(HTMLPage.escape(text))</pre>" + (truncated ? "<p class=\"muted\">Only the start is shown.</p>" : "")
         }
         return """
             <!doctype html>

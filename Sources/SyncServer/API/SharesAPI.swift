@@ -1,8 +1,8 @@
-import NIOCore
 import Foundation
 import Hummingbird
-import SyncAPI
+import NIOCore
 import Prometheus
+import SyncAPI
 
 /// Share links: the owner's API (create, list, revoke) and the public `/s/<token>` page and
 /// download, which check revocation and expiry on every visit and redirect to a presigned GET
@@ -34,7 +34,11 @@ struct SharesAPI {
                 case let seconds?: TimeInterval(seconds)
                 }
             if let seconds = body.expiresInSeconds, !(0...Self.maxExpirySeconds).contains(seconds) {
-                throw APIError(.badRequest, code: "invalid_expiry", "expiresInSeconds must be 1...\(Self.maxExpirySeconds) (100 years), or 0 for never")
+                throw APIError(
+                    .badRequest,
+                    code: "invalid_expiry",
+                    "expiresInSeconds must be 1...\(Self.maxExpirySeconds) (100 years), or 0 for never"
+                )
             }
             if let maxLifetime, (lifetime ?? .infinity) > maxLifetime {
                 throw APIError(.badRequest, code: "expiry_too_long", "links on this server live at most \(Int(maxLifetime)) seconds")
@@ -73,9 +77,14 @@ struct SharesAPI {
         // The media of the page's preview: inline, as a type that cannot run script.
         visits.get("{token}/preview") { _, context in
             let (_, file, owner) = try await open(try context.parameters.require("token"), counting: false)
-            guard let type = FileCategory.previewType(name: file.name) else { throw APIError(.notFound, code: "no_preview", "this file has no preview") }
+            guard let type = FileCategory.previewType(name: file.name) else {
+                throw APIError(.notFound, code: "no_preview", "this file has no preview")
+            }
             let url = try await blobs.presignInline(
-                key: blobs.key(userId: owner, sha256: file.contentHash ?? ""), filename: file.name, contentType: type.contentType)
+                key: blobs.key(userId: owner, sha256: file.contentHash ?? ""),
+                filename: file.name,
+                contentType: type.contentType
+            )
             return Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
         }
     }
@@ -84,8 +93,12 @@ struct SharesAPI {
     private func sharePage(token: String) async throws -> Response {
         let (share, file, owner) = try await open(token)
         let page = SharePage.html(
-            name: file.name, size: file.size, category: FileCategory(name: file.name), downloadPath: "/s/\(share.token)/download",
-            preview: try await preview(of: file, owner: owner, token: share.token))
+            name: file.name,
+            size: file.size,
+            category: FileCategory(name: file.name),
+            downloadPath: "/s/\(share.token)/download",
+            preview: try await preview(of: file, owner: owner, token: share.token)
+        )
         return HTMLPage.document(page, policy: SharePage.contentSecurityPolicy(bucketOrigin: blobs.origin))
     }
 
@@ -116,7 +129,13 @@ struct SharesAPI {
 
     func info(_ share: ShareRecord) -> ShareInfo {
         ShareInfo(
-            id: share.id, url: "\(publicBaseURL)/s/\(share.token)", path: share.path, createdAt: share.createdAt.timeIntervalSince1970,
-            expiresAt: share.expiresAt?.timeIntervalSince1970, revoked: share.revokedAt != nil, views: share.views)
+            id: share.id,
+            url: "\(publicBaseURL)/s/\(share.token)",
+            path: share.path,
+            createdAt: share.createdAt.timeIntervalSince1970,
+            expiresAt: share.expiresAt?.timeIntervalSince1970,
+            revoked: share.revokedAt != nil,
+            views: share.views
+        )
     }
 }

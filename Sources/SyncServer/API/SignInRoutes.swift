@@ -27,13 +27,17 @@ struct SignInRoutes {
         auth.get("login") { request, _ in
             guard let oidc else {
                 return HTMLPage.response(
-                    title: "Sign-in is not set up", body: "<p>This server has no identity provider configured ([auth] in syncd-server.toml).</p>",
-                    status: .serviceUnavailable)
+                    title: "Sign-in is not set up",
+                    body: "<p>This server has no identity provider configured ([auth] in syncd-server.toml).</p>",
+                    status: .serviceUnavailable
+                )
             }
             let state = MetadataStore.randomToken(bytes: 32)
             let signIn = PendingSignIn(
-                verifier: MetadataStore.randomToken(bytes: 48), nonce: MetadataStore.randomToken(bytes: 32),
-                returnTo: ReturnPath.parse(request.uri.queryParameters.get("return_to")))
+                verifier: MetadataStore.randomToken(bytes: 48),
+                nonce: MetadataStore.randomToken(bytes: 32),
+                returnTo: ReturnPath.parse(request.uri.queryParameters.get("return_to"))
+            )
             let url = try await oidc.authorizationURL(redirectURI: redirectURI, state: state, nonce: signIn.nonce, verifier: signIn.verifier)
             try await store.saveSignIn(state: state, signIn)
             var response = Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
@@ -46,14 +50,17 @@ struct SignInRoutes {
             } catch let error as SignInError {
                 metrics.signIns(outcome: "refused")
                 logger.notice("sign-in refused", metadata: ["reason": "\(error.reason)"])
-                let status: HTTPResponse.Status = switch error.kind {
-                case .invalid: .unauthorized
-                case .notAllowed: .forbidden
-                case .provider: .badGateway
-                }
+                let status: HTTPResponse.Status =
+                    switch error.kind {
+                    case .invalid: .unauthorized
+                    case .notAllowed: .forbidden
+                    case .provider: .badGateway
+                    }
                 var response = HTMLPage.response(
-                    title: "Sign-in failed", body: "<p>\(HTMLPage.escape(error.reason)).</p><p><a class=\"button\" href=\"/auth/login\">Try again</a></p>",
-                    status: status)
+                    title: "Sign-in failed",
+                    body: "<p>\(HTMLPage.escape(error.reason)).</p><p><a class=\"button\" href=\"/auth/login\">Try again</a></p>",
+                    status: status
+                )
                 response.setCookie(sessions.cookie(Self.signInCookie, "", maxAge: 0, path: "/auth"))
                 return response
             }
@@ -79,10 +86,18 @@ struct SignInRoutes {
     func registerAPI(on api: RouterGroup<AppRequestContext>, quota: Int64?, maxShareLifetime: TimeInterval?) {
         api.get("session") { _, context in
             let caller = try context.requireCaller()
-            return try json(SessionInfo(
-                userId: caller.user.id, email: caller.user.email, name: caller.user.name, picture: caller.user.picture,
-                csrfToken: caller.sessionId.map(sessions.csrfToken(for:)),
-                usedBytes: try await store.usedBytes(userId: caller.user.id), quotaBytes: quota, maxShareSeconds: maxShareLifetime.map { Int64($0) }))
+            return try json(
+                SessionInfo(
+                    userId: caller.user.id,
+                    email: caller.user.email,
+                    name: caller.user.name,
+                    picture: caller.user.picture,
+                    csrfToken: caller.sessionId.map(sessions.csrfToken(for:)),
+                    usedBytes: try await store.usedBytes(userId: caller.user.id),
+                    quotaBytes: quota,
+                    maxShareSeconds: maxShareLifetime.map { Int64($0) }
+                )
+            )
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
+import HTTPTypes
 import S3Client
 import SyncAPI
-import HTTPTypes
 
 /// How the server proves, without reading an object back, that the bytes at a content key
 /// have that key's identity (``ContentIdentity``):
@@ -48,7 +48,11 @@ extension UploadsAPI {
         }
         let recorded = try await store.recordBlockDigests(uploadId: upload.id, asked)
         for (number, digest) in asked where recorded[number] != digest {
-            throw APIError(.conflict, code: "checksum_conflict", "part \(number) was already signed with another SHA-256; abort this upload and begin again")
+            throw APIError(
+                .conflict,
+                code: "checksum_conflict",
+                "part \(number) was already signed with another SHA-256; abort this upload and begin again"
+            )
         }
         return recorded
     }
@@ -67,8 +71,14 @@ extension UploadsAPI {
         }
         let numbers = held.map(\.partNumber)
         guard numbers == Array(1...max(1, count)), held.allSatisfy({ recorded[$0.partNumber] != nil }) else {
-            if numbers.contains(where: { $0 > count }) { throw try await refuse(upload, key: key, s3UploadId: s3UploadId, "S3 holds parts beyond the file's \(count) blocks") }
-            throw APIError(.badRequest, code: "incomplete_upload", "S3 holds parts \(numbers.map(String.init).joined(separator: ",")) of 1...\(count): send the others")
+            if numbers.contains(where: { $0 > count }) {
+                throw try await refuse(upload, key: key, s3UploadId: s3UploadId, "S3 holds parts beyond the file's \(count) blocks")
+            }
+            throw APIError(
+                .badRequest,
+                code: "incomplete_upload",
+                "S3 holds parts \(numbers.map(String.init).joined(separator: ",")) of 1...\(count): send the others"
+            )
         }
         var digests: [String] = []
         var parts: [CompletedPart] = []
@@ -76,16 +86,28 @@ extension UploadsAPI {
             let digest = recorded[part.partNumber]!
             let range = ContentIdentity.range(ofBlock: part.partNumber, fileSize: upload.size)
             guard part.size == Int64(range.count) else {
-                throw try await refuse(upload, key: key, s3UploadId: s3UploadId, "part \(part.partNumber) is \(part.size) bytes, its block \(range.count)")
+                throw try await refuse(
+                    upload,
+                    key: key,
+                    s3UploadId: s3UploadId,
+                    "part \(part.partNumber) is \(part.size) bytes, its block \(range.count)"
+                )
             }
             if let reported = part.checksum, reported.algorithm == .sha256, reported.base64 != digest {
                 throw try await refuse(upload, key: key, s3UploadId: s3UploadId, "S3 reports another SHA-256 for part \(part.partNumber)")
             }
             digests.append(digest)
-            parts.append(CompletedPart(partNumber: part.partNumber, etag: part.etag, size: part.size, checksum: Checksum(algorithm: .sha256, base64: digest)))
+            parts.append(
+                CompletedPart(partNumber: part.partNumber, etag: part.etag, size: part.size, checksum: Checksum(algorithm: .sha256, base64: digest))
+            )
         }
         guard ContentIdentity.identity(base64BlockDigests: digests) == upload.contentHash else {
-            throw try await refuse(upload, key: key, s3UploadId: s3UploadId, "the parts' SHA-256 digests do not give the declared sha256 (the content identity)")
+            throw try await refuse(
+                upload,
+                key: key,
+                s3UploadId: s3UploadId,
+                "the parts' SHA-256 digests do not give the declared sha256 (the content identity)"
+            )
         }
         return parts
     }

@@ -2,9 +2,9 @@ import Concurrently
 import Foundation
 import Hummingbird
 import Logging
+import Prometheus
 import S3Client
 import SyncAPI
-import Prometheus
 
 /// `/api/v1/uploads`: begin (presigned single PUT or multipart), part URLs, complete, abort.
 /// Bytes go from the client to S3; the server only signs and then checks what S3 holds.
@@ -23,14 +23,18 @@ struct UploadsAPI {
         api.post("batch/uploads") { request, context in
             let user = try context.requireCaller().user
             let body = try await request.decode(as: BatchBeginRequest.self, context: context)
-            guard body.uploads.count <= Self.maxBatch else { throw APIError(.badRequest, code: "batch_too_large", "at most \(Self.maxBatch) uploads a batch") }
+            guard body.uploads.count <= Self.maxBatch else {
+                throw APIError(.badRequest, code: "batch_too_large", "at most \(Self.maxBatch) uploads a batch")
+            }
             let results = await Self.inParallel(body.uploads) { upload in await Self.batchResult { try await begin(upload, user: user) } }
             return try json(BatchResponse(results: results))
         }
         api.post("batch/complete") { request, context in
             let user = try context.requireCaller().user
             let body = try await request.decode(as: BatchCompleteRequest.self, context: context)
-            guard body.uploads.count <= Self.maxBatch else { throw APIError(.badRequest, code: "batch_too_large", "at most \(Self.maxBatch) uploads a batch") }
+            guard body.uploads.count <= Self.maxBatch else {
+                throw APIError(.badRequest, code: "batch_too_large", "at most \(Self.maxBatch) uploads a batch")
+            }
             // The S3 side of every item at once (ownership, completion, the object's check), then
             // one database transaction for all that passed: one durable write per batch.
             let checked: [Result<UploadRecord, APIError>] = await Self.inParallel(body.uploads) { item in
@@ -43,10 +47,19 @@ struct UploadsAPI {
                 }
             }
             let ready = checked.compactMap { try? $0.get() }
-            var committed = try await store.commitMany(userId: user.id, ready.map {
-                MetadataStore.CommitItem(
-                    path: $0.path, kind: .file, size: $0.size, contentHash: $0.contentHash, baseRevision: $0.baseRevision, finishingUpload: $0.id)
-            }).makeIterator()
+            var committed = try await store.commitMany(
+                userId: user.id,
+                ready.map {
+                    MetadataStore.CommitItem(
+                        path: $0.path,
+                        kind: .file,
+                        size: $0.size,
+                        contentHash: $0.contentHash,
+                        baseRevision: $0.baseRevision,
+                        finishingUpload: $0.id
+                    )
+                }
+            ).makeIterator()
             let results = checked.map { check -> BatchResult<FileMetadata> in
                 let outcome: Result<FileRecord, APIError>
                 switch check {
@@ -59,7 +72,10 @@ struct UploadsAPI {
                     metrics.uploadedBytes.increment(by: file.size)
                     return BatchResult(value: FileMetadata(file))
                 case .failure(let error):
-                    return BatchResult(status: Int(error.status.code), error: ConflictBody(code: error.code, message: error.message, current: error.current))
+                    return BatchResult(
+                        status: Int(error.status.code),
+                        error: ConflictBody(code: error.code, message: error.message, current: error.current)
+                    )
                 }
             }
             return try json(BatchResponse(results: results))
@@ -100,12 +116,19 @@ struct UploadsAPI {
             // The SHA-256 each part was verified against: S3's own where it lists it, else the one
             // its URL was signed with (the only one S3 accepted for that part).
             let signed = try await store.blockDigests(uploadId: upload.id)
-            return try json(UploadPartsResponse(parts: held.map {
-                UploadPartsResponse.Part(
-                    partNumber: $0.partNumber, etag: $0.etag, size: $0.size,
-                    checksumCRC32C: $0.checksum.flatMap { $0.algorithm == .crc32c ? $0.base64 : nil },
-                    checksumSHA256: $0.checksum.flatMap { $0.algorithm == .sha256 ? $0.base64 : nil } ?? signed[$0.partNumber])
-            }))
+            return try json(
+                UploadPartsResponse(
+                    parts: held.map {
+                        UploadPartsResponse.Part(
+                            partNumber: $0.partNumber,
+                            etag: $0.etag,
+                            size: $0.size,
+                            checksumCRC32C: $0.checksum.flatMap { $0.algorithm == .crc32c ? $0.base64 : nil },
+                            checksumSHA256: $0.checksum.flatMap { $0.algorithm == .sha256 ? $0.base64 : nil } ?? signed[$0.partNumber]
+                        )
+                    }
+                )
+            )
         }
         api.post("uploads/{id}/complete") { request, context in
             let user = try context.requireCaller().user
@@ -130,7 +153,10 @@ struct UploadsAPI {
     static let batchConcurrency = 16
 
     /// `transform` over `items`, `batchConcurrency` at a time, results in the items' order.
-    static func inParallel<Item: Sendable, Result: Sendable>(_ items: [Item], _ transform: @escaping @Sendable (Item) async -> Result) async -> [Result] {
+    static func inParallel<Item: Sendable, Result: Sendable>(
+        _ items: [Item],
+        _ transform: @escaping @Sendable (Item) async -> Result
+    ) async -> [Result] {
         await Concurrently.map(items, width: batchConcurrency, transform)
     }
 
@@ -140,7 +166,10 @@ struct UploadsAPI {
             return BatchResult(value: try await body())
         } catch {
             let refusal = refusal(error)
-            return BatchResult(status: Int(refusal.status.code), error: ConflictBody(code: refusal.code, message: refusal.message, current: refusal.current))
+            return BatchResult(
+                status: Int(refusal.status.code),
+                error: ConflictBody(code: refusal.code, message: refusal.message, current: refusal.current)
+            )
         }
     }
 
@@ -184,10 +213,14 @@ struct UploadsAPI {
         // and neither a "stored" answer nor an upload over it may happen until it is rehashed.
         if try await store.isLegacyContent(userId: user.id, contentHash: hash) {
             throw APIError(
-                .init(code: 423, reasonPhrase: "Locked"), code: "content_migrating",
-                "content under this hash is still being moved to block hashes; try again after the server's next collector pass")
+                .init(code: 423, reasonPhrase: "Locked"),
+                code: "content_migrating",
+                "content under this hash is still being moved to block hashes; try again after the server's next collector pass"
+            )
         }
-        if let seen = body.seenCursor, seen < 0 { throw APIError(.badRequest, code: "invalid_cursor", "seenCursor must be a cursor the change feed gave (0 or more)") }
+        if let seen = body.seenCursor, seen < 0 {
+            throw APIError(.badRequest, code: "invalid_cursor", "seenCursor must be a cursor the change feed gave (0 or more)")
+        }
         let key = blobs.key(userId: user.id, sha256: hash)
         if try await store.storesContent(userId: user.id, contentHash: hash), let object = try await blobs.head(key), object.size == body.size {
             // A new item is recorded here only while nothing happened at its path since the
@@ -196,15 +229,28 @@ struct UploadsAPI {
             let since = body.baseRevision == nil ? body.seenCursor : nil
             do {
                 let file = try await store.commit(
-                    userId: user.id, path: body.path, kind: .file, size: body.size, contentHash: hash, baseRevision: body.baseRevision,
-                    unchangedSince: since)
+                    userId: user.id,
+                    path: body.path,
+                    kind: .file,
+                    size: body.size,
+                    contentHash: hash,
+                    baseRevision: body.baseRevision,
+                    unchangedSince: since
+                )
                 metrics.uploadsCompleted.increment()
                 return BeginUploadResponse(mode: .stored, file: FileMetadata(file))
             } catch StoreError.conflict(current: nil) where since != nil {}
         }
         var record = UploadRecord(
-            id: UUID().uuidString.lowercased(), userId: user.id, path: body.path, size: body.size, contentHash: hash,
-            baseRevision: body.baseRevision, s3UploadId: nil, createdAt: Date())
+            id: UUID().uuidString.lowercased(),
+            userId: user.id,
+            path: body.path,
+            size: body.size,
+            contentHash: hash,
+            baseRevision: body.baseRevision,
+            s3UploadId: nil,
+            createdAt: Date()
+        )
         // A file of one block is one PUT; larger ones are multipart with one part per block.
         if ContentIdentity.blockCount(forFileSize: body.size) <= 1 {
             let digest = try singleBlockDigest(body, identity: hash)
@@ -229,8 +275,14 @@ struct UploadsAPI {
     func complete(_ upload: UploadRecord, parts: [CompleteUploadRequest.Part], user: User) async throws -> FileRecord {
         try await verifyObject(upload, parts: parts, user: user)
         let file = try await store.commit(
-            userId: user.id, path: upload.path, kind: .file, size: upload.size, contentHash: upload.contentHash, baseRevision: upload.baseRevision,
-            finishingUpload: upload.id)
+            userId: user.id,
+            path: upload.path,
+            kind: .file,
+            size: upload.size,
+            contentHash: upload.contentHash,
+            baseRevision: upload.baseRevision,
+            finishingUpload: upload.id
+        )
         metrics.uploadsCompleted.increment()
         metrics.uploadedBytes.increment(by: upload.size)
         return file

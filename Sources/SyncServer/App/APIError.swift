@@ -64,9 +64,11 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
             APIError(.badRequest, code: "invalid_text", why)
         case .quotaExceeded(let path, let size, let held, let quota):
             APIError(
-                .insufficientStorage, code: "quota_exceeded",
+                .insufficientStorage,
+                code: "quota_exceeded",
                 "\(path) needs \(ByteCount.human(size)), and \(ByteCount.human(max(0, quota - held))) of your \(ByteCount.human(quota)) is free"
-                    + " (uploads in progress hold their size until they complete, are aborted, or expire)")
+                    + " (uploads in progress hold their size until they complete, are aborted, or expire)"
+            )
         }
     }
 }
@@ -85,8 +87,14 @@ func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> 
 extension FileMetadata {
     init(_ record: FileRecord) {
         self.init(
-            id: record.id, path: record.path, kind: record.kind, revision: record.revision, size: record.size,
-            sha256: record.contentHash, modifiedAt: record.modifiedAt.timeIntervalSince1970,
-            category: FileCategory(name: record.path, isFolder: record.kind == .folder))
+            id: record.id,
+            path: record.path,
+            kind: record.kind,
+            revision: record.revision,
+            size: record.size,
+            sha256: record.contentHash,
+            modifiedAt: record.modifiedAt.timeIntervalSince1970,
+            category: FileCategory(name: record.path, isFolder: record.kind == .folder)
+        )
     }
 }

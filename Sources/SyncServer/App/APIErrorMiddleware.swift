@@ -23,8 +23,10 @@ struct APIErrorMiddleware: RouterMiddleware {
             throw APIError(.contentTooLarge, code: "body_too_large", "request bodies are at most \(context.maxUploadSize >> 20) MiB")
         } catch let error as ChangeNotifier.TooManyWaiting {
             throw APIError(
-                .tooManyRequests, code: "too_many_long_polls",
-                "you already have \(error.limit) long-polls of the change feed waiting: wait for one to answer, or poll without wait")
+                .tooManyRequests,
+                code: "too_many_long_polls",
+                "you already have \(error.limit) long-polls of the change feed waiting: wait for one to answer, or poll without wait"
+            )
         } catch let error as any HTTPResponseError {
             throw error
         } catch {

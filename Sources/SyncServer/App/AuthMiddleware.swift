@@ -1,6 +1,6 @@
 import Crypto
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Authenticates an API request: `Authorization: Bearer <device token>`, or the browser's

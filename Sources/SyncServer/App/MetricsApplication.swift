@@ -37,5 +37,6 @@ public func buildMetricsApplication(_ metrics: ServerMetrics, at address: Listen
     Application(
         router: buildMetricsRouter(metrics),
         configuration: .init(address: .hostname(address.host, port: address.port), serverName: "syncd-server-metrics"),
-        logger: logger)
+        logger: logger
+    )
 }

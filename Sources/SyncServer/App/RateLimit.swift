@@ -58,7 +58,10 @@ struct RateLimitMiddleware: RouterMiddleware {
     struct RateLimited: HTTPResponseError {
         var status: HTTPResponse.Status { .tooManyRequests }
         func response(from request: Request, context: some RequestContext) throws -> Response {
-            var response = try APIError(.tooManyRequests, code: "rate_limited", "too many requests; slow down").response(from: request, context: context)
+            var response = try APIError(.tooManyRequests, code: "rate_limited", "too many requests; slow down").response(
+                from: request,
+                context: context
+            )
             response.headers[.retryAfter] = "10"
             return response
         }

@@ -7,7 +7,11 @@ extension Request {
     func integerParameter(_ name: String, in range: ClosedRange<Int64>, default fallback: Int64) throws -> Int64 {
         guard let text = uri.queryParameters.get(name) else { return fallback }
         guard let value = Int64(text), range.contains(value) else {
-            throw APIError(.badRequest, code: "invalid_parameter", "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), not \(String(text.prefix(40)).debugDescription)")
+            throw APIError(
+                .badRequest,
+                code: "invalid_parameter",
+                "\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), not \(String(text.prefix(40)).debugDescription)"
+            )
         }
         return value
     }
@@ -16,7 +20,11 @@ extension Request {
     func secondsParameter(_ name: String, in range: ClosedRange<Double>, default fallback: Double) throws -> Double {
         guard let text = uri.queryParameters.get(name) else { return fallback }
         guard let value = Double(text), value.isFinite, range.contains(value) else {
-            throw APIError(.badRequest, code: "invalid_parameter", "\(name) must be a number of seconds in \(range.lowerBound)...\(range.upperBound), not \(String(text.prefix(40)).debugDescription)")
+            throw APIError(
+                .badRequest,
+                code: "invalid_parameter",
+                "\(name) must be a number of seconds in \(range.lowerBound)...\(range.upperBound), not \(String(text.prefix(40)).debugDescription)"
+            )
         }
         return value
     }

@@ -1,5 +1,5 @@
-public import Prometheus
 import Hummingbird
+public import Prometheus
 
 /// The server's Prometheus metrics, served at `/metrics`.
 public struct ServerMetrics: Sendable {
@@ -12,30 +12,36 @@ public struct ServerMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        uploadsCompleted = registry.makeCounter(descriptor: Self.name("uploads_completed", "total", "Uploads recorded as new revisions (deduplicated ones included)."))
+        uploadsCompleted = registry.makeCounter(
+            descriptor: Self.name("uploads_completed", "total", "Uploads recorded as new revisions (deduplicated ones included).")
+        )
         uploadedBytes = registry.makeCounter(descriptor: Self.name("uploaded", "bytes_total", "Bytes of the revisions recorded."))
         shareViews = registry.makeCounter(descriptor: Self.name("share_views", "total", "Share pages and downloads served."))
         longPollsWaiting = registry.makeGauge(descriptor: Self.name("change_polls", "waiting", "Change-feed long-polls waiting now."))
         requestDuration = registry.makeDurationHistogram(
             descriptor: Self.name("http_request_duration", "seconds", "Time to answer an HTTP request."),
-            buckets: [.milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10), .seconds(60)])
+            buckets: [.milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10), .seconds(60)]
+        )
     }
 
     func countRequest(status: HTTPResponse.Status) {
         registry.makeCounter(
-            descriptor: Self.name("http_requests", "total", "HTTP requests answered, by status class."), labels: [("status", "\(status.code / 100)xx")]
+            descriptor: Self.name("http_requests", "total", "HTTP requests answered, by status class."),
+            labels: [("status", "\(status.code / 100)xx")]
         ).increment()
     }
 
     /// Browser sign-ins by outcome ("ok", "refused").
     func signIns(outcome: String) {
-        registry.makeCounter(descriptor: Self.name("sign_ins", "total", "Browser sign-ins finished, by outcome."), labels: [("outcome", outcome)]).increment()
+        registry.makeCounter(descriptor: Self.name("sign_ins", "total", "Browser sign-ins finished, by outcome."), labels: [("outcome", outcome)])
+            .increment()
     }
 
     /// Device authorizations by outcome ("approved", "denied").
     func deviceAuthorizations(outcome: String) {
         registry.makeCounter(
-            descriptor: Self.name("device_authorizations", "total", "Device codes decided by a signed-in user, by outcome."), labels: [("outcome", outcome)]
+            descriptor: Self.name("device_authorizations", "total", "Device codes decided by a signed-in user, by outcome."),
+            labels: [("outcome", outcome)]
         ).increment()
     }
 

@@ -114,7 +114,8 @@ struct IDTokenCheck: Sendable {
 
 /// Compares secrets in time that does not depend on where they differ.
 func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-    let x = Array(a.utf8), y = Array(b.utf8)
+    let x = Array(a.utf8)
+    let y = Array(b.utf8)
     guard x.count == y.count else { return false }
     var difference: UInt8 = 0
     for i in x.indices { difference |= x[i] ^ y[i] }

@@ -1,6 +1,6 @@
 public import AsyncHTTPClient
-public import Foundation
 import Crypto
+public import Foundation
 import JWTKit
 import NIOCore
 import NIOFoundationCompat
@@ -116,10 +116,14 @@ public actor OIDCProvider {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: Self.formEncode([
-            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
-            ("client_id", settings.clientId), ("client_secret", settings.clientSecret), ("code_verifier", verifier),
-        ])))
+        request.body = .bytes(
+            ByteBuffer(
+                string: Self.formEncode([
+                    ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI),
+                    ("client_id", settings.clientId), ("client_secret", settings.clientSecret), ("code_verifier", verifier),
+                ])
+            )
+        )
         let response = try await send(request)
         guard response.status == 200 else {
             let reason = (try? JSONDecoder().decode(OAuthErrorBody.self, from: response.body)).map { "\($0.error): \($0.errorDescription ?? "")" }
@@ -133,8 +137,14 @@ public actor OIDCProvider {
         }
         let claims = try await verify(idToken: tokens.idToken, nonce: nonce, now: now)
         var provided = ProviderClaims(
-            issuer: settings.issuer, subject: claims.sub, email: claims.email, emailVerified: claims.emailVerified, hostedDomain: claims.hd,
-            name: claims.name, picture: claims.picture)
+            issuer: settings.issuer,
+            subject: claims.sub,
+            email: claims.email,
+            emailVerified: claims.emailVerified,
+            hostedDomain: claims.hd,
+            name: claims.name,
+            picture: claims.picture
+        )
         // The e-mail and its flag come as a pair: from userinfo when the token lacks either.
         if claims.email == nil || claims.emailVerified == nil, let accessToken = tokens.accessToken, let endpoint = document.userinfoEndpoint {
             let info = try await userinfo(endpoint: endpoint, accessToken: accessToken)

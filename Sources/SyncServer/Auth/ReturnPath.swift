@@ -51,7 +51,8 @@ enum ReturnPath {
 
     /// One stage of decoding: no `//` or `/\` at the start, no control character or backslash.
     private static func isSafeOnce(_ bytes: [UInt8]) -> Bool {
-        let slash = UInt8(ascii: "/"), backslash = UInt8(ascii: "\\")
+        let slash = UInt8(ascii: "/")
+        let backslash = UInt8(ascii: "\\")
         if bytes.count >= 2, bytes[0] == slash, bytes[1] == slash || bytes[1] == backslash { return false }
         return !bytes.contains(where: isForbiddenOctet)
     }
@@ -62,7 +63,8 @@ enum ReturnPath {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
         case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): true
         case UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"),
-            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="): true
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="):
+            true
         case UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "/"), UInt8(ascii: "?"): true
         default: false
         }

@@ -49,7 +49,10 @@ public struct SignInAllowList: Sendable, Equatable {
         switch claims.emailVerified {
         case true?: break
         case false?: return .failure(SignInError(.notAllowed, "the e-mail address \(email) is not verified with the provider"))
-        case nil: return .failure(SignInError(.notAllowed, "the provider did not say that the e-mail address \(email) is verified (no email_verified claim)"))
+        case nil:
+            return .failure(
+                SignInError(.notAllowed, "the provider did not say that the e-mail address \(email) is verified (no email_verified claim)")
+            )
         }
         let allowed: Bool
         if emails.contains(email) {
@@ -60,13 +63,21 @@ public struct SignInAllowList: Sendable, Equatable {
             allowed = Self.domain(of: email).map(domains.contains) ?? false
         }
         guard allowed else {
-            let detail = claims.issuer == Self.google && !domains.isEmpty
+            let detail =
+                claims.issuer == Self.google && !domains.isEmpty
                 ? " (a domain entry lets in accounts of that Google Workspace only; this account's hosted domain is \(claims.hostedDomain ?? "none"))"
                 : ""
             return .failure(SignInError(.notAllowed, "\(email) is not on this server's allow-list\(detail)"))
         }
-        return .success(SignedInIdentity(
-            issuer: claims.issuer, subject: claims.subject, email: email, name: claims.name ?? email, picture: claims.picture))
+        return .success(
+            SignedInIdentity(
+                issuer: claims.issuer,
+                subject: claims.subject,
+                email: email,
+                name: claims.name ?? email,
+                picture: claims.picture
+            )
+        )
     }
 
     static let google = "https://accounts.google.com"

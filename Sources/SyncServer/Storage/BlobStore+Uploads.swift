@@ -6,7 +6,12 @@ extension BlobStore {
     /// Starts a multipart upload of `key` (SSE-S3, SHA-256 part checksums); returns S3's id.
     public func createMultipartUpload(key: String, contentType: String?) async throws -> String {
         try await BlobStoreError.mapping {
-            try await s3.createMultipartUpload(bucket: bucket, key: key, options: PutObjectOptions(contentType: contentType), checksumAlgorithm: .sha256)
+            try await s3.createMultipartUpload(
+                bucket: bucket,
+                key: key,
+                options: PutObjectOptions(contentType: contentType),
+                checksumAlgorithm: .sha256
+            )
         }
     }
 

@@ -41,7 +41,13 @@ public struct BlobStore: Sendable {
     public func presignPut(key: String, blockSha256: String) async throws -> (url: String, headers: [String: String]) {
         let headers = [Self.encryption, ("x-amz-checksum-sha256", blockSha256)]
         let url = try await BlobStoreError.mapping {
-            try await s3.presignedURL(method: "PUT", bucket: bucket, key: key, headers: headers.map { (name: $0.0, value: $0.1) }, expiresIn: uploadURLLifetime)
+            try await s3.presignedURL(
+                method: "PUT",
+                bucket: bucket,
+                key: key,
+                headers: headers.map { (name: $0.0, value: $0.1) },
+                expiresIn: uploadURLLifetime
+            )
         }
         return (url, Dictionary(uniqueKeysWithValues: headers))
     }
@@ -52,8 +58,13 @@ public struct BlobStore: Sendable {
         let headers = [("x-amz-checksum-sha256", sha256)]
         let url = try await BlobStoreError.mapping {
             try await s3.presignedURL(
-                method: "PUT", bucket: bucket, key: key, query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
-                headers: headers.map { (name: $0.0, value: $0.1) }, expiresIn: uploadURLLifetime)
+                method: "PUT",
+                bucket: bucket,
+                key: key,
+                query: [("partNumber", String(partNumber)), ("uploadId", uploadId)],
+                headers: headers.map { (name: $0.0, value: $0.1) },
+                expiresIn: uploadURLLifetime
+            )
         }
         return (url, Dictionary(uniqueKeysWithValues: headers))
     }
@@ -63,7 +74,12 @@ public struct BlobStore: Sendable {
         let disposition = "attachment; filename*=UTF-8''" + AWSURIEncoding.encodeQueryComponent(filename)
         return try await BlobStoreError.mapping {
             try await s3.presignedURL(
-                method: "GET", bucket: bucket, key: key, query: [("response-content-disposition", disposition)], expiresIn: downloadURLLifetime)
+                method: "GET",
+                bucket: bucket,
+                key: key,
+                query: [("response-content-disposition", disposition)],
+                expiresIn: downloadURLLifetime
+            )
         }
     }
 
@@ -73,8 +89,12 @@ public struct BlobStore: Sendable {
         let disposition = "inline; filename*=UTF-8''" + AWSURIEncoding.encodeQueryComponent(filename)
         return try await BlobStoreError.mapping {
             try await s3.presignedURL(
-                method: "GET", bucket: bucket, key: key,
-                query: [("response-content-disposition", disposition), ("response-content-type", contentType)], expiresIn: downloadURLLifetime)
+                method: "GET",
+                bucket: bucket,
+                key: key,
+                query: [("response-content-disposition", disposition), ("response-content-type", contentType)],
+                expiresIn: downloadURLLifetime
+            )
         }
     }
 
@@ -85,9 +105,12 @@ public struct BlobStore: Sendable {
     /// ETag of each part (the dashboard's multipart uploads need it).
     public func allowBrowsers(from origin: String) async throws {
         try await BlobStoreError.mapping {
-            try await s3.putBucketCORS(bucket: bucket, rules: [
-                CORSRule(allowedOrigins: [origin], allowedMethods: ["GET", "PUT", "HEAD"], exposeHeaders: ["ETag"])
-            ])
+            try await s3.putBucketCORS(
+                bucket: bucket,
+                rules: [
+                    CORSRule(allowedOrigins: [origin], allowedMethods: ["GET", "PUT", "HEAD"], exposeHeaders: ["ETag"])
+                ]
+            )
         }
     }
 }

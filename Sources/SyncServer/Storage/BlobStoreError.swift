@@ -23,15 +23,14 @@ public struct BlobStoreError: Error, Sendable, CustomStringConvertible {
     init(_ error: S3Error) {
         s3Code = error.code
         message = error.message
-        code =
-            // A missing bucket is the server's configuration, not a missing object.
-            if (error.statusCode == 404 || error.code == "NoSuchKey" || error.code == "NoSuchUpload") && error.code != "NoSuchBucket" {
-                .missing
-            } else if error.kind == .transport || error.code == "SlowDown" || error.statusCode.map({ $0 == 429 || $0 >= 500 }) == true {
-                .unavailable
-            } else {
-                .refused
-            }
+        code = Self.code(of: error)
+    }
+
+    static func code(of error: S3Error) -> Code {
+        // A missing bucket is the server's configuration, not a missing object.
+        if (error.statusCode == 404 || error.code == "NoSuchKey" || error.code == "NoSuchUpload") && error.code != "NoSuchBucket" { return .missing }
+        if error.kind == .transport || error.code == "SlowDown" || error.statusCode.map({ $0 == 429 || $0 >= 500 }) == true { return .unavailable }
+        return .refused
     }
 
     /// Runs an S3 call, its failures as the store's.

@@ -1,7 +1,7 @@
 public import Foundation
 public import Logging
-public import ServiceLifecycle
 import S3Client
+public import ServiceLifecycle
 
 /// Keeps the bucket tidy: aborts multipart uploads left open (they cost money while they
 /// wait), empties the trash after its retention, and deletes objects nothing references any more.
@@ -97,10 +97,13 @@ public struct CollectorService: Service {
         while !Task.isCancelled {
             do {
                 let report = try await collector.collect()
-                logger.info("collector pass", metadata: [
-                    "aborted_uploads": "\(report.abortedUploads)", "purged_trash": "\(report.purgedTrashItems)",
-                    "deleted_objects": "\(report.deletedObjects)", "rehashed_contents": "\(report.rehashedContents)",
-                ])
+                logger.info(
+                    "collector pass",
+                    metadata: [
+                        "aborted_uploads": "\(report.abortedUploads)", "purged_trash": "\(report.purgedTrashItems)",
+                        "deleted_objects": "\(report.deletedObjects)", "rehashed_contents": "\(report.rehashedContents)",
+                    ]
+                )
             } catch {
                 logger.error("collector pass failed: \(error)")
             }

@@ -1,7 +1,7 @@
-import Foundation
-import Glibc
 // `struct stat` is owned by the module that loaded its header first: with Foundation, CoreFoundation.
 import CoreFoundation
+import Foundation
+import Glibc
 public import Logging
 import S3Client
 import SyncAPI
@@ -42,7 +42,10 @@ public struct LegacyRehash: Sendable {
             do {
                 try await rehash(legacy, into: &report)
             } catch {
-                logger.warning("cannot rehash legacy content yet", metadata: ["user": "\(legacy.userId)", "sha256": "\(legacy.sha256)", "error": "\(error)"])
+                logger.warning(
+                    "cannot rehash legacy content yet",
+                    metadata: ["user": "\(legacy.userId)", "sha256": "\(legacy.sha256)", "error": "\(error)"]
+                )
                 report.failed += 1
             }
         }
@@ -64,7 +67,10 @@ public struct LegacyRehash: Sendable {
         let (plain, identity, size) = try Self.hashes(of: temporary)
         report.bytesRead += size
         guard plain == legacy.sha256 else {
-            logger.error("legacy object does not have the SHA-256 it is recorded under; left as it is", metadata: ["key": "\(oldKey)", "sha256": "\(plain)"])
+            logger.error(
+                "legacy object does not have the SHA-256 it is recorded under; left as it is",
+                metadata: ["key": "\(oldKey)", "sha256": "\(plain)"]
+            )
             try await store.abandonLegacy(legacy)
             report.abandoned += 1
             return

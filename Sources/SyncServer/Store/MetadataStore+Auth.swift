@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 import PostgresNIO
 import S3Client
 
@@ -117,7 +117,8 @@ extension MetadataStore {
         let at = now().timeIntervalSince1970
         return try await database.transaction { db in
             if let row = try await db.query(
-                "SELECT id, email FROM users WHERE oidc_issuer = ? AND oidc_subject = ?", [.text(identity.issuer), .text(identity.subject)]
+                "SELECT id, email FROM users WHERE oidc_issuer = ? AND oidc_subject = ?",
+                [.text(identity.issuer), .text(identity.subject)]
             ).first {
                 let id = try row.text("id")
                 var kept = try row.text("email")
@@ -126,7 +127,8 @@ extension MetadataStore {
                 }
                 let rows = try await db.query(
                     "UPDATE users SET email = ?, name = ?, picture = ? WHERE id = ? AND oidc_issuer = ? AND oidc_subject = ? RETURNING id, email, name, picture",
-                    [.text(kept), .text(identity.name), picture, .text(id), .text(identity.issuer), .text(identity.subject)])
+                    [.text(kept), .text(identity.name), picture, .text(id), .text(identity.issuer), .text(identity.subject)]
+                )
                 return try rows.first.map(Self.user)
             }
             if let row = try await db.query("SELECT id, oidc_issuer, oidc_subject FROM users WHERE email = ?", [.text(email)]).first {
@@ -136,14 +138,16 @@ extension MetadataStore {
                 guard row.optionalText("oidc_subject") == nil else {
                     throw SignInError(
                         .notAllowed,
-                        "the address \(email) belongs to another account on this server, which signs in as a different person at the provider; ask the server's administrator")
+                        "the address \(email) belongs to another account on this server, which signs in as a different person at the provider; ask the server's administrator"
+                    )
                 }
                 let rows = try await db.query(
                     """
                     UPDATE users SET oidc_issuer = ?, oidc_subject = ?, name = ?, picture = ?
                     WHERE id = ? AND oidc_subject IS NULL RETURNING id, email, name, picture
                     """,
-                    [.text(identity.issuer), .text(identity.subject), .text(identity.name), picture, .text(try row.text("id"))])
+                    [.text(identity.issuer), .text(identity.subject), .text(identity.name), picture, .text(try row.text("id"))]
+                )
                 return try rows.first.map(Self.user)
             }
             let rows = try await db.query(
@@ -151,7 +155,11 @@ extension MetadataStore {
                 INSERT INTO users (id, email, name, picture, created_at, oidc_issuer, oidc_subject) VALUES (?, ?, ?, ?, ?, ?, ?)
                 RETURNING id, email, name, picture
                 """,
-                [.text(UUID().uuidString.lowercased()), .text(email), .text(identity.name), picture, .real(at), .text(identity.issuer), .text(identity.subject)])
+                [
+                    .text(UUID().uuidString.lowercased()), .text(email), .text(identity.name), picture, .real(at), .text(identity.issuer),
+                    .text(identity.subject),
+                ]
+            )
             return try rows.first.map(Self.user)
         }
     }
@@ -184,7 +192,8 @@ extension MetadataStore {
         let at = now().timeIntervalSince1970
         try await database.query(
             "INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-            [.text(Self.keyedHash(id, key)), .text(userId), .real(at), .real(at + Self.sessionLifetime)])
+            [.text(Self.keyedHash(id, key)), .text(userId), .real(at), .real(at + Self.sessionLifetime)]
+        )
         return id
     }
 
@@ -212,7 +221,8 @@ extension MetadataStore {
             try await db.query("DELETE FROM sign_ins WHERE created_at < ?", [.real(at - Self.signInLifetime)])
             try await db.query(
                 "INSERT INTO sign_ins (state_hash, verifier, nonce, return_to, created_at) VALUES (?, ?, ?, ?, ?)",
-                [.text(Self.tokenHash(state)), .text(signIn.verifier), .text(signIn.nonce), .text(signIn.returnTo), .real(at)])
+                [.text(Self.tokenHash(state)), .text(signIn.verifier), .text(signIn.nonce), .text(signIn.returnTo), .real(at)]
+            )
         }
     }
 
@@ -220,7 +230,8 @@ extension MetadataStore {
     func takeSignIn(state: String) async throws -> PendingSignIn? {
         let rows = try await database.query(
             "DELETE FROM sign_ins WHERE state_hash = ? RETURNING verifier, nonce, return_to, created_at",
-            [.text(Self.tokenHash(state))])
+            [.text(Self.tokenHash(state))]
+        )
         guard let row = rows.first, try row.real("created_at") > now().timeIntervalSince1970 - Self.signInLifetime else { return nil }
         return PendingSignIn(verifier: try row.text("verifier"), nonce: try row.text("nonce"), returnTo: try row.text("return_to"))
     }
@@ -242,7 +253,11 @@ extension MetadataStore {
                 INSERT INTO device_codes (code_hash, user_code, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (user_code) DO NOTHING RETURNING user_code
                 """,
-                [.text(Self.tokenHash(deviceCode)), .text(userCode), .text(name), .real(at.timeIntervalSince1970), .real(expires.timeIntervalSince1970)])
+                [
+                    .text(Self.tokenHash(deviceCode)), .text(userCode), .text(name), .real(at.timeIntervalSince1970),
+                    .real(expires.timeIntervalSince1970),
+                ]
+            )
             if !rows.isEmpty { return (deviceCode, userCode, expires) }
         }
         throw StoreError.corrupt("could not find a free user code")
@@ -253,7 +268,9 @@ extension MetadataStore {
     /// spent the answer is `.throttled` whatever the code. `budgetSpent` hears, after the
     /// transaction, each budget this call's wrong code used up.
     public func lookUpDeviceCode(
-        userCode: String, userId: String, limits: DeviceCodeLimits = DeviceCodeLimits(),
+        userCode: String,
+        userId: String,
+        limits: DeviceCodeLimits = DeviceCodeLimits(),
         budgetSpent: @Sendable (DeviceCodeBudget) -> Void = { _ in }
     ) async throws -> DeviceCodeLookup {
         try await attempt(userCode: userCode, userId: userId, limits: limits, budgetSpent: budgetSpent) { db, code, at in
@@ -267,7 +284,10 @@ extension MetadataStore {
     /// Approves (for `userId`) or denies a pending code: `.pending` with the code it decided,
     /// once; a wrong code counts as in `lookUpDeviceCode`.
     public func decideDeviceCode(
-        userCode: String, userId: String, approve: Bool, limits: DeviceCodeLimits = DeviceCodeLimits(),
+        userCode: String,
+        userId: String,
+        approve: Bool,
+        limits: DeviceCodeLimits = DeviceCodeLimits(),
         budgetSpent: @Sendable (DeviceCodeBudget) -> Void = { _ in }
     ) async throws -> DeviceCodeLookup {
         try await attempt(userCode: userCode, userId: userId, limits: limits, budgetSpent: budgetSpent) { db, code, at in
@@ -287,7 +307,9 @@ extension MetadataStore {
     /// `missesPerCode`. The answer for a wrong code never depends on whether its first half
     /// matched: nothing tells a guesser that it was close.
     private func attempt(
-        userCode: String, userId: String, limits: DeviceCodeLimits,
+        userCode: String,
+        userId: String,
+        limits: DeviceCodeLimits,
         budgetSpent: @Sendable (DeviceCodeBudget) -> Void,
         find: @escaping @Sendable (any SQLSession, String, Double) async throws -> SQLRow?
     ) async throws -> DeviceCodeLookup {
@@ -301,15 +323,24 @@ extension MetadataStore {
             let since = at - limits.window
             let misses = try await db.query(
                 "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN user_id = ? THEN 1 ELSE 0 END), 0) AS mine FROM device_code_misses WHERE missed_at > ?",
-                [.text(userId), .real(since)])
+                [.text(userId), .real(since)]
+            )
             guard let row = misses.first else { throw StoreError.corrupt("COUNT(*) returned no row") }
-            let total = try row.int("total"), mine = try row.int("mine")
+            let total = try row.int("total")
+            let mine = try row.int("mine")
             if mine >= Int64(limits.missesPerUser) || (mine > 0 && total >= Int64(limits.missesServerWide)) {
                 return (.throttled, [])
             }
             if let row = try await find(db, code, at) {
-                return (.pending(PendingDeviceCode(
-                    userCode: try row.text("user_code"), name: try row.text("name"), expiresAt: Date(timeIntervalSince1970: try row.real("expires_at")))), [])
+                return (
+                    .pending(
+                        PendingDeviceCode(
+                            userCode: try row.text("user_code"),
+                            name: try row.text("name"),
+                            expiresAt: Date(timeIntervalSince1970: try row.real("expires_at"))
+                        )
+                    ), []
+                )
             }
             try await db.query("DELETE FROM device_code_misses WHERE missed_at <= ?", [.real(since)])
             try await db.query("INSERT INTO device_code_misses (user_id, missed_at) VALUES (?, ?)", [.text(userId), .real(at)])
@@ -320,7 +351,8 @@ extension MetadataStore {
                     expires_at = CASE WHEN failed_attempts + 1 >= ? THEN ? ELSE expires_at END
                 WHERE substr(user_code, 1, \(Self.userCodeHalf)) = ? AND expires_at > ? AND approved_by IS NULL AND denied = 0
                 """,
-                [.int(Int64(limits.missesPerCode)), .real(at), .text(String(code.prefix(Self.userCodeHalf))), .real(at)])
+                [.int(Int64(limits.missesPerCode)), .real(at), .text(String(code.prefix(Self.userCodeHalf))), .real(at)]
+            )
             var spent: [DeviceCodeBudget] = []
             if mine + 1 == Int64(limits.missesPerUser) { spent.append(.user) }
             if total + 1 == Int64(limits.missesServerWide) { spent.append(.serverWide) }
@@ -341,10 +373,15 @@ extension MetadataStore {
     public func pollDeviceCode(_ deviceCode: String) async throws -> DeviceCodePoll {
         let hash = Self.tokenHash(deviceCode)
         let at = now().timeIntervalSince1970
-        enum Outcome: Sendable { case poll(DeviceCodePoll), approved(userId: String, name: String) }
+        enum Outcome: Sendable {
+            case poll(DeviceCodePoll)
+            case approved(userId: String, name: String)
+        }
         let outcome: Outcome = try await database.transaction { db in
             let rows = try await db.query(
-                "SELECT name, expires_at, last_poll_at, approved_by, denied FROM device_codes WHERE code_hash = ?", [.text(hash)])
+                "SELECT name, expires_at, last_poll_at, approved_by, denied FROM device_codes WHERE code_hash = ?",
+                [.text(hash)]
+            )
             guard let row = rows.first else { return .poll(.expired) }
             if let approver = row.optionalText("approved_by") {
                 try await db.query("DELETE FROM device_codes WHERE code_hash = ?", [.text(hash)])

@@ -10,7 +10,8 @@ extension MetadataStore {
             UNION SELECT r.content_hash FROM revisions r JOIN files f ON f.id = r.file_id WHERE f.user_id = ?
             UNION SELECT content_hash FROM uploads WHERE user_id = ?
             """,
-            [.text(userId), .text(userId), .text(userId)])
+            [.text(userId), .text(userId), .text(userId)]
+        )
         return Set(rows.compactMap { $0.optionalText("content_hash") })
     }
 
@@ -20,14 +21,21 @@ extension MetadataStore {
         try await database.transaction { db in
             let rows = try await db.query(
                 "DELETE FROM uploads WHERE created_at < ? RETURNING id, user_id, path, size, content_hash, s3_upload_id, created_at",
-                [.real(cutoff.timeIntervalSince1970)])
+                [.real(cutoff.timeIntervalSince1970)]
+            )
             // Block digests of uploads that are gone (completed, aborted or expired).
             try await db.query("DELETE FROM upload_blocks WHERE upload_id NOT IN (SELECT id FROM uploads)", [])
             return try rows.map { row in
                 UploadRecord(
-                    id: try row.text("id"), userId: try row.text("user_id"), path: try row.text("path"), size: try row.int("size"),
-                    contentHash: try row.text("content_hash"), baseRevision: nil, s3UploadId: row.optionalText("s3_upload_id"),
-                    createdAt: Date(timeIntervalSince1970: try row.real("created_at")))
+                    id: try row.text("id"),
+                    userId: try row.text("user_id"),
+                    path: try row.text("path"),
+                    size: try row.int("size"),
+                    contentHash: try row.text("content_hash"),
+                    baseRevision: nil,
+                    s3UploadId: row.optionalText("s3_upload_id"),
+                    createdAt: Date(timeIntervalSince1970: try row.real("created_at"))
+                )
             }
         }
     }

@@ -14,7 +14,8 @@ extension MetadataStore {
 
     public func file(userId: String, path: String) async throws -> FileRecord? {
         try await database.query(
-            "SELECT \(Self.fileColumns) FROM files WHERE user_id = ? AND path = ? AND trashed_at IS NULL", [.text(userId), .text(path)]
+            "SELECT \(Self.fileColumns) FROM files WHERE user_id = ? AND path = ? AND trashed_at IS NULL",
+            [.text(userId), .text(path)]
         ).first.map(Self.file)
     }
 
@@ -29,12 +30,24 @@ extension MetadataStore {
     ///   - unchangedSince: for a new item, a change-feed position: refused (a conflict with
     ///     nothing current) if anything happened at the path after it.
     public func commit(
-        userId: String, path: String, kind: ItemKind, size: Int64, contentHash: String?, baseRevision: Int64?, finishingUpload: String? = nil,
+        userId: String,
+        path: String,
+        kind: ItemKind,
+        size: Int64,
+        contentHash: String?,
+        baseRevision: Int64?,
+        finishingUpload: String? = nil,
         unchangedSince: Int64? = nil
     ) async throws -> FileRecord {
         let item = CommitItem(
-            path: path, kind: kind, size: size, contentHash: contentHash, baseRevision: baseRevision, finishingUpload: finishingUpload,
-            unchangedSince: unchangedSince)
+            path: path,
+            kind: kind,
+            size: size,
+            contentHash: contentHash,
+            baseRevision: baseRevision,
+            finishingUpload: finishingUpload,
+            unchangedSince: unchangedSince
+        )
         try Self.validate(path)
         let at = now().timeIntervalSince1970
         let notify = database.notifyStatement
@@ -88,7 +101,12 @@ extension MetadataStore {
     /// - Parameter quota: the user's quota; a file that grows what the user holds past it is
     ///   refused (its own upload, if it finishes one, no longer counts as pending).
     static func commitRow(
-        _ item: CommitItem, userId: String, at: Double, notify: String?, quota: Int64? = nil, _ db: any SQLSession
+        _ item: CommitItem,
+        userId: String,
+        at: Double,
+        notify: String?,
+        quota: Int64? = nil,
+        _ db: any SQLSession
     ) async throws -> FileRecord {
         let (path, kind, size, contentHash, baseRevision) = (item.path, item.kind, item.size, item.contentHash, item.baseRevision)
         try await Self.requireParent(path, userId: userId, db)
@@ -104,35 +122,50 @@ extension MetadataStore {
                 SELECT 1 AS hit FROM changes c JOIN uploads u ON u.id = ? AND u.user_id = c.user_id
                 WHERE c.user_id = ? AND c.path = ? AND u.begin_seq IS NOT NULL AND c.seq > u.begin_seq LIMIT 1
                 """,
-                [.text(upload), .text(userId), .text(path)])
+                [.text(upload), .text(userId), .text(path)]
+            )
             if !since.isEmpty { throw StoreError.conflict(current: nil) }
         }
         if current == nil, let seq = item.unchangedSince {
             let since = try await db.query(
-                "SELECT 1 AS hit FROM changes WHERE user_id = ? AND path = ? AND seq > ? LIMIT 1", [.text(userId), .text(path), .int(seq)])
+                "SELECT 1 AS hit FROM changes WHERE user_id = ? AND path = ? AND seq > ? LIMIT 1",
+                [.text(userId), .text(path), .int(seq)]
+            )
             if !since.isEmpty { throw StoreError.conflict(current: nil) }
         }
         if kind == .file {
             try await Self.requireRoom(
-                userId: userId, path: path, size: size, replacing: current?.size ?? 0, excludingUpload: item.finishingUpload, quota: quota, db)
+                userId: userId,
+                path: path,
+                size: size,
+                replacing: current?.size ?? 0,
+                excludingUpload: item.finishingUpload,
+                quota: quota,
+                db
+            )
         }
         let record: FileRecord
         if let current {
             let rows = try await db.query(
                 "UPDATE files SET revision = revision + 1, size = ?, content_hash = ?, modified_at = ? WHERE id = ? RETURNING \(Self.fileColumns)",
-                [.int(size), contentHash.map(SQLValue.text) ?? .null, .real(at), .text(current.id)])
+                [.int(size), contentHash.map(SQLValue.text) ?? .null, .real(at), .text(current.id)]
+            )
             record = try Self.file(rows[0])
         } else {
             let rows = try await db.query(
                 "INSERT INTO files (id, user_id, path, kind, revision, size, content_hash, modified_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?) RETURNING \(Self.fileColumns)",
-                [.text(UUID().uuidString.lowercased()), .text(userId), .text(path), .text(kind.rawValue), .int(size),
-                 contentHash.map(SQLValue.text) ?? .null, .real(at)])
+                [
+                    .text(UUID().uuidString.lowercased()), .text(userId), .text(path), .text(kind.rawValue), .int(size),
+                    contentHash.map(SQLValue.text) ?? .null, .real(at),
+                ]
+            )
             record = try Self.file(rows[0])
         }
         if record.kind == .file, let hash = record.contentHash {
             try await db.query(
                 "INSERT INTO revisions (file_id, revision, size, content_hash, modified_at) VALUES (?, ?, ?, ?, ?)",
-                [.text(record.id), .int(record.revision), .int(record.size), .text(hash), .real(record.modifiedAt.timeIntervalSince1970)])
+                [.text(record.id), .int(record.revision), .int(record.size), .text(hash), .real(record.modifiedAt.timeIntervalSince1970)]
+            )
         }
         try await Self.appendChanges([record], deleted: false, userId: userId, notify: notify, db)
         if let finishingUpload = item.finishingUpload {
@@ -155,7 +188,8 @@ extension MetadataStore {
             try await Self.requireParent(to, userId: userId, db)
             let rows = try await db.query(
                 "UPDATE files SET path = ?, revision = revision + 1, modified_at = ? WHERE id = ? RETURNING \(Self.fileColumns)",
-                [.text(to), .real(at), .text(current.id)])
+                [.text(to), .real(at), .text(current.id)]
+            )
             var moved = [try Self.file(rows[0])]
             if current.kind == .folder {
                 // Lengths in code points: what substr counts in both SQLite and PostgreSQL.
@@ -171,7 +205,8 @@ extension MetadataStore {
                 // the whole move back).
                 if let long = moved.first(where: { $0.path.utf8.count > Self.maxPathBytes }) {
                     throw StoreError.invalidPath(
-                        "moving \(from) there would make \(String(long.path.suffix(60)).debugDescription) \(long.path.utf8.count) bytes long; paths may be at most \(Self.maxPathBytes) bytes (UTF-8)")
+                        "moving \(from) there would make \(String(long.path.suffix(60)).debugDescription) \(long.path.utf8.count) bytes long; paths may be at most \(Self.maxPathBytes) bytes (UTF-8)"
+                    )
                 }
             }
             try await Self.appendChanges(moved, deleted: false, userId: userId, notify: database.notifyStatement, db)
@@ -208,9 +243,15 @@ extension MetadataStore {
             [.text(userId), .int(seq), .int(Int64(limit))]
         ).map { row in
             ChangeRecord(
-                seq: try row.int("seq"), fileId: try row.text("file_id"), path: try row.text("path"), kind: try row.kind("kind"),
-                revision: try row.int("revision"), size: try row.int("size"), contentHash: row.optionalText("content_hash"),
-                deleted: try row.int("deleted") != 0)
+                seq: try row.int("seq"),
+                fileId: try row.text("file_id"),
+                path: try row.text("path"),
+                kind: try row.kind("kind"),
+                revision: try row.int("revision"),
+                size: try row.int("size"),
+                contentHash: row.optionalText("content_hash"),
+                deleted: try row.int("deleted") != 0
+            )
         }
     }
 
@@ -255,8 +296,11 @@ extension MetadataStore {
             guard let next = try seq.first?.int("change_seq") else { throw StoreError.notFound }
             try await db.query(
                 "INSERT INTO changes (user_id, seq, file_id, path, kind, revision, size, content_hash, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [.text(userId), .int(next), .text(record.id), .text(record.path), .text(record.kind.rawValue), .int(record.revision),
-                 .int(record.size), record.contentHash.map(SQLValue.text) ?? .null, .int(deleted ? 1 : 0)])
+                [
+                    .text(userId), .int(next), .text(record.id), .text(record.path), .text(record.kind.rawValue), .int(record.revision),
+                    .int(record.size), record.contentHash.map(SQLValue.text) ?? .null, .int(deleted ? 1 : 0),
+                ]
+            )
         }
     }
 
@@ -277,14 +321,20 @@ extension MetadataStore {
         else { throw StoreError.invalidPath("not a valid path: \(path.debugDescription)") }
         if let long = names.first(where: { $0.utf8.count > maxNameBytes }) {
             throw StoreError.invalidPath(
-                "the name \(String(long.prefix(40)).debugDescription)… is \(long.utf8.count) bytes long; names may be at most \(maxNameBytes) bytes (UTF-8)")
+                "the name \(String(long.prefix(40)).debugDescription)… is \(long.utf8.count) bytes long; names may be at most \(maxNameBytes) bytes (UTF-8)"
+            )
         }
     }
 
     static func file(_ row: SQLRow) throws -> FileRecord {
         FileRecord(
-            id: try row.text("id"), path: try row.text("path"), kind: try row.kind("kind"), revision: try row.int("revision"),
-            size: try row.int("size"), contentHash: row.optionalText("content_hash"),
-            modifiedAt: Date(timeIntervalSince1970: try row.real("modified_at")))
+            id: try row.text("id"),
+            path: try row.text("path"),
+            kind: try row.kind("kind"),
+            revision: try row.int("revision"),
+            size: try row.int("size"),
+            contentHash: row.optionalText("content_hash"),
+            modifiedAt: Date(timeIntervalSince1970: try row.real("modified_at"))
+        )
     }
 }

@@ -24,14 +24,31 @@ extension MetadataStore {
     public func versions(userId: String, path: String) async throws -> [VersionRecord] {
         guard let file = try await file(userId: userId, path: path), file.kind == .file else { throw StoreError.notFound }
         return try await database.query(
-            "SELECT revision, size, content_hash, modified_at FROM revisions WHERE file_id = ? ORDER BY revision DESC", [.text(file.id)]
-        ).map { VersionRecord(revision: try $0.int("revision"), size: try $0.int("size"), contentHash: try $0.text("content_hash"), modifiedAt: Date(timeIntervalSince1970: try $0.real("modified_at"))) }
+            "SELECT revision, size, content_hash, modified_at FROM revisions WHERE file_id = ? ORDER BY revision DESC",
+            [.text(file.id)]
+        ).map {
+            VersionRecord(
+                revision: try $0.int("revision"),
+                size: try $0.int("size"),
+                contentHash: try $0.text("content_hash"),
+                modifiedAt: Date(timeIntervalSince1970: try $0.real("modified_at"))
+            )
+        }
     }
 
     /// Makes an old version current again, as a new revision (if the file is still at `baseRevision`).
     public func restoreVersion(userId: String, path: String, revision: Int64, baseRevision: Int64) async throws -> FileRecord {
-        guard let version = try await versions(userId: userId, path: path).first(where: { $0.revision == revision }) else { throw StoreError.notFound }
-        return try await commit(userId: userId, path: path, kind: .file, size: version.size, contentHash: version.contentHash, baseRevision: baseRevision)
+        guard let version = try await versions(userId: userId, path: path).first(where: { $0.revision == revision }) else {
+            throw StoreError.notFound
+        }
+        return try await commit(
+            userId: userId,
+            path: path,
+            kind: .file,
+            size: version.size,
+            contentHash: version.contentHash,
+            baseRevision: baseRevision
+        )
     }
 
     /// The user's trash, most recently trashed first.
@@ -39,7 +56,15 @@ extension MetadataStore {
         try await database.query(
             "SELECT id, path, kind, size, trashed_at FROM files WHERE user_id = ? AND trashed_at IS NOT NULL ORDER BY trashed_at DESC",
             [.text(userId)]
-        ).map { TrashRecord(id: try $0.text("id"), path: try $0.text("path"), kind: try $0.kind("kind"), size: try $0.int("size"), trashedAt: Date(timeIntervalSince1970: try $0.real("trashed_at"))) }
+        ).map {
+            TrashRecord(
+                id: try $0.text("id"),
+                path: try $0.text("path"),
+                kind: try $0.kind("kind"),
+                size: try $0.int("size"),
+                trashedAt: Date(timeIntervalSince1970: try $0.real("trashed_at"))
+            )
+        }
     }
 
     /// Puts a trashed item back at its path, with everything trashed together with it inside
@@ -48,8 +73,11 @@ extension MetadataStore {
         let quota = userQuota
         let restored = try await database.transaction { db in
             try await Self.lockUser(userId, db)
-            guard let row = try await db.query(
-                "SELECT path, trashed_at FROM files WHERE id = ? AND user_id = ? AND trashed_at IS NOT NULL", [.text(trashedId), .text(userId)]).first
+            guard
+                let row = try await db.query(
+                    "SELECT path, trashed_at FROM files WHERE id = ? AND user_id = ? AND trashed_at IS NOT NULL",
+                    [.text(trashedId), .text(userId)]
+                ).first
             else { throw StoreError.notFound }
             let path = try row.text("path")
             let trashedAt = try row.real("trashed_at")
@@ -73,7 +101,8 @@ extension MetadataStore {
                 if let hash = record.contentHash {
                     try await db.query(
                         "INSERT INTO revisions (file_id, revision, size, content_hash, modified_at) VALUES (?, ?, ?, ?, ?)",
-                        [.text(record.id), .int(record.revision), .int(record.size), .text(hash), .real(record.modifiedAt.timeIntervalSince1970)])
+                        [.text(record.id), .int(record.revision), .int(record.size), .text(hash), .real(record.modifiedAt.timeIntervalSince1970)]
+                    )
                 }
             }
             try await Self.appendChanges(back, deleted: false, userId: userId, notify: database.notifyStatement, db)

@@ -9,7 +9,8 @@ extension MetadataStore {
     /// Up to `limit` legacy contents still to rehash.
     public func legacyContents(limit: Int) async throws -> [LegacyContent] {
         try await database.query(
-            "SELECT user_id, content_hash FROM legacy_contents ORDER BY user_id, content_hash LIMIT ?", [.int(Int64(limit))]
+            "SELECT user_id, content_hash FROM legacy_contents ORDER BY user_id, content_hash LIMIT ?",
+            [.int(Int64(limit))]
         ).map { LegacyContent(userId: try $0.text("user_id"), sha256: try $0.text("content_hash")) }
     }
 
@@ -19,7 +20,9 @@ extension MetadataStore {
     /// under the new scheme until the rehash has moved the legacy content away.
     public func isLegacyContent(userId: String, contentHash: String) async throws -> Bool {
         !(try await database.query(
-            "SELECT 1 AS x FROM legacy_contents WHERE user_id = ? AND content_hash = ? LIMIT 1", [.text(userId), .text(contentHash)])).isEmpty
+            "SELECT 1 AS x FROM legacy_contents WHERE user_id = ? AND content_hash = ? LIMIT 1",
+            [.text(userId), .text(contentHash)]
+        )).isEmpty
     }
 
     /// Renames a legacy content to its identity everywhere the user's items and versions
@@ -31,12 +34,17 @@ extension MetadataStore {
             // The user row first, as every writer of a user's tree takes it: one lock order.
             try await Self.lockUser(legacy.userId, db)
             let live = try await db.query(
-                "SELECT \(Self.fileColumns) FROM files WHERE user_id = ? AND content_hash = ? AND trashed_at IS NULL", [.text(legacy.userId), .text(legacy.sha256)])
+                "SELECT \(Self.fileColumns) FROM files WHERE user_id = ? AND content_hash = ? AND trashed_at IS NULL",
+                [.text(legacy.userId), .text(legacy.sha256)]
+            )
             try await db.query(
-                "UPDATE files SET content_hash = ? WHERE user_id = ? AND content_hash = ?", [.text(identity), .text(legacy.userId), .text(legacy.sha256)])
+                "UPDATE files SET content_hash = ? WHERE user_id = ? AND content_hash = ?",
+                [.text(identity), .text(legacy.userId), .text(legacy.sha256)]
+            )
             try await db.query(
                 "UPDATE revisions SET content_hash = ? WHERE content_hash = ? AND file_id IN (SELECT id FROM files WHERE user_id = ?)",
-                [.text(identity), .text(legacy.sha256), .text(legacy.userId)])
+                [.text(identity), .text(legacy.sha256), .text(legacy.userId)]
+            )
             var records = try live.map(Self.file)
             for index in records.indices { records[index].contentHash = identity }
             if !records.isEmpty { try await Self.appendChanges(records, deleted: false, userId: legacy.userId, notify: notify, db) }

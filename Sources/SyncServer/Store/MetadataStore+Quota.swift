@@ -26,7 +26,8 @@ extension MetadataStore {
             SELECT CAST(COALESCE((SELECT SUM(size) FROM files WHERE user_id = ? AND kind = 'file' AND trashed_at IS NULL), 0) AS BIGINT) AS live,
                    CAST(COALESCE((SELECT SUM(size) FROM uploads WHERE user_id = ? AND id <> ?), 0) AS BIGINT) AS pending
             """,
-            [.text(userId), .text(userId), .text(excludingUpload ?? "")])
+            [.text(userId), .text(userId), .text(excludingUpload ?? "")]
+        )
         guard let row = rows.first else { return 0 }
         let (total, overflow) = try row.int("live").addingReportingOverflow(try row.int("pending"))
         guard !overflow else { throw StoreError.corrupt("the sizes of \(userId)'s files overflow") }
@@ -54,7 +55,13 @@ extension MetadataStore {
     /// In a writing transaction, after ``lockUser(_:_:)``: the check of
     /// ``requireRoom(userId:path:size:replacing:)`` that holds.
     static func requireRoom(
-        userId: String, path: String, size: Int64, replacing: Int64, excludingUpload: String?, quota: Int64?, _ db: any SQLSession
+        userId: String,
+        path: String,
+        size: Int64,
+        replacing: Int64,
+        excludingUpload: String?,
+        quota: Int64?,
+        _ db: any SQLSession
     ) async throws {
         guard let quota, size > replacing else { return }
         let held = try await heldBytes(userId: userId, excludingUpload: excludingUpload, db)

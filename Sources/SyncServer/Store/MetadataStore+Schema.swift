@@ -1,196 +1,220 @@
 extension MetadataStore {
     /// Append-only migrations by name; SQL that SQLite and PostgreSQL both run.
     static let migrations: [(name: String, statements: [String])] = [
-        ("v1-users-devices-files-changes", [
-            // People who may sign in; change_seq numbers their change feed.
-            """
-            CREATE TABLE users (
-                id TEXT PRIMARY KEY,
-                email TEXT NOT NULL UNIQUE,
-                name TEXT NOT NULL,
-                picture TEXT,
-                change_seq BIGINT NOT NULL DEFAULT 0,
-                created_at DOUBLE PRECISION NOT NULL
-            )
-            """,
-            // Daemons with bearer tokens; only the SHA-256 of a token is kept.
-            """
-            CREATE TABLE devices (
-                id TEXT PRIMARY KEY,
-                user_id TEXT NOT NULL REFERENCES users(id),
-                name TEXT NOT NULL,
-                token_hash TEXT NOT NULL UNIQUE,
-                created_at DOUBLE PRECISION NOT NULL,
-                last_seen_at DOUBLE PRECISION,
-                revoked_at DOUBLE PRECISION
-            )
-            """,
-            // Each user's tree: one live row per path; trashed rows keep their content reference.
-            """
-            CREATE TABLE files (
-                id TEXT PRIMARY KEY,
-                user_id TEXT NOT NULL REFERENCES users(id),
-                path TEXT NOT NULL,
-                kind TEXT NOT NULL CHECK (kind IN ('file', 'folder')),
-                revision BIGINT NOT NULL,
-                size BIGINT NOT NULL,
-                content_hash TEXT,
-                modified_at DOUBLE PRECISION NOT NULL,
-                trashed_at DOUBLE PRECISION
-            )
-            """,
-            "CREATE UNIQUE INDEX files_live_path ON files (user_id, path) WHERE trashed_at IS NULL",
-            // The change feed: (user, seq) strictly increasing, never rewritten.
-            """
-            CREATE TABLE changes (
-                user_id TEXT NOT NULL REFERENCES users(id),
-                seq BIGINT NOT NULL,
-                file_id TEXT NOT NULL,
-                path TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                revision BIGINT NOT NULL,
-                size BIGINT NOT NULL,
-                content_hash TEXT,
-                deleted INTEGER NOT NULL,
-                PRIMARY KEY (user_id, seq)
-            )
-            """,
-        ]),
-        ("v2-uploads", [
-            // Uploads presigned and not yet completed; old ones are aborted by the collector.
-            """
-            CREATE TABLE uploads (
-                id TEXT PRIMARY KEY,
-                user_id TEXT NOT NULL REFERENCES users(id),
-                path TEXT NOT NULL,
-                size BIGINT NOT NULL,
-                content_hash TEXT NOT NULL,        -- hex SHA-256 the client declared; the object key
-                base_revision BIGINT,              -- the revision the new content replaces; NULL: a new item
-                s3_upload_id TEXT,                 -- the S3 multipart upload; NULL for a single PUT
-                created_at DOUBLE PRECISION NOT NULL
-            )
-            """,
-        ]),
-        ("v3-shares", [
-            // Share links: the token is the capability (at least 128 random bits); it is kept so
-            // that the owner's link list can show the links again. A share follows its file
-            // across moves (file_id), and dies with it (trash) or on revocation or expiry.
-            """
-            CREATE TABLE shares (
-                id TEXT PRIMARY KEY,
-                token TEXT NOT NULL UNIQUE,
-                user_id TEXT NOT NULL REFERENCES users(id),
-                file_id TEXT NOT NULL REFERENCES files(id),
-                created_at DOUBLE PRECISION NOT NULL,
-                expires_at DOUBLE PRECISION,        -- NULL: never
-                revoked_at DOUBLE PRECISION,
-                views BIGINT NOT NULL DEFAULT 0
-            )
-            """,
-        ]),
-        ("v4-revisions", [
-            // Every version of every file, for history and restore; objects stay referenced.
-            """
-            CREATE TABLE revisions (
-                file_id TEXT NOT NULL REFERENCES files(id),
-                revision BIGINT NOT NULL,
-                size BIGINT NOT NULL,
-                content_hash TEXT NOT NULL,
-                modified_at DOUBLE PRECISION NOT NULL,
-                PRIMARY KEY (file_id, revision)
-            )
-            """,
-            "INSERT INTO revisions (file_id, revision, size, content_hash, modified_at) SELECT id, revision, size, content_hash, modified_at FROM files WHERE kind = 'file' AND content_hash IS NOT NULL",
-        ]),
-        ("v5-sessions-sign-ins-device-codes", [
-            // Browser sessions; the cookie holds the id, the table only its keyed hash.
-            """
-            CREATE TABLE sessions (
-                id_hash TEXT PRIMARY KEY,
-                user_id TEXT NOT NULL REFERENCES users(id),
-                created_at DOUBLE PRECISION NOT NULL,
-                expires_at DOUBLE PRECISION NOT NULL
-            )
-            """,
-            // Sign-ins sent to the identity provider and not yet back: PKCE verifier and nonce.
-            """
-            CREATE TABLE sign_ins (
-                state_hash TEXT PRIMARY KEY,
-                verifier TEXT NOT NULL,
-                nonce TEXT NOT NULL,
-                return_to TEXT NOT NULL,
-                created_at DOUBLE PRECISION NOT NULL
-            )
-            """,
-            // Device authorization (RFC 8628): a daemon's code waiting for a signed-in user.
-            """
-            CREATE TABLE device_codes (
-                code_hash TEXT PRIMARY KEY,
-                user_code TEXT NOT NULL UNIQUE,
-                name TEXT NOT NULL,
-                created_at DOUBLE PRECISION NOT NULL,
-                expires_at DOUBLE PRECISION NOT NULL,
-                last_poll_at DOUBLE PRECISION,
-                approved_by TEXT REFERENCES users(id),
-                denied INTEGER NOT NULL DEFAULT 0
-            )
-            """,
-        ]),
-        ("auth-provider-identity-device-code-misses", [
-            // The identity provider's account (OpenID Connect iss, sub) a user signs in as: the
-            // key of sign-in; the e-mail is an attribute. NULL until the first sign-in after this
-            // migration, which links the row by its verified e-mail (MetadataStore.signInUser).
-            "ALTER TABLE users ADD COLUMN oidc_issuer TEXT",
-            "ALTER TABLE users ADD COLUMN oidc_subject TEXT",
-            "CREATE UNIQUE INDEX users_oidc_identity ON users (oidc_issuer, oidc_subject)",
-            // Wrong user codes typed that share this code's first half; at the cap it is burned.
-            "ALTER TABLE device_codes ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0",
-            // Wrong user codes typed on the approval page, for the per-user and server-wide budgets.
-            """
-            CREATE TABLE device_code_misses (
-                user_id TEXT NOT NULL,
-                missed_at DOUBLE PRECISION NOT NULL
-            )
-            """,
-            "CREATE INDEX device_code_misses_missed_at ON device_code_misses (missed_at)",
-        ]),
-        ("v6-integrity-block-hash", [
-            // The SHA-256 signed into each block's URL of an upload in progress (base64), one per
-            // part number and never changed: S3 accepts as that part only bytes with this digest,
-            // so complete derives the content identity from these, not from the client.
-            """
-            CREATE TABLE upload_blocks (
-                upload_id TEXT NOT NULL,
-                part_number BIGINT NOT NULL,
-                sha256 TEXT NOT NULL,
-                PRIMARY KEY (upload_id, part_number)
-            )
-            """,
-            // Content recorded under the old identity (plain SHA-256 of the whole file), per user:
-            // the collector rehashes each object once (LegacyRehash), stores it under its block
-            // hash and renames the rows; until then the rows keep the old hash.
-            """
-            CREATE TABLE legacy_contents (
-                user_id TEXT NOT NULL,
-                content_hash TEXT NOT NULL,
-                PRIMARY KEY (user_id, content_hash)
-            )
-            """,
-            """
-            INSERT INTO legacy_contents (user_id, content_hash)
-            SELECT user_id, content_hash FROM files WHERE content_hash IS NOT NULL
-            UNION SELECT f.user_id, r.content_hash FROM revisions r JOIN files f ON f.id = r.file_id
-            """,
-            // Uploads begun under the old scheme cannot be proven under the new one; their S3
-            // multipart uploads are aborted by the collector (no row knows them).
-            "DELETE FROM uploads",
-        ]),
-        ("v7-upload-begin-seq", [
-            // The user's change sequence when the upload began: a new item is created only if
-            // nothing happened at its path since (a complete that arrives late — held up on the
-            // way, or finished by the server after its client gave up — must not make a second
-            // item where the client has since uploaded, moved or deleted one). NULL: no check.
-            "ALTER TABLE uploads ADD COLUMN begin_seq BIGINT",
-        ]),
+        (
+            "v1-users-devices-files-changes",
+            [
+                // People who may sign in; change_seq numbers their change feed.
+                """
+                CREATE TABLE users (
+                    id TEXT PRIMARY KEY,
+                    email TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    picture TEXT,
+                    change_seq BIGINT NOT NULL DEFAULT 0,
+                    created_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                // Daemons with bearer tokens; only the SHA-256 of a token is kept.
+                """
+                CREATE TABLE devices (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id),
+                    name TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    last_seen_at DOUBLE PRECISION,
+                    revoked_at DOUBLE PRECISION
+                )
+                """,
+                // Each user's tree: one live row per path; trashed rows keep their content reference.
+                """
+                CREATE TABLE files (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id),
+                    path TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('file', 'folder')),
+                    revision BIGINT NOT NULL,
+                    size BIGINT NOT NULL,
+                    content_hash TEXT,
+                    modified_at DOUBLE PRECISION NOT NULL,
+                    trashed_at DOUBLE PRECISION
+                )
+                """,
+                "CREATE UNIQUE INDEX files_live_path ON files (user_id, path) WHERE trashed_at IS NULL",
+                // The change feed: (user, seq) strictly increasing, never rewritten.
+                """
+                CREATE TABLE changes (
+                    user_id TEXT NOT NULL REFERENCES users(id),
+                    seq BIGINT NOT NULL,
+                    file_id TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    revision BIGINT NOT NULL,
+                    size BIGINT NOT NULL,
+                    content_hash TEXT,
+                    deleted INTEGER NOT NULL,
+                    PRIMARY KEY (user_id, seq)
+                )
+                """,
+            ]
+        ),
+        (
+            "v2-uploads",
+            [
+                // Uploads presigned and not yet completed; old ones are aborted by the collector.
+                """
+                CREATE TABLE uploads (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id),
+                    path TEXT NOT NULL,
+                    size BIGINT NOT NULL,
+                    content_hash TEXT NOT NULL,        -- hex SHA-256 the client declared; the object key
+                    base_revision BIGINT,              -- the revision the new content replaces; NULL: a new item
+                    s3_upload_id TEXT,                 -- the S3 multipart upload; NULL for a single PUT
+                    created_at DOUBLE PRECISION NOT NULL
+                )
+                """
+            ]
+        ),
+        (
+            "v3-shares",
+            [
+                // Share links: the token is the capability (at least 128 random bits); it is kept so
+                // that the owner's link list can show the links again. A share follows its file
+                // across moves (file_id), and dies with it (trash) or on revocation or expiry.
+                """
+                CREATE TABLE shares (
+                    id TEXT PRIMARY KEY,
+                    token TEXT NOT NULL UNIQUE,
+                    user_id TEXT NOT NULL REFERENCES users(id),
+                    file_id TEXT NOT NULL REFERENCES files(id),
+                    created_at DOUBLE PRECISION NOT NULL,
+                    expires_at DOUBLE PRECISION,        -- NULL: never
+                    revoked_at DOUBLE PRECISION,
+                    views BIGINT NOT NULL DEFAULT 0
+                )
+                """
+            ]
+        ),
+        (
+            "v4-revisions",
+            [
+                // Every version of every file, for history and restore; objects stay referenced.
+                """
+                CREATE TABLE revisions (
+                    file_id TEXT NOT NULL REFERENCES files(id),
+                    revision BIGINT NOT NULL,
+                    size BIGINT NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    modified_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (file_id, revision)
+                )
+                """,
+                "INSERT INTO revisions (file_id, revision, size, content_hash, modified_at) SELECT id, revision, size, content_hash, modified_at FROM files WHERE kind = 'file' AND content_hash IS NOT NULL",
+            ]
+        ),
+        (
+            "v5-sessions-sign-ins-device-codes",
+            [
+                // Browser sessions; the cookie holds the id, the table only its keyed hash.
+                """
+                CREATE TABLE sessions (
+                    id_hash TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id),
+                    created_at DOUBLE PRECISION NOT NULL,
+                    expires_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                // Sign-ins sent to the identity provider and not yet back: PKCE verifier and nonce.
+                """
+                CREATE TABLE sign_ins (
+                    state_hash TEXT PRIMARY KEY,
+                    verifier TEXT NOT NULL,
+                    nonce TEXT NOT NULL,
+                    return_to TEXT NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                // Device authorization (RFC 8628): a daemon's code waiting for a signed-in user.
+                """
+                CREATE TABLE device_codes (
+                    code_hash TEXT PRIMARY KEY,
+                    user_code TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL,
+                    expires_at DOUBLE PRECISION NOT NULL,
+                    last_poll_at DOUBLE PRECISION,
+                    approved_by TEXT REFERENCES users(id),
+                    denied INTEGER NOT NULL DEFAULT 0
+                )
+                """,
+            ]
+        ),
+        (
+            "auth-provider-identity-device-code-misses",
+            [
+                // The identity provider's account (OpenID Connect iss, sub) a user signs in as: the
+                // key of sign-in; the e-mail is an attribute. NULL until the first sign-in after this
+                // migration, which links the row by its verified e-mail (MetadataStore.signInUser).
+                "ALTER TABLE users ADD COLUMN oidc_issuer TEXT",
+                "ALTER TABLE users ADD COLUMN oidc_subject TEXT",
+                "CREATE UNIQUE INDEX users_oidc_identity ON users (oidc_issuer, oidc_subject)",
+                // Wrong user codes typed that share this code's first half; at the cap it is burned.
+                "ALTER TABLE device_codes ADD COLUMN failed_attempts INTEGER NOT NULL DEFAULT 0",
+                // Wrong user codes typed on the approval page, for the per-user and server-wide budgets.
+                """
+                CREATE TABLE device_code_misses (
+                    user_id TEXT NOT NULL,
+                    missed_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                "CREATE INDEX device_code_misses_missed_at ON device_code_misses (missed_at)",
+            ]
+        ),
+        (
+            "v6-integrity-block-hash",
+            [
+                // The SHA-256 signed into each block's URL of an upload in progress (base64), one per
+                // part number and never changed: S3 accepts as that part only bytes with this digest,
+                // so complete derives the content identity from these, not from the client.
+                """
+                CREATE TABLE upload_blocks (
+                    upload_id TEXT NOT NULL,
+                    part_number BIGINT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    PRIMARY KEY (upload_id, part_number)
+                )
+                """,
+                // Content recorded under the old identity (plain SHA-256 of the whole file), per user:
+                // the collector rehashes each object once (LegacyRehash), stores it under its block
+                // hash and renames the rows; until then the rows keep the old hash.
+                """
+                CREATE TABLE legacy_contents (
+                    user_id TEXT NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    PRIMARY KEY (user_id, content_hash)
+                )
+                """,
+                """
+                INSERT INTO legacy_contents (user_id, content_hash)
+                SELECT user_id, content_hash FROM files WHERE content_hash IS NOT NULL
+                UNION SELECT f.user_id, r.content_hash FROM revisions r JOIN files f ON f.id = r.file_id
+                """,
+                // Uploads begun under the old scheme cannot be proven under the new one; their S3
+                // multipart uploads are aborted by the collector (no row knows them).
+                "DELETE FROM uploads",
+            ]
+        ),
+        (
+            "v7-upload-begin-seq",
+            [
+                // The user's change sequence when the upload began: a new item is created only if
+                // nothing happened at its path since (a complete that arrives late — held up on the
+                // way, or finished by the server after its client gave up — must not make a second
+                // item where the client has since uploaded, moved or deleted one). NULL: no check.
+                "ALTER TABLE uploads ADD COLUMN begin_seq BIGINT"
+            ]
+        ),
     ]
 }

@@ -31,8 +31,11 @@ extension MetadataStore {
         let id = UUID().uuidString.lowercased()
         try await database.query(
             "INSERT INTO shares (id, token, user_id, file_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [.text(id), .text(token), .text(userId), .text(file.id), .real(now().timeIntervalSince1970),
-             expiresAt.map { .real($0.timeIntervalSince1970) } ?? .null])
+            [
+                .text(id), .text(token), .text(userId), .text(file.id), .real(now().timeIntervalSince1970),
+                expiresAt.map { .real($0.timeIntervalSince1970) } ?? .null,
+            ]
+        )
         return ShareRecord(id: id, token: token, fileId: file.id, path: file.path, createdAt: now(), expiresAt: expiresAt, revokedAt: nil, views: 0)
     }
 
@@ -48,7 +51,8 @@ extension MetadataStore {
     public func revokeShare(id: String, userId: String) async throws -> Bool {
         !(try await database.query(
             "UPDATE shares SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL RETURNING id",
-            [.real(now().timeIntervalSince1970), .text(id), .text(userId)])).isEmpty
+            [.real(now().timeIntervalSince1970), .text(id), .text(userId)]
+        )).isEmpty
     }
 
     /// Resolves a link for a visitor, counting the view when it is valid.
@@ -61,14 +65,21 @@ extension MetadataStore {
                 SELECT \(Self.shareColumns), s.user_id, f.trashed_at, f.kind, f.revision, f.size, f.content_hash, f.modified_at
                 FROM shares s JOIN files f ON f.id = s.file_id WHERE s.token = ?
                 """,
-                [.text(token)])
+                [.text(token)]
+            )
             guard let row = rows.first else { return .gone }
             let share = try Self.share(row)
             if share.revokedAt != nil || row.optionalReal("trashed_at") != nil { return .gone }
             if let expires = share.expiresAt, expires <= now() { return .expired }
             let file = FileRecord(
-                id: share.fileId, path: share.path, kind: try row.kind("kind"), revision: try row.int("revision"), size: try row.int("size"),
-                contentHash: row.optionalText("content_hash"), modifiedAt: Date(timeIntervalSince1970: try row.real("modified_at")))
+                id: share.fileId,
+                path: share.path,
+                kind: try row.kind("kind"),
+                revision: try row.int("revision"),
+                size: try row.int("size"),
+                contentHash: row.optionalText("content_hash"),
+                modifiedAt: Date(timeIntervalSince1970: try row.real("modified_at"))
+            )
             if counting { try await db.query("UPDATE shares SET views = views + 1 WHERE id = ?", [.text(share.id)]) }
             return .valid(share, file, userId: try row.text("user_id"))
         }
@@ -76,11 +87,15 @@ extension MetadataStore {
 
     static func share(_ row: SQLRow) throws -> ShareRecord {
         ShareRecord(
-            id: try row.text("id"), token: try row.text("token"), fileId: try row.text("file_id"), path: try row.text("path"),
+            id: try row.text("id"),
+            token: try row.text("token"),
+            fileId: try row.text("file_id"),
+            path: try row.text("path"),
             createdAt: Date(timeIntervalSince1970: try row.real("created_at")),
             expiresAt: row.optionalReal("expires_at").map(Date.init(timeIntervalSince1970:)),
             revokedAt: row.optionalReal("revoked_at").map(Date.init(timeIntervalSince1970:)),
-            views: try row.int("views"))
+            views: try row.int("views")
+        )
     }
 
     /// `bytes` random bytes, base64url without padding.

@@ -20,7 +20,8 @@ extension MetadataStore {
         for (number, sha256) in digests.sorted(by: { $0.key < $1.key }) {
             try await db.query(
                 "INSERT INTO upload_blocks (upload_id, part_number, sha256) VALUES (?, ?, ?) ON CONFLICT (upload_id, part_number) DO NOTHING",
-                [.text(uploadId), .int(Int64(number)), .text(sha256)])
+                [.text(uploadId), .int(Int64(number)), .text(sha256)]
+            )
         }
     }
 

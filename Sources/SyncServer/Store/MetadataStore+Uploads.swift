@@ -30,19 +30,30 @@ extension MetadataStore {
             // cannot all pass as replacements that do not grow.
             let pendingRows = try await db.query(
                 "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS pending FROM uploads WHERE user_id = ? AND path = ?",
-                [.text(upload.userId), .text(upload.path)])
+                [.text(upload.userId), .text(upload.path)]
+            )
             let pendingHere = try pendingRows.first?.int("pending") ?? 0
             let replaced = max(0, live - min(live, pendingHere))
             try await Self.requireRoom(
-                userId: upload.userId, path: upload.path, size: upload.size, replacing: replaced, excludingUpload: nil, quota: quota, db)
+                userId: upload.userId,
+                path: upload.path,
+                size: upload.size,
+                replacing: replaced,
+                excludingUpload: nil,
+                quota: quota,
+                db
+            )
             try await db.query(
                 """
                 INSERT INTO uploads (id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at, begin_seq)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT change_seq FROM users WHERE id = ?))
                 """,
-                [.text(upload.id), .text(upload.userId), .text(upload.path), .int(upload.size), .text(upload.contentHash),
-                 upload.baseRevision.map(SQLValue.int) ?? .null, upload.s3UploadId.map(SQLValue.text) ?? .null,
-                 .real(upload.createdAt.timeIntervalSince1970), .text(upload.userId)])
+                [
+                    .text(upload.id), .text(upload.userId), .text(upload.path), .int(upload.size), .text(upload.contentHash),
+                    upload.baseRevision.map(SQLValue.int) ?? .null, upload.s3UploadId.map(SQLValue.text) ?? .null,
+                    .real(upload.createdAt.timeIntervalSince1970), .text(upload.userId),
+                ]
+            )
             try await Self.insertBlockDigests(uploadId: upload.id, blockDigests, db)
         }
     }
@@ -55,9 +66,15 @@ extension MetadataStore {
         ).first.map { row in
             let base: Int64? = if case .int(let value) = row.values["base_revision"] { value } else { nil }
             return UploadRecord(
-                id: try row.text("id"), userId: try row.text("user_id"), path: try row.text("path"), size: try row.int("size"),
-                contentHash: try row.text("content_hash"), baseRevision: base, s3UploadId: row.optionalText("s3_upload_id"),
-                createdAt: Date(timeIntervalSince1970: try row.real("created_at")))
+                id: try row.text("id"),
+                userId: try row.text("user_id"),
+                path: try row.text("path"),
+                size: try row.int("size"),
+                contentHash: try row.text("content_hash"),
+                baseRevision: base,
+                s3UploadId: row.optionalText("s3_upload_id"),
+                createdAt: Date(timeIntervalSince1970: try row.real("created_at"))
+            )
         }
     }
 
@@ -71,14 +88,17 @@ extension MetadataStore {
     /// Whether any item of the user (live or in the trash) references this content: its
     /// object is in the bucket already.
     public func storesContent(userId: String, contentHash: String) async throws -> Bool {
-        !(try await database.query("SELECT id FROM files WHERE user_id = ? AND content_hash = ? LIMIT 1", [.text(userId), .text(contentHash)])).isEmpty
+        !(try await database.query("SELECT id FROM files WHERE user_id = ? AND content_hash = ? LIMIT 1", [.text(userId), .text(contentHash)]))
+            .isEmpty
     }
 
     /// Bytes the user's live files take (current versions; the trash and old versions are the
     /// collector's to reclaim, and do not count against the quota).
     public func usedBytes(userId: String) async throws -> Int64 {
         let rows = try await database.query(
-            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS used FROM files WHERE user_id = ? AND kind = 'file' AND trashed_at IS NULL", [.text(userId)])
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS used FROM files WHERE user_id = ? AND kind = 'file' AND trashed_at IS NULL",
+            [.text(userId)]
+        )
         return try rows.first?.int("used") ?? 0
     }
 

@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 import S3Client
 
 /// Users, devices, each user's tree and change feed, on SQLite or PostgreSQL with the same
@@ -30,7 +30,10 @@ public struct MetadataStore: Sendable {
                 let applied = try await db.query("SELECT name FROM schema_migrations WHERE name = ?", [.text(migration.name)])
                 guard applied.isEmpty else { return }
                 for statement in migration.statements { try await db.query(statement, []) }
-                try await db.query("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", [.text(migration.name), .real(now().timeIntervalSince1970)])
+                try await db.query(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                    [.text(migration.name), .real(now().timeIntervalSince1970)]
+                )
             }
         }
     }
@@ -46,7 +49,8 @@ public struct MetadataStore: Sendable {
             ON CONFLICT (email) DO UPDATE SET name = excluded.name, picture = excluded.picture
             RETURNING id, email, name, picture
             """,
-            [.text(id), .text(email.lowercased()), .text(name), picture.map(SQLValue.text) ?? .null, .real(now().timeIntervalSince1970)])
+            [.text(id), .text(email.lowercased()), .text(name), picture.map(SQLValue.text) ?? .null, .real(now().timeIntervalSince1970)]
+        )
         return try Self.user(rows[0])
     }
 
@@ -61,7 +65,8 @@ public struct MetadataStore: Sendable {
         let device = Device(id: UUID().uuidString.lowercased(), userId: userId, name: name, createdAt: now(), lastSeenAt: nil, revokedAt: nil)
         try await database.query(
             "INSERT INTO devices (id, user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-            [.text(device.id), .text(userId), .text(name), .text(Self.tokenHash(token)), .real(device.createdAt.timeIntervalSince1970)])
+            [.text(device.id), .text(userId), .text(name), .text(Self.tokenHash(token)), .real(device.createdAt.timeIntervalSince1970)]
+        )
         return (device, token)
     }
 
@@ -73,7 +78,8 @@ public struct MetadataStore: Sendable {
             SELECT d.id, d.user_id, d.name, d.created_at, d.last_seen_at, d.revoked_at, u.email, u.name AS user_name, u.picture
             FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = ? AND d.revoked_at IS NULL
             """,
-            [.text(Self.tokenHash(token))])
+            [.text(Self.tokenHash(token))]
+        )
         guard let row = rows.first else { return nil }
         var device = try Self.device(row)
         let user = User(id: device.userId, email: try row.text("email"), name: try row.text("user_name"), picture: row.optionalText("picture"))
@@ -96,7 +102,8 @@ public struct MetadataStore: Sendable {
     public func revokeDevice(id: String, userId: String) async throws -> Bool {
         let rows = try await database.query(
             "UPDATE devices SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL RETURNING id",
-            [.real(now().timeIntervalSince1970), .text(id), .text(userId)])
+            [.real(now().timeIntervalSince1970), .text(id), .text(userId)]
+        )
         return !rows.isEmpty
     }
 
@@ -110,9 +117,12 @@ public struct MetadataStore: Sendable {
 
     static func device(_ row: SQLRow) throws -> Device {
         Device(
-            id: try row.text("id"), userId: try row.text("user_id"), name: try row.text("name"),
+            id: try row.text("id"),
+            userId: try row.text("user_id"),
+            name: try row.text("name"),
             createdAt: Date(timeIntervalSince1970: try row.real("created_at")),
             lastSeenAt: row.optionalReal("last_seen_at").map(Date.init(timeIntervalSince1970:)),
-            revokedAt: row.optionalReal("revoked_at").map(Date.init(timeIntervalSince1970:)))
+            revokedAt: row.optionalReal("revoked_at").map(Date.init(timeIntervalSince1970:))
+        )
     }
 }

@@ -20,8 +20,13 @@ public final class PostgresDatabase: SQLDatabase {
             components.queryItems?.contains { $0.name == "sslmode" && $0.value == "require" } == true
             ? .require(.makeClientConfiguration()) : .disable
         var configuration = PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: user, password: components.password,
-            database: database.isEmpty ? nil : database, tls: tls)
+            host: host,
+            port: components.port ?? 5432,
+            username: user,
+            password: components.password,
+            database: database.isEmpty ? nil : database,
+            tls: tls
+        )
         configuration.options.maximumConnections = maximumConnections
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger

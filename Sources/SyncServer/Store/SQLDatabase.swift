@@ -1,4 +1,5 @@
 import SyncAPI
+
 /// A value in or out of SQL, in the few types the store uses.
 public enum SQLValue: Sendable, Hashable {
     case null
@@ -34,7 +35,9 @@ public struct SQLRow: Sendable {
 
     /// An item's kind (`file`, `folder`).
     func kind(_ column: String) throws -> ItemKind {
-        guard let kind = ItemKind(rawValue: try text(column)) else { throw StoreError.corrupt("column \(column) is no item kind: \(String(describing: values[column]))") }
+        guard let kind = ItemKind(rawValue: try text(column)) else {
+            throw StoreError.corrupt("column \(column) is no item kind: \(String(describing: values[column]))")
+        }
         return kind
     }
 

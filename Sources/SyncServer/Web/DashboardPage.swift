@@ -28,16 +28,21 @@ struct DashboardPage {
     }
 
     private func signInPage() -> Response {
-        let action = signInAvailable
+        let action =
+            signInAvailable
             ? "<p><a class=\"button primary\" id=\"sign-in\" href=\"/auth/login\">Sign in with Google</a></p>"
             : "<p class=\"muted\">Browser sign-in is not set up on this server; devices use tokens from <code>syncd-server admin issue-token</code>.</p>"
-        return html("""
+        return html(
+            """
             <main class="signin"><h1>syncd</h1><p>Your files, synced, in your own S3 bucket.</p>\(action)</main>
-            """, title: "Sign in")
+            """,
+            title: "Sign in"
+        )
     }
 
     private func page(csrf: String) -> Response {
-        html("""
+        html(
+            """
             <header class="top"><a class="logo" href="#/files/">syncd</a>
             <input type="search" id="search" placeholder="Search by name" aria-label="Search by name" autocomplete="off">
             <div id="user"></div><span id="usage" class="muted"></span>
@@ -47,7 +52,10 @@ struct DashboardPage {
             <div id="message" class="message" role="status"></div>
             <main id="view"><p class="muted">Loading…</p></main>
             <aside id="uploads" class="hidden"><h3>Uploads</h3><ul></ul></aside>
-            """, title: "Files", script: true)
+            """,
+            title: "Files",
+            script: true
+        )
     }
 
     private func html(_ body: String, title: String, script: Bool = false) -> Response {

@@ -4,7 +4,8 @@ import Hummingbird
 /// Server-rendered pages of the sign-in and device flows: no script at all, no inline style,
 /// every piece of text HTML-escaped by `HTMLPage.escape` before it is put in.
 enum HTMLPage {
-    static let contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    static let contentSecurityPolicy =
+        "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
     /// A page; `body` must already be escaped HTML. Styled by the dashboard's stylesheet.
     static func response(title: String, body: String, status: HTTPResponse.Status = .ok) -> Response {
@@ -22,9 +23,12 @@ enum HTMLPage {
     static func document(_ html: String, policy: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(
             status: status,
-            headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: policy, .cacheControl: "no-store",
-                      .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer"],
-            body: .init(byteBuffer: ByteBuffer(string: html)))
+            headers: [
+                .contentType: "text/html; charset=utf-8", .contentSecurityPolicy: policy, .cacheControl: "no-store",
+                .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: html))
+        )
     }
 
     /// Escapes text for HTML element content and quoted attribute values.

@@ -74,10 +74,11 @@ final class ChildProcess: @unchecked Sendable {
     @discardableResult
     func stop(grace: Duration = .seconds(20)) async -> Int32? {
         signal(SIGTERM)
-        return await waitForExit(timeout: grace) ?? {
-            kill(-pid, SIGKILL)
-            return nil
-        }()
+        return await waitForExit(timeout: grace)
+            ?? {
+                kill(-pid, SIGKILL)
+                return nil
+            }()
     }
 
     /// `kill -9`, as a crash or an OOM kill would.

@@ -54,7 +54,11 @@ struct CookieBrowser {
         for line in response.headers["Set-Cookie"] {
             let pair = line.prefix { $0 != ";" }.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2 else { continue }
-            if line.contains("Max-Age=0") { jar[host, default: [:]][String(pair[0])] = nil } else { jar[host, default: [:]][String(pair[0])] = String(pair[1]) }
+            if line.contains("Max-Age=0") {
+                jar[host, default: [:]][String(pair[0])] = nil
+            } else {
+                jar[host, default: [:]][String(pair[0])] = String(pair[1])
+            }
         }
         let body = try await response.body.collect(upTo: 4 << 20)
         return (response.status.code, response.headers.first(name: "Location"), String(buffer: body))
@@ -66,7 +70,9 @@ struct CookieBrowser {
 
     static func formEncode(_ pairs: [(String, String)]) -> String {
         let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-        return pairs.map { "\($0.0.addingPercentEncoding(withAllowedCharacters: allowed)!)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }
-            .joined(separator: "&")
+        return pairs.map {
+            "\($0.0.addingPercentEncoding(withAllowedCharacters: allowed)!)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)"
+        }
+        .joined(separator: "&")
     }
 }

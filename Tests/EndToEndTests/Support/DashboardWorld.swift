@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import SyncAPI
-import Testing
 import SyncDaemon
+import Testing
 
 extension DashboardBrowserTests {
     /// A valid 1 × 1 PNG, to see an image preview load.
@@ -30,7 +30,9 @@ struct DashboardWorld: Sendable {
     let screenshots: String
 
     static func with(
-        _ name: String, serverSettings: [String: String] = [:], _ body: @escaping @Sendable (DashboardWorld, BrowserSession) async throws -> Void
+        _ name: String,
+        serverSettings: [String: String] = [:],
+        _ body: @escaping @Sendable (DashboardWorld, BrowserSession) async throws -> Void
     ) async throws {
         guard ProcessInfo.processInfo.environment["SYNCD_TEST_OIDC_ISSUER"] != nil else {
             throw HarnessError("SYNCD_TEST_OIDC_ISSUER is not set: run the tests with scripts/test, which starts the OIDC provider")
@@ -49,12 +51,21 @@ struct DashboardWorld: Sendable {
                 let opened = try await driver.session(downloads: downloads)
                 browser = opened
                 let dashboard = DashboardWorld(
-                    world: world, driver: driver, token: token, userId: session.userId, downloads: downloads, screenshots: screenshots)
+                    world: world,
+                    driver: driver,
+                    token: token,
+                    userId: session.userId,
+                    downloads: downloads,
+                    screenshots: screenshots
+                )
                 try await body(dashboard, opened)
             } catch {
                 try? await browser?.screenshot(to: screenshots + "/failed-\(name).png")
-                print("---- chromedriver log (last 30 lines)\n" + ((try? String(contentsOfFile: world.dir + "/chromedriver.log", encoding: .utf8)) ?? "")
-                    .split(separator: "\n").suffix(30).joined(separator: "\n"))
+                print(
+                    "---- chromedriver log (last 30 lines)\n"
+                        + ((try? String(contentsOfFile: world.dir + "/chromedriver.log", encoding: .utf8)) ?? "")
+                        .split(separator: "\n").suffix(30).joined(separator: "\n")
+                )
                 await driver.stop()
                 throw error
             }

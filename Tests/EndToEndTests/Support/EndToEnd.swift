@@ -1,11 +1,11 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import S3Client
 import SyncAPI
 import SyncDaemon
 import Testing
-import NIOCore
-import NIOHTTP1
 
 /// One end-to-end world: a real `syncd-server` process (SQLite, its own bucket on the test
 /// SeaweedFS, which verifies every signature) and real `syncd` daemon processes on folders of
@@ -45,7 +45,8 @@ final class EndToEnd: @unchecked Sendable {
         bucket = "e2e-\(UUID().uuidString.lowercased().prefix(20))"
         s3 = S3Client(
             configuration: S3Configuration(endpoint: endpoint),
-            credentialProvider: StaticCredentialProvider(accessKeyId: key, secretAccessKey: secret))
+            credentialProvider: StaticCredentialProvider(accessKeyId: key, secretAccessKey: secret)
+        )
         // SYNCD_TEST_BINARIES: copies of syncd and syncd-server (scripts/soak runs on copies, so
         // that a build during a long soak does not swap the daemons under it).
         binaries = env["SYNCD_TEST_BINARIES"] ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
@@ -61,7 +62,9 @@ final class EndToEnd: @unchecked Sendable {
         ]
         // Browser sign-in through the test OIDC provider, when it runs (loopback redirect URIs
         // match on any port).
-        if let issuer = env["SYNCD_TEST_OIDC_ISSUER"], let client = env["SYNCD_TEST_OIDC_CLIENT_ID"], let secret = env["SYNCD_TEST_OIDC_CLIENT_SECRET"] {
+        if let issuer = env["SYNCD_TEST_OIDC_ISSUER"], let client = env["SYNCD_TEST_OIDC_CLIENT_ID"],
+            let secret = env["SYNCD_TEST_OIDC_CLIENT_SECRET"]
+        {
             serverEnvironment["SYNCD_AUTH_ISSUER"] = issuer
             serverEnvironment["SYNCD_AUTH_CLIENT_ID"] = client
             serverEnvironment["SYNCD_AUTH_CLIENT_SECRET"] = secret
@@ -81,13 +84,19 @@ final class EndToEnd: @unchecked Sendable {
     func startServer(attempts: Int = 1) async throws {
         for attempt in 1...max(1, attempts) {
             let process = try ChildProcess(
-                binaries + "/syncd-server", ["serve", "--host", "127.0.0.1", "--port", String(port)], environment: serverEnvironment,
-                log: dir + "/server.log", name: "syncd-server")
+                binaries + "/syncd-server",
+                ["serve", "--host", "127.0.0.1", "--port", String(port)],
+                environment: serverEnvironment,
+                log: dir + "/server.log",
+                name: "syncd-server"
+            )
             server = process
             do {
                 try await waitUntil("syncd-server answers", timeout: .seconds(30)) {
                     if !process.isRunning { throw HarnessError("syncd-server exited while starting") }
-                    return (try? await HTTPClient.shared.execute(HTTPClientRequest(url: self.serverURL + "/readyz"), timeout: .seconds(2)).status.code) == 200
+                    return
+                        (try? await HTTPClient.shared.execute(HTTPClientRequest(url: self.serverURL + "/readyz"), timeout: .seconds(2)).status.code)
+                        == 200
                 }
                 return
             } catch {
@@ -110,8 +119,12 @@ final class EndToEnd: @unchecked Sendable {
     /// `syncd-server` with this world's settings (an admin command), its output and exit status.
     func serverCommand(_ arguments: [String]) async throws -> (status: Int32?, output: String) {
         let process = try ChildProcess(
-            binaries + "/syncd-server", arguments, environment: serverEnvironment,
-            log: dir + "/admin-\(UUID().uuidString.prefix(6)).log", name: "syncd-server \(arguments.first ?? "")")
+            binaries + "/syncd-server",
+            arguments,
+            environment: serverEnvironment,
+            log: dir + "/admin-\(UUID().uuidString.prefix(6)).log",
+            name: "syncd-server \(arguments.first ?? "")"
+        )
         let status = await process.waitForExit(timeout: .seconds(120))
         return (status, process.log)
     }
@@ -120,7 +133,9 @@ final class EndToEnd: @unchecked Sendable {
         for daemon in daemons { await daemon.process?.stop() }
         await server?.stop()
         if printLogs {
-            for daemon in daemons { print("---- \(daemon.name) log (last 60 lines)\n" + daemon.log.split(separator: "\n").suffix(60).joined(separator: "\n")) }
+            for daemon in daemons {
+                print("---- \(daemon.name) log (last 60 lines)\n" + daemon.log.split(separator: "\n").suffix(60).joined(separator: "\n"))
+            }
             print("---- server log (last 40 lines)\n" + (server?.log ?? "").split(separator: "\n").suffix(40).joined(separator: "\n"))
         }
         try? await s3.emptyBucket(bucket)
@@ -139,10 +154,16 @@ final class EndToEnd: @unchecked Sendable {
     /// A device token for `email` (the user is created), as `syncd-server admin` issues it.
     func issueToken(email: String = "alice@example.org", device: String = "test") async throws -> String {
         let process = try ChildProcess(
-            binaries + "/syncd-server", ["admin", "issue-token", "--email", email, "--device", device], environment: serverEnvironment,
-            log: dir + "/admin-\(UUID().uuidString.prefix(6)).log", name: "admin")
+            binaries + "/syncd-server",
+            ["admin", "issue-token", "--email", email, "--device", device],
+            environment: serverEnvironment,
+            log: dir + "/admin-\(UUID().uuidString.prefix(6)).log",
+            name: "admin"
+        )
         guard await process.waitForExit(timeout: .seconds(30)) == 0 else { throw HarnessError("issue-token failed: \(process.log)") }
-        guard let token = process.log.split(separator: "\n").last(where: { $0.hasPrefix("sd_") }) else { throw HarnessError("no token in: \(process.log)") }
+        guard let token = process.log.split(separator: "\n").last(where: { $0.hasPrefix("sd_") }) else {
+            throw HarnessError("no token in: \(process.log)")
+        }
         return String(token)
     }
 
@@ -216,8 +237,12 @@ final class DaemonHandle: @unchecked Sendable {
 
     func start(environment extra: [String: String] = [:]) throws {
         process = try ChildProcess(
-            binary, ["run", "--config-dir", paths.configDir, "--state-dir", paths.stateDir], environment: environment.merging(extra) { $1 },
-            log: logPath, name: name)
+            binary,
+            ["run", "--config-dir", paths.configDir, "--state-dir", paths.stateDir],
+            environment: environment.merging(extra) { $1 },
+            log: logPath,
+            name: name
+        )
     }
 
     func stop() async {
@@ -239,7 +264,13 @@ final class DaemonHandle: @unchecked Sendable {
     /// Runs the real `syncd` command line (status, pause, resume) and returns its output.
     func command(_ arguments: [String]) async throws -> String {
         let out = paths.stateDir + "/command-\(UUID().uuidString.prefix(6)).out"
-        let process = try ChildProcess(binary, arguments + ["--state-dir", paths.stateDir], environment: environment, log: out, name: "syncd \(arguments[0])")
+        let process = try ChildProcess(
+            binary,
+            arguments + ["--state-dir", paths.stateDir],
+            environment: environment,
+            log: out,
+            name: "syncd \(arguments[0])"
+        )
         guard await process.waitForExit(timeout: .seconds(30)) == 0 else { throw HarnessError("syncd \(arguments) failed: \(process.log)") }
         return process.log
     }

@@ -19,8 +19,10 @@ final class FaultProxy: @unchecked Sendable {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", root + "/scripts/fault-proxy", "--target", target, "--flavor", flavor,
-                             "--seed", String(seed), "--rate", String(rate)]
+        process.arguments = [
+            "python3", root + "/scripts/fault-proxy", "--target", target, "--flavor", flavor,
+            "--seed", String(seed), "--rate", String(rate),
+        ]
         process.standardInput = input
         process.standardOutput = output
         guard FileManager.default.createFile(atPath: log, contents: nil) else { throw HarnessError("cannot create \(log)") }

@@ -119,7 +119,10 @@ struct DeviceWriter: Sendable {
         switch roll {
         case ..<0.35:
             let big = ContinuousClock.now - lastBig > .seconds(20) && random.chance(0.15)
-            if big { lastBig = ContinuousClock.now; ledger.big() }
+            if big {
+                lastBig = ContinuousClock.now
+                ledger.big()
+            }
             let target = big ? SoakNames.join(folderName, "\(writer)-big.bin") : mine
             write(target, SoakNames.content(writer, n, seed: seed, random: &random, size: big ? 9 << 20 : nil), viaRename: random.chance(0.3))
         case ..<0.45:
@@ -133,7 +136,10 @@ struct DeviceWriter: Sendable {
             let shared = SoakNames.join(folderName, SoakNames.sharedName(Int.random(in: 0..<3, using: &random)))
             if exists(shared), unlink(path(shared)) == 0 { ledger.forget(writer, shared) }
         default:
-            let to = SoakNames.join(SoakNames.folders.randomElement(using: &random)!, SoakNames.privateName(writer, Int.random(in: 0..<6, using: &random)))
+            let to = SoakNames.join(
+                SoakNames.folders.randomElement(using: &random)!,
+                SoakNames.privateName(writer, Int.random(in: 0..<6, using: &random))
+            )
             guard to != mine, exists(mine), !exists(to) else { return }
             makeFolder(of: to)
             if renameat2_noreplace(path(mine), path(to)) { ledger.moved(writer, mine, to) }
@@ -152,7 +158,10 @@ struct DeviceWriter: Sendable {
         if viaRename {
             let temp = SoakNames.join((relative as NSString).deletingLastPathComponent, ".goutputstream-\(UInt32.random(in: 0...UInt32.max))")
             guard let inode = writeFile(path(temp), data, flags: O_CREAT | O_EXCL | O_WRONLY) else { return }
-            guard rename(path(temp), path(relative)) == 0 else { unlink(path(temp)); return }
+            guard rename(path(temp), path(relative)) == 0 else {
+                unlink(path(temp))
+                return
+            }
             if currentInode(relative) == inode { ledger.wrote(writer, relative, hash: hash) } else { ledger.raced() }
         } else {
             guard let inode = writeFile(path(relative), data, flags: O_CREAT | O_TRUNC | O_WRONLY) else { return }
@@ -176,7 +185,11 @@ struct DeviceWriter: Sendable {
         guard data.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) == data.count else { return }
         var st = stat()
         fstat(fd, &st)
-        if currentInode(relative) == st.st_ino { ledger.wrote(writer, relative, hash: ContentIdentity.identity(of: content + data)) } else { ledger.raced() }
+        if currentInode(relative) == st.st_ino {
+            ledger.wrote(writer, relative, hash: ContentIdentity.identity(of: content + data))
+        } else {
+            ledger.raced()
+        }
     }
 
     private func writeFile(_ path: String, _ data: Data, flags: Int32) -> ino_t? {

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import NIOHTTP1
 import NIOFoundationCompat
+import NIOHTTP1
 
 /// chromedriver (Debian's chromium-driver) as a child process, driving headless Chromium
 /// through W3C WebDriver JSON over loopback. Every session is deleted at the end, or Chromium
@@ -20,8 +20,12 @@ final class WebDriver: @unchecked Sendable {
         let port = try EndToEnd.freePort()
         url = "http://127.0.0.1:\(port)"
         process = try ChildProcess(
-            binary, ["--port=\(port)", "--allowed-ips=127.0.0.1"], environment: ["PATH": "/usr/bin:/bin", "HOME": logDirectory],
-            log: logDirectory + "/chromedriver.log", name: "chromedriver")
+            binary,
+            ["--port=\(port)", "--allowed-ips=127.0.0.1"],
+            environment: ["PATH": "/usr/bin:/bin", "HOME": logDirectory],
+            log: logDirectory + "/chromedriver.log",
+            name: "chromedriver"
+        )
         try await waitUntil("chromedriver answers", timeout: .seconds(20)) {
             let status = try? await WebDriver.call(.GET, self.url + "/status", nil)
             return ((status?["value"] as? [String: Any])?["ready"] as? Bool) == true
@@ -128,7 +132,9 @@ struct BrowserSession: Sendable {
     /// the page (compared there, not in a CSS selector: hostile names would need escaping).
     func row(_ path: String) async throws -> Element? {
         let value = try await execute(
-            "return Array.from(document.querySelectorAll('tr.item')).find((row) => row.dataset.path === arguments[0]) || null;", [path])
+            "return Array.from(document.querySelectorAll('tr.item')).find((row) => row.dataset.path === arguments[0]) || null;",
+            [path]
+        )
         guard let reference = value as? [String: Any], let id = reference[Element.key] as? String else { return nil }
         return Element(session: self, id: id)
     }
@@ -144,7 +150,9 @@ struct BrowserSession: Sendable {
             const node = scope ? scope.querySelector(arguments[1]) : null;
             if (!node) return null;
             return arguments[2] === null ? node.textContent : node.getAttribute(arguments[2]);
-            """, [path ?? NSNull(), css, attribute ?? NSNull()]) as? String
+            """,
+            [path ?? NSNull(), css, attribute ?? NSNull()]
+        ) as? String
     }
 
     /// Picks files in the file input `css`, as a person would in the file dialog (again if the
@@ -216,4 +224,3 @@ struct BrowserSession: Sendable {
         try await command(.POST, "/execute/sync", ["script": script, "args": arguments])["value"]
     }
 }
-
