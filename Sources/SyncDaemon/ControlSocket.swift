@@ -63,8 +63,10 @@ final class ControlServer: Service, Sendable {
     }
 
     private static func serve(_ client: Int32, _ handler: (ControlRequest) -> ControlResponse) {
+        // A client that stalls cannot hold the daemon's shutdown for more than a few seconds.
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         guard let line = readLine(client, limit: 64 << 10) else { return }
         let response: ControlResponse
         if let request = try? JSONDecoder().decode(ControlRequest.self, from: line) {

@@ -169,8 +169,14 @@ public enum Daemon {
                 board: board
             )
         }
-        let metrics = try settings.metricsListen.map { listen in
-            try MetricsListener(host: listen.host, port: listen.port) { DaemonMetrics.render(current()) }
+        let metrics: MetricsListener?
+        do {
+            metrics = try settings.metricsListen.map { listen in
+                try MetricsListener(host: listen.host, port: listen.port) { DaemonMetrics.render(current()) }
+            }
+        } catch {
+            control.stop()  // it will not run: its socket file goes now
+            throw error
         }
         folderLogger.notice("syncing \(folder) with \(settings.server) (\(settings.mode.rawValue) mode)", metadata: SyncEvent.started.metadata())
         // systemd: STATUS= once a second when it changed, the watchdog, STOPPING=1 when the

@@ -81,6 +81,7 @@ final class MetricsListener: Service, Sendable {
         listener = SocketService(descriptor: fd, name: "syncd-metrics") { client in
             var timeout = timeval(tv_sec: 5, tv_usec: 0)
             setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             var buffer = [UInt8](repeating: 0, count: 4096)
             let n = read(client, &buffer, buffer.count)
             let request = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""

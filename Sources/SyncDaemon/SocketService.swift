@@ -12,6 +12,8 @@ final class SocketService: Service, Sendable {
     private let name: String
     private let serve: @Sendable (Int32) -> Void
     private let stopped: @Sendable () -> Void
+    private let stopRequested = Atomic<Bool>(false)
+    /// Set once the socket is shut down: only then may the loop close it.
     private let stopping = Atomic<Bool>(false)
 
     /// - Parameters:
@@ -46,8 +48,9 @@ final class SocketService: Service, Sendable {
 
     /// Stops accepting; the loop then ends. Once only: after that the descriptor is not ours.
     func stop() {
-        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard !stopRequested.exchange(true, ordering: .acquiringAndReleasing) else { return }
         shutdown(descriptor, Int32(SHUT_RDWR))
+        stopping.store(true, ordering: .releasing)
         stopped()
     }
 

@@ -1,6 +1,5 @@
 import Concurrently
 public import Foundation
-import Glibc
 public import Logging
 import SyncAPI
 import Synchronization

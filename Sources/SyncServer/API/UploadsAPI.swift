@@ -140,7 +140,11 @@ struct UploadsAPI {
             let user = try context.requireCaller().user
             let upload = try await owned(context.parameters.require("id"), user: user)
             if let s3UploadId = upload.s3UploadId {
-                try await blobs.abortMultipartUpload(key: blobs.key(userId: user.id, sha256: upload.contentHash), uploadId: s3UploadId)
+                do {
+                    try await blobs.abortMultipartUpload(key: blobs.key(userId: user.id, sha256: upload.contentHash), uploadId: s3UploadId)
+                } catch let error as BlobStoreError where error.code == .missing {
+                    // Gone from S3 already (aborted by the collector): what was asked is done.
+                }
             }
             try await store.deleteUpload(id: upload.id)
             return Response(status: .noContent)
@@ -298,7 +302,9 @@ struct UploadsAPI {
             let completed = try await proveParts(upload, key: key, s3UploadId: s3UploadId)
             do {
                 try await blobs.completeMultipartUpload(key: key, uploadId: s3UploadId, parts: completed)
-            } catch let error as BlobStoreError where error.code != .unavailable {
+            } catch let error as BlobStoreError where error.isS3Answer && error.code != .unavailable {
+                // S3's own refusal of these parts (InvalidPart, NoSuchUpload...): the upload is
+                // to begin again. A failure to reach S3 is not: the client completes it again.
                 throw APIError(.badRequest, code: "incomplete_upload", "S3 did not accept the parts: \(error.s3Code ?? error.message)")
             }
         }

@@ -16,6 +16,8 @@ public struct BlobStoreError: Error, Sendable, CustomStringConvertible {
     public let code: Code
     /// S3's own error code, when it gave one (`NoSuchUpload`, `InvalidPart`, `SlowDown`).
     public let s3Code: String?
+    /// S3 answered (as opposed to: no answer, no credentials, an answer that made no sense).
+    public let isS3Answer: Bool
     public let message: String
 
     public var description: String { "storage \(code): \(message)" }
@@ -23,13 +25,16 @@ public struct BlobStoreError: Error, Sendable, CustomStringConvertible {
     init(_ error: S3Error) {
         s3Code = error.code
         message = error.message
+        isS3Answer = error.kind == .service
         code = Self.code(of: error)
     }
 
     static func code(of error: S3Error) -> Code {
         // A missing bucket is the server's configuration, not a missing object.
         if (error.statusCode == 404 || error.code == "NoSuchKey" || error.code == "NoSuchUpload") && error.code != "NoSuchBucket" { return .missing }
-        if error.kind == .transport || error.code == "SlowDown" || error.statusCode.map({ $0 == 429 || $0 >= 500 }) == true { return .unavailable }
+        // Worth trying again: S3's own retryable answers (5xx, 429, SlowDown, RequestTimeout...),
+        // no answer, and no credentials for now (the instance metadata service timing out).
+        if error.isRetryable || error.kind == .transport || error.kind == .noCredentials { return .unavailable }
         return .refused
     }
 

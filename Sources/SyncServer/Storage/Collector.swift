@@ -49,8 +49,12 @@ public struct Collector: Sendable {
         // Multipart uploads S3 holds that no upload row knows of (a crash between create and
         // record) go too, once old.
         for upload in try await blobs.multipartUploads(prefix: "u/") where (upload.initiated ?? now) < cutoff {
-            try await blobs.abortMultipartUpload(key: upload.key, uploadId: upload.uploadId)
-            report.abortedUploads += 1
+            do {
+                try await blobs.abortMultipartUpload(key: upload.key, uploadId: upload.uploadId)
+                report.abortedUploads += 1
+            } catch let error as BlobStoreError where error.code == .missing {
+                // Finished or aborted since it was listed.
+            }
         }
         report.purgedTrashItems = try await store.purgeTrash(before: now.addingTimeInterval(-trashRetention))
         if let versionRetention {

@@ -1,5 +1,3 @@
-// `struct stat` is owned by the module that loaded its header first: with Foundation, CoreFoundation.
-import CoreFoundation
 import Foundation
 import Glibc
 public import Logging
@@ -100,10 +98,12 @@ public struct LegacyRehash: Sendable {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw RehashError("cannot open \(path)") }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw RehashError("cannot stat \(path)") }
+        // The size by seeking (a `struct stat` would be owned by whichever C module loaded its
+        // header first, which MemberImportVisibility makes this file name).
+        let size = Int64(lseek(fd, 0, SEEK_END))
+        guard size >= 0, lseek(fd, 0, SEEK_SET) == 0 else { throw RehashError("cannot size \(path)") }
         var plain = ChecksumHasher(.sha256)
-        var identity = ContentHasher(fileSize: Int64(info.st_size))
+        var identity = ContentHasher(fileSize: size)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
         while true {
@@ -118,7 +118,7 @@ public struct LegacyRehash: Sendable {
         guard let result = identity.finalize(), let digest = Data(base64Encoded: plain.finalize().base64) else {
             throw RehashError("\(path) changed while it was read")
         }
-        return (ContentIdentity.hex(digest), result.identity, Int64(info.st_size))
+        return (ContentIdentity.hex(digest), result.identity, size)
     }
 }
 
