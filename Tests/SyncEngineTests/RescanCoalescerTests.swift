@@ -6,7 +6,8 @@ import Testing
     func p(_ s: String) -> RelativePath { RelativePath(s)! }
 
     @Test func waitsForQuietThenCoversAllHintsWithOutermostFolders() {
-        var c = RescanCoalescer(debounce: .milliseconds(300), maxDelay: .seconds(3))
+        // (A settle as long as the debounce: every request waits for the folder to be quiet.)
+        var c = RescanCoalescer(debounce: .milliseconds(300), settle: .milliseconds(300), maxDelay: .seconds(3))
         #expect(c.deadline == nil)
         c.changed(under: p("docs/a"), at: .milliseconds(0))
         c.changed(under: p("docs"), at: .milliseconds(100))
@@ -32,14 +33,37 @@ import Testing
     @Test func aBusyFolderIsStillRescannedWithinMaxDelay() {
         var c = RescanCoalescer(debounce: .milliseconds(300), maxDelay: .seconds(2))
         var now = Duration.zero
-        var request: RescanCoalescer.Request?
-        while request == nil && now < .seconds(10) {
+        var requests: [Duration] = []
+        while requests.count < 2 && now < .seconds(10) {
             c.changed(under: p("log"), at: now)  // a write every 100 ms, never quiet
             now += .milliseconds(100)
-            request = c.take(at: now)
+            if c.take(at: now) == .subtrees([p("log")]) { requests.append(now) }
         }
-        #expect(request == .subtrees([p("log")]))
-        #expect(now == .seconds(2))
+        // The first write of the quiet folder goes at once; then the folder is busy, and the
+        // next request comes when the writes have gone on for maxDelay.
+        #expect(requests == [.milliseconds(100), .milliseconds(2100)])
+    }
+
+    /// A single change to a quiet folder goes up in milliseconds, not after a debounce; an
+    /// editor's save (a few events within milliseconds) is still one request; a change soon
+    /// after is batched with what follows.
+    @Test func aQuietFoldersFirstChangeGoesAtOnceAndABurstStillBatches() {
+        var c = RescanCoalescer(debounce: .milliseconds(300), settle: .milliseconds(20), maxDelay: .seconds(3))
+        c.changed(under: p("docs"), at: .milliseconds(1000))
+        #expect(c.deadline == .milliseconds(1020))
+        c.changed(under: p("docs"), at: .milliseconds(1004))  // the save's rename, a moment later
+        c.changed(under: p("docs/sub"), at: .milliseconds(1010))
+        #expect(c.take(at: .milliseconds(1029)) == nil)
+        #expect(c.take(at: .milliseconds(1030)) == .subtrees([p("docs")]))
+
+        c.changed(under: p("music"), at: .milliseconds(1100))  // 90 ms after the last: busy
+        #expect(c.deadline == .milliseconds(1400))
+        #expect(c.take(at: .milliseconds(1399)) == nil && c.take(at: .milliseconds(1400)) == .subtrees([p("music")]))
+
+        c.remoteChanged(at: .milliseconds(1500))  // the server's news does not make the folder busy
+        #expect(c.take(at: .milliseconds(1500)) == .subtrees([]))
+        c.changed(under: p("notes"), at: .milliseconds(2500))  // quiet for a second again
+        #expect(c.deadline == .milliseconds(2520))
     }
 
     @Test func overflowAndTooManyFoldersMeanTheRoot() {

@@ -1,10 +1,12 @@
 /// Turns a stream of watch hints into few rescan requests.
 ///
 /// Watch events are hints, never facts: each says "something under this folder changed". The
-/// coalescer waits until the folder has been quiet for `debounce` (an editor's save is several
-/// events), but never longer than `maxDelay` after the first hint (a file written for minutes
-/// still gets synced), then asks for the smallest set of subtrees that covers every hint. An
-/// overflow, or more distinct folders than `maxFolders`, asks for the whole folder.
+/// first hint after the folder has been quiet (for at least `debounce`) waits only `settle` for
+/// company — an editor's save is a few events within milliseconds — so a single change goes up
+/// at once; while the folder is busy, the coalescer waits until it has been quiet for
+/// `debounce`, but never longer than `maxDelay` after the first hint (a file written for
+/// minutes still gets synced). Then it asks for the smallest set of subtrees that covers every
+/// hint. An overflow, or more distinct folders than `maxFolders`, asks for the whole folder.
 ///
 /// Pure: time is a parameter (a `Duration` since any fixed origin).
 public struct RescanCoalescer: Sendable {
@@ -17,6 +19,7 @@ public struct RescanCoalescer: Sendable {
     }
 
     public let debounce: Duration
+    public let settle: Duration
     public let maxDelay: Duration
     public let maxFolders: Int
 
@@ -26,18 +29,28 @@ public struct RescanCoalescer: Sendable {
     private var folders: Set<RelativePath> = []
     private var first: Duration?
     private var last: Duration?
+    /// The latest local hint, kept across requests: how long the folder has been quiet.
+    private var latestHint: Duration?
+    /// The pending hints began after a quiet spell: they wait only `settle`.
+    private var quietStart = false
 
-    public init(debounce: Duration = .milliseconds(300), maxDelay: Duration = .seconds(3), maxFolders: Int = 256) {
+    public init(
+        debounce: Duration = .milliseconds(300),
+        settle: Duration = .milliseconds(20),
+        maxDelay: Duration = .seconds(3),
+        maxFolders: Int = 256
+    ) {
         self.debounce = debounce
+        self.settle = min(settle, debounce)
         self.maxDelay = maxDelay
         self.maxFolders = maxFolders
     }
 
     /// Something changed under `folder` (nil: the folder root itself).
     public mutating func changed(under folder: RelativePath?, at now: Duration) {
+        touchLocally(now)
         if let folder { folders.insert(folder) } else { root = true }
         if folders.count > maxFolders { root = true }
-        touch(now)
     }
 
     /// The server's change feed moved: the remote side needs a fresh look, the folder does not.
@@ -49,15 +62,15 @@ public struct RescanCoalescer: Sendable {
 
     /// The watcher lost events: only a full rescan can tell what changed.
     public mutating func overflowed(at now: Duration) {
+        touchLocally(now)
         root = true
-        touch(now)
     }
 
     /// When to call ``take(at:)`` next, or nil when nothing is pending.
     public var deadline: Duration? {
         guard let first, let last else { return nil }
         if remote && !root && folders.isEmpty { return first }
-        return min(last + debounce, first + maxDelay)
+        return min(last + (quietStart ? settle : debounce), first + maxDelay)
     }
 
     /// The request, if one is due; pending hints are then cleared.
@@ -69,6 +82,7 @@ public struct RescanCoalescer: Sendable {
             folders = []
             first = nil
             last = nil
+            quietStart = false
         }
         if root { return .root }
         let sorted = folders.sorted()
@@ -82,5 +96,13 @@ public struct RescanCoalescer: Sendable {
     private mutating func touch(_ now: Duration) {
         if first == nil { first = now }
         last = now
+    }
+
+    /// A hint from the folder (called before it is added): the first local hint of a request
+    /// decides its pace — `settle` after a quiet spell, `debounce` while the folder is busy.
+    private mutating func touchLocally(_ now: Duration) {
+        if !root && folders.isEmpty { quietStart = latestHint.map { now - $0 >= debounce } ?? true }
+        latestHint = now
+        touch(now)
     }
 }
