@@ -16,6 +16,11 @@ import Testing
         #expect((0..<6).map { delay($0) } == [5, 10, 20, 40, 80, 160])
         #expect(delay(10) == 3600 && delay(1_000) == 3600 && delay(Int.max) == 3600, "2^n overflowing is the cap, not a trap")
         #expect(delay(-3) == 5, "a negative count from a damaged journal is a first failure")
+        let immediate = RetrySchedule(base: 0, cap: 3600, transientCap: 60)
+        #expect(
+            immediate.retryAt(now: Self.now, attempts: Int.max, transient: false, jitter: 1) == Self.now,
+            "a zero base stays zero however many attempts (0 × 2^n is not NaN, nor the cap)"
+        )
     }
 
     @Test func aTransientFailureWaitsAtMostAMinute() {

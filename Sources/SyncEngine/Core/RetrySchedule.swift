@@ -23,8 +23,9 @@ public struct RetrySchedule: Sendable, Equatable {
     /// that failed together do not come back together; clamped to that range).
     public func retryAt(now: Date, attempts: Int, transient: Bool, jitter: Double) -> Date {
         let ceiling = transient ? transientCap : cap
-        // 2^attempts overflows to infinity long before attempts does; min() takes the cap then.
-        let delay = min(ceiling, base * pow(2, Double(max(0, attempts))))
+        // 2^attempts would overflow to infinity, and 0 × infinity is NaN: the exponent stops at
+        // 1,000 (2^1000 is finite, and past any cap for any base above 0).
+        let delay = min(ceiling, base * pow(2, Double(min(max(0, attempts), 1_000))))
         let spread = jitter.isNaN ? 1 : min(1, max(0.5, jitter))
         return now.addingTimeInterval(delay * spread)
     }
