@@ -61,6 +61,27 @@ import Testing
         }
     }
 
+    /// `mkdir archive && mv docs/report.txt archive/`: the watcher hints the new folder at
+    /// once, the lone IN_MOVED_FROM only after a quiet spell; a pass scanning just `archive`
+    /// must still see one move (the item keeps its id), not a new upload and a deletion.
+    @Test func aMoveIntoANewFolderHintedOnlyAtItsDestinationIsStillOneMove() async throws {
+        let setup = try Setup()
+        try setup.write("docs/report.txt", "quarterly")
+        let engine = try setup.engine()
+        try await setup.converge(engine)
+        let from = RelativePath("docs/report.txt")!
+        let to = RelativePath("archive/report.txt")!
+        let id = setup.remote.state.withLock { $0.tree[from]?.fileId }
+        try setup.folder.mkdir("archive")
+        setup.folder.mv("docs/report.txt", "archive/report.txt")
+        let report = try await engine.pass(scope: .subtrees([RelativePath("archive")!]))
+        #expect(report.done == [.createRemoteFolder(RelativePath("archive")!), .moveRemote(from: from, to: to)])
+        #expect(setup.remote.state.withLock { $0.tree[to]?.fileId } == id, "a move keeps the item's identity")
+        // The late hint for the source finds nothing left to do.
+        #expect(try await engine.pass(scope: .subtrees([from])).isIdle)
+        #expect(try setup.divergence() == nil)
+    }
+
     @Test func twoWayBasics() async throws {
         let setup = try Setup()
         try setup.write("docs/a.txt", "local a")

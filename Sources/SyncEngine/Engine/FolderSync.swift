@@ -132,12 +132,29 @@ public final class FolderSync: Sendable {
             localTree = scan.tree
         case .subtrees(let subtrees):
             localTree = previous.local
-            for subtree in subtrees {
+            var scanned: [RelativePath] = []
+            var arrived = Set<UInt64>()
+            func rescan(_ subtree: RelativePath) throws {
                 let scan = try scanner.scan(subtree: subtree, previous: previous.local)
                 report.scanProblems += scan.problems
                 for path in localTree.subtree(subtree) { localTree[path] = nil }
-                for (path, entry) in scan.tree.entries { localTree[path] = entry }
+                for (path, entry) in scan.tree.entries {
+                    localTree[path] = entry
+                    if previous.local[path]?.inode != entry.inode { arrived.insert(entry.inode) }
+                }
                 refresh.replaceLocal(under: subtree, with: scan.tree)
+                scanned.append(subtree)
+            }
+            for subtree in subtrees { try rescan(subtree) }
+            // An item new in a rescanned subtree with the inode of an entry outside them was
+            // moved from there (or is a hard link). That source may not be hinted yet (a lone
+            // IN_MOVED_FROM waits for quiet; a folder made just before the move had no watch
+            // yet), and its stale entry would hide the move (the inode seen twice): the pass
+            // would upload a new item and delete the old one. Its source is looked at now.
+            func isScanned(_ path: RelativePath) -> Bool { scanned.contains { path == $0 || path.isInside($0) } }
+            if !arrived.isEmpty {
+                let sources = localTree.entries.compactMap { path, entry in !isScanned(path) && arrived.contains(entry.inode) ? path : nil }
+                for source in sources.sorted() where !isScanned(source) { try rescan(source) }
             }
         }
         // The remote side: what changed since the journal's cursor, when the remote can say;
