@@ -71,6 +71,9 @@ public protocol SQLSession: Sendable {
 public protocol SQLDatabase: Sendable {
     /// Runs `body` in a transaction: committed if it returns, rolled back if it throws.
     func transaction<T: Sendable>(_ body: @Sendable (any SQLSession) async throws -> T) async throws -> T
+    /// One statement in its own transaction.
+    @discardableResult
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
     /// Closes connections.
     func close() async throws
     /// A statement that, run first in a transaction, keeps every other process's migrations
@@ -82,9 +85,13 @@ public protocol SQLDatabase: Sendable {
 }
 
 extension SQLDatabase {
-    /// One statement in its own transaction.
     @discardableResult
-    public func query(_ sql: String, _ binds: [SQLValue] = []) async throws -> [SQLRow] {
+    public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         try await transaction { try await $0.query(sql, binds) }
+    }
+
+    @discardableResult
+    public func query(_ sql: String) async throws -> [SQLRow] {
+        try await query(sql, [])
     }
 }
