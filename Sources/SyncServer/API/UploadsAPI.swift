@@ -26,7 +26,28 @@ struct UploadsAPI {
             guard body.uploads.count <= Self.maxBatch else {
                 throw APIError(.badRequest, code: "batch_too_large", "at most \(Self.maxBatch) uploads a batch")
             }
-            let results = await Self.inParallel(body.uploads) { upload in await Self.batchResult { try await begin(upload, user: user) } }
+            // Each item checked and signed on its own, then every upload to record in one
+            // database transaction: one durable write per batch.
+            let prepared = await Self.inParallel(body.uploads) { upload in
+                do {
+                    return Result<BeginPlan, APIError>.success(try await prepare(upload, user: user))
+                } catch {
+                    return .failure(Self.refusal(error))
+                }
+            }
+            let planned = try await record(prepared.compactMap { try? $0.get() }, user: user)
+            var recorded = planned.makeIterator()
+            let results = prepared.map { item -> BatchResult<BeginUploadResponse> in
+                let outcome = item.flatMap { _ in recorded.next()! }
+                switch outcome {
+                case .success(let response): return BatchResult(value: response)
+                case .failure(let error):
+                    return BatchResult(
+                        status: Int(error.status.code),
+                        error: ConflictBody(code: error.code, message: error.message, current: error.current)
+                    )
+                }
+            }
             return try json(BatchResponse(results: results))
         }
         api.post("batch/complete") { request, context in
@@ -194,7 +215,59 @@ struct UploadsAPI {
         return upload
     }
 
+    /// What begin decided for one upload before anything of it is recorded: the answer (the
+    /// content is stored already), or an upload to record and the answer to give once it is.
+    enum BeginPlan: Sendable {
+        case answered(BeginUploadResponse)
+        case upload(UploadRecord, blockDigests: [Int: String], answer: BeginUploadResponse)
+    }
+
     func begin(_ body: BeginUploadRequest, user: User) async throws -> BeginUploadResponse {
+        try await record([try await prepare(body, user: user)], user: user)[0].get()
+    }
+
+    /// Records the uploads of `plans` in one transaction; each answers on its own. A multipart
+    /// upload refused there (the quota, filled meanwhile) is aborted in S3.
+    func record(_ plans: [BeginPlan], user: User) async throws -> [Result<BeginUploadResponse, APIError>] {
+        let uploads = plans.compactMap { plan -> MetadataStore.NewUpload? in
+            guard case .upload(let record, let digests, _) = plan else { return nil }
+            return (record, digests)
+        }
+        var outcomes: [Result<Void, StoreError>]
+        do {
+            outcomes = uploads.isEmpty ? [] : try await store.createUploads(userId: user.id, uploads)
+        } catch {
+            // Failed as a whole: S3 must not keep the multipart uploads open.
+            for (record, _) in uploads { await abandon(record) }
+            throw error
+        }
+        var recorded = outcomes.makeIterator()
+        var results: [Result<BeginUploadResponse, APIError>] = []
+        for plan in plans {
+            switch plan {
+            case .answered(let response):
+                results.append(.success(response))
+            case .upload(let record, _, let answer):
+                switch recorded.next()! {
+                case .success: results.append(.success(answer))
+                case .failure(let refusal):
+                    await abandon(record)
+                    results.append(.failure(APIError.from(refusal)))
+                }
+            }
+        }
+        return results
+    }
+
+    /// Aborts the S3 side of an upload that was not recorded.
+    private func abandon(_ record: UploadRecord) async {
+        guard let s3UploadId = record.s3UploadId else { return }
+        try? await blobs.abortMultipartUpload(key: blobs.key(userId: record.userId, sha256: record.contentHash), uploadId: s3UploadId)
+    }
+
+    /// Checks an upload and signs it (or finds its content stored already), recording nothing
+    /// but a commit of stored content.
+    func prepare(_ body: BeginUploadRequest, user: User) async throws -> BeginPlan {
         let hash = body.sha256.lowercased()
         guard hash.count == 64, Hex.decode(hash) != nil else { throw APIError(.badRequest, code: "invalid_sha256", "sha256 must be 64 hex digits") }
         guard (0...PartLayout.maxObjectSize).contains(body.size) else {
@@ -242,7 +315,7 @@ struct UploadsAPI {
                     unchangedSince: since
                 )
                 metrics.uploadsCompleted.increment()
-                return BeginUploadResponse(mode: .stored, file: FileMetadata(file))
+                return .answered(BeginUploadResponse(mode: .stored, file: FileMetadata(file)))
             } catch StoreError.conflict(current: nil) where since != nil {}
         }
         var record = UploadRecord(
@@ -259,20 +332,20 @@ struct UploadsAPI {
         if ContentIdentity.blockCount(forFileSize: body.size) <= 1 {
             let digest = try singleBlockDigest(body, identity: hash)
             let signed = try await blobs.presignPut(key: key, blockSha256: digest)
-            try await store.createUpload(record, blockDigests: [1: digest])
-            return BeginUploadResponse(mode: .single, uploadId: record.id, url: signed.url, headers: signed.headers)
+            return .upload(
+                record,
+                blockDigests: [1: digest],
+                answer: BeginUploadResponse(mode: .single, uploadId: record.id, url: signed.url, headers: signed.headers)
+            )
         }
         let layout = try Self.layout(fileSize: body.size)
         let s3UploadId = try await blobs.createMultipartUpload(key: key, contentType: body.contentType)
         record.s3UploadId = s3UploadId
-        do {
-            try await store.createUpload(record)
-        } catch {
-            // Refused (the quota, filled meanwhile) or failed: S3 must not keep the upload open.
-            try? await blobs.abortMultipartUpload(key: key, uploadId: s3UploadId)
-            throw error
-        }
-        return BeginUploadResponse(mode: .multipart, uploadId: record.id, partSize: layout.partSize, partCount: layout.partCount)
+        return .upload(
+            record,
+            blockDigests: [:],
+            answer: BeginUploadResponse(mode: .multipart, uploadId: record.id, partSize: layout.partSize, partCount: layout.partCount)
+        )
     }
 
     /// Checks the object S3 holds (size, SSE-S3), then records the new revision.

@@ -21,44 +21,74 @@ extension MetadataStore {
     /// `blockDigests` (part number → base64 SHA-256) are recorded with it, in the same
     /// transaction (a single PUT's one block is signed at begin).
     public func createUpload(_ upload: UploadRecord, blockDigests: [Int: String] = [:]) async throws {
+        try await createUploads(userId: upload.userId, [(upload, blockDigests)])[0].get()
+    }
+
+    /// Several ``createUpload(_:blockDigests:)`` of one user in one transaction (one durable
+    /// write for all), each recorded or refused on its own, in order: an upload counts against
+    /// the room of the ones after it.
+    public typealias NewUpload = (record: UploadRecord, blockDigests: [Int: String])
+
+    public func createUploads(userId: String, _ uploads: [NewUpload]) async throws -> [Result<Void, StoreError>] {
         let quota = userQuota
-        try await database.transaction { db in
-            try await Self.lockUser(upload.userId, db)
-            let live = try await Self.live(upload.path, userId: upload.userId, db).flatMap { $0.kind == .file ? $0.size : nil } ?? 0
-            // The live file is freed once, whichever upload to its path commits: the uploads
-            // already pending there have claimed it first, so that many uploads over one file
-            // cannot all pass as replacements that do not grow.
-            let pendingRows = try await db.query(
-                "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS pending FROM uploads WHERE user_id = ? AND path = ?",
-                [.text(upload.userId), .text(upload.path)]
-            )
-            let pendingHere = try pendingRows.first?.int("pending") ?? 0
-            let replaced = max(0, live - min(live, pendingHere))
-            try await Self.requireRoom(
-                userId: upload.userId,
-                path: upload.path,
-                size: upload.size,
-                replacing: replaced,
-                excludingUpload: nil,
-                quota: quota,
-                db
-            )
-            try await db.query(
-                """
-                INSERT INTO uploads (id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at, begin_seq)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT change_seq FROM users WHERE id = ?))
-                """,
-                [
-                    .text(upload.id), .text(upload.userId), .text(upload.path), .int(upload.size), .text(upload.contentHash),
-                    upload.baseRevision.map(SQLValue.int) ?? .null, upload.s3UploadId.map(SQLValue.text) ?? .null,
-                    .real(upload.createdAt.timeIntervalSince1970), .text(upload.userId),
-                ]
-            )
-            try await Self.insertBlockDigests(uploadId: upload.id, blockDigests, db)
+        return try await database.transaction { db in
+            try await Self.lockUser(userId, db)
+            var results: [Result<Void, StoreError>] = []
+            for (upload, digests) in uploads {
+                guard upload.userId == userId else {
+                    results.append(.failure(.invalidPath("an upload of another user in the batch")))
+                    continue
+                }
+                do {
+                    // Refusals are decided by reads before the item's writes, so that the
+                    // transaction stays good for the others (PostgreSQL aborts on a failed statement).
+                    try await Self.requireRoom(forUpload: upload, quota: quota, db)
+                } catch let refusal as StoreError {
+                    results.append(.failure(refusal))
+                    continue
+                }
+                try await db.query(
+                    """
+                    INSERT INTO uploads (id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at, begin_seq)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT change_seq FROM users WHERE id = ?))
+                    """,
+                    [
+                        .text(upload.id), .text(upload.userId), .text(upload.path), .int(upload.size), .text(upload.contentHash),
+                        upload.baseRevision.map(SQLValue.int) ?? .null, upload.s3UploadId.map(SQLValue.text) ?? .null,
+                        .real(upload.createdAt.timeIntervalSince1970), .text(upload.userId),
+                    ]
+                )
+                try await Self.insertBlockDigests(uploadId: upload.id, digests, db)
+                results.append(.success(()))
+            }
+            return results
         }
     }
 
-    /// The upload, if it belongs to this user (someone else's id reads as missing).
+    /// In a transaction that took ``lockUser(_:_:)``: the room for a new upload.
+    static func requireRoom(forUpload upload: UploadRecord, quota: Int64?, _ db: any SQLSession) async throws {
+        guard quota != nil else { return }
+        let live = try await Self.live(upload.path, userId: upload.userId, db).flatMap { $0.kind == .file ? $0.size : nil } ?? 0
+        // The live file is freed once, whichever upload to its path commits: the uploads
+        // already pending there have claimed it first, so that many uploads over one file
+        // cannot all pass as replacements that do not grow.
+        let pendingRows = try await db.query(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS pending FROM uploads WHERE user_id = ? AND path = ?",
+            [.text(upload.userId), .text(upload.path)]
+        )
+        let pendingHere = try pendingRows.first?.int("pending") ?? 0
+        let replaced = max(0, live - min(live, pendingHere))
+        try await Self.requireRoom(
+            userId: upload.userId,
+            path: upload.path,
+            size: upload.size,
+            replacing: replaced,
+            excludingUpload: nil,
+            quota: quota,
+            db
+        )
+    }
+
     public func upload(id: String, userId: String) async throws -> UploadRecord? {
         try await database.query(
             "SELECT id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at FROM uploads WHERE id = ? AND user_id = ?",
