@@ -1,6 +1,7 @@
 import Foundation
 
-/// One step: do it on the server or in the folder, then journal it in one transaction. Every
+/// One step: do it on the server or in the folder, then journal it in one transaction (shared
+/// with the steps finishing beside it, ``Journal/commit(_:)``). Every
 /// effect in the folder goes through ``LocalFolder`` (no link followed, nothing outside the root).
 extension FolderSync {
     typealias StepResult = JournalChange
@@ -15,7 +16,7 @@ extension FolderSync {
             // item or its folder) may have given the item a newer one, which is the one to replace.
             let base = planned == nil ? nil : t.remote[path]?.revision ?? planned
             let r = try await folder.withUploadSource(path, scanned: l) { source in
-                try journal.recordUploadIntent(UploadIntent(path: path, contentHash: hash, size: l.size, baseRevision: base))
+                try await journal.commitUploadIntent(UploadIntent(path: path, contentHash: hash, size: l.size, baseRevision: base))
                 return try await remote.upload(source, baseRevision: base)
             }
             try faults?(action, .beforeJournal)
@@ -117,7 +118,7 @@ extension FolderSync {
             change.moveSynced(t.synced, from: from, to: to)
         }
         change.clearedErrors = [action.primaryPath]
-        try journal.apply(change)
+        try await journal.commit(change)
         return change
     }
 

@@ -10,6 +10,8 @@ import SyncAPI
 /// the state after it.
 public final class Journal: Sendable {
     let pool: DatabasePool
+    /// The engine's steps, committed together when they finish together.
+    let group: GroupCommit
     public let path: String
 
     /// Opens (creating if needed) the journal and brings its schema up to date.
@@ -21,6 +23,7 @@ public final class Journal: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        group = GroupCommit(pool: pool)
         self.path = path
         try Self.migrator.migrate(pool)
     }
@@ -67,61 +70,69 @@ public final class Journal: Sendable {
     /// Records a change of any of the trees (and the cursor, an upload session's end, a path's
     /// error) in one transaction.
     public func apply(_ change: JournalChange) throws {
-        try pool.write { db in
-            for (subtree, table) in change.clearedSubtrees {
-                try Self.deleteSubtree(subtree, from: table, db)
+        try pool.write { db in try Self.write(change, db) }
+    }
+
+    /// ``apply(_:)`` for steps that finish side by side: in a transaction shared with the
+    /// changes other tasks commit at the same time (``GroupCommit``), as durable when it returns.
+    public func commit(_ change: JournalChange) async throws {
+        try await group.write { db in try Self.write(change, db) }
+    }
+
+    static func write(_ change: JournalChange, _ db: Database) throws {
+        for (subtree, table) in change.clearedSubtrees {
+            try Self.deleteSubtree(subtree, from: table, db)
+        }
+        for (path, entry) in change.local {
+            if let e = entry {
+                try db.execute(
+                    sql:
+                        "INSERT OR REPLACE INTO local_items (path, kind, size, mtime_ns, ctime_ns, inode, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [path.string, e.kind.rawValue, e.size, e.mtimeNs, e.ctimeNs, Int64(bitPattern: e.inode), e.contentHash]
+                )
+            } else {
+                try db.execute(sql: "DELETE FROM local_items WHERE path = ?", arguments: [path.string])
             }
-            for (path, entry) in change.local {
-                if let e = entry {
-                    try db.execute(
-                        sql:
-                            "INSERT OR REPLACE INTO local_items (path, kind, size, mtime_ns, ctime_ns, inode, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        arguments: [path.string, e.kind.rawValue, e.size, e.mtimeNs, e.ctimeNs, Int64(bitPattern: e.inode), e.contentHash]
-                    )
-                } else {
-                    try db.execute(sql: "DELETE FROM local_items WHERE path = ?", arguments: [path.string])
-                }
+        }
+        for (path, entry) in change.remote {
+            if let e = entry {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO remote_items (path, kind, file_id, revision, size, content_hash) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [path.string, e.kind.rawValue, e.fileId, e.revision, e.size, e.contentHash]
+                )
+            } else {
+                try db.execute(sql: "DELETE FROM remote_items WHERE path = ?", arguments: [path.string])
             }
-            for (path, entry) in change.remote {
-                if let e = entry {
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO remote_items (path, kind, file_id, revision, size, content_hash) VALUES (?, ?, ?, ?, ?, ?)",
-                        arguments: [path.string, e.kind.rawValue, e.fileId, e.revision, e.size, e.contentHash]
-                    )
-                } else {
-                    try db.execute(sql: "DELETE FROM remote_items WHERE path = ?", arguments: [path.string])
-                }
+        }
+        for (path, entry) in change.synced {
+            if let e = entry {
+                try db.execute(
+                    sql:
+                        "INSERT OR REPLACE INTO synced_items (path, kind, content_hash, size, inode, file_id, revision) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [path.string, e.kind.rawValue, e.contentHash, e.size, Int64(bitPattern: e.inode), e.fileId, e.revision]
+                )
+            } else {
+                try db.execute(sql: "DELETE FROM synced_items WHERE path = ?", arguments: [path.string])
             }
-            for (path, entry) in change.synced {
-                if let e = entry {
-                    try db.execute(
-                        sql:
-                            "INSERT OR REPLACE INTO synced_items (path, kind, content_hash, size, inode, file_id, revision) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        arguments: [path.string, e.kind.rawValue, e.contentHash, e.size, Int64(bitPattern: e.inode), e.fileId, e.revision]
-                    )
-                } else {
-                    try db.execute(sql: "DELETE FROM synced_items WHERE path = ?", arguments: [path.string])
-                }
+        }
+        if let cursor = change.remoteCursor {
+            try db.execute(sql: "INSERT OR REPLACE INTO remote_cursor (id, cursor) VALUES (1, ?)", arguments: [cursor])
+        }
+        for path in change.finishedUploads {
+            try db.execute(sql: "DELETE FROM upload_sessions WHERE path = ?", arguments: [path.string])
+        }
+        for (path, hash) in change.settledIntents {
+            if let hash {
+                try db.execute(sql: "DELETE FROM upload_intents WHERE path = ? AND content_hash = ?", arguments: [path.string, hash])
+            } else {
+                try db.execute(sql: "DELETE FROM upload_intents WHERE path = ?", arguments: [path.string])
             }
-            if let cursor = change.remoteCursor {
-                try db.execute(sql: "INSERT OR REPLACE INTO remote_cursor (id, cursor) VALUES (1, ?)", arguments: [cursor])
-            }
-            for path in change.finishedUploads {
-                try db.execute(sql: "DELETE FROM upload_sessions WHERE path = ?", arguments: [path.string])
-            }
-            for (path, hash) in change.settledIntents {
-                if let hash {
-                    try db.execute(sql: "DELETE FROM upload_intents WHERE path = ? AND content_hash = ?", arguments: [path.string, hash])
-                } else {
-                    try db.execute(sql: "DELETE FROM upload_intents WHERE path = ?", arguments: [path.string])
-                }
-            }
-            for fileId in change.settledMoves {
-                try db.execute(sql: "DELETE FROM move_intents WHERE file_id = ?", arguments: [fileId])
-            }
-            for path in change.clearedErrors {
-                try db.execute(sql: "DELETE FROM path_errors WHERE path = ?", arguments: [path.string])
-            }
+        }
+        for fileId in change.settledMoves {
+            try db.execute(sql: "DELETE FROM move_intents WHERE file_id = ?", arguments: [fileId])
+        }
+        for path in change.clearedErrors {
+            try db.execute(sql: "DELETE FROM path_errors WHERE path = ?", arguments: [path.string])
         }
     }
 
@@ -130,19 +141,26 @@ public final class Journal: Sendable {
     /// Records the upload about to be sent (beside the path's earlier intents, of which the
     /// newest ``UploadIntent/perPath`` are kept); durable before the server hears of it.
     public func recordUploadIntent(_ intent: UploadIntent, at now: Date = Date()) throws {
-        try pool.write { db in
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO upload_intents (path, content_hash, size, base_revision, recorded_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [intent.path.string, intent.contentHash, intent.size, intent.baseRevision, now.timeIntervalSince1970]
-            )
-            try db.execute(
-                sql: """
-                    DELETE FROM upload_intents WHERE path = ? AND content_hash NOT IN
-                    (SELECT content_hash FROM upload_intents WHERE path = ? ORDER BY recorded_at DESC LIMIT ?)
-                    """,
-                arguments: [intent.path.string, intent.path.string, UploadIntent.perPath]
-            )
-        }
+        try pool.write { db in try Self.write(intent, at: now, db) }
+    }
+
+    /// ``recordUploadIntent(_:at:)`` in a group transaction (``commit(_:)``).
+    public func commitUploadIntent(_ intent: UploadIntent, at now: Date = Date()) async throws {
+        try await group.write { db in try Self.write(intent, at: now, db) }
+    }
+
+    static func write(_ intent: UploadIntent, at now: Date, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO upload_intents (path, content_hash, size, base_revision, recorded_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [intent.path.string, intent.contentHash, intent.size, intent.baseRevision, now.timeIntervalSince1970]
+        )
+        try db.execute(
+            sql: """
+                DELETE FROM upload_intents WHERE path = ? AND content_hash NOT IN
+                (SELECT content_hash FROM upload_intents WHERE path = ? ORDER BY recorded_at DESC LIMIT ?)
+                """,
+            arguments: [intent.path.string, intent.path.string, UploadIntent.perPath]
+        )
     }
 
     /// Records (or replaces, for the same item) the remote move about to be sent.
