@@ -216,5 +216,13 @@ extension MetadataStore {
                 "ALTER TABLE uploads ADD COLUMN begin_seq BIGINT"
             ]
         ),
+        (
+            "v8-files-by-content",
+            [
+                // Every begin asks whether the user already stores a content (storesContent): without
+                // this index that was a walk over all the user's files, per upload.
+                "CREATE INDEX files_user_content ON files (user_id, content_hash)"
+            ]
+        ),
     ]
 }
