@@ -27,46 +27,51 @@ struct UploadBatcher: Sendable {
     }
 }
 
-/// Calls that wait at most `window` for company, then go as one batch request (a full batch
-/// goes at once); each caller gets its own item's answer or error. The callers' own tasks do
-/// the work: the first of a batch waits the window and sends it, the one that fills a batch
-/// sends it at once; nothing runs on its own.
+/// Calls sent together as batch requests, with no wait for company: a call goes at once while
+/// fewer than `maxInFlight` requests are out, and the calls that come while they are gather
+/// into the next one (at most `maxBatch` items). A quiet folder's one change is not held up; a
+/// busy one's calls batch by themselves, as many as arrive during a round trip. Each caller
+/// gets its own item's answer or error. The callers' own tasks do the work: a caller whose item
+/// is pending sends the batch when a request slot is free; nothing runs on its own.
 actor BatchQueue<Item: Sendable, Value: Codable & Sendable & Equatable> {
     typealias Send = @Sendable ([Item]) async throws -> [BatchResult<Value>]
     private let send: Send
-    private let window: Duration
     private let maxBatch: Int
+    private let maxInFlight: Int
     private var pending: [(ticket: Int, item: Item)] = []
+    private var inFlight = 0
     private var nextTicket = 0
-    /// Answers not yet collected, and callers waiting for theirs, by ticket.
+    /// Answers not yet collected, by ticket.
     private var ready: [Int: Result<Value, any Error>] = [:]
-    private var waiting: [Int: CheckedContinuation<Value, any Error>] = [:]
+    /// Callers waiting for their answer or for a free slot to send in, by ticket.
+    private var parked: [Int: CheckedContinuation<Void, Never>] = [:]
 
-    init(window: Duration = .milliseconds(5), maxBatch: Int = 200, send: @escaping Send) {
+    init(maxBatch: Int = 200, maxInFlight: Int = 2, send: @escaping Send) {
         self.send = send
-        self.window = window
-        self.maxBatch = maxBatch
+        self.maxBatch = max(1, maxBatch)
+        self.maxInFlight = max(1, maxInFlight)
     }
 
     func submit(_ item: Item) async throws -> Value {
         let ticket = nextTicket
         nextTicket += 1
         pending.append((ticket, item))
-        if pending.count >= maxBatch {
-            await sendPending()
-        } else if pending.count == 1 {
-            try? await Task.sleep(for: window)
-            await sendPending()
+        while true {
+            if let answer = ready.removeValue(forKey: ticket) { return try answer.get() }
+            if inFlight < maxInFlight, pending.contains(where: { $0.ticket == ticket }) {
+                await sendPending()
+            } else {
+                await withCheckedContinuation { parked[ticket] = $0 }
+            }
         }
-        if let answer = ready.removeValue(forKey: ticket) { return try answer.get() }
-        return try await withCheckedThrowingContinuation { waiting[ticket] = $0 }
     }
 
-    /// Sends what is pending (nothing, if a full batch already took it) and hands out the answers.
+    /// Sends the oldest pending items as one request and hands out the answers; then wakes the
+    /// next pending caller to send what gathered meanwhile.
     private func sendPending() async {
-        let batch = pending
-        pending = []
-        guard !batch.isEmpty else { return }
+        let batch = Array(pending.prefix(maxBatch))
+        pending.removeFirst(batch.count)
+        inFlight += 1
         let answers: [Result<Value, any Error>]
         do {
             let results = try await send(batch.map(\.item))
@@ -88,8 +93,11 @@ actor BatchQueue<Item: Sendable, Value: Codable & Sendable & Equatable> {
         } catch {
             answers = batch.map { _ in .failure(error) }
         }
+        inFlight -= 1
         for ((ticket, _), answer) in zip(batch, answers) {
-            if let caller = waiting.removeValue(forKey: ticket) { caller.resume(with: answer) } else { ready[ticket] = answer }
+            ready[ticket] = answer
+            parked.removeValue(forKey: ticket)?.resume()
         }
+        if let next = pending.first { parked.removeValue(forKey: next.ticket)?.resume() }
     }
 }

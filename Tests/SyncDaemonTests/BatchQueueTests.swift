@@ -12,8 +12,9 @@ import Testing
 
     @Test func callersAtOnceShareARequestAndEachGetsItsOwnAnswer() async throws {
         let requests = Mutex<[[Int]]>([])
-        let queue = BatchQueue<Int, String>(window: .milliseconds(100), maxBatch: 8) { items in
+        let queue = BatchQueue<Int, String>(maxBatch: 8) { items in
             requests.withLock { $0.append(items) }
+            try await Task.sleep(for: .milliseconds(50))
             return items.map {
                 $0 % 5 == 0
                     ? BatchResult(status: 409, error: ConflictBody(code: "revision_conflict", message: "no", current: nil))
@@ -40,19 +41,29 @@ import Testing
         let sent = requests.withLock { $0 }
         #expect(sent.flatMap { $0 }.sorted() == Array(1...20), "every item went exactly once")
         #expect(sent.count < 20 && sent.allSatisfy { $0.count <= 8 }, "batched, none over the limit: \(sent.map(\.count))")
+        #expect(sent.first?.count == 1, "the first call did not wait for company")
     }
 
     @Test func aFailedRequestFailsEveryItemInItAndTheNextBatchStillGoes() async throws {
-        let calls = Atomic<Int>(0)
-        let queue = BatchQueue<Int, String>(window: .milliseconds(300)) { items in
-            if calls.add(1, ordering: .relaxed).newValue == 1 { throw Refused() }
+        let requests = Mutex<[[Int]]>([])
+        let queue = BatchQueue<Int, String>(maxInFlight: 1) { items in
+            let call = requests.withLock {
+                $0.append(items)
+                return $0.count
+            }
+            if call == 1 { try await Task.sleep(for: .milliseconds(300)) }
+            if call <= 2 { throw Refused() }
             return items.map { BatchResult(value: "v\($0)") }
         }
         await withTaskGroup(of: Void.self) { group in
-            for item in 1...3 {
+            // 1 goes alone; 2, 3 and 4 come while it is out and go together.
+            group.addTask { await #expect(throws: Refused.self) { _ = try await queue.submit(1) } }
+            try? await Task.sleep(for: .milliseconds(100))
+            for item in 2...4 {
                 group.addTask { await #expect(throws: Refused.self) { _ = try await queue.submit(item) } }
             }
         }
-        #expect(try await queue.submit(4) == "v4")
+        #expect(requests.withLock { $0 }.map { $0.sorted() } == [[1], [2, 3, 4]])
+        #expect(try await queue.submit(5) == "v5")
     }
 }
