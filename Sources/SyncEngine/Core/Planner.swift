@@ -267,8 +267,7 @@ struct Planner {
     /// Where both sides changed an item in different ways, the local version moves aside to a
     /// conflicted copy (a folder with everything in it), freeing the path for the remote one.
     mutating func planConflicts() {
-        let paths = Set(local.paths).union(remote.paths).union(synced.paths).sorted()
-        for path in paths {
+        for path in unsettledPaths() {
             guard let l = local[path] else { continue }
             let r = remote[path]
             let s = synced[path]
