@@ -58,7 +58,7 @@ extension Planner {
 
     mutating func merge() -> Plan {
         var buckets = Buckets()
-        for path in unsettledPaths() {
+        for path in unsettled ?? unsettledPaths() {
             if policy.mode == .sync {
                 decideSync(path, &buckets)
             } else {

@@ -24,6 +24,9 @@ struct Planner {
 
     var moves: [SyncAction] = []
     var conflicts: [SyncAction] = []
+    /// The unsettled paths the conflict check found, for the merge when no conflict changed
+    /// the trees in between (``unsettledPaths()`` walks all three trees).
+    var unsettled: [RelativePath]?
 
     init(local: LocalTree, remote: RemoteTree, synced: SyncedTree, policy: SyncPolicy) {
         self.local = local
@@ -267,7 +270,9 @@ struct Planner {
     /// Where both sides changed an item in different ways, the local version moves aside to a
     /// conflicted copy (a folder with everything in it), freeing the path for the remote one.
     mutating func planConflicts() {
-        for path in unsettledPaths() {
+        let paths = unsettledPaths()
+        defer { if conflicts.isEmpty { unsettled = paths } }
+        for path in paths {
             guard let l = local[path] else { continue }
             let r = remote[path]
             let s = synced[path]

@@ -85,20 +85,33 @@ public struct RelativePath: Hashable, Comparable, Sendable, CustomStringConverti
     }
 
     public static func == (lhs: RelativePath, rhs: RelativePath) -> Bool {
-        lhs.string.utf8.elementsEqual(rhs.string.utf8)
+        let (l, r) = (lhs.string.utf8, rhs.string.utf8)
+        guard l.count == r.count else { return false }
+        // Native strings hold their UTF-8 contiguously: compare the bytes at once.
+        let equal = l.withContiguousStorageIfAvailable { a in r.withContiguousStorageIfAvailable { b in a.elementsEqual(b) } }
+        return (equal ?? nil) ?? l.elementsEqual(r)
     }
 
     public func hash(into hasher: inout Hasher) {
-        var string = string
-        string.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if string.utf8.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+            var string = string
+            string.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
         hasher.combine(0xFF as UInt8)
     }
 
     /// Byte order, so a folder sorts right before its contents ("a" < "a/b" < "a b").
     public static func < (lhs: RelativePath, rhs: RelativePath) -> Bool {
+        let ordered = lhs.string.utf8.withContiguousStorageIfAvailable { a in
+            rhs.string.utf8.withContiguousStorageIfAvailable { b in precedes(a.makeIterator(), b.makeIterator()) }
+        }
+        return (ordered ?? nil) ?? precedes(lhs.string.utf8.makeIterator(), rhs.string.utf8.makeIterator())
+    }
+
+    /// Byte order with '/' lowest.
+    private static func precedes<L: IteratorProtocol<UInt8>, R: IteratorProtocol<UInt8>>(_ l: L, _ r: R) -> Bool {
+        var (l, r) = (l, r)
         // '/' compares as lowest so that a folder's contents follow it directly.
-        var l = lhs.string.utf8.makeIterator()
-        var r = rhs.string.utf8.makeIterator()
         while true {
             switch (l.next(), r.next()) {
             case (nil, nil): return false
