@@ -29,10 +29,12 @@ public final class Journal: Sendable {
     }
 
     /// The three trees as last recorded.
+    /// (Rows are read through cursors: a row is decoded where SQLite holds it, not copied first.)
     public func trees() throws -> (local: LocalTree, remote: RemoteTree, synced: SyncedTree) {
         try pool.read { db in
             var local = LocalTree()
-            for row in try Row.fetchAll(db, sql: "SELECT path, kind, size, mtime_ns, ctime_ns, inode, content_hash FROM local_items") {
+            let localRows = try Row.fetchCursor(db, sql: "SELECT path, kind, size, mtime_ns, ctime_ns, inode, content_hash FROM local_items")
+            while let row = try localRows.next() {
                 local[RelativePath(unchecked: row[0])] = LocalEntry(
                     kind: ItemKind(rawValue: row[1]) ?? .file,
                     size: row[2],
@@ -43,7 +45,8 @@ public final class Journal: Sendable {
                 )
             }
             var remote = RemoteTree()
-            for row in try Row.fetchAll(db, sql: "SELECT path, kind, file_id, revision, size, content_hash FROM remote_items") {
+            let remoteRows = try Row.fetchCursor(db, sql: "SELECT path, kind, file_id, revision, size, content_hash FROM remote_items")
+            while let row = try remoteRows.next() {
                 remote[RelativePath(unchecked: row[0])] = RemoteEntry(
                     kind: ItemKind(rawValue: row[1]) ?? .file,
                     fileId: row[2],
@@ -53,7 +56,8 @@ public final class Journal: Sendable {
                 )
             }
             var synced = SyncedTree()
-            for row in try Row.fetchAll(db, sql: "SELECT path, kind, content_hash, size, inode, file_id, revision FROM synced_items") {
+            let syncedRows = try Row.fetchCursor(db, sql: "SELECT path, kind, content_hash, size, inode, file_id, revision FROM synced_items")
+            while let row = try syncedRows.next() {
                 synced[RelativePath(unchecked: row[0])] = SyncedEntry(
                     kind: ItemKind(rawValue: row[1]) ?? .file,
                     contentHash: row[2],
