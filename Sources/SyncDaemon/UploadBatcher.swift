@@ -52,6 +52,9 @@ actor BatchQueue<Item: Sendable, Value: Codable & Sendable & Equatable> {
         self.maxInFlight = max(1, maxInFlight)
     }
 
+    /// Items waiting for a request (tests watch the queue fill).
+    var pendingCount: Int { pending.count }
+
     func submit(_ item: Item) async throws -> Value {
         let ticket = nextTicket
         nextTicket += 1
