@@ -73,4 +73,50 @@ import Testing
             #expect(changes.map(\.path) == ["a.txt", "twice.txt"], "one change per recorded file, in order")
         }
     }
+
+    /// The batch's one transaction for its new uploads fails as a whole (here a trigger stands
+    /// for a full disk): the item whose content was stored already (recorded before, on its
+    /// own) still gets its answer, and the others a 500 each, not the whole request.
+    @Test func aFailedRecordOfTheNewUploadsKeepsTheStoredItemsAnswer() async throws {
+        try await APIEnvironment.with(.sqlite) { env, client in
+            let (user, token) = try await env.newUser()
+            let a = Array("alpha".utf8)
+            let first = try decode(
+                BatchResponse<BeginUploadResponse>.self,
+                try await client.api(
+                    .post,
+                    "/api/v1/batch/uploads",
+                    token: token,
+                    body: BatchBeginRequest(uploads: [
+                        BeginUploadRequest(path: "a.txt", size: Int64(a.count), sha256: identityHex(a), blockSha256: blockSha256(a))
+                    ])
+                ).body
+            )
+            let plan = try #require(first.results.first?.value)
+            #expect(try await Presigned.send("PUT", try #require(plan.url), headers: plan.headers, body: a).status == 200)
+            let completed = try await client.api(
+                .post,
+                "/api/v1/batch/complete",
+                token: token,
+                body: BatchCompleteRequest(uploads: [.init(uploadId: try #require(plan.uploadId))])
+            )
+            #expect(try decode(BatchResponse<FileMetadata>.self, completed.body).results.first?.value?.path == "a.txt")
+            try await env.store.database.query("CREATE TRIGGER refuse_uploads BEFORE INSERT ON uploads BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+            let b = Array("bravo".utf8)
+            let response = try await client.api(
+                .post,
+                "/api/v1/batch/uploads",
+                token: token,
+                body: BatchBeginRequest(uploads: [
+                    BeginUploadRequest(path: "copy-of-a.txt", size: Int64(a.count), sha256: identityHex(a), blockSha256: blockSha256(a)),
+                    BeginUploadRequest(path: "b.txt", size: Int64(b.count), sha256: identityHex(b), blockSha256: blockSha256(b)),
+                ])
+            )
+            #expect(response.status == .ok)
+            let begun = try decode(BatchResponse<BeginUploadResponse>.self, response.body)
+            #expect(begun.results.first?.value?.mode == .stored && begun.results.first?.value?.file?.path == "copy-of-a.txt")
+            #expect(begun.results.last?.status == 500 && begun.results.last?.error?.code == "internal")
+            #expect(try await env.store.files(userId: user.id).map(\.path).sorted() == ["a.txt", "copy-of-a.txt"])
+        }
+    }
 }

@@ -35,19 +35,9 @@ struct UploadsAPI {
                     return .failure(Self.refusal(error))
                 }
             }
-            let planned = try await record(prepared.compactMap { try? $0.get() }, user: user)
+            let planned = await record(prepared.compactMap { try? $0.get() }, user: user)
             var recorded = planned.makeIterator()
-            let results = prepared.map { item -> BatchResult<BeginUploadResponse> in
-                let outcome = item.flatMap { _ in recorded.next()! }
-                switch outcome {
-                case .success(let response): return BatchResult(value: response)
-                case .failure(let error):
-                    return BatchResult(
-                        status: Int(error.status.code),
-                        error: ConflictBody(code: error.code, message: error.message, current: error.current)
-                    )
-                }
-            }
+            let results = prepared.map { item in Self.batchResult(item.flatMap { _ in recorded.next()! }) }
             return try json(BatchResponse(results: results))
         }
         api.post("batch/complete") { request, context in
@@ -82,22 +72,12 @@ struct UploadsAPI {
                 }
             ).makeIterator()
             let results = checked.map { check -> BatchResult<FileMetadata> in
-                let outcome: Result<FileRecord, APIError>
-                switch check {
-                case .failure(let error): outcome = .failure(error)
-                case .success: outcome = committed.next()!.mapError(APIError.from)
-                }
-                switch outcome {
-                case .success(let file):
+                let outcome = check.flatMap { _ in committed.next()!.mapError(APIError.from) }
+                if case .success(let file) = outcome {
                     metrics.uploadsCompleted.increment()
                     metrics.uploadedBytes.increment(by: file.size)
-                    return BatchResult(value: FileMetadata(file))
-                case .failure(let error):
-                    return BatchResult(
-                        status: Int(error.status.code),
-                        error: ConflictBody(code: error.code, message: error.message, current: error.current)
-                    )
                 }
+                return Self.batchResult(outcome.map(FileMetadata.init))
             }
             return try json(BatchResponse(results: results))
         }
@@ -185,16 +165,12 @@ struct UploadsAPI {
         await Concurrently.map(items, width: batchConcurrency, transform)
     }
 
-    /// One item of a batch: its value, or the error its own request would have answered.
-    static func batchResult<T>(_ body: () async throws -> T) async -> BatchResult<T> {
-        do {
-            return BatchResult(value: try await body())
-        } catch {
-            let refusal = refusal(error)
-            return BatchResult(
-                status: Int(refusal.status.code),
-                error: ConflictBody(code: refusal.code, message: refusal.message, current: refusal.current)
-            )
+    /// One item of a batch as its answer: its value, or the error its own request would have answered.
+    static func batchResult<T>(_ outcome: Result<T, APIError>) -> BatchResult<T> {
+        switch outcome {
+        case .success(let value): BatchResult(value: value)
+        case .failure(let error):
+            BatchResult(status: Int(error.status.code), error: ConflictBody(code: error.code, message: error.message, current: error.current))
         }
     }
 
@@ -227,19 +203,20 @@ struct UploadsAPI {
     }
 
     /// Records the uploads of `plans` in one transaction; each answers on its own. A multipart
-    /// upload refused there (the quota, filled meanwhile) is aborted in S3.
-    func record(_ plans: [BeginPlan], user: User) async throws -> [Result<BeginUploadResponse, APIError>] {
+    /// upload refused there (the quota, filled meanwhile), or not recorded because the whole
+    /// transaction failed, is aborted in S3. A plan already answered (stored content, committed
+    /// in `prepare`) keeps its answer whatever happens to the others.
+    func record(_ plans: [BeginPlan], user: User) async -> [Result<BeginUploadResponse, APIError>] {
         let uploads = plans.compactMap { plan -> MetadataStore.NewUpload? in
             guard case .upload(let record, let digests, _) = plan else { return nil }
             return (record, digests)
         }
-        var outcomes: [Result<Void, StoreError>]
+        let outcomes: [Result<Void, APIError>]
         do {
-            outcomes = uploads.isEmpty ? [] : try await store.createUploads(userId: user.id, uploads)
+            outcomes = try await store.createUploads(userId: user.id, uploads).map { $0.mapError(APIError.from) }
         } catch {
-            // Failed as a whole: S3 must not keep the multipart uploads open.
-            for (record, _) in uploads { await abandon(record) }
-            throw error
+            let failure = Self.refusal(error)
+            outcomes = uploads.map { _ in .failure(failure) }
         }
         var recorded = outcomes.makeIterator()
         var results: [Result<BeginUploadResponse, APIError>] = []
@@ -248,12 +225,9 @@ struct UploadsAPI {
             case .answered(let response):
                 results.append(.success(response))
             case .upload(let record, _, let answer):
-                switch recorded.next()! {
-                case .success: results.append(.success(answer))
-                case .failure(let refusal):
-                    await abandon(record)
-                    results.append(.failure(APIError.from(refusal)))
-                }
+                let outcome = recorded.next()!
+                if case .failure = outcome { await abandon(record) }
+                results.append(outcome.map { answer })
             }
         }
         return results

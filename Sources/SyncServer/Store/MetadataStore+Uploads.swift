@@ -30,6 +30,7 @@ extension MetadataStore {
     public typealias NewUpload = (record: UploadRecord, blockDigests: [Int: String])
 
     public func createUploads(userId: String, _ uploads: [NewUpload]) async throws -> [Result<Void, StoreError>] {
+        guard !uploads.isEmpty else { return [] }
         let quota = userQuota
         return try await database.transaction { db in
             try await Self.lockUser(userId, db)
