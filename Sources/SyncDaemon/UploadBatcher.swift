@@ -32,7 +32,9 @@ struct UploadBatcher: Sendable {
 /// into the next one (at most `maxBatch` items). A quiet folder's one change is not held up; a
 /// busy one's calls batch by themselves, as many as arrive during a round trip. Each caller
 /// gets its own item's answer or error. The callers' own tasks do the work: a caller whose item
-/// is pending sends the batch when a request slot is free; nothing runs on its own.
+/// is pending sends the batch when a request slot is free (the request itself in a task of its
+/// own that the caller awaits, out of reach of that caller's cancellation); nothing outlives
+/// the callers.
 actor BatchQueue<Item: Sendable, Value: Codable & Sendable & Equatable> {
     typealias Send = @Sendable ([Item]) async throws -> [BatchResult<Value>]
     private let send: Send
@@ -77,7 +79,10 @@ actor BatchQueue<Item: Sendable, Value: Codable & Sendable & Equatable> {
         inFlight += 1
         let answers: [Result<Value, any Error>]
         do {
-            let results = try await send(batch.map(\.item))
+            // The request belongs to every caller in it, not to the one whose task sends it:
+            // that task being cancelled (its upload given up) must not fail the others' items.
+            let items = batch.map(\.item)
+            let results = try await Task { [send] in try await send(items) }.value
             answers = batch.indices.map { index in
                 guard index < results.count else {
                     return .failure(ServerError(status: 0, code: "bad_response", message: "the batch answer is short"))

@@ -92,4 +92,35 @@ import Testing
         #expect(requests.withLock { $0 }.map { $0.sorted() } == [[1], [2, 3, 4]])
         #expect(try await queue.submit(5) == "v5")
     }
+
+    /// The caller whose task sends a batch gives up (its task is cancelled) while the request is
+    /// out: the request still finishes for everyone in it.
+    @Test func aCancelledSenderDoesNotFailTheOthersInItsBatch() async throws {
+        let requests = Mutex<[[Int]]>([])
+        let (first, second) = (Gate(), Gate())
+        let queue = BatchQueue<Int, String>(maxInFlight: 1) { items in
+            let call = requests.withLock {
+                $0.append(items)
+                return $0.count
+            }
+            // A cancelled task's sleep throws: the gates tell whose task the request runs on.
+            try await (call == 1 ? first : second).pass()
+            return items.map { BatchResult(value: "v\($0)") }
+        }
+        let one = Task { try await queue.submit(1) }
+        try await Self.until { requests.withLock { $0.count } == 1 }
+        let two = Task { try await queue.submit(2) }
+        try await Self.until { await queue.pendingCount == 1 }
+        let three = Task { try await queue.submit(3) }
+        try await Self.until { await queue.pendingCount == 2 }
+        first.open()
+        // 2's caller is the oldest pending one: its task sends [2, 3].
+        try await Self.until { requests.withLock { $0.count } == 2 }
+        two.cancel()
+        second.open()
+        #expect(try await one.value == "v1")
+        #expect(try await two.value == "v2", "the request went through; its answer is 2's")
+        #expect(try await three.value == "v3", "3 does not fail because 2's caller gave up")
+        #expect(requests.withLock { $0 } == [[1], [2, 3]])
+    }
 }
