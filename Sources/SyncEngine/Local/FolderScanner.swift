@@ -77,10 +77,24 @@ public struct FolderScanner: Sendable {
         defer { buffer.deallocate() }
         var pending: [RelativePath?] = []
         if let subtree {
-            // Gone, or below a link or file: the subtree is empty.
-            guard let parent = try? folder.openFolder(subtree.parent) else { return result }
+            // Gone, or below a link or file: the subtree is empty. A failure that says nothing
+            // about what is there (EMFILE, EIO, EACCES) keeps what the journal had: an empty
+            // subtree would be planned as a deletion.
+            let parent: OpenFolder
+            do {
+                parent = try folder.openFolder(subtree.parent)
+            } catch {
+                if error.code == .io { keepUnknown(subtree, because: error.message, previous: previous, into: &result) }
+                return result
+            }
             var info = stat()
-            guard fstatat(parent.fd, subtree.name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return result }
+            guard fstatat(parent.fd, subtree.name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+                let failure = errno
+                if failure != ENOENT && failure != ENOTDIR {
+                    keepUnknown(subtree, because: String(cString: strerror(failure)), previous: previous, into: &result)
+                }
+                return result
+            }
             guard let entry = visit(subtree, in: parent.fd, info: info, previous: previous, buffer: buffer, into: &result) else { return result }
             if entry.kind == .folder { pending.append(subtree) }
         } else {
@@ -204,6 +218,12 @@ public struct FolderScanner: Sendable {
             throw LocalFileError(.changedSinceScan, "changed while being read; will look again")
         }
         return hex
+    }
+
+    /// A subtree that could not be looked at: reported, and kept as it was.
+    private func keepUnknown(_ subtree: RelativePath, because why: String, previous: LocalTree, into result: inout ScanResult) {
+        result.problems.append(ScanProblem(kind: .unreadable, path: subtree.string, message: "cannot look at it: \(why)"))
+        keepPrevious(under: subtree, previous: previous, into: &result)
     }
 
     private func keepPrevious(under folder: RelativePath?, previous: LocalTree, into result: inout ScanResult) {
