@@ -18,6 +18,8 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     // Everything below is touched only by the holder of `turn` (and by init/deinit).
     private let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
+    /// Set by ``close()``: the handle is closed, every later statement is refused.
+    private var closed = false
     let turn = AsyncLock()
 
     public static func open(path: String) async throws -> SQLiteDatabase {
@@ -44,6 +46,7 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     }
 
     deinit {
+        guard !closed else { return }
         for statement in statements.values { sqlite3_finalize(statement) }
         sqlite3_close_v2(handle)
     }
@@ -73,8 +76,11 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
     public func close() async throws {
         try await turn.withLock {
+            guard !closed else { return }
             for statement in statements.values { sqlite3_finalize(statement) }
             statements = [:]
+            closed = true
+            sqlite3_close_v2(handle)
         }
     }
 
@@ -133,18 +139,25 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     /// after the first (it would be silently left out).
     private func prepared(_ sql: String) throws -> OpaquePointer {
         if let statement = statements[sql] { return statement }
+        guard !closed else { throw SQLiteFailure(code: SQLITE_MISUSE, message: "the database is closed") }
         var statement: OpaquePointer?
-        var rest: UnsafePointer<CChar>?
+        var second = false
         let compiled = sql.withCString { text in
+            var rest: UnsafePointer<CChar>?
             let result = sqlite3_prepare_v3(handle, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, &rest)
-            if let r = rest, let tail = String(validatingCString: r), !tail.allSatisfy({ $0.isWhitespace || $0 == ";" }) {
-                return SQLITE_MISUSE
+            guard result == SQLITE_OK, let rest else { return result }
+            // What follows the first statement must compile to none (spaces, `;`, comments).
+            var next: OpaquePointer?
+            let tail = sqlite3_prepare_v2(handle, rest, -1, &next, nil)
+            if let next {
+                sqlite3_finalize(next)
+                second = true
             }
-            return result
+            return tail
         }
-        guard compiled == SQLITE_OK, let statement else {
+        guard compiled == SQLITE_OK, !second, let statement else {
             if let statement { sqlite3_finalize(statement) }
-            if compiled == SQLITE_MISUSE { throw SQLiteFailure(code: compiled, message: "one statement at a time: \(sql)") }
+            if second { throw SQLiteFailure(code: SQLITE_MISUSE, message: "one statement at a time: \(sql)") }
             throw failure(compiled)
         }
         statements[sql] = statement
