@@ -74,6 +74,39 @@ import Testing
         #expect(local.entries.isEmpty && remote.entries.isEmpty && synced.entries.isEmpty)
     }
 
+    /// Steps committing side by side share a transaction: one that fails is rolled back alone,
+    /// and each of the others is in the journal when its commit returns.
+    @Test func aFailedStepInAGroupCommitLeavesTheOthersCommitted() async throws {
+        let dir = try TestFolder()
+        let journal = try Journal(path: dir.root + "/j.sqlite")
+        try await journal.pool.write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse BEFORE INSERT ON synced_items WHEN NEW.path = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END")
+        }
+        // Hold the writer so that the commits below queue up and go as one group.
+        func holdWriter() { journal.pool.asyncWriteWithoutTransaction { _ in usleep(200_000) } }
+        holdWriter()
+        let outcomes = await withTaskGroup(of: (String, Bool).self) { group in
+            for name in (0..<20).map({ $0 == 7 ? "boom" : "f\($0)" }) {
+                group.addTask {
+                    var change = JournalChange()
+                    change.synced[RelativePath(name)!] = SyncedEntry(kind: .file, contentHash: nil, size: 0, inode: 1, fileId: name, revision: 1)
+                    do {
+                        try await journal.commit(change)
+                        return (name, true)
+                    } catch {
+                        return (name, false)
+                    }
+                }
+            }
+            var outcomes: [String: Bool] = [:]
+            for await (name, committed) in group { outcomes[name] = committed }
+            return outcomes
+        }
+        #expect(outcomes.filter { !$0.value }.keys.sorted() == ["boom"])
+        let synced = try journal.trees().synced
+        #expect(Set(synced.paths.map(\.string)) == Set((0..<20).filter { $0 != 7 }.map { "f\($0)" }))
+    }
+
     @Test func uploadSessionsKeepTheirPartsUntilFinished() throws {
         let dir = try TestFolder()
         let journal = try Journal(path: dir.root + "/j.sqlite")
@@ -155,7 +188,9 @@ import Testing
 
     @Test func migrationsAreAppendOnly() {
         // Released migration names never change or reorder; new ones go at the end.
-        #expect(Journal.migrator.migrations == ["v1-trees", "v2-upload-part-size", "v3-integrity-block-hash", "v4-step-intents"])
+        #expect(
+            Journal.migrator.migrations == ["v1-trees", "v2-upload-part-size", "v3-integrity-block-hash", "v4-step-intents", "v5-download-intents"]
+        )
     }
 
     @Test func uploadIntentsKeepTheNewestOfAPathAndSettleByContentOrPath() throws {

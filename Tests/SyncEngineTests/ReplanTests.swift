@@ -47,6 +47,31 @@ import Testing
         return crashing
     }
 
+    /// The engine dies after installing a download and before journalling it; the file then
+    /// changes again on the server. The folder holds the server's own second version, not an
+    /// edit: the third simply replaces it, no conflicted copy.
+    @Test func aDownloadTheJournalMissedIsNotALocalEdit() async throws {
+        let setup = try FolderSyncTests.Setup()
+        setup.remote.put("docs/a.txt", "first")
+        try await setup.converge(try setup.engine(retryBase: 3600))
+        setup.remote.put("docs/a.txt", "second")
+        let crashing = try setup.engine(
+            faults: { action, point in
+                if case .download = action, point == .beforeJournal { throw SimulatedCrash() }
+            },
+            retryBase: 3600
+        )
+        await #expect(throws: SimulatedCrash.self) { try await crashing.pass() }
+        #expect(setup.read("docs/a.txt") == "second", "installed, the journal still at the first")
+        setup.remote.put("docs/a.txt", "third")
+        let engine = try setup.engine(retryBase: 3600)
+        try await setup.converge(engine)
+        #expect(try Self.conflictedCopies(setup).isEmpty)
+        #expect(setup.read("docs/a.txt") == "third")
+        #expect(try engine.journal.downloadIntents().isEmpty, "the intent is settled")
+        #expect(try setup.divergence() == nil)
+    }
+
     @Test func aConflictWhoseCurrentItemHoldsTheLocalContentIsInSync() async throws {
         let setup = try FolderSyncTests.Setup()
         let engine = try await Self.rewritten(setup, to: "second")

@@ -38,6 +38,7 @@ extension FolderSync {
             let l: LocalEntry
             do {
                 try await remote.download(path, entry: r, to: temporary.path)
+                try await journal.commitDownloadIntent(DownloadIntent(path: path, contentHash: hash, fileId: r.fileId, revision: r.revision))
                 l = try folder.install(temporary, at: path, expectedHash: hash, replacing: t.local[path])
             } catch {
                 folder.discard(temporary)
@@ -46,6 +47,7 @@ extension FolderSync {
             try faults?(action, .beforeJournal)
             change.local[path] = l
             change.synced[path] = Self.merged(l, r)
+            change.settledDownloads = [path]
 
         case .createLocalFolder(let path):
             guard let r = t.remote[path] else { throw EngineError("no remote folder at \(path)") }

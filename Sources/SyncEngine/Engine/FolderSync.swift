@@ -123,6 +123,8 @@ public final class FolderSync: Sendable {
         let scanner = FolderScanner(root: configuration.root, ignore: ignore)
         var refresh = JournalChange()
         var localTree: LocalTree
+        // What this pass looked at in the folder (nil: all of it).
+        var scannedSubtrees: [RelativePath]?
         switch scope {
         case .root:
             let scan = try scanner.scan(previous: previous.local)
@@ -146,6 +148,7 @@ public final class FolderSync: Sendable {
                 scanned.append(subtree)
             }
             for subtree in subtrees { try rescan(subtree) }
+            defer { scannedSubtrees = scanned }
             // An item new in a rescanned subtree with the inode of an entry outside them was
             // moved from there (or is a hard link). That source may not be hinted yet (a lone
             // IN_MOVED_FROM waits for quiet; a folder made just before the move had no watch
@@ -195,6 +198,19 @@ public final class FolderSync: Sendable {
             )
         }
         refresh.settledIntents = intents.done
+        // Downloads of ours installed while the journal missed them (a crash).
+        let downloads = DownloadIntent.resolve(try journal.downloadIntents(), local: localTree) { path in
+            scannedSubtrees.map { $0.contains { path == $0 || path.isInside($0) } } ?? true
+        }
+        for (path, entry) in downloads.synced {
+            syncedTree[path] = entry
+            refresh.synced[path] = entry
+            logger.info(
+                "\(path): the folder holds this device's download (revision \(entry.revision)) that a crash kept from the journal",
+                metadata: ["folder": "\(configuration.root)"]
+            )
+        }
+        refresh.settledDownloads = downloads.done
         try journal.apply(refresh)
 
         let allowDeletes = allowMassDelete.load(ordering: .relaxed)

@@ -162,6 +162,20 @@ extension Journal {
                     """
             )
         }
+        migrator.registerMigration("v5-download-intents") { db in
+            // Downloads about to be installed (DownloadIntent): a crash between the install and
+            // the journal's record of it is recognised on restart.
+            try db.execute(
+                sql: """
+                    CREATE TABLE download_intents (
+                        path TEXT PRIMARY KEY NOT NULL,
+                        content_hash TEXT NOT NULL,
+                        file_id TEXT NOT NULL,
+                        revision INTEGER NOT NULL
+                    ) WITHOUT ROWID
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -135,6 +135,9 @@ public final class Journal: Sendable {
         for fileId in change.settledMoves {
             try db.execute(sql: "DELETE FROM move_intents WHERE file_id = ?", arguments: [fileId])
         }
+        for path in change.settledDownloads {
+            try db.execute(sql: "DELETE FROM download_intents WHERE path = ?", arguments: [path.string])
+        }
         for path in change.clearedErrors {
             try db.execute(sql: "DELETE FROM path_errors WHERE path = ?", arguments: [path.string])
         }
@@ -165,6 +168,26 @@ public final class Journal: Sendable {
                 """,
             arguments: [intent.path.string, intent.path.string, UploadIntent.perPath]
         )
+    }
+
+    /// Records (or replaces, for the same path) the download about to be installed; durable
+    /// before the folder changes. Shared with other steps' commits, as ``commit(_:)``.
+    public func commitDownloadIntent(_ intent: DownloadIntent) async throws {
+        try await group.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO download_intents (path, content_hash, file_id, revision) VALUES (?, ?, ?, ?)",
+                arguments: [intent.path.string, intent.contentHash, intent.fileId, intent.revision]
+            )
+        }
+    }
+
+    /// Every download intent not yet settled.
+    public func downloadIntents() throws -> [DownloadIntent] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT path, content_hash, file_id, revision FROM download_intents ORDER BY path").map { row in
+                DownloadIntent(path: RelativePath(unchecked: row[0]), contentHash: row[1], fileId: row[2], revision: row[3])
+            }
+        }
     }
 
     /// Records (or replaces, for the same item) the remote move about to be sent.

@@ -23,6 +23,8 @@ public struct JournalChange: Sendable {
     public var settledIntents: [(path: RelativePath, contentHash: String?)] = []
     /// Move intents that are done with, by item.
     public var settledMoves: [String] = []
+    /// Download intents that are done with, by path.
+    public var settledDownloads: [RelativePath] = []
     /// Paths whose error is resolved.
     public var clearedErrors: [RelativePath] = []
     /// Subtrees whose rows are deleted first (nil: the whole table).
