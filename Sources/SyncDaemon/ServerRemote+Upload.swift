@@ -35,10 +35,16 @@ extension ServerRemote {
                 try uploads.forgetUpload(path)
             }
         }
-        // A one-block file's PUT is signed with that block's SHA-256, which begin carries.
-        let blockSha256 =
-            ContentIdentity.blockCount(forFileSize: size) <= 1
-            ? try await PresignedTransfer.checksum(.sha256, file: source.readablePath, range: 0..<size).base64 : nil
+        // A one-block file's PUT is signed with that block's SHA-256, which begin carries (the
+        // scan's when at hand; S3 refuses the PUT if the bytes are not that block).
+        let blockSha256: String? =
+            if ContentIdentity.blockCount(forFileSize: size) > 1 {
+                nil
+            } else if let digests = source.blockDigests, digests.count == 1 {
+                ContentIdentity.base64(digests[0])
+            } else {
+                try await PresignedTransfer.checksum(.sha256, file: source.readablePath, range: 0..<size).base64
+            }
         let plan = try await batches.begin(
             BeginUploadRequest(
                 path: path.string,
@@ -111,7 +117,8 @@ extension ServerRemote {
             board.add(path.string, direction: "upload", bytes: known.values.reduce(Int64(0)) { $0 + $1.size })
         }
         let runner = PartRunner(layout: layout, algorithm: .sha256, concurrency: partConcurrency)
-        let outcome = await runner.run(path: source.readablePath, known: known, held: held) { [self] number, range, checksum in
+        let outcome = await runner.run(path: source.readablePath, known: known, held: held, checksums: Self.blockChecksums(source, layout: layout)) {
+            [self] number, range, checksum in
             try await sendPart(number, range: range, checksum: checksum, of: session, from: source)
         } finished: { part, kept in
             if kept { board.add(path.string, direction: "upload", bytes: part.size) }
@@ -167,6 +174,19 @@ extension ServerRemote {
             board.add(path, direction: "upload", bytes: bytes)
         }
         return CompletedPart(partNumber: number, etag: etag, size: Int64(range.count), checksum: checksum)
+    }
+
+    /// The scan's block digests as the parts' checksums, when the parts are the identity's
+    /// blocks (they are for every upload the server plans; an odd layout gets none).
+    static func blockChecksums(_ source: UploadSource, layout: PartLayout) -> [Int: Checksum] {
+        guard let digests = source.blockDigests, digests.count == layout.partCount else { return [:] }
+        var checksums: [Int: Checksum] = [:]
+        for (index, digest) in digests.enumerated() {
+            let number = index + 1
+            guard layout.range(ofPart: number) == ContentIdentity.range(ofBlock: number, fileSize: source.size) else { return [:] }
+            checksums[number] = Checksum(algorithm: .sha256, base64: ContentIdentity.base64(digest))
+        }
+        return checksums
     }
 
     /// The error to give when the file is no longer what the upload started from (the engine

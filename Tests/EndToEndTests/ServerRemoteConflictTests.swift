@@ -1,4 +1,5 @@
 import Foundation
+import S3Client
 import SyncAPI
 import SyncDaemon
 import SyncEngine
@@ -108,6 +109,46 @@ import Testing
             }
             #expect(during?.code == .changedSinceScan)
             #expect(try await world.serverFiles(token).isEmpty, "nothing recorded")
+        }
+    }
+
+    /// The parts are signed with the scan's block digests instead of hashing the file again.
+    /// Bytes that are not the scan's (a rewrite the file's status did not show) are then refused
+    /// by S3 part by part: the upload fails and nothing is stored or recorded.
+    @Test func theScansDigestsNeverLetOtherBytesThrough() async throws {
+        try await EndToEnd.with("stale-digests") { world in
+            let token = try await world.issueToken()
+            let journal = try Journal(path: world.dir + "/digests-journal.sqlite")
+            let remote = ServerRemote(api: world.api(token), journal: journal, board: TransferBoard())
+            let big = world.dir + "/big.bin"
+            let scannedBytes = Data(repeating: 7, count: (8 << 20) + 4096)
+            var hasher = ContentHasher(fileSize: Int64(scannedBytes.count))
+            scannedBytes.withUnsafeBytes { hasher.update($0) }
+            let finished = hasher.finalize()
+            let scanned = try #require(finished)
+            var nowBytes = scannedBytes
+            nowBytes[10] = 8
+            nowBytes[nowBytes.count - 1] = 8
+            try nowBytes.write(to: URL(fileURLWithPath: big))
+            let source = try #require(
+                UploadSource(path: RelativePath("big.bin")!, file: big, contentHash: scanned.identity, blockDigests: scanned.blockDigests)
+            )
+            #expect(source.blockDigests?.count == 2, "the digests hash to the identity, so they are used")
+            let refused = await #expect(throws: S3Error.self) { try await remote.upload(source, baseRevision: nil) }
+            #expect(refused?.code == "BadDigest", "S3 itself refused the part: \(String(describing: refused))")
+            #expect(try await world.serverFiles(token).isEmpty, "nothing recorded")
+
+            // The same file with its own content's digests goes up.
+            var own = ContentHasher(fileSize: Int64(nowBytes.count))
+            nowBytes.withUnsafeBytes { own.update($0) }
+            let ownFinished = own.finalize()
+            let now = try #require(ownFinished)
+            let fresh = try #require(
+                UploadSource(path: RelativePath("big.bin")!, file: big, contentHash: now.identity, blockDigests: now.blockDigests)
+            )
+            let stored = try await remote.upload(fresh, baseRevision: nil)
+            #expect(stored.contentHash == now.identity)
+            #expect(try await world.serverFiles(token)["big.bin"]?.sha256 == now.identity)
         }
     }
 }

@@ -37,6 +37,9 @@ public struct PartRunner: Sendable {
     ///   - known: parts finished earlier and recorded by the caller (a journal): trusted as they are.
     ///   - held: parts S3 holds from an earlier attempt (a part listing): each is kept only if
     ///     its checksum, or its ETag when that is the part's MD5, is the file's bytes there now.
+    ///   - checksums: the checksums of parts' bytes known already (the scan hashed the file),
+    ///     used instead of reading each part twice. S3 verifies the checksum a part carries, so
+    ///     one that is not the bytes sent fails that part; it never stores other bytes.
     ///   - send: sends part `number` (the bytes of `range`, with `checksum`) and answers what S3 stored.
     ///   - finished: told of each part kept or sent, on the calling task, as it finishes (to
     ///     journal it); an error it throws stops the run like a failed part.
@@ -44,11 +47,12 @@ public struct PartRunner: Sendable {
         path: String,
         known: [Int: CompletedPart] = [:],
         held: [Int: CompletedPart] = [:],
+        checksums: [Int: Checksum] = [:],
         send: @escaping @Sendable (_ number: Int, _ range: Range<Int64>, _ checksum: Checksum) async throws -> CompletedPart,
         finished: (CompletedPart, _ kept: Bool) async throws -> Void = { _, _ in }
     ) async -> Outcome {
         do {
-            return await run(file: try ReadableFile(path: path), known: known, held: held, send: send, finished: finished)
+            return await run(file: try ReadableFile(path: path), known: known, held: held, checksums: checksums, send: send, finished: finished)
         } catch {
             let parts = known.values.filter { (1...layout.partCount).contains($0.partNumber) }.sorted { $0.partNumber < $1.partNumber }
             return Outcome(parts: parts, sent: 0, kept: 0, failure: error)
@@ -60,6 +64,7 @@ public struct PartRunner: Sendable {
         file: ReadableFile,
         known: [Int: CompletedPart] = [:],
         held: [Int: CompletedPart] = [:],
+        checksums: [Int: Checksum] = [:],
         send: @escaping @Sendable (_ number: Int, _ range: Range<Int64>, _ checksum: Checksum) async throws -> CompletedPart,
         finished: (CompletedPart, _ kept: Bool) async throws -> Void
     ) async -> Outcome {
@@ -70,7 +75,12 @@ public struct PartRunner: Sendable {
         await Concurrently.forEach(missing, width: concurrency) { number -> Result<(CompletedPart, kept: Bool), any Error> in
             do {
                 let range = layout.range(ofPart: number)
-                let checksum = try await file.checksum(algorithm, range: range)
+                let checksum: Checksum
+                if let given = checksums[number], given.algorithm == algorithm {
+                    checksum = given
+                } else {
+                    checksum = try await file.checksum(algorithm, range: range)
+                }
                 if let candidate = held[number], try await Self.matches(candidate, file: file, range: range, checksum: checksum) {
                     var part = candidate
                     part.checksum = checksum

@@ -15,7 +15,7 @@ extension FolderSync {
             // The plan's base is the revision it saw; an earlier step of this pass (a move of the
             // item or its folder) may have given the item a newer one, which is the one to replace.
             let base = planned == nil ? nil : t.remote[path]?.revision ?? planned
-            let r = try await folder.withUploadSource(path, scanned: l) { source in
+            let r = try await folder.withUploadSource(path, scanned: l, digests: blockDigests) { source in
                 try await journal.commitUploadIntent(UploadIntent(path: path, contentHash: hash, size: l.size, baseRevision: base))
                 return try await remote.upload(source, baseRevision: base)
             }

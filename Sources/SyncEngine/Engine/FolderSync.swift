@@ -75,6 +75,8 @@ public final class FolderSync: Sendable {
     let heldLastPass = Mutex<Set<String>>([])
     /// Paths planned again at once in consecutive passes (``replan(_:after:state:report:)``).
     let replanStreak = Mutex<[RelativePath: Int]>([:])
+    /// The block digests of what the scans hashed, for the uploads that follow (memory only).
+    let blockDigests = BlockDigestCache()
 
     /// Where the current (or last) pass is: for status displays.
     public struct PassProgress: Sendable, Equatable {
@@ -120,7 +122,7 @@ public final class FolderSync: Sendable {
         let scope = try journal.legacyLocalHashes().isEmpty ? scope : .root
         report.scope = scope
         let ignore = FolderScanner.loadIgnoreRules(root: configuration.root)
-        let scanner = FolderScanner(root: configuration.root, ignore: ignore)
+        let scanner = FolderScanner(root: configuration.root, ignore: ignore, digests: blockDigests)
         var refresh = JournalChange()
         var localTree: LocalTree
         // What this pass looked at in the folder (nil: all of it).

@@ -7,15 +7,25 @@ enum ContentHash {
     /// The read size (not the identity's block size).
     static let blockSize = 1 << 20
 
+    /// What one pass over a file found.
+    struct Result {
+        /// The content identity, lower-case hex.
+        var hex: String
+        /// Bytes read.
+        var bytes: Int64
+        /// The SHA-256 of each block of the identity, in order.
+        var blockDigests: [[UInt8]]
+    }
+
     /// The hex content identity of everything `fd` reads from its current offset to the end.
-    static func hash(fd: Int32) throws(LocalFileError) -> (hex: String, bytes: Int64) {
+    static func hash(fd: Int32) throws(LocalFileError) -> Result {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
         defer { buffer.deallocate() }
         return try hash(fd: fd, buffer: buffer)
     }
 
     /// The same, reading through a caller's buffer (a scan hashes thousands of files with one).
-    static func hash(fd: Int32, buffer: UnsafeMutableRawBufferPointer) throws(LocalFileError) -> (hex: String, bytes: Int64) {
+    static func hash(fd: Int32, buffer: UnsafeMutableRawBufferPointer) throws(LocalFileError) -> Result {
         // The identity's block size follows from the size, so it is taken before reading.
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw LocalFileError(.io, "stat failed: \(String(cString: strerror(errno)))") }
@@ -36,7 +46,7 @@ enum ContentHash {
         guard let result = hasher.finalize() else {
             throw LocalFileError(.changedSinceScan, "the file changed size while it was hashed (\(expected) bytes expected, \(total) read)")
         }
-        return (result.identity, total)
+        return Result(hex: result.identity, bytes: total, blockDigests: result.blockDigests)
     }
 
     static func hash(path: String) throws(LocalFileError) -> String {

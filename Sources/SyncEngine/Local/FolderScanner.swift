@@ -48,12 +48,15 @@ public struct ScanResult: Sendable {
 public struct FolderScanner: Sendable {
     public let root: String
     public var ignore: IgnoreRules
+    /// Where the block digests of each file hashed go, for its upload (nil: dropped).
+    public let digests: BlockDigestCache?
 
-    public init(root: String, ignore: IgnoreRules) {
+    public init(root: String, ignore: IgnoreRules, digests: BlockDigestCache? = nil) {
         var root = root
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
         self.root = root
         self.ignore = ignore
+        self.digests = digests
     }
 
     /// Reads `.syncignore` at the folder root (missing: only the built-in rules).
@@ -210,14 +213,15 @@ public struct FolderScanner: Sendable {
         let fd = openat(folderFD, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw LocalFileError(.io, "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        let (hex, bytes) = try ContentHash.hash(fd: fd, buffer: buffer)
+        let hashed = try ContentHash.hash(fd: fd, buffer: buffer)
         var after = stat()
         guard fstat(fd, &after) == 0, FileStatus(after).inode == before.inode, FileStatus(after).size == before.size,
-            FileStatus(after).mtimeNs == before.mtimeNs, bytes == before.size
+            FileStatus(after).mtimeNs == before.mtimeNs, hashed.bytes == before.size
         else {
             throw LocalFileError(.changedSinceScan, "changed while being read; will look again")
         }
-        return hex
+        digests?.insert(hashed.blockDigests, for: hashed.hex)
+        return hashed.hex
     }
 
     /// A subtree that could not be looked at: reported, and kept as it was.

@@ -92,8 +92,14 @@ extension LocalFolder {
 
     /// Runs `body` with the file at `path` as an upload reads it (``UploadSource``): refused with
     /// ``LocalFileError/Code/changedSinceScan`` unless it is still the version scanned as
-    /// `scanned` (which carries the content identity to send).
-    public func withUploadSource<T>(_ path: RelativePath, scanned: LocalEntry, _ body: (UploadSource) async throws -> T) async throws -> T {
+    /// `scanned` (which carries the content identity to send). The block digests of that
+    /// identity come along when `digests` holds them.
+    public func withUploadSource<T>(
+        _ path: RelativePath,
+        scanned: LocalEntry,
+        digests: BlockDigestCache? = nil,
+        _ body: (UploadSource) async throws -> T
+    ) async throws -> T {
         guard scanned.kind == .file, let hash = scanned.contentHash else { throw LocalFolderError(.io, path, "\(path) was not scanned as a file") }
         let (folder, name) = try parent(of: path)
         // One look: what is checked against the scan is what the upload then holds the file to.
@@ -102,7 +108,14 @@ extension LocalFolder {
         }
         defer { withExtendedLifetime(folder) {} }
         return try await body(
-            UploadSource(path: path, entry: scanned, contentHash: hash, readablePath: "/proc/self/fd/\(folder.fd)/\(name)", before: before)
+            UploadSource(
+                path: path,
+                entry: scanned,
+                contentHash: hash,
+                readablePath: "/proc/self/fd/\(folder.fd)/\(name)",
+                before: before,
+                blockDigests: digests?.digests(for: hash, fileSize: scanned.size)
+            )
         )
     }
 

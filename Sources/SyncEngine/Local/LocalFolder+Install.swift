@@ -85,7 +85,7 @@ extension LocalFolder {
             guard lseek(temporary.fd, 0, SEEK_SET) == 0 else {
                 throw LocalFileError(.io, "cannot read the download of \(target): \(String(cString: strerror(errno)))")
             }
-            let (hash, _) = try ContentHash.hash(fd: temporary.fd)
+            let hash = try ContentHash.hash(fd: temporary.fd).hex
             guard hash == expectedHash else {
                 throw LocalFileError(
                     .hashMismatch,

@@ -14,6 +14,10 @@ public struct UploadSource: Sendable {
     public let readablePath: String
     /// The file's status when the upload began.
     public let before: FileStatus
+    /// The SHA-256 of each block of `contentHash`, when the scan's are at hand (they hash to
+    /// it; see ``BlockDigestCache``): the parts are signed with them without reading the file
+    /// again. Nil: the remote hashes each block as it sends it.
+    public let blockDigests: [[UInt8]]?
 
     /// Bytes to send.
     public var size: Int64 { entry.size }
@@ -28,17 +32,19 @@ public struct UploadSource: Sendable {
     }
 
     /// A source for a file outside any folder (tests of a remote); nil when `readablePath` is
-    /// not a regular file.
-    public init?(path: RelativePath, file readablePath: String, contentHash: String) {
+    /// not a regular file. `blockDigests` are kept only if they hash to `contentHash`.
+    public init?(path: RelativePath, file readablePath: String, contentHash: String, blockDigests: [[UInt8]]? = nil) {
         guard let status = FileStatus.of(readablePath), let entry = status.entry(contentHash: contentHash), entry.kind == .file else { return nil }
-        self.init(path: path, entry: entry, contentHash: contentHash, readablePath: readablePath, before: status)
+        let digests = blockDigests.flatMap { BlockDigestCache.verified($0, identity: contentHash, fileSize: entry.size) }
+        self.init(path: path, entry: entry, contentHash: contentHash, readablePath: readablePath, before: status, blockDigests: digests)
     }
 
-    init(path: RelativePath, entry: LocalEntry, contentHash: String, readablePath: String, before: FileStatus) {
+    init(path: RelativePath, entry: LocalEntry, contentHash: String, readablePath: String, before: FileStatus, blockDigests: [[UInt8]]? = nil) {
         self.path = path
         self.entry = entry
         self.contentHash = contentHash
         self.readablePath = readablePath
         self.before = before
+        self.blockDigests = blockDigests
     }
 }
