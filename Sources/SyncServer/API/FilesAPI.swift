@@ -14,7 +14,7 @@ struct FilesAPI {
             let user = try context.requireCaller().user
             let cursor = try await store.latestSeq(userId: user.id)
             let files = try await store.files(userId: user.id)
-            return try json(FileListing(files: files.map(FileMetadata.init), cursor: cursor))
+            return json(bytes: try FileListing(files: files.map(FileMetadata.init), cursor: cursor).jsonBytes())
         }
         api.post("folders") { request, context in
             let user = try context.requireCaller().user
@@ -70,8 +70,8 @@ struct FilesAPI {
                 limit: Int(limit),
                 wait: .milliseconds(Int64((wait * 1000).rounded()))
             )
-            return try json(
-                ChangesResponse(
+            return json(
+                bytes: try ChangesResponse(
                     changes: changes.map { change in
                         ChangesResponse.Change(
                             seq: change.seq,
@@ -89,6 +89,7 @@ struct FilesAPI {
                     },
                     cursor: changes.last?.seq ?? after
                 )
+                .jsonBytes()
             )
         }
     }

@@ -95,7 +95,7 @@ extension MetadataStore {
             "SELECT id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at FROM uploads WHERE id = ? AND user_id = ?",
             [.text(id), .text(userId)]
         ).first.map { row in
-            let base: Int64? = if case .int(let value) = row.values["base_revision"] { value } else { nil }
+            let base: Int64? = if case .int(let value) = row["base_revision"] { value } else { nil }
             return UploadRecord(
                 id: try row.text("id"),
                 userId: try row.text("user_id"),

@@ -49,6 +49,15 @@ public final class PostgresDatabase: SQLDatabase {
         }
     }
 
+    /// One statement on a pooled connection, outside an explicit transaction: PostgreSQL runs
+    /// it as a transaction of its own (no BEGIN and COMMIT round trips around a read).
+    @discardableResult
+    public func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        try await client.withConnection { connection in
+            try await Session(connection: connection, logger: logger).query(sql, binds)
+        }
+    }
+
     public func close() async throws {}
 
     /// Runs one statement outside any transaction (CREATE DATABASE and the like).
@@ -93,12 +102,19 @@ public final class PostgresDatabase: SQLDatabase {
             }
             let rows = try await connection.query(PostgresQuery(unsafeSQL: PostgresDatabase.numbered(sql), binds: bindings), logger: logger)
             var result: [SQLRow] = []
+            var columns: SQLColumns?
             for try await row in rows {
-                var values: [String: SQLValue] = [:]
+                var cells: [SQLValue] = []
+                cells.reserveCapacity(row.count)
+                var names: [String] = []
                 for cell in row {
-                    values[cell.columnName] = try Self.value(cell)
+                    cells.append(try Self.value(cell))
+                    if columns == nil { names.append(cell.columnName) }
                 }
-                result.append(SQLRow(values: values))
+                // Named once per result, from the first row.
+                let shared = columns ?? SQLColumns(names)
+                columns = shared
+                result.append(SQLRow(columns: shared, cells: cells))
             }
             return result
         }

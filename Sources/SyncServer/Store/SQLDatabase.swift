@@ -19,35 +19,63 @@ extension SQLValue {
     }
 }
 
+/// The column names of one result, shared by its rows (a name that appears twice means its
+/// first column).
+public final class SQLColumns: Sendable {
+    public let names: [String]
+    let positions: [String: Int]
+
+    public init(_ names: [String]) {
+        self.names = names
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(names.count)
+        for (position, name) in names.enumerated() where positions[name] == nil { positions[name] = position }
+        self.positions = positions
+    }
+}
+
 /// A result row, by column name.
 public struct SQLRow: Sendable {
-    public var values: [String: SQLValue]
+    public let columns: SQLColumns
+    /// The row's values, in the order of `columns.names`.
+    public let cells: [SQLValue]
+
+    public init(columns: SQLColumns, cells: [SQLValue]) {
+        precondition(cells.count == columns.names.count, "a row has one value per column")
+        self.columns = columns
+        self.cells = cells
+    }
+
+    /// The value of `column`; nil when the result has no such column.
+    public subscript(_ column: String) -> SQLValue? {
+        columns.positions[column].map { cells[$0] }
+    }
 
     func int(_ column: String) throws -> Int64 {
-        if case .int(let value) = values[column] { return value }
-        throw StoreError.corrupt("column \(column) is not an integer: \(String(describing: values[column]))")
+        if case .int(let value) = self[column] { return value }
+        throw StoreError.corrupt("column \(column) is not an integer: \(String(describing: self[column]))")
     }
 
     func text(_ column: String) throws -> String {
-        if case .text(let value) = values[column] { return value }
-        throw StoreError.corrupt("column \(column) is not text: \(String(describing: values[column]))")
+        if case .text(let value) = self[column] { return value }
+        throw StoreError.corrupt("column \(column) is not text: \(String(describing: self[column]))")
     }
 
     /// An item's kind (`file`, `folder`).
     func kind(_ column: String) throws -> ItemKind {
         guard let kind = ItemKind(rawValue: try text(column)) else {
-            throw StoreError.corrupt("column \(column) is no item kind: \(String(describing: values[column]))")
+            throw StoreError.corrupt("column \(column) is no item kind: \(String(describing: self[column]))")
         }
         return kind
     }
 
     func optionalText(_ column: String) -> String? {
-        if case .text(let value) = values[column] { return value }
+        if case .text(let value) = self[column] { return value }
         return nil
     }
 
     func optionalReal(_ column: String) -> Double? {
-        switch values[column] {
+        switch self[column] {
         case .real(let value): value
         case .int(let value): Double(value)
         default: nil

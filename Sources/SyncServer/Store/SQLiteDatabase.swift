@@ -120,18 +120,17 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
                 }
             try check(bound)
         }
-        let columns = (0..<sqlite3_column_count(statement)).map { String(cString: sqlite3_column_name(statement, $0)) }
+        let count = sqlite3_column_count(statement)
+        var columns: SQLColumns?
         var rows: [SQLRow] = []
         while true {
             let stepped = sqlite3_step(statement)
             if stepped == SQLITE_DONE { return rows }
             guard stepped == SQLITE_ROW else { throw failure(stepped) }
-            var values: [String: SQLValue] = [:]
-            values.reserveCapacity(columns.count)
-            for (index, name) in columns.enumerated() where values[name] == nil {
-                values[name] = Self.value(statement, Int32(index))
-            }
-            rows.append(SQLRow(values: values))
+            // Named once per result, from the first row.
+            let names = columns ?? SQLColumns((0..<count).map { String(cString: sqlite3_column_name(statement, $0)) })
+            columns = names
+            rows.append(SQLRow(columns: names, cells: (0..<count).map { Self.value(statement, $0) }))
         }
     }
 
