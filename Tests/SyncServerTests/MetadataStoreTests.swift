@@ -95,6 +95,31 @@ struct StoreTestError: Error, CustomStringConvertible {
         }
     }
 
+    /// The listing and its cursor come from one statement: the cursor is the feed position of
+    /// exactly the tree listed, also when nothing is left in it.
+    @Test(arguments: StoreBackend.allCases)
+    func aListingCarriesTheCursorOfTheTreeItLists(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let user = try await someone(store)
+            let empty = try await store.listing(userId: user.id)
+            #expect(empty.files.isEmpty && empty.cursor == 0)
+            let a = try await store.commit(userId: user.id, path: "a.txt", kind: .file, size: 1, contentHash: "h1", baseRevision: nil)
+            _ = try await store.commit(userId: user.id, path: "b", kind: .folder, size: 0, contentHash: nil, baseRevision: nil)
+            let two = try await store.listing(userId: user.id)
+            #expect(two.files.map(\.path) == ["a.txt", "b"])
+            let seqTwo = try await store.latestSeq(userId: user.id)
+            #expect(two.cursor == seqTwo && two.cursor > 0)
+            try await store.trash(userId: user.id, path: "a.txt", revision: a.revision)
+            try await store.trash(userId: user.id, path: "b", revision: 1)
+            let none = try await store.listing(userId: user.id)
+            #expect(none.files.isEmpty, "trashed items are not listed")
+            let seqNone = try await store.latestSeq(userId: user.id)
+            #expect(none.cursor == seqNone && none.cursor > two.cursor, "the cursor of an emptied tree is its own")
+            let nobody = try await store.listing(userId: "no-such-user")
+            #expect(nobody.files.isEmpty && nobody.cursor == 0)
+        }
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func commitsAreConditionalOnTheRevisionSeen(backend: StoreBackend) async throws {
         try await backend.withStore { store in

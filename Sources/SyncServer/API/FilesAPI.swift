@@ -12,8 +12,7 @@ struct FilesAPI {
     func register(on api: RouterGroup<AppRequestContext>) {
         api.get("files") { _, context in
             let user = try context.requireCaller().user
-            let cursor = try await store.latestSeq(userId: user.id)
-            let files = try await store.files(userId: user.id)
+            let (files, cursor) = try await store.listing(userId: user.id)
             return json(bytes: try FileListing(files: files.map(FileMetadata.init), cursor: cursor).jsonBytes())
         }
         api.post("folders") { request, context in

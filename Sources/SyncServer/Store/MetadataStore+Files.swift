@@ -8,8 +8,23 @@ extension MetadataStore {
 
     /// The user's live items, sorted by path bytes.
     public func files(userId: String) async throws -> [FileRecord] {
-        try await database.query("SELECT \(Self.fileColumns) FROM files WHERE user_id = ? AND trashed_at IS NULL", [.text(userId)])
-            .map(Self.file).sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        try await listing(userId: userId).files
+    }
+
+    /// The user's live items, sorted by path bytes, and the change-feed position they are
+    /// current to: one statement, so both come from the same moment.
+    public func listing(userId: String) async throws -> (files: [FileRecord], cursor: Int64) {
+        let rows = try await database.query(
+            """
+            SELECT u.change_seq, f.id, f.path, f.kind, f.revision, f.size, f.content_hash, f.modified_at
+            FROM users u LEFT JOIN files f ON f.user_id = u.id AND f.trashed_at IS NULL WHERE u.id = ?
+            """,
+            [.text(userId)]
+        )
+        let cursor = try rows.first?.int("change_seq") ?? 0
+        // A user without items is one row of NULLs beside the cursor.
+        let files = try rows.filter { $0["id"] != .null }.map(Self.file)
+        return (files.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }, cursor)
     }
 
     public func file(userId: String, path: String) async throws -> FileRecord? {
