@@ -52,11 +52,38 @@ import Testing
         var rescan = JournalChange()
         rescan.replaceLocal(
             under: p("a"),
-            with: LocalTree([p("a"): LocalEntry(kind: .folder, inode: 2), p("a/new"): LocalEntry(kind: .file, inode: 3)])
+            with: LocalTree([p("a"): LocalEntry(kind: .folder, inode: 2), p("a/new"): LocalEntry(kind: .file, inode: 3)]),
+            previous: try journal.trees().local
         )
         try journal.apply(rescan)
         let paths = try journal.trees().local.paths.map(\.string).sorted()
         #expect(paths == ["a", "a b", "a b/z", "a%d", "a/new", "a0", "a_c", "ab/w"])
+        #expect(try journal.trees().local[p("a")]?.kind == .folder)
+    }
+
+    /// A rescan or listing that finds what the journal holds writes no row; one that finds a
+    /// change writes just that, and the journal ends as the new tree either way.
+    @Test func replacingATreeWritesOnlyWhatChanged() throws {
+        let dir = try TestFolder()
+        let journal = try Journal(path: dir.root + "/j.sqlite")
+        var seed = JournalChange()
+        for i in 0..<100 { seed.remote[p("f\(i)")] = RemoteEntry(kind: .file, fileId: "id\(i)", revision: 1, size: 1, contentHash: "h\(i)") }
+        try journal.apply(seed)
+        let before = try journal.trees().remote
+
+        var same = JournalChange()
+        same.replaceRemote(with: before, previous: before)
+        #expect(same.remote.isEmpty)
+
+        var listing = before
+        listing[p("f1")] = RemoteEntry(kind: .file, fileId: "id1", revision: 2, size: 2, contentHash: "new")
+        listing[p("f2")] = nil
+        listing[p("g")] = RemoteEntry(kind: .folder, fileId: "g", revision: 1)
+        var changed = JournalChange()
+        changed.replaceRemote(with: listing, previous: before)
+        #expect(changed.remote.count == 3, "one changed, one gone, one new")
+        try journal.apply(changed)
+        #expect(try journal.trees().remote == listing)
     }
 
     @Test func aFailedTransactionLeavesNothingBehind() throws {

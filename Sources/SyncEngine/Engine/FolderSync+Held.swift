@@ -11,11 +11,12 @@ extension FolderSync {
     /// folder: the remote port may be hostile or wrong.
     static func dropMalformed(_ tree: inout RemoteTree, refresh: inout JournalChange) -> [HeldPath] {
         let bad = tree.paths.filter { !$0.isWellFormed }
+        // Their rows go from the journal too (a delete, not just nothing written).
         for path in bad {
             tree[path] = nil
-            refresh.remote[path] = nil
+            refresh.remote[path] = .some(nil)
         }
-        for path in refresh.remote.keys where !path.isWellFormed { refresh.remote[path] = nil }
+        for path in refresh.remote.keys where !path.isWellFormed { refresh.remote[path] = .some(nil) }
         return bad.map { HeldPath(refused: $0.string) }
     }
 

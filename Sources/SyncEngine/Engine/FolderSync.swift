@@ -132,7 +132,7 @@ public final class FolderSync: Sendable {
             let scan = try scanner.scan(previous: previous.local)
             for temporary in scan.staleTemporaries { try LocalFolder(root: configuration.root).removeTemporary(temporary) }
             report.scanProblems = scan.problems
-            refresh.replaceLocal(under: nil, with: scan.tree)
+            refresh.replaceLocal(under: nil, with: scan.tree, previous: previous.local)
             localTree = scan.tree
         case .subtrees(let subtrees):
             localTree = previous.local
@@ -146,7 +146,7 @@ public final class FolderSync: Sendable {
                     localTree[path] = entry
                     if previous.local[path]?.inode != entry.inode { arrived.insert(entry.inode) }
                 }
-                refresh.replaceLocal(under: subtree, with: scan.tree)
+                refresh.replaceLocal(under: subtree, with: scan.tree, previous: previous.local)
                 scanned.append(subtree)
             }
             for subtree in subtrees { try rescan(subtree) }
@@ -173,7 +173,7 @@ public final class FolderSync: Sendable {
         } else {
             let (tree, cursor) = try await remote.snapshot()
             fetchedRemote = tree
-            refresh.replaceRemote(with: tree)
+            refresh.replaceRemote(with: tree, previous: previous.remote)
             refresh.remoteCursor = cursor
         }
         let refused = Self.dropMalformed(&fetchedRemote, refresh: &refresh) + remote.refusedPaths.map(HeldPath.init(refused:))

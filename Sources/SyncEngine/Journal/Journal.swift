@@ -84,9 +84,6 @@ public final class Journal: Sendable {
     }
 
     static func write(_ change: JournalChange, _ db: Database) throws {
-        for (subtree, table) in change.clearedSubtrees {
-            try Self.deleteSubtree(subtree, from: table, db)
-        }
         for (path, entry) in change.local {
             if let e = entry {
                 try db.execute(
@@ -219,18 +216,6 @@ public final class Journal: Sendable {
     }
 
     /// Rows at `subtree` or inside it. Compared as byte ranges, not LIKE: names may hold `%` and `_`.
-    static func deleteSubtree(_ subtree: RelativePath?, from table: JournalChange.Table, _ db: Database) throws {
-        guard let subtree else {
-            try db.execute(sql: "DELETE FROM \(table.rawValue)")
-            return
-        }
-        // In byte order everything inside "a/b" lies in ["a/b/", "a/b0"): '0' follows '/'.
-        try db.execute(
-            sql: "DELETE FROM \(table.rawValue) WHERE path = ? OR (path >= ? AND path < ?)",
-            arguments: [subtree.string, subtree.string + "/", subtree.string + "0"]
-        )
-    }
-
     /// The change feed cursor last recorded with a remote change.
     public func remoteCursor() throws -> String? {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT cursor FROM remote_cursor WHERE id = 1") }

@@ -2,12 +2,6 @@ public import Foundation
 
 /// Rows to write in one journal transaction.
 public struct JournalChange: Sendable {
-    enum Table: String, Sendable {
-        case local = "local_items"
-        case remote = "remote_items"
-        case synced = "synced_items"
-    }
-
     /// Local rows to set (nil: delete).
     public var local: [RelativePath: LocalEntry?] = [:]
     /// Remote rows to set (nil: delete).
@@ -27,21 +21,32 @@ public struct JournalChange: Sendable {
     public var settledDownloads: [RelativePath] = []
     /// Paths whose error is resolved.
     public var clearedErrors: [RelativePath] = []
-    /// Subtrees whose rows are deleted first (nil: the whole table).
-    var clearedSubtrees: [(RelativePath?, Table)] = []
 
     public init() {}
 
     /// Replaces the local rows of a subtree (nil: the whole folder) with a scan's result.
-    public mutating func replaceLocal(under subtree: RelativePath?, with tree: LocalTree) {
-        clearedSubtrees.append((subtree, .local))
-        for (path, entry) in tree.entries { local[path] = entry }
+    /// `previous` is what the journal holds now (the pass read it, and nothing else writes the
+    /// journal's trees meanwhile): only the rows that differ are written, so a rescan of an
+    /// unchanged folder writes nothing.
+    public mutating func replaceLocal(under subtree: RelativePath?, with tree: LocalTree, previous: LocalTree) {
+        Self.replace(&local, under: subtree, with: tree, previous: previous)
     }
 
-    /// Replaces every remote row with a full listing from the server.
-    public mutating func replaceRemote(with tree: RemoteTree) {
-        clearedSubtrees.append((nil, .remote))
-        for (path, entry) in tree.entries { remote[path] = entry }
+    /// Replaces every remote row with a full listing from the server (only the rows that
+    /// differ from `previous`, the journal's, are written).
+    public mutating func replaceRemote(with tree: RemoteTree, previous: RemoteTree) {
+        Self.replace(&remote, under: nil, with: tree, previous: previous)
+    }
+
+    private static func replace<Entry>(
+        _ rows: inout [RelativePath: Entry?],
+        under subtree: RelativePath?,
+        with tree: Tree<Entry>,
+        previous: Tree<Entry>
+    ) {
+        let old = subtree.map(previous.subtree) ?? Array(previous.entries.keys)
+        for path in old where tree[path] == nil { rows[path] = .some(nil) }
+        for (path, entry) in tree.entries where previous[path] != entry { rows[path] = entry }
     }
 
     /// Moves a subtree of synced rows (the item kept its identity, only its path changed).
