@@ -237,16 +237,25 @@ struct Planner {
         currentIdentity: (Entry) -> ID,
         sameItem: (SyncedEntry, Entry) -> Bool
     ) -> [RelativePath: RelativePath] where Entry: KindedEntry {
-        var byIdentity: [ID: RelativePath] = [:]
-        var ambiguous: Set<ID> = []
-        for (path, entry) in current {
-            let id = currentIdentity(entry)
-            if byIdentity.updateValue(path, forKey: id) != nil { ambiguous.insert(id) }  // hard links
+        // The identity map is built when the first synced item is not at its path with its
+        // identity (moved, deleted, replaced): in most passes none is, and it is never built.
+        var index: (byIdentity: [ID: RelativePath], ambiguous: Set<ID>)?
+        func identities() -> (byIdentity: [ID: RelativePath], ambiguous: Set<ID>) {
+            if let index { return index }
+            var byIdentity: [ID: RelativePath] = [:]
+            var ambiguous: Set<ID> = []
+            for (path, entry) in current {
+                let id = currentIdentity(entry)
+                if byIdentity.updateValue(path, forKey: id) != nil { ambiguous.insert(id) }  // hard links
+            }
+            index = (byIdentity, ambiguous)
+            return (byIdentity, ambiguous)
         }
         var moves: [RelativePath: RelativePath] = [:]
         for (path, base) in synced.entries {
             let id = identity(base)
             if let here = current[path], currentIdentity(here) == id, here.kind == base.kind { continue }
+            let (byIdentity, ambiguous) = identities()
             guard !ambiguous.contains(id), let destination = byIdentity[id], destination != path,
                 let there = current[destination], there.kind == base.kind, sameItem(base, there)
             else { continue }

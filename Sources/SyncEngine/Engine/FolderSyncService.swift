@@ -21,6 +21,8 @@ public final class FolderSyncService: Service, Sendable {
     private let paused = Atomic<Bool>(false)
     /// Set by `resume` and `requestFullPass`: the next pass looks at everything.
     private let resumed = Atomic<Bool>(false)
+    /// Rung by every hint, so that the loop waits for exactly the coalescer's deadline.
+    private let doorbell = Doorbell()
 
     /// - Parameters:
     ///   - rescanInterval: how often a full pass runs with a healthy watcher.
@@ -51,6 +53,7 @@ public final class FolderSyncService: Service, Sendable {
     public func remoteChanged() {
         let now = ContinuousClock.now - origin
         coalescer.withLock { $0.remoteChanged(at: now) }
+        doorbell.ring()
     }
 
     /// Stops starting passes (a running one finishes) until `resume`.
@@ -108,6 +111,7 @@ public final class FolderSyncService: Service, Sendable {
                             engine.logger.error("\(message)")
                         }
                     }
+                    doorbell.ring()
                 }
             }
             group.addTask { [self] in
@@ -180,8 +184,13 @@ public final class FolderSyncService: Service, Sendable {
             if let retryAt, clock.now >= retryAt { return .root }
             if let pathRetryAt, clock.now >= pathRetryAt { return .subtrees([]) }
             if paused.load(ordering: .relaxed) || resumed.load(ordering: .relaxed) { return .root }
-            if let request = coalescer.withLock({ $0.take(at: clock.now - origin) }) { return request }
-            try await Task.sleep(for: .milliseconds(50))
+            let (request, deadline) = coalescer.withLock { c in (c.take(at: clock.now - origin), c.deadline) }
+            if let request { return request }
+            // Until the coalescer's deadline or the next hint; at most 50 ms, for the checks
+            // above (pause, retries, the heartbeat).
+            var wait = Duration.milliseconds(50)
+            if let deadline { wait = max(.zero, min(wait, deadline - (clock.now - origin))) }
+            await doorbell.wait(upTo: wait)
             try Task.checkCancellation()
         }
     }
