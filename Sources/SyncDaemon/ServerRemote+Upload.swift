@@ -70,7 +70,7 @@ extension ServerRemote {
                 }
             } catch {
                 try? await api.call("DELETE", "/uploads/\(id)")
-                throw Self.changed(source) ?? error
+                throw Self.changed(source) ?? Self.refusedDigest(error, source) ?? error
             }
             return Self.entry(try await batches.complete(id, parts: []))
         case .multipart:
@@ -136,7 +136,7 @@ extension ServerRemote {
         // The bytes S3 verified part by part are the file's only if it did not change meanwhile;
         // a part S3 refused (BadDigest) because the file is being rewritten is a rescan's news,
         // not a failure to back off from.
-        if let changed = Self.changed(source) {
+        if let changed = Self.changed(source) ?? outcome.failure.flatMap({ Self.refusedDigest($0, source) }) {
             try? await api.call("DELETE", "/uploads/\(session.uploadId)")
             try uploads.forgetUpload(path)
             throw changed
@@ -193,6 +193,15 @@ extension ServerRemote {
     /// rescans it at once and sends it again); nil when it is unchanged.
     static func changed(_ source: UploadSource) -> LocalFileError? {
         source.isUnchanged() ? nil : LocalFileError(.changedSinceScan, "\(source.path) changed during its upload; it is sent again")
+    }
+
+    /// S3 refused the bytes as not having the digest they were signed with (`BadDigest`): the
+    /// file is not the content scanned, whatever its status says. A rescan's news (the upload
+    /// is given up and the file looked at again), not a failure to back off from; the engine's
+    /// re-plan limit stops a file that keeps doing it from looping.
+    static func refusedDigest(_ error: any Error, _ source: UploadSource) -> LocalFileError? {
+        guard let s3 = error as? S3Error, s3.code == "BadDigest" else { return nil }
+        return LocalFileError(.changedSinceScan, "\(source.path) is not the content scanned (S3 refused a digest); it is rescanned and sent again")
     }
 
     /// A journalled part as S3Client's, and back (the journal keeps the checksum as its text).

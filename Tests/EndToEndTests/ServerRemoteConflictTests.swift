@@ -134,8 +134,27 @@ import Testing
                 UploadSource(path: RelativePath("big.bin")!, file: big, contentHash: scanned.identity, blockDigests: scanned.blockDigests)
             )
             #expect(source.blockDigests?.count == 2, "the digests hash to the identity, so they are used")
-            let refused = await #expect(throws: S3Error.self) { try await remote.upload(source, baseRevision: nil) }
-            #expect(refused?.code == "BadDigest", "S3 itself refused the part: \(String(describing: refused))")
+            // S3 itself refuses the part (BadDigest): the engine hears "changed since the scan",
+            // rescans at once, and no half-done upload is left to resume.
+            let refused = await #expect(throws: LocalFileError.self) { try await remote.upload(source, baseRevision: nil) }
+            #expect(refused?.code == .changedSinceScan, "\(String(describing: refused))")
+            #expect(try journal.uploadSession(for: RelativePath("big.bin")!) == nil, "the multipart session is forgotten")
+            #expect(try await world.serverFiles(token).isEmpty, "nothing recorded")
+
+            // A one-block file: its single PUT is signed with the stale digest and refused the same way.
+            let small = world.dir + "/small.bin"
+            let scannedSmall = Data("scanned bytes".utf8)
+            var smallHasher = ContentHasher(fileSize: Int64(scannedSmall.count))
+            scannedSmall.withUnsafeBytes { smallHasher.update($0) }
+            let smallFinished = smallHasher.finalize()
+            let smallScanned = try #require(smallFinished)
+            try Data("rewrittenbyte".utf8).write(to: URL(fileURLWithPath: small))
+            let smallSource = try #require(
+                UploadSource(path: RelativePath("small.bin")!, file: small, contentHash: smallScanned.identity, blockDigests: smallScanned.blockDigests)
+            )
+            #expect(smallSource.blockDigests?.count == 1)
+            let smallRefused = await #expect(throws: LocalFileError.self) { try await remote.upload(smallSource, baseRevision: nil) }
+            #expect(smallRefused?.code == .changedSinceScan, "\(String(describing: smallRefused))")
             #expect(try await world.serverFiles(token).isEmpty, "nothing recorded")
 
             // The same file with its own content's digests goes up.

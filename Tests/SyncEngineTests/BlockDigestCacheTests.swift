@@ -76,4 +76,46 @@ import Testing
         for n in UInt8(3)...5 { #expect(cache.digests(for: entry(n).0, fileSize: 10) == entry(n).1) }
         #expect(cache.count <= 4)
     }
+
+    @Test func aFewHugeFilesWeighWhatManySmallOnesDo() {
+        let cache = BlockDigestCache(capacity: 100)
+        func digests(_ n: UInt8, blocks: Int) -> [[UInt8]] { (0..<blocks).map { [UInt8](repeating: n, count: 31) + [UInt8(truncatingIfNeeded: $0)] } }
+        for n in UInt8(1)...10 {
+            let d = digests(n, blocks: 40)
+            cache.insert(d, for: ContentIdentity.identity(blockDigests: d))
+            #expect(cache.digestCount <= 100, "after \(n) files of 40 blocks: \(cache.digestCount)")
+        }
+        // The newest is always kept, even one larger than a generation.
+        let huge = digests(99, blocks: 300)
+        let identity = ContentIdentity.identity(blockDigests: huge)
+        cache.insert(huge, for: identity)
+        #expect(cache.count == 2 && cache.digestCount == 340, "the newest whole, the one before it as the older generation")
+    }
+
+    /// `cp -p` or `touch -r` after a rewrite: same inode, size and mtime, other bytes. The
+    /// scan's identity and digests are not sent for it; only the ctime tells.
+    @Test func aRewriteThatKeepsSizeAndMtimeIsRescannedNotSent() async throws {
+        let folder = try TestFolder()
+        try folder.write("a.txt", "first version")
+        let cache = BlockDigestCache()
+        let scan = try FolderScanner(root: folder.root, ignore: IgnoreRules(), digests: cache).scan(previous: LocalTree())
+        let path = RelativePath("a.txt")!
+        let entry = try #require(scan.tree[path])
+        let file = folder.root + "/a.txt"
+        let handle = try #require(FileHandle(forWritingAtPath: file))
+        try handle.write(contentsOf: Data("other version".utf8))
+        try handle.close()
+        let mtime = timespec(tv_sec: Int(entry.mtimeNs / 1_000_000_000), tv_nsec: Int(entry.mtimeNs % 1_000_000_000))
+        var times = [mtime, mtime]
+        #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
+        let now = try #require(FileStatus.of(file))
+        #expect(now.size == entry.size && now.mtimeNs == entry.mtimeNs && now.inode == entry.inode, "the status a size-and-mtime check sees is the scan's")
+
+        let local = try LocalFolder(root: folder.root)
+        let refused = await #expect(throws: LocalFileError.self) { try await local.withUploadSource(path, scanned: entry, digests: cache) { _ in () } }
+        #expect(refused?.code == .changedSinceScan)
+        let rescan = try FolderScanner(root: folder.root, ignore: IgnoreRules(), digests: cache).scan(previous: scan.tree)
+        #expect(rescan.filesHashed == 1, "the rescan hashes it again")
+        #expect(rescan.tree[path]?.contentHash != entry.contentHash)
+    }
 }

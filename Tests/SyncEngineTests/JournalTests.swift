@@ -86,6 +86,28 @@ import Testing
         #expect(try journal.trees().remote == listing)
     }
 
+    /// Two looks at the same subtree in one pass (a hinted folder, then the source of a move
+    /// found inside it): the journal holds what the last one saw.
+    @Test func theLastRescanOfASubtreeWins() throws {
+        let dir = try TestFolder()
+        let journal = try Journal(path: dir.root + "/j.sqlite")
+        var seed = JournalChange()
+        seed.local[p("d")] = LocalEntry(kind: .folder, inode: 1)
+        seed.local[p("d/a")] = LocalEntry(kind: .file, size: 1, inode: 2, contentHash: "old")
+        try journal.apply(seed)
+        let before = try journal.trees().local
+
+        var first = before
+        first[p("d/a")] = LocalEntry(kind: .file, size: 2, inode: 2, contentHash: "first")
+        first[p("d/b")] = LocalEntry(kind: .file, size: 1, inode: 3, contentHash: "b")
+        var change = JournalChange()
+        change.replaceLocal(under: p("d"), with: first, previous: before)
+        // The second look finds the folder as the journal had it: a back to its old content, no b.
+        change.replaceLocal(under: p("d"), with: before, previous: before)
+        try journal.apply(change)
+        #expect(try journal.trees().local == before)
+    }
+
     @Test func aFailedTransactionLeavesNothingBehind() throws {
         let dir = try TestFolder()
         let journal = try Journal(path: dir.root + "/j.sqlite")

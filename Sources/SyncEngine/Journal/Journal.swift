@@ -215,7 +215,6 @@ public final class Journal: Sendable {
         }
     }
 
-    /// Rows at `subtree` or inside it. Compared as byte ranges, not LIKE: names may hold `%` and `_`.
     /// The change feed cursor last recorded with a remote change.
     public func remoteCursor() throws -> String? {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT cursor FROM remote_cursor WHERE id = 1") }

@@ -44,6 +44,13 @@ public struct JournalChange: Sendable {
         with tree: Tree<Entry>,
         previous: Tree<Entry>
     ) {
+        // What an earlier replace in this change wrote there is superseded: the last look wins
+        // (the diff below is against the journal's rows, which that write has not reached).
+        if let subtree {
+            for path in rows.keys where path == subtree || path.isInside(subtree) { rows.removeValue(forKey: path) }
+        } else {
+            rows.removeAll()
+        }
         let old = subtree.map(previous.subtree) ?? Array(previous.entries.keys)
         for path in old where tree[path] == nil { rows[path] = .some(nil) }
         for (path, entry) in tree.entries where previous[path] != entry { rows[path] = entry }

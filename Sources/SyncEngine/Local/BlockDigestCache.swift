@@ -11,16 +11,19 @@ import Synchronization
 /// after its scan is still caught where it always was: its upload source is refused when the
 /// file's status changed, and S3 refuses a part whose bytes do not have the digest it carries.
 public final class BlockDigestCache: Sendable {
-    /// Identities kept: two generations of up to half of it each (the older dropped whole).
+    /// Block digests kept (32 bytes each, and what holds them): two generations of up to half of
+    /// it each, the older dropped whole. Counted in digests, not identities, so that a few huge
+    /// files weigh what many small ones do.
     public let capacity: Int
     private let state = Mutex(State())
 
     private struct State {
         var current: [String: [[UInt8]]] = [:]
+        var currentDigests = 0
         var older: [String: [[UInt8]]] = [:]
     }
 
-    public init(capacity: Int = 20_000) {
+    public init(capacity: Int = 65_536) {
         self.capacity = max(2, capacity)
     }
 
@@ -28,11 +31,14 @@ public final class BlockDigestCache: Sendable {
     public func insert(_ digests: [[UInt8]], for identity: String) {
         let half = capacity / 2
         state.withLock { state in
-            if state.current.count >= half, state.current[identity] == nil {
+            guard state.current[identity] == nil else { return }
+            if state.currentDigests + digests.count > half, !state.current.isEmpty {
                 state.older = state.current
                 state.current = [:]
+                state.currentDigests = 0
             }
             state.current[identity] = digests
+            state.currentDigests += digests.count
         }
     }
 
@@ -53,4 +59,7 @@ public final class BlockDigestCache: Sendable {
 
     /// How many identities are held (tests).
     var count: Int { state.withLock { $0.current.count + $0.older.count } }
+
+    /// How many block digests are held (tests).
+    var digestCount: Int { state.withLock { $0.currentDigests + $0.older.values.reduce(0) { $0 + $1.count } } }
 }

@@ -103,7 +103,9 @@ extension LocalFolder {
         guard scanned.kind == .file, let hash = scanned.contentHash else { throw LocalFolderError(.io, path, "\(path) was not scanned as a file") }
         let (folder, name) = try parent(of: path)
         // One look: what is checked against the scan is what the upload then holds the file to.
-        guard let before = folder.status(name), before.kind == .file, before.isUnchanged(from: scanned) else {
+        // The ctime too: a rewrite that keeps size and mtime (`cp -p`, `touch -r`) still moves
+        // it, and the identity and block digests sent are the scan's.
+        guard let before = folder.status(name), before.kind == .file, before.isUnchanged(from: scanned), before.ctimeNs == scanned.ctimeNs else {
             throw LocalFileError(.changedSinceScan, "\(path) changed since the last scan; it is rescanned")
         }
         defer { withExtendedLifetime(folder) {} }

@@ -16,7 +16,8 @@ extension MetadataStore {
     public func listing(userId: String) async throws -> (files: [FileRecord], cursor: Int64) {
         let rows = try await database.query(
             """
-            SELECT u.change_seq, f.id, f.path, f.kind, f.revision, f.size, f.content_hash, f.modified_at
+            SELECT u.change_seq AS change_seq, f.id AS id, f.path AS path, f.kind AS kind, f.revision AS revision, f.size AS size,
+                f.content_hash AS content_hash, f.modified_at AS modified_at
             FROM users u LEFT JOIN files f ON f.user_id = u.id AND f.trashed_at IS NULL WHERE u.id = ?
             """,
             [.text(userId)]
