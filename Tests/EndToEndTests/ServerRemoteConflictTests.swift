@@ -150,7 +150,12 @@ import Testing
             let smallScanned = try #require(smallFinished)
             try Data("rewrittenbyte".utf8).write(to: URL(fileURLWithPath: small))
             let smallSource = try #require(
-                UploadSource(path: RelativePath("small.bin")!, file: small, contentHash: smallScanned.identity, blockDigests: smallScanned.blockDigests)
+                UploadSource(
+                    path: RelativePath("small.bin")!,
+                    file: small,
+                    contentHash: smallScanned.identity,
+                    blockDigests: smallScanned.blockDigests
+                )
             )
             #expect(smallSource.blockDigests?.count == 1)
             let smallRefused = await #expect(throws: LocalFileError.self) { try await remote.upload(smallSource, baseRevision: nil) }

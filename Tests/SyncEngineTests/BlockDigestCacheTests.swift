@@ -109,10 +109,15 @@ import Testing
         var times = [mtime, mtime]
         #expect(utimensat(AT_FDCWD, file, &times, 0) == 0)
         let now = try #require(FileStatus.of(file))
-        #expect(now.size == entry.size && now.mtimeNs == entry.mtimeNs && now.inode == entry.inode, "the status a size-and-mtime check sees is the scan's")
+        #expect(
+            now.size == entry.size && now.mtimeNs == entry.mtimeNs && now.inode == entry.inode,
+            "the status a size-and-mtime check sees is the scan's"
+        )
 
         let local = try LocalFolder(root: folder.root)
-        let refused = await #expect(throws: LocalFileError.self) { try await local.withUploadSource(path, scanned: entry, digests: cache) { _ in () } }
+        let refused = await #expect(throws: LocalFileError.self) {
+            try await local.withUploadSource(path, scanned: entry, digests: cache) { _ in () }
+        }
         #expect(refused?.code == .changedSinceScan)
         let rescan = try FolderScanner(root: folder.root, ignore: IgnoreRules(), digests: cache).scan(previous: scan.tree)
         #expect(rescan.filesHashed == 1, "the rescan hashes it again")

@@ -19,7 +19,9 @@ import Testing
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return state ^ (state >> 29)
         }
-        let doubles: [Double] = [0, -0.0, 0.1, 1_733_250_000.123_456, 1e16, 1e300, Double.leastNonzeroMagnitude, -1_733_250_000.5, Double.greatestFiniteMagnitude]
+        let doubles: [Double] = [
+            0, -0.0, 0.1, 1_733_250_000.123_456, 1e16, 1e300, Double.leastNonzeroMagnitude, -1_733_250_000.5, Double.greatestFiniteMagnitude,
+        ]
         return (0..<count).map { i in
             FileMetadata(
                 id: names[Int(next() % UInt64(names.count))],
