@@ -299,6 +299,52 @@ import Testing
         }
     }
 
+    /// The page hashes blocks with WebCrypto where it has it and with its own script where it
+    /// does not; both must give the identity the daemon and the server compute, at every block
+    /// boundary (empty, one byte, a block less one, one block, a block and one, 2½ blocks).
+    @Test func theBrowsersBlockHashIsTheIdentityWithAndWithoutWebCrypto() async throws {
+        try await DashboardWorld.with("hash") { world, browser in
+            try await browser.open(world.world.serverURL + "/")
+            _ = try await browser.waitFor("#sign-in")
+            let block = 8 << 20
+            let sizes = [0, 1, block - 1, block, block + 1, (20 << 20) + 7]
+            let answer = try await browser.execute(
+                """
+                const sizes = arguments[0];
+                return (async () => {
+                  const { contentIdentityOfBlob, scriptDigest, webCryptoDigest } = await import('/static/hash.js');
+                  const out = [];
+                  for (const size of sizes) {
+                    const bytes = new Uint8Array(size);
+                    for (let i = 0; i < size; i++) bytes[i] = (i * 31 + (i >>> 13)) & 255;
+                    const blob = new Blob([bytes]);
+                    const fast = await contentIdentityOfBlob(blob, null, webCryptoDigest);
+                    const script = await contentIdentityOfBlob(blob, null, scriptDigest);
+                    out.push([fast.identity, script.identity, fast.blocks.join(' '), script.blocks.join(' ')]);
+                  }
+                  return { webCrypto: !!(globalThis.isSecureContext && globalThis.crypto?.subtle), results: out };
+                })();
+                """,
+                [sizes]
+            )
+            let result = try #require(answer as? [String: Any])
+            #expect(result["webCrypto"] as? Bool == true, "a page on loopback is a secure context: the WebCrypto path was tested")
+            let rows = try #require(result["results"] as? [[String]])
+            try #require(rows.count == sizes.count)
+            for (size, row) in zip(sizes, rows) {
+                let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+                    for i in 0..<size { buffer[i] = UInt8(truncatingIfNeeded: i &* 31 &+ (i >> 13)) }
+                    count = size
+                }
+                let identity = identityHex(Data(bytes))
+                #expect(row[0] == identity, "WebCrypto, \(size) bytes")
+                #expect(row[1] == identity, "the script's SHA-256, \(size) bytes")
+                #expect(row[2] == row[3], "the block digests the parts are signed with, \(size) bytes")
+                #expect(row[2].split(separator: " ").count == ContentIdentity.blockCount(forFileSize: Int64(size)))
+            }
+        }
+    }
+
     /// A server whose links live at most 7 days offers only what fits, and so does its API.
     @Test func shareExpiryChoicesFollowTheServersLimit() async throws {
         try await DashboardWorld.with("share-limit", serverSettings: ["SYNCD_SHARES_MAX_DAYS": "7"]) { world, browser in

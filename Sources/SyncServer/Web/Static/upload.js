@@ -7,7 +7,7 @@ import { EMPTY_SHA256, contentIdentityOfBlob } from './hash.js';
 /** An upload that failed, with what the person should read. */
 export class UploadError extends Error {}
 
-const PARTS_AT_ONCE = 3;
+const PARTS_AT_ONCE = 5;
 
 /** One PUT through XMLHttpRequest (fetch has no upload progress); resolves to the ETag. */
 function put(url, headers, body, onProgress) {
