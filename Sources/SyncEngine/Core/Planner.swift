@@ -33,11 +33,17 @@ struct Planner {
         self.remote = remote
         self.synced = synced
         self.policy = policy
-        syncedFileCount = synced.entries.values.filter { $0.kind == .file }.count
+        var files = 0
+        for entry in synced.entries.values where entry.kind == .file { files += 1 }
+        syncedFileCount = files
     }
 
     mutating func run() -> Plan {
-        planMoves()
+        // A settled path is where it was on both sides, with its identity: only unsettled
+        // synced paths can have moved. When no move was found the trees are as they came, and
+        // the conflict check and the merge walk the same unsettled paths.
+        let before = unsettledPaths()
+        if !planMoves(candidates: before.filter { synced[$0] != nil }) { unsettled = before }
         if policy.mode == .sync { planConflicts() }
         return merge()
     }
@@ -56,13 +62,17 @@ struct Planner {
     /// still has the item where it was and nothing in the way. A move that cannot be planned
     /// so is left to the path-by-path merge, which sees a deletion and a creation: slower, never
     /// lossy.
-    mutating func planMoves() {
+    /// - Parameter candidates: the synced paths that may have moved (every unsettled one).
+    /// - Returns: whether any move was found (the trees may have changed).
+    @discardableResult
+    mutating func planMoves(candidates: [RelativePath]) -> Bool {
         // ext4 hands a freed inode to the next file created, anywhere: a file at a new path
         // with a synced file's inode is that file moved only if its content is the same too.
         // A folder keeps its inode through a rename whatever happens inside it.
         let localMoves = Self.outermost(
             Self.detectMoves(
                 synced: synced,
+                candidates: candidates,
                 identity: { $0.inode },
                 current: local.entries,
                 currentIdentity: { $0.inode },
@@ -74,6 +84,7 @@ struct Planner {
             ? Self.outermost(
                 Self.detectMoves(
                     synced: synced,
+                    candidates: candidates,
                     identity: { $0.fileId },
                     current: remote.entries,
                     currentIdentity: { $0.fileId },
@@ -87,6 +98,7 @@ struct Planner {
             Move(from: $0, toLocal: localMoves[$0], toRemote: remoteMoves[$0])
         }
         pending.sort { ($0.from.depth, $0.from) < ($1.from.depth, $1.from) }
+        let found = !pending.isEmpty
 
         // A move waits while the side that carries it out still has, at its destination or at a
         // folder above it, an item another pending move takes away: that move goes first (and
@@ -107,6 +119,7 @@ struct Planner {
                 planMove(move, &pending, destinations: destinations)
             }
         }
+        return found
     }
 
     /// The side that carries a move out, and the path there that the move leaves and the one it fills.
@@ -228,10 +241,11 @@ struct Planner {
         entry.kind == .folder || (entry.size == base.size && entry.contentHash != nil && entry.contentHash == base.contentHash)
     }
 
-    /// Synced paths whose identity now lives at another path, of the same kind, where
-    /// `sameItem` agrees that the entry there is the synced one.
+    /// Synced paths (of `candidates`) whose identity now lives at another path, of the same
+    /// kind, where `sameItem` agrees that the entry there is the synced one.
     static func detectMoves<Entry, ID: Hashable>(
         synced: SyncedTree,
+        candidates: [RelativePath],
         identity: (SyncedEntry) -> ID,
         current: [RelativePath: Entry],
         currentIdentity: (Entry) -> ID,
@@ -252,7 +266,8 @@ struct Planner {
             return (byIdentity, ambiguous)
         }
         var moves: [RelativePath: RelativePath] = [:]
-        for (path, base) in synced.entries {
+        for path in candidates {
+            guard let base = synced[path] else { continue }
             let id = identity(base)
             if let here = current[path], currentIdentity(here) == id, here.kind == base.kind { continue }
             let (byIdentity, ambiguous) = identities()
@@ -279,8 +294,9 @@ struct Planner {
     /// Where both sides changed an item in different ways, the local version moves aside to a
     /// conflicted copy (a folder with everything in it), freeing the path for the remote one.
     mutating func planConflicts() {
-        let paths = unsettledPaths()
-        defer { if conflicts.isEmpty { unsettled = paths } }
+        let paths = unsettled ?? unsettledPaths()
+        // A conflict moves the local version aside: the merge must look at the trees again.
+        defer { unsettled = conflicts.isEmpty ? paths : nil }
         for path in paths {
             guard let l = local[path] else { continue }
             let r = remote[path]

@@ -95,11 +95,15 @@ public struct IgnoreRules: Sendable {
             folders[folder] = ignored
             return ignored
         }
-        var out = Tree<Entry>()
-        for (path, entry) in tree.entries {
-            if path.parent.map(ignoredFolder) == true || isIgnored(path, isFolder: isFolder(entry)) { continue }
-            out[path] = entry
+        // Nearly nothing is ignored in a tree the other side made: the tree is copied only to
+        // take out what is.
+        var hidden: [RelativePath] = []
+        for (path, entry) in tree.entries where path.parent.map(ignoredFolder) == true || isIgnored(path, isFolder: isFolder(entry)) {
+            hidden.append(path)
         }
+        guard !hidden.isEmpty else { return tree }
+        var out = tree
+        for path in hidden { out[path] = nil }
         return out
     }
 }
