@@ -9,8 +9,10 @@ import Synchronization
 extension FolderSync {
     /// Removes from `tree` (and from `refresh`'s rows) every path that is not a path inside the
     /// folder: the remote port may be hostile or wrong.
-    static func dropMalformed(_ tree: inout RemoteTree, refresh: inout JournalChange) -> [HeldPath] {
-        let bad = tree.paths.filter { !$0.isWellFormed }
+    /// - Parameter arrived: the paths the remote named this pass, when the rest of `tree` came
+    ///   from the journal (which never keeps a malformed path); nil: look at every path.
+    static func dropMalformed(_ tree: inout RemoteTree, arrived: [RelativePath]? = nil, refresh: inout JournalChange) -> [HeldPath] {
+        let bad = (arrived ?? Array(tree.paths)).filter { !$0.isWellFormed && tree[$0] != nil }
         // Their rows go from the journal too (a delete, not just nothing written).
         for path in bad {
             tree[path] = nil

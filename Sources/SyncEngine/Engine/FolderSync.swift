@@ -165,10 +165,12 @@ public final class FolderSync: Sendable {
         // The remote side: what changed since the journal's cursor, when the remote can say;
         // the whole tree on full passes (which also repair anything a delta could have missed).
         var fetchedRemote: RemoteTree
+        var arrived: [RelativePath]?
         if case .subtrees = scope, let known = try journal.remoteCursor(), let delta = try await remote.changes(after: known) {
             let (tree, rows) = delta.applied(to: previous.remote)
             fetchedRemote = tree
             for (path, row) in rows { refresh.remote[path] = row }
+            arrived = Array(rows.keys)
             refresh.remoteCursor = delta.cursor
         } else {
             let (tree, cursor) = try await remote.snapshot()
@@ -176,7 +178,7 @@ public final class FolderSync: Sendable {
             refresh.replaceRemote(with: tree, previous: previous.remote)
             refresh.remoteCursor = cursor
         }
-        let refused = Self.dropMalformed(&fetchedRemote, refresh: &refresh) + remote.refusedPaths.map(HeldPath.init(refused:))
+        let refused = Self.dropMalformed(&fetchedRemote, arrived: arrived, refresh: &refresh) + remote.refusedPaths.map(HeldPath.init(refused:))
         let (remoteTree, upgradedSynced) = try upgradingHashes(local: localTree, remote: fetchedRemote, synced: previous.synced, refresh: &refresh)
         // Moves of ours the server made while the answer never came (a reset, a crash).
         let moves = MoveIntent.resolve(try journal.moveIntents(), local: localTree, remote: remoteTree, synced: upgradedSynced)

@@ -32,7 +32,10 @@ public final class Journal: Sendable {
     /// (Rows are read through cursors: a row is decoded where SQLite holds it, not copied first.)
     public func trees() throws -> (local: LocalTree, remote: RemoteTree, synced: SyncedTree) {
         try pool.read { db in
+            // Sized up front: a tree grown row by row rehashes every path it holds a dozen times.
+            func count(_ table: String) throws -> Int { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
             var local = LocalTree()
+            local.entries.reserveCapacity(try count("local_items"))
             let localRows = try Row.fetchCursor(db, sql: "SELECT path, kind, size, mtime_ns, ctime_ns, inode, content_hash FROM local_items")
             while let row = try localRows.next() {
                 local[RelativePath(unchecked: row[0])] = LocalEntry(
@@ -45,6 +48,7 @@ public final class Journal: Sendable {
                 )
             }
             var remote = RemoteTree()
+            remote.entries.reserveCapacity(try count("remote_items"))
             let remoteRows = try Row.fetchCursor(db, sql: "SELECT path, kind, file_id, revision, size, content_hash FROM remote_items")
             while let row = try remoteRows.next() {
                 remote[RelativePath(unchecked: row[0])] = RemoteEntry(
@@ -56,6 +60,7 @@ public final class Journal: Sendable {
                 )
             }
             var synced = SyncedTree()
+            synced.entries.reserveCapacity(try count("synced_items"))
             let syncedRows = try Row.fetchCursor(db, sql: "SELECT path, kind, content_hash, size, inode, file_id, revision FROM synced_items")
             while let row = try syncedRows.next() {
                 synced[RelativePath(unchecked: row[0])] = SyncedEntry(

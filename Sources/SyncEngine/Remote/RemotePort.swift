@@ -86,10 +86,13 @@ public struct RemoteDelta: Sendable, Equatable {
 
     /// The tree after these changes, and the journal rows to write for them.
     public func applied(to tree: RemoteTree) -> (tree: RemoteTree, rows: [RelativePath: RemoteEntry?]) {
+        guard !changes.isEmpty else { return (tree, [:]) }
         var tree = tree
         var rows: [RelativePath: RemoteEntry?] = [:]
+        // Where the items this delta names are now (only theirs: the tree may be huge).
+        let named = Set(changes.map(\.fileId))
         var pathOf: [String: RelativePath] = [:]
-        for (path, entry) in tree.entries { pathOf[entry.fileId] = path }
+        for (path, entry) in tree.entries where named.contains(entry.fileId) { pathOf[entry.fileId] = path }
         for change in changes {
             if let old = pathOf[change.fileId], tree[old]?.fileId == change.fileId {
                 tree[old] = nil
