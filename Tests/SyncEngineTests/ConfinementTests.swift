@@ -237,6 +237,30 @@ import Testing
         #expect(remote.hostileDownloads.load(ordering: .relaxed) == 0, "no hostile path was even fetched")
         #expect(Set(try Journal(path: state.root + "/journal.sqlite").trees().remote.paths.map(\.string)) == ["good.txt"])
     }
+
+    /// A refusal whose "current item" sits at a path that cannot be inside the folder is a
+    /// failure of that step, not news: the path never reaches the journal, where a later delta
+    /// pass (which checks only what the feed names) would plan a download to it.
+    @Test func aConflictNamingAPathOutsideIsAFailureNotNews() async throws {
+        let parent = try TestFolder()
+        try parent.mkdir("folder")
+        try parent.write("folder/mine.txt", "mine")
+        let state = try TestFolder()
+        let remote = HostileRemote()
+        remote.conflictOutside.store(true, ordering: .relaxed)
+        let engine = FolderSync(
+            configuration: .init(root: parent.root + "/folder", hostName: "laptop", timeZone: TimeZone(identifier: "UTC")!, retryBase: 3600),
+            journal: try Journal(path: state.root + "/journal.sqlite"),
+            remote: remote
+        )
+        let report = try await engine.pass()
+        #expect(report.replan == nil, "not planned again on the port's word")
+        #expect(report.failed.map { $0.0.primaryPath.string } == ["mine.txt"])
+        let journal = try Journal(path: state.root + "/journal.sqlite")
+        #expect(try journal.trees().remote.paths.allSatisfy(\.isWellFormed))
+        #expect(try journal.errors().map(\.path.string) == ["mine.txt"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent.root) == ["folder"])
+    }
 }
 
 /// The in-memory server with hostile answers added: paths that are not paths inside the folder
@@ -269,8 +293,18 @@ final class HostileRemote: RemotePort {
         try await inner.download(path, entry: entry, to: localPath)
     }
 
+    /// Uploads are refused with a conflict whose current item is at `../escaped.txt`.
+    let conflictOutside = Atomic<Bool>(false)
+
     func upload(_ source: UploadSource, baseRevision: Int64?) async throws -> RemoteEntry {
-        try await inner.upload(source, baseRevision: baseRevision)
+        if conflictOutside.load(ordering: .relaxed) {
+            throw RemoteConflict(
+                path: source.path,
+                currentPath: RelativePath(unchecked: "../escaped.txt"),
+                current: RemoteEntry(kind: .file, fileId: "evil", revision: 1, size: 4, contentHash: source.contentHash)
+            )
+        }
+        return try await inner.upload(source, baseRevision: baseRevision)
     }
 
     /// What a port that checks paths (the daemon's) left out of its listing.

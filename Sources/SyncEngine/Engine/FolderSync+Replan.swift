@@ -18,7 +18,9 @@ extension FolderSync {
         let request: RescanCoalescer.Request
         var change = JournalChange()
         switch error {
-        case let conflict as RemoteConflict:
+        // A port that names a path that cannot be inside the folder is not news but a failure:
+        // the journal never keeps such a path (a delta pass checks only what the feed named).
+        case let conflict as RemoteConflict where conflict.currentPath.isWellFormed:
             let at = conflict.currentPath
             if let current = conflict.current {
                 // The item may have come from elsewhere (moved there on the server): it is not

@@ -78,7 +78,11 @@ enum ContentHash {
         }
         let digests = try work.digests()
         var past: UInt8 = 0
-        if pread(fd, &past, 1, off_t(size)) != 0 {
+        while true {
+            let n = pread(fd, &past, 1, off_t(size))
+            if n == 0 { break }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw LocalFileError(.io, "read failed: \(String(cString: strerror(errno)))") }
             throw LocalFileError(.changedSinceScan, "the file changed size while it was hashed (more than \(size) bytes)")
         }
         return Result(hex: ContentIdentity.identity(blockDigests: digests), bytes: size, blockDigests: digests)

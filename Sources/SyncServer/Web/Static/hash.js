@@ -2,7 +2,7 @@
 // ContentIdentity defines it): SHA-256 of each block, then SHA-256 of the concatenated block
 // digests (hex). Each block's digest (base64, as S3's x-amz-checksum-sha256 header wants it) is
 // what its multipart part (or a one-block file's single PUT) is signed with. A block is hashed
-// by the browser's WebCrypto where the page has it (read whole, a few blocks at once, at most
+// by the browser's WebCrypto where the page has it (read whole, a few blocks at once, about
 // 64 MiB held), else by the script's own SHA-256 in slices: a file is never held whole.
 
 const K = new Int32Array([
@@ -131,25 +131,36 @@ export async function webCryptoDigest(blob, start, end) {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.slice(start, end).arrayBuffer()));
 }
 
+/** Bytes of blocks read at once (WebCrypto hashes a copy: about twice this is held). */
+const IN_FLIGHT = 32 << 20;
+
 /**
  * The content identity of a File or Blob; `progress(fraction)` as blocks finish. Resolves to
  * `{ identity, blocks }`: the hex identity and each block's base64 SHA-256. Blocks are
- * independent, so several are hashed at once (WebCrypto works off the page's thread), with at
- * most 64 MiB read at a time; `digest` is the block hash to use (tests pass `scriptDigest`).
+ * independent, so several are hashed at once (WebCrypto works off the page's thread), at most
+ * 32 MiB of them read at a time; `digest` is the block hash to use (tests pass `scriptDigest`).
+ * The first failure rejects, and the other blocks stop being read and reported.
  */
 export async function contentIdentityOfBlob(blob, progress, digest = webCryptoDigest) {
   const blockSize = blockSizeFor(blob.size);
   const count = Math.ceil(blob.size / blockSize);
   const digests = new Array(count);
-  const width = Math.max(1, Math.min(4, count, Math.floor(WEB_CRYPTO_BLOCK / blockSize)));
+  const width = Math.max(1, Math.min(4, count, Math.floor(IN_FLIGHT / blockSize)));
   let next = 0;
   let hashed = 0;
+  let failed = false;
   async function worker() {
-    while (next < count) {
+    while (next < count && !failed) {
       const index = next++;
       const start = index * blockSize;
       const end = Math.min(blob.size, start + blockSize);
-      digests[index] = await digest(blob, start, end);
+      try {
+        digests[index] = await digest(blob, start, end);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+      if (failed) return;
       hashed += end - start;
       progress?.(hashed / blob.size);
     }
