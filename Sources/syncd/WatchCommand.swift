@@ -28,6 +28,7 @@ struct WatchCommand: AsyncParsableCommand {
         for await hint in watcher.hints() {
             switch hint {
             case .changed(let path): print("changed \(path?.string ?? "/")")
+            case .finished(let path): print("finished \(path)")
             case .moved(let from, let to): print("moved \(from) -> \(to)")
             case .overflow: print("overflow")
             case .watchLimitReached(let message): print("limit \(message)")

@@ -66,6 +66,28 @@ import Testing
         #expect(c.deadline == .milliseconds(2520))
     }
 
+    /// After a quiet spell, a change the kernel says is complete (a file closed after writing, a
+    /// rename's arrival) waits only 5 ms for company; a file still being written waits 20 ms from
+    /// its latest event; a busy folder waits for quiet whatever the events say.
+    @Test func aFinishedChangeToAQuietFolderWaitsLessThanOneStillBeingWritten() {
+        var c = RescanCoalescer(debounce: .milliseconds(300), settle: .milliseconds(20), settleFinished: .milliseconds(5), maxDelay: .seconds(3))
+        c.changed(under: p("a.txt"), at: .milliseconds(1000))  // created, being written
+        #expect(c.deadline == .milliseconds(1020))
+        c.changed(under: p("a.txt"), at: .milliseconds(1001), finished: true)  // closed
+        #expect(c.deadline == .milliseconds(1006))
+        #expect(c.take(at: .milliseconds(1005)) == nil)
+        #expect(c.take(at: .milliseconds(1006)) == .subtrees([p("a.txt")]))
+
+        c.changed(under: p("b.txt"), at: .milliseconds(2000), finished: true)
+        c.changed(under: p("b.txt"), at: .milliseconds(2003))  // opened for writing again
+        #expect(c.deadline == .milliseconds(2023), "the writer may not be done")
+        #expect(c.take(at: .milliseconds(2023)) == .subtrees([p("b.txt")]))
+
+        c.changed(under: p("c.txt"), at: .milliseconds(2100), finished: true)  // 97 ms after b.txt's last event: busy
+        #expect(c.deadline == .milliseconds(2400))
+        #expect(c.take(at: .milliseconds(2400)) == .subtrees([p("c.txt")]))
+    }
+
     @Test func overflowAndTooManyFoldersMeanTheRoot() {
         var c = RescanCoalescer(debounce: .milliseconds(10), maxFolders: 3)
         c.changed(under: p("a"), at: .zero)

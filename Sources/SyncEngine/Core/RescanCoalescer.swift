@@ -3,7 +3,9 @@
 /// Watch events are hints, never facts: each says "something under this folder changed". The
 /// first hint after the folder has been quiet (for at least `debounce`) waits only `settle` for
 /// company — an editor's save is a few events within milliseconds — so a single change goes up
-/// at once; while the folder is busy, the coalescer waits until it has been quiet for
+/// at once; only `settleFinished` when the latest hint says its change is complete (a file
+/// closed after writing, an item moved in or deleted: nothing more is on its way from that
+/// writer), and the full `settle` while a file is still open for writing. While the folder is busy, the coalescer waits until it has been quiet for
 /// `debounce`, but never longer than `maxDelay` after the first hint (a file written for
 /// minutes still gets synced). Then it asks for the smallest set of subtrees that covers every
 /// hint. An overflow, or more distinct folders than `maxFolders`, asks for the whole folder.
@@ -20,6 +22,8 @@ public struct RescanCoalescer: Sendable {
 
     public let debounce: Duration
     public let settle: Duration
+    /// The wait for company after a quiet spell when the latest hint was a finished change.
+    public let settleFinished: Duration
     public let maxDelay: Duration
     public let maxFolders: Int
 
@@ -33,22 +37,28 @@ public struct RescanCoalescer: Sendable {
     private var latestHint: Duration?
     /// The pending hints began after a quiet spell: they wait only `settle`.
     private var quietStart = false
+    /// The latest local hint was a finished change: `settleFinished` instead of `settle`.
+    private var lastFinished = false
 
     public init(
         debounce: Duration = .milliseconds(300),
         settle: Duration = .milliseconds(20),
+        settleFinished: Duration = .milliseconds(5),
         maxDelay: Duration = .seconds(3),
         maxFolders: Int = 256
     ) {
         self.debounce = debounce
         self.settle = min(settle, debounce)
+        self.settleFinished = min(settleFinished, self.settle)
         self.maxDelay = maxDelay
         self.maxFolders = maxFolders
     }
 
-    /// Something changed under `folder` (nil: the folder root itself).
-    public mutating func changed(under folder: RelativePath?, at now: Duration) {
+    /// Something changed under `folder` (nil: the folder root itself); `finished`: the event
+    /// says the change is complete (``FolderWatcher/Hint/finished(_:)``).
+    public mutating func changed(under folder: RelativePath?, at now: Duration, finished: Bool = false) {
         touchLocally(now)
+        lastFinished = finished
         if let folder { folders.insert(folder) } else { root = true }
         if folders.count > maxFolders { root = true }
     }
@@ -63,6 +73,7 @@ public struct RescanCoalescer: Sendable {
     /// The watcher lost events: only a full rescan can tell what changed.
     public mutating func overflowed(at now: Duration) {
         touchLocally(now)
+        lastFinished = false
         root = true
     }
 
@@ -70,7 +81,7 @@ public struct RescanCoalescer: Sendable {
     public var deadline: Duration? {
         guard let first, let last else { return nil }
         if remote && !root && folders.isEmpty { return first }
-        return min(last + (quietStart ? settle : debounce), first + maxDelay)
+        return min(last + (quietStart ? (lastFinished ? settleFinished : settle) : debounce), first + maxDelay)
     }
 
     /// The request, if one is due; pending hints are then cleared.
@@ -83,6 +94,7 @@ public struct RescanCoalescer: Sendable {
             first = nil
             last = nil
             quietStart = false
+            lastFinished = false
         }
         if root { return .root }
         let sorted = folders.sorted()

@@ -102,9 +102,10 @@ public final class FolderSyncService: Service, Sendable {
                     coalescer.withLock { c in
                         switch hint {
                         case .changed(let path): c.changed(under: path, at: now)
+                        case .finished(let path): c.changed(under: path, at: now, finished: true)
                         case .moved(let from, let to):
-                            c.changed(under: from, at: now)
-                            c.changed(under: to, at: now)
+                            c.changed(under: from, at: now, finished: true)
+                            c.changed(under: to, at: now, finished: true)
                         case .overflow: c.overflowed(at: now)
                         case .watchLimitReached(let message):
                             limited.store(true, ordering: .relaxed)

@@ -16,6 +16,9 @@ public final class FolderWatcher: Sendable {
     public enum Hint: Sendable, Equatable {
         /// Something at or under this path changed (nil: the folder root).
         case changed(RelativePath?)
+        /// A change at this path is complete as far as the kernel can tell: a file closed after
+        /// writing (`IN_CLOSE_WRITE`), an item moved in (`IN_MOVED_TO`) or deleted.
+        case finished(RelativePath)
         /// An item was renamed within the folder.
         case moved(from: RelativePath, to: RelativePath)
         /// Events were lost: only a full rescan can tell.
@@ -213,7 +216,7 @@ public final class FolderWatcher: Sendable {
         if isFolder && mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
             addWatches(under: path)
         }
-        emit(.changed(path))
+        emit(mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE) != 0 ? .finished(path) : .changed(path))
     }
 
     /// Keeps the watch table's paths right after a folder was renamed within the folder.
