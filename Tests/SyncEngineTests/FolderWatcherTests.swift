@@ -89,19 +89,31 @@ import Testing
 
     /// A file closed after writing may be looked at at once; one still open for writing is only
     /// a change (its writer may not be done), so the coalescer still waits for company.
+    /// A delete or a rename inside the folder is often a save's first step (git, safe-write
+    /// editors): not finished. A file arriving from outside is.
     @Test func aFileClosedAfterWritingIsFinishedAndOneStillOpenIsNot() async throws {
         let folder = try TestFolder()
+        let outside = try TestFolder()
+        try folder.write("old.txt", "going")
+        try folder.write("renamed.txt", "moving")
+        try outside.write("arriving.txt", "from elsewhere")
         let watcher = try FolderWatcher(root: folder.root, ignore: IgnoreRules())
         var writing: Int32 = -1
         let hints = try await hints(of: watcher) {
             try folder.write("done.txt", "all of it")
             writing = open(folder.root + "/writing.txt", O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
             #expect(writing >= 0 && write(writing, "half", 4) == 4)
+            try folder.rm("old.txt")
+            folder.mv("renamed.txt", "moved.txt")
+            #expect(rename(outside.root + "/arriving.txt", folder.root + "/arrived.txt") == 0)
         }
         defer { close(writing) }
         #expect(hints.contains(.finished(p("done.txt"))), "\(hints)")
+        #expect(hints.contains(.finished(p("arrived.txt"))), "\(hints)")
         #expect(covered(p("writing.txt"), by: hints))
         #expect(!hints.contains(.finished(p("writing.txt"))), "a file still open for writing is not finished: \(hints)")
+        #expect(hints.contains(.changed(p("old.txt"))) && !hints.contains(.finished(p("old.txt"))), "\(hints)")
+        #expect(hints.contains(.moved(from: p("renamed.txt"), to: p("moved.txt"))))
     }
 
     @Test func movingOutOfTheFolderIsAChangeAtTheOldPath() async throws {

@@ -86,6 +86,20 @@ import Testing
         c.changed(under: p("c.txt"), at: .milliseconds(2100), finished: true)  // 97 ms after b.txt's last event: busy
         #expect(c.deadline == .milliseconds(2400))
         #expect(c.take(at: .milliseconds(2400)) == .subtrees([p("c.txt")]))
+
+        // One file closed does not cut short the wait for another still being written.
+        c.changed(under: p("big.log"), at: .milliseconds(3000))
+        c.changed(under: p("small.txt"), at: .milliseconds(3001), finished: true)
+        #expect(c.deadline == .milliseconds(3021), "big.log may still be open")
+        c.changed(under: p("big.log"), at: .milliseconds(3010), finished: true)
+        #expect(c.deadline == .milliseconds(3015), "both closed")
+        #expect(c.take(at: .milliseconds(3015)) == .subtrees([p("big.log"), p("small.txt")]))
+
+        // Lost events are never "finished".
+        c.overflowed(at: .milliseconds(4000))
+        c.changed(under: p("d.txt"), at: .milliseconds(4001), finished: true)
+        #expect(c.deadline == .milliseconds(4021))
+        #expect(c.take(at: .milliseconds(4021)) == .root)
     }
 
     @Test func overflowAndTooManyFoldersMeanTheRoot() {

@@ -3,9 +3,9 @@
 /// Watch events are hints, never facts: each says "something under this folder changed". The
 /// first hint after the folder has been quiet (for at least `debounce`) waits only `settle` for
 /// company — an editor's save is a few events within milliseconds — so a single change goes up
-/// at once; only `settleFinished` when the latest hint says its change is complete (a file
-/// closed after writing, an item moved in or deleted: nothing more is on its way from that
-/// writer), and the full `settle` while a file is still open for writing. While the folder is busy, the coalescer waits until it has been quiet for
+/// at once; only `settleFinished` when the latest hint of every pending path says its change is
+/// complete (a file closed after writing, an item moved in from elsewhere), and the full
+/// `settle` while any of them may still be open for writing. While the folder is busy, the coalescer waits until it has been quiet for
 /// `debounce`, but never longer than `maxDelay` after the first hint (a file written for
 /// minutes still gets synced). Then it asks for the smallest set of subtrees that covers every
 /// hint. An overflow, or more distinct folders than `maxFolders`, asks for the whole folder.
@@ -35,10 +35,11 @@ public struct RescanCoalescer: Sendable {
     private var last: Duration?
     /// The latest local hint, kept across requests: how long the folder has been quiet.
     private var latestHint: Duration?
-    /// The pending hints began after a quiet spell: they wait only `settle`.
+    /// The pending hints began after a quiet spell: they wait only `settle` (or `settleFinished`).
     private var quietStart = false
-    /// The latest local hint was a finished change: `settleFinished` instead of `settle`.
-    private var lastFinished = false
+    /// Pending paths whose latest hint was not a finished change (nil: the root, an overflow):
+    /// while any is left, a quiet start waits the full `settle`.
+    private var unfinished: Set<RelativePath?> = []
 
     public init(
         debounce: Duration = .milliseconds(300),
@@ -58,7 +59,7 @@ public struct RescanCoalescer: Sendable {
     /// says the change is complete (``FolderWatcher/Hint/finished(_:)``).
     public mutating func changed(under folder: RelativePath?, at now: Duration, finished: Bool = false) {
         touchLocally(now)
-        lastFinished = finished
+        if finished { unfinished.remove(folder) } else { unfinished.insert(folder) }
         if let folder { folders.insert(folder) } else { root = true }
         if folders.count > maxFolders { root = true }
     }
@@ -73,7 +74,7 @@ public struct RescanCoalescer: Sendable {
     /// The watcher lost events: only a full rescan can tell what changed.
     public mutating func overflowed(at now: Duration) {
         touchLocally(now)
-        lastFinished = false
+        unfinished.insert(nil)
         root = true
     }
 
@@ -81,7 +82,7 @@ public struct RescanCoalescer: Sendable {
     public var deadline: Duration? {
         guard let first, let last else { return nil }
         if remote && !root && folders.isEmpty { return first }
-        return min(last + (quietStart ? (lastFinished ? settleFinished : settle) : debounce), first + maxDelay)
+        return min(last + (quietStart ? (unfinished.isEmpty ? settleFinished : settle) : debounce), first + maxDelay)
     }
 
     /// The request, if one is due; pending hints are then cleared.
@@ -94,7 +95,7 @@ public struct RescanCoalescer: Sendable {
             first = nil
             last = nil
             quietStart = false
-            lastFinished = false
+            unfinished = []
         }
         if root { return .root }
         let sorted = folders.sorted()

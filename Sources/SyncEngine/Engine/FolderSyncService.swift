@@ -104,8 +104,8 @@ public final class FolderSyncService: Service, Sendable {
                         case .changed(let path): c.changed(under: path, at: now)
                         case .finished(let path): c.changed(under: path, at: now, finished: true)
                         case .moved(let from, let to):
-                            c.changed(under: from, at: now, finished: true)
-                            c.changed(under: to, at: now, finished: true)
+                            c.changed(under: from, at: now)
+                            c.changed(under: to, at: now)
                         case .overflow: c.overflowed(at: now)
                         case .watchLimitReached(let message):
                             limited.store(true, ordering: .relaxed)

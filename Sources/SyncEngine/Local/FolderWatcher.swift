@@ -17,7 +17,9 @@ public final class FolderWatcher: Sendable {
         /// Something at or under this path changed (nil: the folder root).
         case changed(RelativePath?)
         /// A change at this path is complete as far as the kernel can tell: a file closed after
-        /// writing (`IN_CLOSE_WRITE`), an item moved in (`IN_MOVED_TO`) or deleted.
+        /// writing (`IN_CLOSE_WRITE`), an item moved in from outside or from an ignored name
+        /// (a lone `IN_MOVED_TO`: an atomic save's last step). A deletion or a rename inside the
+        /// folder is often the first step of a save (git, safe-write editors), so it is not.
         case finished(RelativePath)
         /// An item was renamed within the folder.
         case moved(from: RelativePath, to: RelativePath)
@@ -216,7 +218,7 @@ public final class FolderWatcher: Sendable {
         if isFolder && mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
             addWatches(under: path)
         }
-        emit(mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE) != 0 ? .finished(path) : .changed(path))
+        emit(mask & UInt32(IN_CLOSE_WRITE | IN_MOVED_TO) != 0 ? .finished(path) : .changed(path))
     }
 
     /// Keeps the watch table's paths right after a folder was renamed within the folder.

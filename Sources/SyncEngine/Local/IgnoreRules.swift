@@ -18,7 +18,8 @@ public struct IgnoreRules: Sendable {
     /// The name of the ignore file at the folder root.
     public static let fileName = ".syncignore"
 
-    /// Always ignored: the daemon's own state and temporary files, editor swap and lock files.
+    /// Always ignored: the daemon's own state and temporary files, editor swap and lock files,
+    /// and the temporary names of editors' safe writes (GIO's, JetBrains').
     public static let builtIn = """
         .syncd/
         .syncd-tmp-*
@@ -30,6 +31,8 @@ public struct IgnoreRules: Sendable {
         .#*
         4913
         .goutputstream-*
+        *___jb_tmp___
+        *___jb_old___
         """
 
     var rules: [Rule]
