@@ -64,7 +64,6 @@ struct Planner {
     /// lossy.
     /// - Parameter candidates: the synced paths that may have moved (every unsettled one).
     /// - Returns: whether any move was found (the trees may have changed).
-    @discardableResult
     mutating func planMoves(candidates: [RelativePath]) -> Bool {
         // ext4 hands a freed inode to the next file created, anywhere: a file at a new path
         // with a synced file's inode is that file moved only if its content is the same too.

@@ -5,10 +5,11 @@
 /// company — an editor's save is a few events within milliseconds — so a single change goes up
 /// at once; only `settleFinished` when the latest hint of every pending path says its change is
 /// complete (a file closed after writing, an item moved in from elsewhere), and the full
-/// `settle` while any of them may still be open for writing. While the folder is busy, the coalescer waits until it has been quiet for
-/// `debounce`, but never longer than `maxDelay` after the first hint (a file written for
-/// minutes still gets synced). Then it asks for the smallest set of subtrees that covers every
-/// hint. An overflow, or more distinct folders than `maxFolders`, asks for the whole folder.
+/// `settle` while any of them may still be open for writing. While the folder is busy, the
+/// coalescer waits until it has been quiet for `debounce`, but never longer than `maxDelay`
+/// after the first hint (a file written for minutes still gets synced). Then it asks for the
+/// smallest set of subtrees that covers every hint. An overflow, or more distinct folders than
+/// `maxFolders`, asks for the whole folder.
 ///
 /// Pure: time is a parameter (a `Duration` since any fixed origin).
 public struct RescanCoalescer: Sendable {

@@ -32,7 +32,7 @@ public final class Journal: Sendable {
     /// (Rows are read through cursors: a row is decoded where SQLite holds it, not copied first.)
     public func trees() throws -> (local: LocalTree, remote: RemoteTree, synced: SyncedTree) {
         try pool.read { db in
-            // Sized up front: a tree grown row by row rehashes every path it holds a dozen times.
+            // Sized up front: a tree grown row by row rehashes its paths at every doubling.
             func count(_ table: String) throws -> Int { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
             var local = LocalTree()
             local.entries.reserveCapacity(try count("local_items"))

@@ -4,8 +4,8 @@ import Glibc
 import SyncAPI
 import Synchronization
 
-/// A file's content identity (the block hash of ``ContentIdentity``), read in 1 MiB chunks in
-/// one pass: memory stays flat whatever the size.
+/// A file's content identity (the block hash of ``ContentIdentity``), read in 1 MiB chunks:
+/// memory stays flat whatever the size. A file of several blocks is hashed a block per thread.
 enum ContentHash {
     /// The read size (not the identity's block size).
     static let blockSize = 1 << 20
