@@ -130,6 +130,10 @@ extension ChangesResponse {
             out.bool(change.deleted)
             out.key("file")
             try change.file.write(to: &out)
+            if let movedFrom = change.movedFrom {
+                out.key("movedFrom")
+                out.string(movedFrom)
+            }
             out.raw("}")
         }
         out.raw("]")

@@ -184,11 +184,15 @@ public struct ChangesResponse: Codable, Sendable, Equatable {
         public var seq: Int64
         public var deleted: Bool
         public var file: FileMetadata
+        /// A folder's move: where it was. Everything inside it moved with it, keeping ids,
+        /// revisions and contents (one entry for the folder, none for its items).
+        public var movedFrom: String?
 
-        public init(seq: Int64, deleted: Bool, file: FileMetadata) {
+        public init(seq: Int64, deleted: Bool, file: FileMetadata, movedFrom: String? = nil) {
             self.seq = seq
             self.deleted = deleted
             self.file = file
+            self.movedFrom = movedFrom
         }
     }
 

@@ -87,8 +87,10 @@ import Testing
                     .status == .noContent
             )
             let feed = try decode(ChangesResponse.self, try await client.api(.get, "/api/v1/changes?after=\(listing.cursor)", token: token).body)
-            #expect(feed.changes.map(\.file.path) == ["copy.txt", "papers", "papers/hello.txt", "copy.txt"])
-            #expect(feed.changes.map(\.deleted) == [false, false, false, true])
+            // The folder's move is one entry: what it holds moved with it.
+            #expect(feed.changes.map(\.file.path) == ["copy.txt", "papers", "copy.txt"])
+            #expect(feed.changes.map(\.movedFrom) == [nil, "docs", nil])
+            #expect(feed.changes.map(\.deleted) == [false, false, true])
             #expect(feed.cursor == feed.changes.last?.seq)
             let empty = try decode(ChangesResponse.self, try await client.api(.get, "/api/v1/changes?after=\(feed.cursor)", token: token).body)
             #expect(empty.changes.isEmpty && empty.cursor == feed.cursor)

@@ -31,7 +31,8 @@ import Testing
             let operations = listing.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
             #expect(
                 Set(operations.map { $0.joined(separator: " ") }) == [
-                    "GET /files", "POST /folders", "POST /move", "GET /trash", "POST /trash", "POST /trash/restore", "GET /versions",
+                    "GET /files", "GET /folder", "GET /tree", "GET /search", "POST /folders", "POST /move", "GET /trash", "POST /trash",
+                    "POST /trash/restore", "GET /versions",
                     "POST /versions/restore", "POST /uploads", "POST /uploads/{id}/parts", "GET /uploads/{id}/parts", "POST /batch/uploads",
                     "POST /batch/complete", "POST /uploads/{id}/complete",
                     "DELETE /uploads/{id}", "GET /download", "GET /preview", "GET /changes", "GET /shares", "POST /shares", "DELETE /shares/{id}",

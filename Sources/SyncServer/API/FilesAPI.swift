@@ -15,6 +15,50 @@ struct FilesAPI {
             let (files, cursor) = try await store.listing(userId: user.id)
             return json(bytes: try FileListing(files: files.map(FileMetadata.init), cursor: cursor).jsonBytes())
         }
+        // One folder's items a page at a time (the dashboard), the whole tree a page at a time
+        // (daemons), and a search by name.
+        api.get("folder") { request, context in
+            let user = try context.requireCaller().user
+            let folder = request.uri.queryParameters.get("path") ?? ""
+            let page = try await store.folderPage(
+                userId: user.id,
+                folder: folder,
+                after: request.uri.queryParameters.get("after"),
+                limit: Int(try request.integerParameter("limit", in: 1...Int64(MetadataStore.maxPageSize), default: 200))
+            )
+            return try pageResponse(page)
+        }
+        api.get("tree") { request, context in
+            let user = try context.requireCaller().user
+            let page = try await store.treePage(
+                userId: user.id,
+                after: request.uri.queryParameters.get("after"),
+                limit: Int(try request.integerParameter("limit", in: 1...Int64(MetadataStore.maxPageSize), default: 1000))
+            )
+            return try pageResponse(page)
+        }
+        api.get("search") { request, context in
+            let user = try context.requireCaller().user
+            guard let query = request.uri.queryParameters.get("q") else {
+                throw APIError(.badRequest, code: "missing_query", "give the name to look for as ?q=")
+            }
+            let matchText = request.uri.queryParameters.get("match") ?? "contains"
+            guard let match = MetadataStore.NameMatch(rawValue: matchText) else {
+                throw APIError(
+                    .badRequest,
+                    code: "invalid_parameter",
+                    "match is prefix or contains, not \(String(matchText.prefix(40)).debugDescription)"
+                )
+            }
+            let page = try await store.search(
+                userId: user.id,
+                query: query,
+                match: match,
+                after: request.uri.queryParameters.get("after"),
+                limit: Int(try request.integerParameter("limit", in: 1...Int64(MetadataStore.maxPageSize), default: 200))
+            )
+            return try pageResponse(page)
+        }
         api.post("folders") { request, context in
             let user = try context.requireCaller().user
             let body = try await request.decode(as: CreateFolderRequest.self, context: context)
@@ -83,7 +127,8 @@ struct FilesAPI {
                                 size: change.size,
                                 sha256: change.contentHash,
                                 modifiedAt: 0
-                            )
+                            ),
+                            movedFrom: change.movedFrom
                         )
                     },
                     cursor: changes.last?.seq ?? after
@@ -91,6 +136,10 @@ struct FilesAPI {
                 .jsonBytes()
             )
         }
+    }
+
+    private func pageResponse(_ page: MetadataStore.Page) throws -> Response {
+        json(bytes: try ItemPage(items: page.items.map(FileMetadata.init), next: page.next, cursor: page.cursor).jsonBytes())
     }
 
     /// The most changes one answer of the feed carries.

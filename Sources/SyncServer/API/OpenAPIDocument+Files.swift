@@ -16,6 +16,40 @@ extension OpenAPIDocument {
                           files: {type: array, items: {$ref: "#/components/schemas/File"}}
                           cursor: {type: integer}
                 "401": {$ref: "#/components/responses/Unauthorized"}
+          /folder:
+            get:
+              summary: "One folder's items, a page at a time: folders first, then by name without case."
+              parameters:
+                - {name: path, in: query, description: "The folder; absent or empty: the top.", schema: {type: string}}
+                - {name: after, in: query, description: "The previous page's `next`.", schema: {type: string}}
+                - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 200}}
+              responses:
+                "200": {description: A page., content: {application/json: {schema: {$ref: "#/components/schemas/ItemPage"}}}}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "401": {$ref: "#/components/responses/Unauthorized"}
+                "404": {$ref: "#/components/responses/NotFound"}
+          /tree:
+            get:
+              summary: "The whole tree a page at a time, in id order (for daemons): every item is on exactly one page however it moves; apply to each item the feed's changes after its page's cursor, from the first page's cursor on, and the tree is exact."
+              parameters:
+                - {name: after, in: query, description: "The previous page's `next`.", schema: {type: string}}
+                - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 1000}}
+              responses:
+                "200": {description: A page., content: {application/json: {schema: {$ref: "#/components/schemas/ItemPage"}}}}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "401": {$ref: "#/components/responses/Unauthorized"}
+          /search:
+            get:
+              summary: "Items whose name starts with (prefix) or contains (contains, the default) the query, without case, by name, a page at a time."
+              parameters:
+                - {name: q, in: query, required: true, schema: {type: string, minLength: 1, maxLength: 255}}
+                - {name: match, in: query, schema: {type: string, enum: [prefix, contains], default: contains}}
+                - {name: after, in: query, description: "The previous page's `next`.", schema: {type: string}}
+                - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 200}}
+              responses:
+                "200": {description: A page., content: {application/json: {schema: {$ref: "#/components/schemas/ItemPage"}}}}
+                "400": {$ref: "#/components/responses/BadRequest"}
+                "401": {$ref: "#/components/responses/Unauthorized"}
           /folders:
             post:
               summary: Create a folder (its parent must exist; an existing folder is returned as is).
@@ -185,7 +219,11 @@ extension OpenAPIDocument {
                             items:
                               type: object
                               required: [seq, deleted, file]
-                              properties: {seq: {type: integer}, deleted: {type: boolean}, file: {$ref: "#/components/schemas/File"}}
+                              properties:
+                                seq: {type: integer}
+                                deleted: {type: boolean}
+                                file: {$ref: "#/components/schemas/File"}
+                                movedFrom: {type: string, description: "A folder's move: where it was. Everything inside it moved with it (no entries of their own)."}
                           cursor: {type: integer}
                 "400": {description: "after, limit or wait is not a number in its range (code invalid_parameter).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
                 "401": {$ref: "#/components/responses/Unauthorized"}

@@ -59,6 +59,13 @@ enum OpenAPIDocument {
                       value: {type: object}
                       status: {type: integer}
                       error: {$ref: "#/components/schemas/Error"}
+            ItemPage:
+              type: object
+              required: [items, cursor]
+              properties:
+                items: {type: array, items: {$ref: "#/components/schemas/File"}}
+                next: {type: string, description: "Pass back as `after` for the next page; absent on the last page."}
+                cursor: {type: integer, description: "The change-feed position the page is current to (one read)."}
             File:
               type: object
               required: [id, path, kind, revision, size, modifiedAt]

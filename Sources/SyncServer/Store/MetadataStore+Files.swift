@@ -196,6 +196,7 @@ extension MetadataStore {
         try Self.validate(to)
         guard to != from, !to.hasPrefix(from + "/") else { throw StoreError.invalidPath("cannot move \(from) into itself") }
         let at = now().timeIntervalSince1970
+        let dialect = database.dialect
         let result = try await database.transaction { db in
             try await Self.lockUser(userId, db)
             guard let current = try await Self.live(from, userId: userId, db) else { throw StoreError.notFound }
@@ -206,27 +207,39 @@ extension MetadataStore {
                 "UPDATE files SET path = ?, revision = revision + 1, modified_at = ? WHERE id = ? RETURNING \(Self.fileColumns)",
                 [.text(to), .real(at), .text(current.id)]
             )
-            var moved = [try Self.file(rows[0])]
+            let moved = try Self.file(rows[0])
             if current.kind == .folder {
                 // Lengths in code points: what substr counts in both SQLite and PostgreSQL.
                 let prefixLength = Int64(from.unicodeScalars.count + 1)
-                moved += try await db.query(
+                let (inside, insideBinds) = Self.inside(from, dialect: dialect)
+                let paths = try await db.query(
                     """
-                    UPDATE files SET path = ? || substr(path, CAST(? AS INTEGER)) WHERE user_id = ? AND trashed_at IS NULL AND substr(path, 1, CAST(? AS INTEGER)) = ?
-                    RETURNING \(Self.fileColumns)
+                    UPDATE files SET path = ? || substr(path, CAST(? AS INTEGER)) WHERE user_id = ? AND trashed_at IS NULL AND \(inside)
+                    RETURNING path
                     """,
-                    [.text(to + "/"), .int(prefixLength + 1), .text(userId), .int(prefixLength), .text(from + "/")]
-                ).map(Self.file)
+                    [.text(to + "/"), .int(prefixLength + 1), .text(userId)] + insideBinds
+                )
                 // What is inside moves too: no path of it may end up too long (the throw rolls
                 // the whole move back).
-                if let long = moved.first(where: { $0.path.utf8.count > Self.maxPathBytes }) {
+                for row in paths {
+                    let path = try row.text("path")
+                    guard path.utf8.count > Self.maxPathBytes else { continue }
                     throw StoreError.invalidPath(
-                        "moving \(from) there would make \(String(long.path.suffix(60)).debugDescription) \(long.path.utf8.count) bytes long; paths may be at most \(Self.maxPathBytes) bytes (UTF-8)"
+                        "moving \(from) there would make \(String(path.suffix(60)).debugDescription) \(path.utf8.count) bytes long; paths may be at most \(Self.maxPathBytes) bytes (UTF-8)"
                     )
                 }
             }
-            try await Self.appendChanges(moved, deleted: false, userId: userId, notify: database.notifyStatement, db)
-            return moved[0]
+            // One entry in the feed, however much the folder holds: its items moved with it
+            // (`moved_from`), keeping their ids, revisions and contents.
+            try await Self.appendChanges(
+                [moved],
+                deleted: false,
+                movedFrom: current.kind == .folder ? from : nil,
+                userId: userId,
+                notify: database.notifyStatement,
+                db
+            )
+            return moved
         }
         notifier.changed(userId: userId)
         return result
@@ -235,17 +248,18 @@ extension MetadataStore {
     /// Moves an item (a folder with everything in it) to the trash if it is still at `revision`.
     public func trash(userId: String, path: String, revision: Int64) async throws {
         let at = now().timeIntervalSince1970
+        let dialect = database.dialect
         try await database.transaction { db in
             try await Self.lockUser(userId, db)
             guard let current = try await Self.live(path, userId: userId, db) else { throw StoreError.notFound }
             guard current.revision == revision else { throw StoreError.conflict(current: current) }
-            let prefixLength = Int64(path.unicodeScalars.count + 1)
+            let (inside, insideBinds) = Self.inside(path, dialect: dialect)
             let trashed = try await db.query(
                 """
-                UPDATE files SET trashed_at = ? WHERE user_id = ? AND trashed_at IS NULL AND (id = ? OR substr(path, 1, CAST(? AS INTEGER)) = ?)
+                UPDATE files SET trashed_at = ? WHERE user_id = ? AND trashed_at IS NULL AND (id = ? OR \(inside))
                 RETURNING \(Self.fileColumns)
                 """,
-                [.real(at), .text(userId), .text(current.id), .int(prefixLength), .text(path + "/")]
+                [.real(at), .text(userId), .text(current.id)] + insideBinds
             ).map(Self.file)
             try await Self.appendChanges(trashed, deleted: true, userId: userId, notify: database.notifyStatement, db)
         }
@@ -255,7 +269,7 @@ extension MetadataStore {
     /// Changes after `seq`, oldest first.
     public func changes(userId: String, after seq: Int64, limit: Int = 1000) async throws -> [ChangeRecord] {
         try await database.query(
-            "SELECT seq, file_id, path, kind, revision, size, content_hash, deleted FROM changes WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, file_id, path, kind, revision, size, content_hash, deleted, moved_from FROM changes WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?",
             [.text(userId), .int(seq), .int(Int64(limit))]
         ).map { row in
             ChangeRecord(
@@ -266,7 +280,8 @@ extension MetadataStore {
                 revision: try row.int("revision"),
                 size: try row.int("size"),
                 contentHash: row.optionalText("content_hash"),
-                deleted: try row.int("deleted") != 0
+                deleted: try row.int("deleted") != 0,
+                movedFrom: row.optionalText("moved_from")
             )
         }
     }
@@ -296,6 +311,18 @@ extension MetadataStore {
             .first.map(file)
     }
 
+    /// The condition "the path is inside `folder`" as a range of the paths' bytes (a path
+    /// begins `folder/` when it sorts from `folder/` to before `folder0`, `0` following `/`),
+    /// which an index of the live paths answers: SQLite compares text by its bytes, and
+    /// PostgreSQL does under the "C" collation (files_live_path_bytes).
+    static func inside(_ folder: String, dialect: SQLDialect) -> (String, [SQLValue]) {
+        let binds: [SQLValue] = [.text(folder + "/"), .text(folder + "0")]
+        switch dialect {
+        case .sqlite: return ("path >= ? AND path < ?", binds)
+        case .postgres: return ("(path COLLATE \"C\") >= ? AND (path COLLATE \"C\") < ?", binds)
+        }
+    }
+
     static func requireParent(_ path: String, userId: String, _ db: any SQLSession) async throws {
         guard let slash = path.lastIndex(of: "/") else { return }
         let parent = String(path[..<slash])
@@ -304,17 +331,27 @@ extension MetadataStore {
         }
     }
 
-    static func appendChanges(_ records: [FileRecord], deleted: Bool, userId: String, notify: String?, _ db: any SQLSession) async throws {
+    /// - Parameter movedFrom: for a folder's move, where it was: one entry stands for
+    ///   everything inside it, which moved with it.
+    static func appendChanges(
+        _ records: [FileRecord],
+        deleted: Bool,
+        movedFrom: String? = nil,
+        userId: String,
+        notify: String?,
+        _ db: any SQLSession
+    ) async throws {
         if let notify { try await db.query(notify, [.text(userId)]) }
         for record in records {
             // The user row's counter serialises writers: seq is strictly increasing per user.
             let seq = try await db.query("UPDATE users SET change_seq = change_seq + 1 WHERE id = ? RETURNING change_seq", [.text(userId)])
             guard let next = try seq.first?.int("change_seq") else { throw StoreError.notFound }
             try await db.query(
-                "INSERT INTO changes (user_id, seq, file_id, path, kind, revision, size, content_hash, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO changes (user_id, seq, file_id, path, kind, revision, size, content_hash, deleted, moved_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     .text(userId), .int(next), .text(record.id), .text(record.path), .text(record.kind.rawValue), .int(record.revision),
                     .int(record.size), record.contentHash.map(SQLValue.text) ?? .null, .int(deleted ? 1 : 0),
+                    movedFrom.map(SQLValue.text) ?? .null,
                 ]
             )
         }

@@ -23,7 +23,7 @@ public struct MetadataStore: Sendable {
     /// runs under the database's migration lock and is recorded in the same transaction).
     public func migrate() async throws {
         let lock = database.migrationLockStatement
-        for migration in Self.migrations {
+        for migration in Self.migrations(for: database.dialect) {
             try await database.transaction { db in
                 if let lock { try await db.query(lock, []) }
                 try await db.query("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)", [])

@@ -73,6 +73,8 @@ public final class PostgresDatabase: SQLDatabase {
 
     public var notifyStatement: String? { "SELECT pg_notify('\(Self.changesChannel)', ?)" }
 
+    public var dialect: SQLDialect { .postgres }
+
     /// Relays every replica's change notifications to `notifier`, on one dedicated connection,
     /// until cancelled.
     public func listen(into notifier: ChangeNotifier) async throws {

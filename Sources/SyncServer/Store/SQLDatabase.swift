@@ -110,6 +110,14 @@ public protocol SQLDatabase: Sendable {
     /// A statement that tells other server processes a user's tree changed (the user id is
     /// its one argument), delivered when the transaction commits; nil with one process only.
     var notifyStatement: String? { get }
+    /// Which of the two it is, for the few statements they spell differently (indexes and
+    /// searches that depend on how each compares text).
+    var dialect: SQLDialect { get }
+}
+
+/// The SQL dialects the store speaks.
+public enum SQLDialect: Sendable {
+    case sqlite, postgres
 }
 
 extension SQLDatabase {

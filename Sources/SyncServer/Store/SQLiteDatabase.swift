@@ -89,6 +89,7 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
 
     /// One SQLite file, one server process: the in-process notifier is enough.
     public var notifyStatement: String? { nil }
+    public var dialect: SQLDialect { .sqlite }
 
     struct Session: SQLSession {
         let database: SQLiteDatabase

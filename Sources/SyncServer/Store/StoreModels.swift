@@ -45,6 +45,9 @@ public struct ChangeRecord: Sendable, Equatable {
     public var contentHash: String?
     /// The item was deleted (to trash); otherwise this is its new state.
     public var deleted: Bool
+    /// For a folder's move: where it was. Everything that was inside it moved with it (one
+    /// entry for the folder, none for its items).
+    public var movedFrom: String? = nil
 }
 
 /// What the store refuses, with what the caller needs.
