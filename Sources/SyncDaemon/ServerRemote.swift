@@ -53,11 +53,32 @@ public final class ServerRemote: RemotePort {
         batches = UploadBatcher(api: api)
     }
 
+    /// The whole tree, a page of `/tree` at a time, then the feed from the first page on until
+    /// it is read to its end (``TreeSnapshot``): exact however the tree changes meanwhile.
     public func snapshot() async throws -> (tree: RemoteTree, cursor: String) {
-        let listing: FileListing = try await api.get("/files")
+        var snapshot = TreeSnapshot()
+        var after: String?
+        repeat {
+            let page: ItemPage = try await api.get("/tree?limit=\(Self.treePageSize)" + (after.map { "&after=" + Self.queryEncode($0) } ?? ""))
+            // A page token that does not move on would page forever.
+            guard page.next != after || page.next == nil else {
+                throw ServerError(status: 0, code: "bad_page", message: "the tree's pages do not advance")
+            }
+            snapshot.add(page)
+            after = page.next
+        } while after != nil
+        var position = snapshot.start ?? 0
+        while true {
+            let page: ChangesResponse = try await api.get("/changes?after=\(position)&limit=\(Self.changesPageSize)")
+            guard page.cursor >= position else { throw ServerError(status: 0, code: "feed_went_back", message: "the change feed went back") }
+            snapshot.apply(page.changes)
+            if page.changes.isEmpty || page.cursor == position { break }
+            position = page.cursor
+        }
         var tree = RemoteTree()
+        tree.entries.reserveCapacity(snapshot.items.count)
         var refusedPaths: [String] = []
-        for file in listing.files {
+        for (file, _) in snapshot.items.values {
             // The engine reports these (once, and in `syncd status`).
             guard let path = RelativePath(file.path) else {
                 refusedPaths.append(file.path)
@@ -65,10 +86,14 @@ public final class ServerRemote: RemotePort {
             }
             tree[path] = Self.entry(file)
         }
-        refused.withLock { $0 = refusedPaths }
-        seen.withLock { $0 = listing.cursor }
-        return (tree, String(listing.cursor))
+        refused.withLock { $0 = refusedPaths.sorted() }
+        seen.withLock { $0 = position }
+        return (tree, String(position))
     }
+
+    /// Items per page of the tree, and changes per page of the feed: the server's most.
+    static let treePageSize = 1000
+    static let changesPageSize = 5000
 
     public var refusedPaths: [String] {
         refused.withLock { $0 }
@@ -81,11 +106,19 @@ public final class ServerRemote: RemotePort {
         for _ in 0..<10 {
             let page: ChangesResponse = try await api.get("/changes?after=\(after)")
             for change in page.changes {
+                var movedFrom: RelativePath?
+                if let from = change.movedFrom {
+                    // A folder moved from where this folder cannot hold: what was inside it is
+                    // not known here, and a snapshot tells.
+                    guard let path = RelativePath(from) else { return nil }
+                    movedFrom = path
+                }
                 changes.append(
                     RemoteDelta.Change(
                         fileId: change.file.id,
                         path: RelativePath(change.file.path),
-                        entry: change.deleted ? nil : Self.entry(change.file)
+                        entry: change.deleted ? nil : Self.entry(change.file),
+                        movedFrom: movedFrom
                     )
                 )
             }

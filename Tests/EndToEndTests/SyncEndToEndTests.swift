@@ -63,11 +63,15 @@ import Testing
         try await EndToEnd.with("bigmove") { world in
             let token = try await world.issueToken()
             let a = try world.daemon("host-a", token: token)
+            let b = try world.daemon("host-b", token: token)
             for i in 0..<1000 { try a.write("photos/img-\(i).txt", "photo \(i)") }
             try a.start()
             try await waitUntil("1,000 files are on the server", timeout: .seconds(120)) {
                 try await world.serverFiles(token).keys.filter { $0.hasPrefix("photos/") }.count == 1000
             }
+            try b.start()
+            try await waitUntil("b has the 1,000 files", timeout: .seconds(120)) { b.read("photos/img-999.txt") == "photo 999" }
+            let downloadedBefore = try b.status().bytesDownloaded
             let before = try await world.serverFiles(token)
             let uploadsBefore = try await world.metric("syncd_uploads_completed_total")
             let sentBefore = try a.status().bytesUploaded
@@ -82,7 +86,14 @@ import Testing
             #expect(try await world.metric("syncd_uploads_completed_total") == uploadsBefore, "no file was uploaded again")
             #expect(try a.status().bytesUploaded == sentBefore)
             #expect(after["pictures/img-7.txt"]?.id == before["photos/img-7.txt"]?.id, "the items kept their identity")
+            // The feed says it in one entry; the second device moves its folder, downloading nothing.
+            try await waitUntil("b shows the move", timeout: .seconds(60)) {
+                b.read("pictures/img-999.txt") == "photo 999" && !FileManager.default.fileExists(atPath: b.path("photos"))
+            }
+            #expect(try b.status().bytesDownloaded == downloadedBefore, "b moved its folder and fetched nothing again")
+            #expect(b.tree().keys.filter { $0.hasPrefix("pictures/") }.count == 1000)
             await a.stop()
+            await b.stop()
         }
     }
 

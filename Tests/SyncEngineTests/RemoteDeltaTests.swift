@@ -57,4 +57,32 @@ import Testing
         )
         #expect(delta.applied(to: before).tree == RemoteTree([p("a"): file("B", 2), p("b"): file("A", 3)]))
     }
+
+    @Test func aFoldersMoveInOneEntryTakesEverythingInsideWithIt() {
+        let before = RemoteTree([
+            p("docs"): folder("F1"), p("docs/a.txt"): file("A"), p("docs/sub"): folder("S"), p("docs/sub/b.txt"): file("B"),
+            p("docsx.txt"): file("X"), p("archive"): folder("R"),
+        ])
+        let delta = RemoteDelta(
+            changes: [
+                .init(fileId: "F1", path: p("archive/docs"), entry: folder("F1", 2), movedFrom: p("docs")),
+                // A later change of an item that moved along lands at its new path.
+                .init(fileId: "B", path: p("archive/docs/sub/b.txt"), entry: file("B", 2, "b2")),
+            ],
+            cursor: "9"
+        )
+        let (after, rows) = delta.applied(to: before)
+        #expect(
+            after
+                == RemoteTree([
+                    p("archive"): folder("R"), p("archive/docs"): folder("F1", 2), p("archive/docs/a.txt"): file("A"),
+                    p("archive/docs/sub"): folder("S"), p("archive/docs/sub/b.txt"): file("B", 2, "b2"), p("docsx.txt"): file("X"),
+                ])
+        )
+        #expect(rows[p("docs/sub/b.txt")] == .some(nil) && rows[p("archive/docs/a.txt")] == .some(file("A")))
+        #expect(rows[p("docsx.txt")] == nil, "a name that only begins like the folder's is not inside it")
+        // Moved to where this folder cannot hold it: everything inside is gone from here.
+        let away = RemoteDelta(changes: [.init(fileId: "F1", path: nil, entry: folder("F1", 2), movedFrom: p("docs"))], cursor: "10")
+        #expect(away.applied(to: before).tree == RemoteTree([p("docsx.txt"): file("X"), p("archive"): folder("R")]))
+    }
 }

@@ -67,11 +67,15 @@ public struct RemoteDelta: Sendable, Equatable {
         public var path: RelativePath?
         /// The item now; nil when it was deleted.
         public var entry: RemoteEntry?
+        /// A folder's move: where it was. Everything inside it moved with it (the feed has no
+        /// entries of their own).
+        public var movedFrom: RelativePath?
 
-        public init(fileId: String, path: RelativePath?, entry: RemoteEntry?) {
+        public init(fileId: String, path: RelativePath?, entry: RemoteEntry?, movedFrom: RelativePath? = nil) {
             self.fileId = fileId
             self.path = path
             self.entry = entry
+            self.movedFrom = movedFrom
         }
     }
 
@@ -94,6 +98,25 @@ public struct RemoteDelta: Sendable, Equatable {
         var pathOf: [String: RelativePath] = [:]
         for (path, entry) in tree.entries where named.contains(entry.fileId) { pathOf[entry.fileId] = path }
         for change in changes {
+            if let from = change.movedFrom {
+                // What was inside the folder goes where it went (or, when that cannot be a
+                // path here, is gone from here).
+                let moving = tree.entries.compactMap { path, entry in path.isInside(from) ? (path, entry) : nil }
+                for (old, entry) in moving {
+                    tree[old] = nil
+                    rows[old] = .some(nil)
+                    if pathOf[entry.fileId] == old { pathOf[entry.fileId] = nil }
+                }
+                if let to = change.path {
+                    for (old, entry) in moving {
+                        let new = old.rebased(from: from, to: to)
+                        if let displaced = tree[new], displaced.fileId != entry.fileId { pathOf[displaced.fileId] = nil }
+                        tree[new] = entry
+                        rows[new] = entry
+                        if named.contains(entry.fileId) { pathOf[entry.fileId] = new }
+                    }
+                }
+            }
             if let old = pathOf[change.fileId], tree[old]?.fileId == change.fileId {
                 tree[old] = nil
                 rows[old] = .some(nil)
