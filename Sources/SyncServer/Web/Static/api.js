@@ -6,9 +6,11 @@ export const session = { current: null };
 
 /** An API error, with the server's message for the person. */
 export class APIError extends Error {
-  constructor(status, message) {
+  constructor(status, message, body = null) {
     super(message);
     this.status = status;
+    /** The server's JSON answer (a 409 says what is there now, as `current`). */
+    this.body = body;
   }
 }
 
@@ -26,10 +28,12 @@ export async function api(method, path, body) {
   }
   if (!response.ok) {
     let message = response.statusText;
+    let body = null;
     try {
-      message = (await response.json()).message || message;
+      body = await response.json();
+      message = body.message || message;
     } catch { /* not JSON */ }
-    throw new APIError(response.status, message);
+    throw new APIError(response.status, message, body);
   }
   return response.status === 204 ? null : response.json();
 }

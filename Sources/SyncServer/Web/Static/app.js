@@ -5,44 +5,85 @@ import { uploadFile } from './upload.js';
 import { api, attempt, notify, session } from './api.js';
 import { openShareDialog, renderShares, renderDevices } from './sharing.js';
 
-const state = { files: [], cursor: 0, folder: '', sort: 'name', descending: false, query: '' };
+const state = {
+  folder: '', query: '', sort: 'name', descending: false,
+  // The current folder's (or search's) items loaded so far, in the server's order (folders
+  // first, then by name), and the token of the page after them.
+  items: [], next: null, cursor: 0, view: 0, loading: null,
+};
 const main = () => document.getElementById('view');
 
-// MARK: The tree
+// MARK: The tree, a page at a time
 
-/** The items directly in `folder`: explicit ones, and folders implied by deeper paths. */
-function childrenOf(folder) {
-  const prefix = folder ? `${folder}/` : '';
-  const items = new Map();
-  for (const file of state.files) {
-    if (!file.path.startsWith(prefix) || file.path === folder) continue;
-    const rest = file.path.slice(prefix.length);
-    const slash = rest.indexOf('/');
-    if (slash < 0) items.set(file.path, file);
-    else {
-      const path = prefix + rest.slice(0, slash);
-      if (!items.has(path)) items.set(path, { path, kind: 'folder', size: 0, modifiedAt: 0, category: 'folder', implied: true });
-    }
+/** Items per page: the server's pages are at most 1,000. */
+const PAGE = 200;
+
+function pageURL(after) {
+  const tail = `&limit=${PAGE}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+  return state.query
+    ? `/search?q=${encodeURIComponent(state.query)}${tail}`
+    : `/folder?path=${encodeURIComponent(state.folder)}${tail}`;
+}
+
+/**
+ * Loads the current folder (or search) again from its first page, as many pages as were shown
+ * (at least one), and shows it. A newer load makes an older one's answer moot.
+ */
+async function loadView({ keep = 0 } = {}) {
+  const view = ++state.view;
+  let items = [];
+  let next = null;
+  let cursor = state.cursor;
+  do {
+    const page = await api('GET', pageURL(next));
+    if (view !== state.view) return;
+    items = items.concat(page.items);
+    next = page.next ?? null;
+    cursor = Math.max(cursor, page.cursor);
+  } while (next && items.length < keep);
+  Object.assign(state, { items, next, cursor });
+  if (needsEverything()) await loadRest();
+  if (view === state.view) renderFiles();
+}
+
+/** The next page of the current view, appended (at most one request at a time). */
+async function loadMore() {
+  if (!state.next) return;
+  if (state.loading) return state.loading;
+  const view = state.view;
+  state.loading = (async () => {
+    const page = await api('GET', pageURL(state.next));
+    if (view !== state.view) return;
+    state.items = state.items.concat(page.items);
+    state.next = page.next ?? null;
+    if (needsEverything()) return;
+    const body = document.querySelector('table.files tbody');
+    if (body) body.append(...page.items.map(fileRow));
+    else renderFiles();
+    renderMore();
+  })();
+  try {
+    await state.loading;
+  } finally {
+    state.loading = null;
   }
-  return [...items.values()];
 }
 
-function sorted(items) {
-  const key = {
-    name: (a, b) => baseName(a.path).localeCompare(baseName(b.path), undefined, { numeric: true, sensitivity: 'base' }),
-    size: (a, b) => a.size - b.size,
-    date: (a, b) => a.modifiedAt - b.modifiedAt,
-  }[state.sort];
-  return items.sort((a, b) => (a.kind === b.kind ? (state.descending ? -key(a, b) : key(a, b)) : a.kind === 'folder' ? -1 : 1));
+/** Every page of the current view (sorting by size or date, or backwards, needs them all). */
+async function loadRest() {
+  const view = state.view;
+  while (state.next && view === state.view) await loadMore();
 }
 
+/** The server's order is by name, folders first: any other order is sorted here, over all items. */
+const needsEverything = () => state.sort !== 'name' || state.descending;
+
+/** After a change: the usage, and the view shown (a folder keeps as many items as it showed). */
 async function reload() {
-  const listing = await api('GET', '/files');
-  state.files = listing.files;
-  state.cursor = listing.cursor;
   session.current = await api('GET', '/session');
   renderUsage();
-  route();
+  if ((window.location.hash || '#/files/').startsWith('#/files')) await loadView({ keep: state.items.length });
+  else await route();
 }
 
 function renderUsage() {
@@ -69,7 +110,12 @@ function header(label, key) {
   return el('th', {}, el('button', { class: 'link', 'data-sort': key, text: label + arrow, onclick: () => {
     state.descending = state.sort === key ? !state.descending : false;
     state.sort = key;
-    renderFiles();
+    if (needsEverything() && state.next) {
+      attempt(async () => {
+        await loadRest();
+        renderFiles();
+      });
+    } else renderFiles();
   } }));
 }
 
@@ -91,15 +137,37 @@ function fileRow(item) {
     el('td', { class: 'actions' }, actions));
 }
 
+function sorted(items) {
+  if (!needsEverything()) return items;
+  const key = {
+    name: (a, b) => baseName(a.path).localeCompare(baseName(b.path), undefined, { numeric: true, sensitivity: 'base' }),
+    size: (a, b) => a.size - b.size,
+    date: (a, b) => a.modifiedAt - b.modifiedAt,
+  }[state.sort];
+  return [...items].sort((a, b) => (a.kind === b.kind ? (state.descending ? -key(a, b) : key(a, b)) : a.kind === 'folder' ? -1 : 1));
+}
+
+/** More pages load as the end of the list scrolls into view (or on the button). */
+const moreObserver = 'IntersectionObserver' in window
+  ? new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) attempt(loadMore);
+  }, { rootMargin: '400px' })
+  : null;
+
+function renderMore() {
+  const more = document.getElementById('more');
+  if (!more) return;
+  more.classList.toggle('hidden', !state.next);
+  more.textContent = state.next ? `${state.items.length} shown · more…` : '';
+}
+
 function renderFiles() {
-  const query = state.query.toLowerCase();
-  const items = query
-    ? state.files.filter((f) => baseName(f.path).toLowerCase().includes(query))
-    : childrenOf(state.folder);
+  const { items, query } = state;
   const table = el('table', { class: 'files' },
     el('thead', {}, el('tr', {}, el('th', {}), header('Name', 'name'), header('Size', 'size'), header('Modified', 'date'), el('th', {}))),
     el('tbody', {}, sorted(items).map(fileRow)));
   const empty = items.length ? null : el('p', { class: 'empty muted', text: query ? 'Nothing matches.' : 'This folder is empty. Drop files here to upload them.' });
+  const more = el('button', { id: 'more', class: 'link more hidden', onclick: () => attempt(loadMore) });
   const picker = el('input', { type: 'file', multiple: true, id: 'file-input', class: 'hidden', onchange: (event) => {
     upload([...event.target.files]);
     event.target.value = '';
@@ -109,7 +177,10 @@ function renderFiles() {
       el('div', { class: 'toolbar-buttons' },
         el('button', { id: 'new-folder', text: 'New folder', onclick: () => attempt(newFolder) }),
         el('label', { class: 'button primary', for: 'file-input', text: 'Upload' }), picker)),
-    table, empty);
+    table, empty, more);
+  renderMore();
+  moreObserver?.disconnect();
+  moreObserver?.observe(more);
 }
 
 async function newFolder() {
@@ -134,10 +205,8 @@ async function rename(item) {
   // A new path may name folders that do not exist yet: they are made first, outermost first.
   // (A path with an empty part is left for the server to refuse, with its reason.)
   const parts = to.split('/').slice(0, -1);
-  for (let i = 1; i <= parts.length && !parts.includes(''); i++) {
-    const folder = parts.slice(0, i).join('/');
-    if (!state.files.some((f) => f.path === folder && f.kind === 'folder')) await api('POST', '/folders', { path: folder });
-  }
+  // (Making a folder that exists answers with it as it is.)
+  for (let i = 1; i <= parts.length && !parts.includes(''); i++) await api('POST', '/folders', { path: parts.slice(0, i).join('/') });
   await api('POST', '/move', { from: item.path, to, revision: item.revision });
   notify(`Moved to ${to}`);
   await reload();
@@ -208,15 +277,21 @@ async function upload(files) {
     panel.querySelector('ul').append(row);
     return async () => {
       // A file of the same name becomes its new version (the old one stays in its history).
-      const existing = state.files.find((f) => f.path === path && f.kind === 'file');
+      const report = ({ phase, fraction }) => {
+        if (phase === 'uploading') bar.value = fraction;
+        status.textContent = phase === 'checking' ? `checking ${Math.round(fraction * 100)}%` : phase === 'uploading' ? `${Math.round(fraction * 100)}%` : phase;
+      };
       try {
-        await uploadFile({
-          api, file, path, baseRevision: existing?.revision,
-          report: ({ phase, fraction }) => {
-            if (phase === 'uploading') bar.value = fraction;
-            status.textContent = phase === 'checking' ? `checking ${Math.round(fraction * 100)}%` : phase === 'uploading' ? `${Math.round(fraction * 100)}%` : phase;
-          },
-        });
+        // A file of that name may be on a page not loaded: the server's 409 says which
+        // revision it is, and the upload goes again as its new version.
+        const existing = state.query ? null : state.items.find((f) => f.path === path && f.kind === 'file');
+        try {
+          await uploadFile({ api, file, path, baseRevision: existing?.revision, report });
+        } catch (error) {
+          const current = error.status === 409 ? error.body?.current : null;
+          if (current?.kind !== 'file' || current.path !== path) throw error;
+          await uploadFile({ api, file, path, baseRevision: current.revision, report });
+        }
         bar.value = 1;
         row.dataset.state = 'done';
       } catch (error) {
@@ -261,8 +336,10 @@ function route() {
   if (hash.startsWith('#/trash')) return attempt(renderTrash);
   if (hash.startsWith('#/shares')) return attempt(() => renderShares(main()));
   if (hash.startsWith('#/devices')) return attempt(() => renderDevices(main()));
-  state.folder = hash.startsWith('#/files/') ? hash.slice('#/files/'.length).replace(/\/+$/, '') : '';
-  renderFiles();
+  const folder = hash.startsWith('#/files/') ? hash.slice('#/files/'.length).replace(/\/+$/, '') : '';
+  if (folder !== state.folder) state.items = [];
+  state.folder = folder;
+  return attempt(() => loadView());
 }
 
 /** Waits on the change feed: a change made anywhere (a daemon, another tab) shows here. */
@@ -270,8 +347,8 @@ async function follow() {
   for (;;) {
     try {
       const answer = await api('GET', `/changes?after=${state.cursor}&wait=25`);
-      if (answer.changes.length) await reload();
       state.cursor = Math.max(state.cursor, answer.cursor);
+      if (answer.changes.length) await reload();
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 5000));
     }
@@ -289,7 +366,7 @@ async function start() {
     if (state.query === search.value.trim()) return;
     state.query = search.value.trim();
     if (!window.location.hash.startsWith('#/files')) window.location.hash = '#/files/';
-    else renderFiles();
+    else attempt(() => loadView());
   };
   for (const kind of ['input', 'change', 'search']) search.addEventListener(kind, searchChanged);
   const drop = document.body;
@@ -304,7 +381,8 @@ async function start() {
     if (event.dataTransfer?.files.length) upload([...event.dataTransfer.files]);
   });
   window.addEventListener('hashchange', route);
-  await reload();
+  renderUsage();
+  await route();
   follow();
 }
 
