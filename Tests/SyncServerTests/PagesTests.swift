@@ -315,6 +315,21 @@ import Testing
             let found = try decode(ItemPage.self, try await client.api(.get, "/api/v1/search?q=c&match=prefix", token: token).body)
             #expect(found.items.map(\.path) == ["C"])
 
+            // A tree too big for one answer is refused in one answer, and read in pages.
+            let user = try #require(try await env.store.authenticate(token: token)).user
+            try await env.store.database.query(
+                """
+                WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 50001)
+                INSERT INTO files (id, user_id, path, kind, revision, size, content_hash, modified_at)
+                SELECT ? || '-' || n, ?, 'a/' || n, 'file', 1, 1, NULL, 0 FROM g
+                """,
+                [.text(user.id), .text(user.id)]
+            )
+            let whole = try await client.api(.get, "/api/v1/files", token: token)
+            #expect(whole.status == .badRequest && String(decoding: whole.body, as: UTF8.self).contains("too_many_items"))
+            let big = try decode(ItemPage.self, try await client.api(.get, "/api/v1/tree", token: token).body)
+            #expect(big.items.count == 1000 && big.next != nil)
+
             for (uri, status) in [
                 ("/api/v1/folder?limit=0", HTTPResponse.Status.badRequest),
                 ("/api/v1/folder?limit=9223372036854775807", .badRequest),

@@ -12,7 +12,15 @@ struct FilesAPI {
     func register(on api: RouterGroup<AppRequestContext>) {
         api.get("files") { _, context in
             let user = try context.requireCaller().user
-            let (files, cursor) = try await store.listing(userId: user.id)
+            // The whole tree in one answer is for trees of a size one answer holds.
+            let (files, cursor) = try await store.listing(userId: user.id, limit: Self.maxWholeListing + 1)
+            guard files.count <= Self.maxWholeListing else {
+                throw APIError(
+                    .badRequest,
+                    code: "too_many_items",
+                    "the tree holds more than \(Self.maxWholeListing) items: read it a page at a time (GET /api/v1/tree, or /folder for one folder)"
+                )
+            }
             return json(bytes: try FileListing(files: files.map(FileMetadata.init), cursor: cursor).jsonBytes())
         }
         // One folder's items a page at a time (the dashboard), the whole tree a page at a time
@@ -141,6 +149,9 @@ struct FilesAPI {
     private func pageResponse(_ page: MetadataStore.Page) throws -> Response {
         json(bytes: try ItemPage(items: page.items.map(FileMetadata.init), next: page.next, cursor: page.cursor).jsonBytes())
     }
+
+    /// The most items `GET /files` answers with (the whole tree in one answer).
+    static let maxWholeListing = 50_000
 
     /// The most changes one answer of the feed carries.
     static let maxChangesLimit = 5000

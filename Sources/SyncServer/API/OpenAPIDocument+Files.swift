@@ -3,7 +3,7 @@ extension OpenAPIDocument {
     static let filePaths = #"""
           /files:
             get:
-              summary: The caller's whole tree and the change-feed cursor it is current to.
+              summary: "The caller's whole tree and the change-feed cursor it is current to, for trees of at most 50,000 items (larger ones: 400 too_many_items; read /tree a page at a time)."
               responses:
                 "200":
                   description: The tree.
@@ -15,6 +15,7 @@ extension OpenAPIDocument {
                         properties:
                           files: {type: array, items: {$ref: "#/components/schemas/File"}}
                           cursor: {type: integer}
+                "400": {$ref: "#/components/responses/BadRequest"}
                 "401": {$ref: "#/components/responses/Unauthorized"}
           /folder:
             get:

@@ -13,14 +13,17 @@ extension MetadataStore {
 
     /// The user's live items, sorted by path bytes, and the change-feed position they are
     /// current to: one statement, so both come from the same moment.
-    public func listing(userId: String) async throws -> (files: [FileRecord], cursor: Int64) {
+    ///
+    /// - Parameter limit: read at most this many items (the caller can tell there were more).
+    public func listing(userId: String, limit: Int = .max) async throws -> (files: [FileRecord], cursor: Int64) {
         let rows = try await database.query(
             """
             SELECT u.change_seq AS change_seq, f.id AS id, f.path AS path, f.kind AS kind, f.revision AS revision, f.size AS size,
                 f.content_hash AS content_hash, f.modified_at AS modified_at
-            FROM users u LEFT JOIN files f ON f.user_id = u.id AND f.trashed_at IS NULL WHERE u.id = ?
+            FROM users u LEFT JOIN (SELECT \(Self.fileColumns) FROM files WHERE user_id = ? AND trashed_at IS NULL LIMIT ?) f ON 1 = 1
+            WHERE u.id = ?
             """,
-            [.text(userId)]
+            [.text(userId), .int(Int64(limit)), .text(userId)]
         )
         let cursor = try rows.first?.int("change_seq") ?? 0
         // A user without items is one row of NULLs beside the cursor.
