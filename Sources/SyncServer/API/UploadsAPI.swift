@@ -5,6 +5,7 @@ import Logging
 import Prometheus
 import S3Client
 import SyncAPI
+import Synchronization
 
 /// `/api/v1/uploads`: begin (presigned single PUT or multipart), part URLs, complete, abort.
 /// Bytes go from the client to S3; the server only signs and then checks what S3 holds.
@@ -28,9 +29,10 @@ struct UploadsAPI {
             }
             // Each item checked and signed on its own, then every upload to record in one
             // database transaction: one durable write per batch.
+            let heads = ObjectHeads()
             let prepared = await Self.inParallel(body.uploads) { upload in
                 do {
-                    return Result<BeginPlan, APIError>.success(try await prepare(upload, user: user))
+                    return Result<BeginPlan, APIError>.success(try await prepare(upload, user: user, heads: heads))
                 } catch {
                     return .failure(Self.refusal(error))
                 }
@@ -194,7 +196,9 @@ struct UploadsAPI {
     /// What begin decided for one upload before anything of it is recorded: the answer (the
     /// content is stored already), or an upload to record and the answer to give once it is.
     enum BeginPlan: Sendable {
-        case answered(BeginUploadResponse)
+        /// The user stores this content already: the item is recorded without any upload
+        /// (unless the path changed since the client looked: then the upload goes ahead).
+        case stored(BeginUploadRequest, MetadataStore.CommitItem)
         case upload(UploadRecord, blockDigests: [Int: String], answer: BeginUploadResponse)
     }
 
@@ -202,11 +206,67 @@ struct UploadsAPI {
         try await record([try await prepare(body, user: user)], user: user)[0].get()
     }
 
-    /// Records the uploads of `plans` in one transaction; each answers on its own. A multipart
-    /// upload refused there (the quota, filled meanwhile), or not recorded because the whole
-    /// transaction failed, is aborted in S3. A plan already answered (stored content, committed
-    /// in `prepare`) keeps its answer whatever happens to the others.
+    /// The objects a batch has looked at: one HEAD per content, however many of its items
+    /// have it.
+    final class ObjectHeads: Sendable {
+        private let heads = Mutex<[String: Task<ObjectMetadata?, any Error>]>([:])
+
+        func head(_ key: String, blobs: BlobStore) async throws -> ObjectMetadata? {
+            let task = heads.withLock { heads in
+                if let task = heads[key] { return task }
+                let task = Task { try await blobs.head(key) }
+                heads[key] = task
+                return task
+            }
+            return try await task.value
+        }
+    }
+
+    /// Records what `plans` decided; each item answers on its own. Items of stored content are
+    /// committed in one transaction; one refused there because its path changed since the
+    /// client looked becomes an upload (its bytes go up, and complete decides). Then the
+    /// uploads are recorded in one transaction: a multipart upload refused there (the quota,
+    /// filled meanwhile), or not recorded because the whole transaction failed, is aborted in
+    /// S3.
     func record(_ plans: [BeginPlan], user: User) async -> [Result<BeginUploadResponse, APIError>] {
+        // Each item: still a plan, or answered.
+        var slots: [Result<BeginUploadResponse, APIError>?] = plans.map { _ in nil }
+        var plans = plans
+        let stored = plans.indices.compactMap { index -> (Int, BeginUploadRequest, MetadataStore.CommitItem)? in
+            guard case .stored(let body, let item) = plans[index] else { return nil }
+            return (index, body, item)
+        }
+        if !stored.isEmpty {
+            do {
+                let outcomes = try await store.commitMany(userId: user.id, stored.map(\.2))
+                for ((index, body, item), outcome) in zip(stored, outcomes) {
+                    switch outcome {
+                    case .success(let file):
+                        metrics.uploadsCompleted.increment()
+                        slots[index] = .success(BeginUploadResponse(mode: .stored, file: FileMetadata(file)))
+                    case .failure(.conflict(current: nil)) where item.unchangedSince != nil:
+                        do {
+                            plans[index] = try await prepareUpload(body, user: user)
+                        } catch {
+                            slots[index] = .failure(Self.refusal(error))
+                        }
+                    case .failure(let refusal):
+                        slots[index] = .failure(APIError.from(refusal))
+                    }
+                }
+            } catch {
+                let failure = Self.refusal(error)
+                for (index, _, _) in stored { slots[index] = .failure(failure) }
+            }
+        }
+        let remaining = plans.indices.filter { slots[$0] == nil }
+        let uploaded = await recordUploads(remaining.map { plans[$0] }, user: user)
+        for (index, outcome) in zip(remaining, uploaded) { slots[index] = outcome }
+        return slots.map { $0! }
+    }
+
+    /// Records the uploads of `plans` in one transaction; each answers on its own.
+    private func recordUploads(_ plans: [BeginPlan], user: User) async -> [Result<BeginUploadResponse, APIError>] {
         let uploads = plans.compactMap { plan -> MetadataStore.NewUpload? in
             guard case .upload(let record, let digests, _) = plan else { return nil }
             return (record, digests)
@@ -222,8 +282,8 @@ struct UploadsAPI {
         var results: [Result<BeginUploadResponse, APIError>] = []
         for plan in plans {
             switch plan {
-            case .answered(let response):
-                results.append(.success(response))
+            case .stored:
+                preconditionFailure("stored content is committed before the uploads are recorded")
             case .upload(let record, _, let answer):
                 let outcome = recorded.next()!
                 if case .failure = outcome { await abandon(record) }
@@ -241,7 +301,9 @@ struct UploadsAPI {
 
     /// Checks an upload and signs it (or finds its content stored already), recording nothing
     /// but a commit of stored content.
-    func prepare(_ body: BeginUploadRequest, user: User) async throws -> BeginPlan {
+    ///
+    /// - Parameter heads: the objects the batch looked at already.
+    func prepare(_ body: BeginUploadRequest, user: User, heads: ObjectHeads? = nil) async throws -> BeginPlan {
         let hash = body.sha256.lowercased()
         guard hash.count == 64, Hex.decode(hash) != nil else { throw APIError(.badRequest, code: "invalid_sha256", "sha256 must be 64 hex digits") }
         guard (0...PartLayout.maxObjectSize).contains(body.size) else {
@@ -272,26 +334,34 @@ struct UploadsAPI {
         if let seen = body.seenCursor, seen < 0 {
             throw APIError(.badRequest, code: "invalid_cursor", "seenCursor must be a cursor the change feed gave (0 or more)")
         }
-        let key = blobs.key(userId: user.id, sha256: hash)
-        if try await store.storesContent(userId: user.id, contentHash: hash), let object = try await blobs.head(key), object.size == body.size {
+        if try await store.storesContent(userId: user.id, contentHash: hash),
+            let object = try await (heads ?? ObjectHeads()).head(blobs.key(userId: user.id, sha256: hash), blobs: blobs),
+            object.size == body.size
+        {
             // A new item is recorded here only while nothing happened at its path since the
             // client looked: a begin held up on the way must not bring back what the client
             // moved or deleted since. Otherwise its bytes go up, and complete decides.
-            let since = body.baseRevision == nil ? body.seenCursor : nil
-            do {
-                let file = try await store.commit(
-                    userId: user.id,
+            return .stored(
+                body,
+                MetadataStore.CommitItem(
                     path: body.path,
                     kind: .file,
                     size: body.size,
                     contentHash: hash,
                     baseRevision: body.baseRevision,
-                    unchangedSince: since
+                    finishingUpload: nil,
+                    unchangedSince: body.baseRevision == nil ? body.seenCursor : nil
                 )
-                metrics.uploadsCompleted.increment()
-                return .answered(BeginUploadResponse(mode: .stored, file: FileMetadata(file)))
-            } catch StoreError.conflict(current: nil) where since != nil {}
+            )
         }
+        return try await prepareUpload(body, user: user)
+    }
+
+    /// An upload to record for a begin `prepare` checked, its S3 side made (a multipart
+    /// upload) or signed (a single PUT).
+    func prepareUpload(_ body: BeginUploadRequest, user: User) async throws -> BeginPlan {
+        let hash = body.sha256.lowercased()
+        let key = blobs.key(userId: user.id, sha256: hash)
         var record = UploadRecord(
             id: UUID().uuidString.lowercased(),
             userId: user.id,
