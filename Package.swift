@@ -122,6 +122,7 @@ let package = Package(
         .target(
             name: "SyncDaemon",
             dependencies: [
+                "CLinuxShims",
                 "CSystemd",
                 "S3Client",
                 "SyncAPI",

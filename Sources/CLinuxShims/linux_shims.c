@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,4 +47,12 @@ int syncd_open_beneath(int dirfd, const char *path, int flags, unsigned int mode
 
 int syncd_spawn_close_from(void *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, from);
+}
+
+void syncd_release_free_memory(void) {
+    malloc_trim(0);
+}
+
+void syncd_limit_malloc_arenas(int arenas) {
+    mallopt(M_ARENA_MAX, arenas);
 }

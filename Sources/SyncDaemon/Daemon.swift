@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CLinuxShims
 import Dispatch
 public import Foundation
 import Glibc
@@ -61,6 +62,9 @@ public struct DaemonSettings: Sendable {
 /// the control socket answering `syncd status`, until SIGTERM or SIGINT.
 public enum Daemon {
     public static func run(_ settings: DaemonSettings, logger: Logger) async throws {
+        // Two malloc arenas, not eight per core: the engine's threads share them, and memory
+        // freed by one is there for the others (less held, more given back by malloc_trim).
+        syncd_limit_malloc_arenas(2)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration(settings))
         do {
             try await run(settings, http: http, logger: logger)
@@ -112,14 +116,17 @@ public enum Daemon {
             copy[metadataKey: "folder"] = "\(folder)"
             return copy
         }()
+        var configuration = FolderSync.Configuration(
+            root: folder,
+            mode: settings.mode,
+            brake: settings.brake,
+            hostName: settings.hostName,
+            transferConcurrency: settings.transferConcurrency
+        )
+        // The periodic full pass also reads the whole remote tree (the first pass reads the feed).
+        configuration.remoteListingInterval = settings.rescanInterval
         let engine = FolderSync(
-            configuration: .init(
-                root: folder,
-                mode: settings.mode,
-                brake: settings.brake,
-                hostName: settings.hostName,
-                transferConcurrency: settings.transferConcurrency
-            ),
+            configuration: configuration,
             journal: journal,
             remote: remote,
             logger: folderLogger
@@ -129,6 +136,9 @@ public enum Daemon {
             engine: engine,
             rescanInterval: settings.rescanInterval,
             onReport: { report in
+                // A pass's trees are freed when it ends: give their pages back to the system, so
+                // that an idle daemon holds what it holds idle, not its largest pass.
+                syncd_release_free_memory()
                 let news = status.record(report, pathErrors: (try? journal.errors()) ?? [])
                 log(report, logger: folderLogger)
                 log(news, logger: folderLogger)

@@ -61,6 +61,28 @@ import Testing
         }
     }
 
+    /// A restart reads what changed on the server since the journal's cursor, not the whole
+    /// tree; the periodic full pass reads the whole tree again.
+    @Test func aRestartReadsTheFeedAndThePeriodicFullPassTheWholeTree() async throws {
+        let setup = try Setup()
+        try setup.write("a.txt", "a")
+        try await setup.converge(try setup.engine())
+        #expect(setup.remote.state.withLock { $0.snapshots } == 1, "the first pass of a new journal lists the tree")
+        // Meanwhile, another device adds a file.
+        setup.remote.put("b.txt", "from elsewhere")
+        let restarted = try setup.engine()
+        try await setup.converge(restarted)
+        #expect(setup.read("b.txt") == "from elsewhere")
+        #expect(setup.remote.state.withLock { $0.snapshots } == 1, "the restart read the feed")
+        var configuration = restarted.configuration
+        configuration.remoteListingInterval = .zero
+        let checking = FolderSync(configuration: configuration, journal: try Journal(path: setup.journalPath), remote: setup.remote)
+        _ = try await checking.pass()
+        _ = try await checking.pass()
+        #expect(setup.remote.state.withLock { $0.snapshots } == 2, "a full pass once the interval is over lists the tree again")
+        #expect(try setup.divergence() == nil)
+    }
+
     /// `mkdir archive && mv docs/report.txt archive/`: the watcher hints the new folder at
     /// once, the lone IN_MOVED_FROM only after a quiet spell; a pass scanning just `archive`
     /// must still see one move (the item keeps its id), not a new upload and a deletion.

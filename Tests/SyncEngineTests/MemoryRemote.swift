@@ -14,6 +14,8 @@ final class MemoryRemote: RemotePort {
         var nextId = 1
         var cursor = 0
         var uploads = 0
+        /// Whole-tree listings handed out.
+        var snapshots = 0
         /// Uploads to refuse (as a flaky network or server would), counted down.
         var failUploads = 0
         /// Uploads to fail as an unreachable server would (a ``TransientFailure``), counted down.
@@ -38,6 +40,7 @@ final class MemoryRemote: RemotePort {
 
     func snapshot() async throws -> (tree: RemoteTree, cursor: String) {
         state.withLock { s in
+            s.snapshots += 1
             s.handedOut[s.cursor] = s.tree
             return (s.tree, String(s.cursor))
         }

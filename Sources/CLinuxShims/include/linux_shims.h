@@ -24,4 +24,11 @@ static const int SYNCD_O_PATH = 010000000;
 /// posix_spawn_file_actions_t *.
 int syncd_spawn_close_from(void *actions, int from);
 
+/// Gives the pages of freed memory back to the system (malloc_trim(0)).
+void syncd_release_free_memory(void);
+
+/// Caps glibc's malloc arenas at `arenas` (mallopt(M_ARENA_MAX)): fewer arenas, less memory
+/// held free in each.
+void syncd_limit_malloc_arenas(int arenas);
+
 #endif

@@ -139,11 +139,20 @@ struct FilesAPI {
                             movedFrom: change.movedFrom
                         )
                     },
-                    cursor: changes.last?.seq ?? after
+                    cursor: try await emptyPageCursor(changes.last?.seq, after: after, userId: user.id)
                 )
                 .jsonBytes()
             )
         }
+    }
+
+    /// The cursor of a page of the feed: its last change's; for an empty page `after`, unless
+    /// the feed has not come that far (a client holding a cursor of a feed since restored from
+    /// a backup, or of another server): then the feed's end, below `after`, which tells the
+    /// client its cursor is not this feed's (it reads the whole tree again).
+    private func emptyPageCursor(_ last: Int64?, after: Int64, userId: String) async throws -> Int64 {
+        if let last { return last }
+        return min(after, try await store.latestSeq(userId: userId))
     }
 
     private func pageResponse(_ page: MetadataStore.Page) throws -> Response {
