@@ -1,17 +1,19 @@
 import Foundation
 import SyncAPI
 
-/// The expressions that read an item's folder and name out of its path, in SQL both databases
-/// run the same way (and index: every function here is immutable).
+/// An item's folder and name, read out of its path by SQL both databases run the same way
+/// (every function here is immutable), kept as generated columns of `files` (PostgreSQL stores
+/// them, SQLite computes them), which the listings' indexes hold.
 enum TreeSQL {
     /// The folder an item is in, as a path prefix: `a/b/` for `a/b/c`, empty at the top.
     /// (`rtrim` strips every character but `/` from the end.)
-    static let parent = "rtrim(path, replace(path, '/', ''))"
-    /// The item's own name: its path after the folder's prefix.
-    static let name = "substr(path, length(\(parent)) + 1)"
-    /// What names sort and match by: without case (SQLite folds ASCII letters only, PostgreSQL
-    /// every letter its collation knows).
-    static let sortName = "lower(\(name))"
+    static let parentExpression = "rtrim(path, replace(path, '/', ''))"
+    /// What names sort and match by: the name after the folder's prefix, without case (SQLite
+    /// folds ASCII letters only, PostgreSQL every letter its collation knows).
+    static let sortNameExpression = "lower(substr(path, length(\(parentExpression)) + 1))"
+    /// The columns.
+    static let parent = "parent"
+    static let sortName = "sort_name"
 }
 
 /// Pages of a user's tree: one folder's items, the whole tree, a search. Each page is one
@@ -74,8 +76,8 @@ extension MetadataStore {
         let branch = { (kind: String) in
             """
             SELECT * FROM (
-                SELECT \(Self.fileColumns), \(TreeSQL.sortName) AS sort_name FROM files
-                WHERE user_id = ? AND trashed_at IS NULL AND \(TreeSQL.parent) = ? AND kind = '\(kind)'
+                SELECT \(Self.fileColumns), sort_name FROM files
+                WHERE user_id = ? AND trashed_at IS NULL AND parent = ? AND kind = '\(kind)'
                     AND (\(TreeSQL.sortName), path) > (?, ?) AND ? = 1
                 ORDER BY \(TreeSQL.sortName), path LIMIT ?
             ) \(kind)_page
@@ -84,16 +86,18 @@ extension MetadataStore {
         let foldersToo: Int64 = start.map { $0.kind == .folder ? 1 : 0 } ?? 1
         return (
             """
-            SELECT u.change_seq AS change_seq, f.id AS id, f.path AS path, f.kind AS kind, f.revision AS revision, f.size AS size,
-                f.content_hash AS content_hash, f.modified_at AS modified_at, f.sort_name AS sort_name,
-                (SELECT COUNT(*) FROM files p WHERE p.user_id = u.id AND p.path = ? AND p.kind = 'folder' AND p.trashed_at IS NULL) AS folder_found
-            FROM users u LEFT JOIN (\(branch("folder")) UNION ALL \(branch("file"))) f ON 1 = 1
-            WHERE u.id = ? ORDER BY f.kind DESC, f.sort_name, f.path LIMIT ?
+            SELECT u.change_seq AS change_seq, u.folder_found AS folder_found, f.id AS id, f.path AS path, f.kind AS kind,
+                f.revision AS revision, f.size AS size, f.content_hash AS content_hash, f.modified_at AS modified_at, f.sort_name AS sort_name
+            FROM (
+                SELECT change_seq, (SELECT COUNT(*) FROM files p WHERE p.user_id = ? AND p.path = ? AND p.kind = 'folder' AND p.trashed_at IS NULL) AS folder_found
+                FROM users WHERE id = ?
+            ) u LEFT JOIN (\(branch("folder")) UNION ALL \(branch("file"))) f ON 1 = 1
+            ORDER BY f.kind DESC, f.sort_name, f.path LIMIT ?
             """,
-            [.text(folder)]
+            [.text(userId), .text(folder), .text(userId)]
                 + [.text(userId), .text(prefix)] + from(.folder) + [.int(foldersToo), .int(limit)]
                 + [.text(userId), .text(prefix)] + from(.file) + [.int(1), .int(limit)]
-                + [.text(userId), .int(limit)]
+                + [.int(limit)]
         )
     }
 
@@ -176,7 +180,7 @@ extension MetadataStore {
             SELECT u.change_seq AS change_seq, f.id AS id, f.path AS path, f.kind AS kind, f.revision AS revision, f.size AS size,
                 f.content_hash AS content_hash, f.modified_at AS modified_at, f.sort_name AS sort_name
             FROM users u LEFT JOIN (
-                SELECT \(Self.fileColumns), \(TreeSQL.sortName) AS sort_name FROM files
+                SELECT \(Self.fileColumns), sort_name FROM files
                 WHERE user_id = ? AND trashed_at IS NULL AND \(condition) AND (\(TreeSQL.sortName), path) > (?, ?)
                 ORDER BY \(TreeSQL.sortName), path LIMIT ?
             ) f ON 1 = 1

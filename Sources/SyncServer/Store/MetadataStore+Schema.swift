@@ -225,14 +225,8 @@ extension MetadataStore {
             ]
         ),
         (
-            "v9-folder-pages-tree-pages-compact-moves",
+            "v9-tree-pages-compact-moves",
             [
-                // One folder's items, a page at a time, folders first, then by name without case
-                // (TreeSQL): the range scan of FolderPage's two branches.
-                """
-                CREATE INDEX files_children ON files (user_id, \(TreeSQL.parent), kind, \(TreeSQL.sortName), path)
-                WHERE trashed_at IS NULL
-                """,
                 // The whole tree a page at a time in id order, which moves never change.
                 "CREATE INDEX files_live_id ON files (user_id, id) WHERE trashed_at IS NULL",
                 // A folder's move is one entry of the feed: where it was (its items moved with it).
@@ -241,28 +235,42 @@ extension MetadataStore {
         ),
     ]
 
+    /// One folder's items, a page at a time, folders first, then by name without case: the
+    /// range scans of a folder page's two branches.
+    static let childrenIndex = "CREATE INDEX files_children ON files (user_id, parent, kind, sort_name, path) WHERE trashed_at IS NULL"
+
     /// The migrations of this database: the shared ones, then those spelled for its dialect.
     static func migrations(for dialect: SQLDialect) -> [(name: String, statements: [String])] {
         switch dialect {
         case .sqlite:
             migrations + [
                 (
-                    "v9-sqlite-name-search",
-                    // Search by name: a prefix is a range of this index; a substring scans it (the
-                    // names only, in order, never the table).
-                    ["CREATE INDEX files_names ON files (user_id, \(TreeSQL.sortName), path) WHERE trashed_at IS NULL"]
+                    "v9-sqlite-folder-pages-name-search",
+                    [
+                        // Each item's folder and sort name (TreeSQL), computed as they are read.
+                        "ALTER TABLE files ADD COLUMN parent TEXT GENERATED ALWAYS AS (\(TreeSQL.parentExpression)) VIRTUAL",
+                        "ALTER TABLE files ADD COLUMN sort_name TEXT GENERATED ALWAYS AS (\(TreeSQL.sortNameExpression)) VIRTUAL",
+                        childrenIndex,
+                        // Search by name: a prefix is a range of this index; a substring scans it
+                        // (the names only, in order, never the table).
+                        "CREATE INDEX files_names ON files (user_id, sort_name, path) WHERE trashed_at IS NULL",
+                    ]
                 )
             ]
         case .postgres:
             migrations + [
                 (
-                    "v9-postgres-name-search",
+                    "v9-postgres-folder-pages-name-search",
                     [
+                        // Each item's folder and sort name (TreeSQL), stored with the row.
+                        "ALTER TABLE files ADD COLUMN parent TEXT GENERATED ALWAYS AS (\(TreeSQL.parentExpression)) STORED",
+                        "ALTER TABLE files ADD COLUMN sort_name TEXT GENERATED ALWAYS AS (\(TreeSQL.sortNameExpression)) STORED",
+                        childrenIndex,
                         // Trigrams of the names serve a prefix and a substring search alike
                         // (pg_trgm ships with PostgreSQL and is a trusted extension: the
                         // database's owner may create it).
                         "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-                        "CREATE INDEX files_names ON files USING gin (\(TreeSQL.sortName) gin_trgm_ops) WHERE trashed_at IS NULL",
+                        "CREATE INDEX files_names ON files USING gin (sort_name gin_trgm_ops) WHERE trashed_at IS NULL",
                         // Everything inside a folder (a move, the trash): a range of the paths' bytes.
                         "CREATE INDEX files_live_path_bytes ON files (user_id, (path COLLATE \"C\")) WHERE trashed_at IS NULL",
                     ]
