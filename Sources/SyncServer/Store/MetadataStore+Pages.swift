@@ -11,6 +11,8 @@ enum TreeSQL {
     /// What names sort and match by: the name after the folder's prefix, without case (SQLite
     /// folds ASCII letters only, PostgreSQL every letter its collation knows).
     static let sortNameExpression = "lower(substr(path, length(\(parentExpression)) + 1))"
+    /// Folders before files: 0 for a folder, 1 for a file.
+    static let kindRankExpression = "CASE kind WHEN 'folder' THEN 0 ELSE 1 END"
     /// The columns.
     static let parent = "parent"
     static let sortName = "sort_name"
@@ -59,7 +61,8 @@ extension MetadataStore {
         return Page(items: items, next: next, cursor: try first.int("change_seq"))
     }
 
-    /// The statement of a folder's page (its plan is checked in the tests).
+    /// The statement of a folder's page (its plan is checked in the tests): one range scan of
+    /// files_children from where the last page ended.
     static func folderPageStatement(
         userId: String,
         folder: String,
@@ -67,23 +70,10 @@ extension MetadataStore {
         limit: Int64
     ) -> (String, [SQLValue]) {
         let prefix = folder.isEmpty ? "" : folder + "/"
-        let from = { (kind: ItemKind) -> [SQLValue] in
-            guard let start, start.kind == kind else { return [.text(""), .text("")] }
-            return [.text(start.sortName), .text(start.path)]
-        }
-        // Folders, then files: two range scans of files_children, merged by kind. When the
-        // last page ended among files, the folders' branch is empty (`? = 1`).
-        let branch = { (kind: String) in
-            """
-            SELECT * FROM (
-                SELECT \(Self.fileColumns), sort_name FROM files
-                WHERE user_id = ? AND trashed_at IS NULL AND parent = ? AND kind = '\(kind)'
-                    AND (\(TreeSQL.sortName), path) > (?, ?) AND ? = 1
-                ORDER BY \(TreeSQL.sortName), path LIMIT ?
-            ) \(kind)_page
-            """
-        }
-        let foldersToo: Int64 = start.map { $0.kind == .folder ? 1 : 0 } ?? 1
+        let from: [SQLValue] =
+            if let start { [.int(start.kind == .folder ? 0 : 1), .text(start.sortName), .text(start.path)] } else {
+                [.int(-1), .text(""), .text("")]
+            }
         return (
             """
             SELECT u.change_seq AS change_seq, u.folder_found AS folder_found, f.id AS id, f.path AS path, f.kind AS kind,
@@ -91,13 +81,14 @@ extension MetadataStore {
             FROM (
                 SELECT change_seq, (SELECT COUNT(*) FROM files p WHERE p.user_id = ? AND p.path = ? AND p.kind = 'folder' AND p.trashed_at IS NULL) AS folder_found
                 FROM users WHERE id = ?
-            ) u LEFT JOIN (\(branch("folder")) UNION ALL \(branch("file"))) f ON 1 = 1
-            ORDER BY f.kind DESC, f.sort_name, f.path LIMIT ?
+            ) u LEFT JOIN (
+                SELECT \(Self.fileColumns), sort_name, kind_rank FROM files
+                WHERE user_id = ? AND trashed_at IS NULL AND parent = ? AND (kind_rank, sort_name, path) > (?, ?, ?)
+                ORDER BY kind_rank, sort_name, path LIMIT ?
+            ) f ON 1 = 1
+            ORDER BY f.kind_rank, f.sort_name, f.path
             """,
-            [.text(userId), .text(folder), .text(userId)]
-                + [.text(userId), .text(prefix)] + from(.folder) + [.int(foldersToo), .int(limit)]
-                + [.text(userId), .text(prefix)] + from(.file) + [.int(1), .int(limit)]
-                + [.int(limit)]
+            [.text(userId), .text(folder), .text(userId), .text(userId), .text(prefix)] + from + [.int(limit)]
         )
     }
 

@@ -235,9 +235,9 @@ extension MetadataStore {
         ),
     ]
 
-    /// One folder's items, a page at a time, folders first, then by name without case: the
-    /// range scans of a folder page's two branches.
-    static let childrenIndex = "CREATE INDEX files_children ON files (user_id, parent, kind, sort_name, path) WHERE trashed_at IS NULL"
+    /// One folder's items, a page at a time, folders first, then by name without case: a
+    /// folder page is one range scan of it.
+    static let childrenIndex = "CREATE INDEX files_children ON files (user_id, parent, kind_rank, sort_name, path) WHERE trashed_at IS NULL"
 
     /// The migrations of this database: the shared ones, then those spelled for its dialect.
     static func migrations(for dialect: SQLDialect) -> [(name: String, statements: [String])] {
@@ -247,9 +247,10 @@ extension MetadataStore {
                 (
                     "v9-sqlite-folder-pages-name-search",
                     [
-                        // Each item's folder and sort name (TreeSQL), computed as they are read.
+                        // Each item's folder, sort name and kind's rank (TreeSQL), computed as they are read.
                         "ALTER TABLE files ADD COLUMN parent TEXT GENERATED ALWAYS AS (\(TreeSQL.parentExpression)) VIRTUAL",
                         "ALTER TABLE files ADD COLUMN sort_name TEXT GENERATED ALWAYS AS (\(TreeSQL.sortNameExpression)) VIRTUAL",
+                        "ALTER TABLE files ADD COLUMN kind_rank INTEGER GENERATED ALWAYS AS (\(TreeSQL.kindRankExpression)) VIRTUAL",
                         childrenIndex,
                         // Search by name: a prefix is a range of this index; a substring scans it
                         // (the names only, in order, never the table).
@@ -262,9 +263,10 @@ extension MetadataStore {
                 (
                     "v9-postgres-folder-pages-name-search",
                     [
-                        // Each item's folder and sort name (TreeSQL), stored with the row.
+                        // Each item's folder, sort name and kind's rank (TreeSQL), stored with the row.
                         "ALTER TABLE files ADD COLUMN parent TEXT GENERATED ALWAYS AS (\(TreeSQL.parentExpression)) STORED",
                         "ALTER TABLE files ADD COLUMN sort_name TEXT GENERATED ALWAYS AS (\(TreeSQL.sortNameExpression)) STORED",
+                        "ALTER TABLE files ADD COLUMN kind_rank INTEGER GENERATED ALWAYS AS (\(TreeSQL.kindRankExpression)) STORED",
                         childrenIndex,
                         // Trigrams of the names serve a prefix and a substring search alike
                         // (pg_trgm ships with PostgreSQL and is a trusted extension: the
