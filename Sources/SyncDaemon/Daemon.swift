@@ -124,7 +124,7 @@ public enum Daemon {
             transferConcurrency: settings.transferConcurrency
         )
         // The periodic full pass also reads the whole remote tree (the first pass reads the feed).
-        configuration.remoteListingInterval = settings.rescanInterval
+        configuration.remoteListingInterval = Double(settings.rescanInterval.components.seconds)
         let engine = FolderSync(
             configuration: configuration,
             journal: journal,

@@ -58,10 +58,12 @@ public final class ServerRemote: RemotePort {
     public func snapshot() async throws -> (tree: RemoteTree, cursor: String) {
         var snapshot = TreeSnapshot()
         var after: String?
+        var pages = 0
         repeat {
             let page: ItemPage = try await api.get("/tree?limit=\(Self.treePageSize)" + (after.map { "&after=" + Self.queryEncode($0) } ?? ""))
-            // A page token that does not move on would page forever.
-            guard page.next != after || page.next == nil else {
+            // Pages that do not move on (a token repeated, or going round) would page forever.
+            pages += 1
+            guard page.next != after || page.next == nil, pages <= Self.maxTreePages else {
                 throw ServerError(status: 0, code: "bad_page", message: "the tree's pages do not advance")
             }
             snapshot.add(page)
@@ -91,6 +93,8 @@ public final class ServerRemote: RemotePort {
         return (tree, String(position))
     }
 
+    /// The most pages a listing reads (100 million items at 1,000 a page).
+    static let maxTreePages = 100_000
     /// Items per page of the tree, and changes per page of the feed: the server's most.
     static let treePageSize = 1000
     static let changesPageSize = 5000

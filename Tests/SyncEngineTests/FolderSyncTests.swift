@@ -75,11 +75,12 @@ import Testing
         #expect(setup.read("b.txt") == "from elsewhere")
         #expect(setup.remote.state.withLock { $0.snapshots } == 1, "the restart read the feed")
         var configuration = restarted.configuration
-        configuration.remoteListingInterval = .zero
+        configuration.remoteListingInterval = 60
         let checking = FolderSync(configuration: configuration, journal: try Journal(path: setup.journalPath), remote: setup.remote)
-        _ = try await checking.pass()
-        _ = try await checking.pass()
-        #expect(setup.remote.state.withLock { $0.snapshots } == 2, "a full pass once the interval is over lists the tree again")
+        _ = try await checking.pass(now: Date().addingTimeInterval(30))
+        #expect(setup.remote.state.withLock { $0.snapshots } == 1, "within the interval since the journal's last listing, the feed")
+        _ = try await checking.pass(now: Date().addingTimeInterval(61))
+        #expect(setup.remote.state.withLock { $0.snapshots } == 2, "a full pass once the interval is over lists the tree again, across restarts")
         #expect(try setup.divergence() == nil)
     }
 

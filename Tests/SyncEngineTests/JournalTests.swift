@@ -238,7 +238,9 @@ import Testing
     @Test func migrationsAreAppendOnly() {
         // Released migration names never change or reorder; new ones go at the end.
         #expect(
-            Journal.migrator.migrations == ["v1-trees", "v2-upload-part-size", "v3-integrity-block-hash", "v4-step-intents", "v5-download-intents"]
+            Journal.migrator.migrations == [
+                "v1-trees", "v2-upload-part-size", "v3-integrity-block-hash", "v4-step-intents", "v5-download-intents", "v6-remote-listing",
+            ]
         )
     }
 

@@ -85,4 +85,20 @@ import Testing
         let away = RemoteDelta(changes: [.init(fileId: "F1", path: nil, entry: folder("F1", 2), movedFrom: p("docs"))], cursor: "10")
         #expect(away.applied(to: before).tree == RemoteTree([p("docsx.txt"): file("X"), p("archive"): folder("R")]))
     }
+
+    /// `mv X Y; mv Z X` made by this device: the journal holds both moves before the feed
+    /// brings them back. Replayed, the first must not carry Z's items (now under X) to Y.
+    @Test func aFoldersMoveReplayedOverItsOwnLaterStateMovesNothingElse() {
+        let after = RemoteTree([
+            p("Y"): folder("X1", 2), p("Y/a.txt"): file("A"), p("X"): folder("Z1", 2), p("X/g.txt"): file("G"),
+        ])
+        let replay = RemoteDelta(
+            changes: [
+                .init(fileId: "X1", path: p("Y"), entry: folder("X1", 2), movedFrom: p("X")),
+                .init(fileId: "Z1", path: p("X"), entry: folder("Z1", 2), movedFrom: p("Z")),
+            ],
+            cursor: "12"
+        )
+        #expect(replay.applied(to: after).tree == after)
+    }
 }

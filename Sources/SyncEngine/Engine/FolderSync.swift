@@ -26,9 +26,10 @@ public final class FolderSync: Sendable {
         /// The cap for a path whose last failure was a ``TransientFailure``.
         public var transientRetryCap: TimeInterval
         /// How often a full pass reads the whole remote tree instead of the change feed from the
-        /// journal's cursor (the feed is exact; the listing is a periodic check of it). A
-        /// process's first pass reads the feed: a restart costs what changed, not the tree.
-        public var remoteListingInterval: Duration = .seconds(3600)
+        /// journal's cursor (the feed is exact; the listing is a periodic check of it), in
+        /// seconds since the journal last recorded one: a restart within it costs what changed,
+        /// not the tree.
+        public var remoteListingInterval: TimeInterval = 3600
         /// Draws the jitter of each retry time (0.5...1; see ``RetrySchedule/retryAt(now:attempts:transient:jitter:)``).
         public var jitter: @Sendable () -> Double = { Double.random(in: 0.5...1) }
 
@@ -79,8 +80,6 @@ public final class FolderSync: Sendable {
     let heldLastPass = Mutex<Set<String>>([])
     /// Paths planned again at once in consecutive passes (``replan(_:after:state:report:)``).
     let replanStreak = Mutex<[RelativePath: Int]>([:])
-    /// When this process's passes began to follow the feed, or last read the whole remote tree.
-    let lastListing = Mutex<ContinuousClock.Instant?>(nil)
     /// The block digests of what the scans hashed, for the uploads that follow (memory only).
     let blockDigests = BlockDigestCache()
 
@@ -172,13 +171,9 @@ public final class FolderSync: Sendable {
         // the whole tree on full passes (which also repair anything a delta could have missed).
         var fetchedRemote: RemoteTree
         var arrived: [RelativePath]?
-        let listingDue = lastListing.withLock { last in
-            guard case .root = scope else { return false }
-            guard let since = last else {
-                last = .now
-                return false
-            }
-            return ContinuousClock.now - since >= configuration.remoteListingInterval
+        var listingDue = false
+        if case .root = scope {
+            listingDue = try journal.remoteListedAt().map { now.timeIntervalSince($0) >= configuration.remoteListingInterval } ?? true
         }
         if !listingDue, let known = try journal.remoteCursor(), let delta = try await remote.changes(after: known) {
             let (tree, rows) = delta.applied(to: previous.remote)
@@ -188,7 +183,7 @@ public final class FolderSync: Sendable {
             refresh.remoteCursor = delta.cursor
         } else {
             let (tree, cursor) = try await remote.snapshot()
-            lastListing.withLock { $0 = .now }
+            refresh.remoteListedAt = now
             fetchedRemote = tree
             refresh.replaceRemote(with: tree, previous: previous.remote)
             refresh.remoteCursor = cursor

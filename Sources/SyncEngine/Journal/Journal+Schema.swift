@@ -176,6 +176,11 @@ extension Journal {
                     """
             )
         }
+        migrator.registerMigration("v6-remote-listing") { db in
+            // When the whole remote tree was last read: a full pass reads it again once the
+            // listing interval has passed, across restarts (FolderSync.remoteListingInterval).
+            try db.execute(sql: "CREATE TABLE remote_listing (id INTEGER PRIMARY KEY CHECK (id = 1), listed_at REAL NOT NULL)")
+        }
         return migrator
     }
 }

@@ -124,6 +124,9 @@ public final class Journal: Sendable {
         if let cursor = change.remoteCursor {
             try db.execute(sql: "INSERT OR REPLACE INTO remote_cursor (id, cursor) VALUES (1, ?)", arguments: [cursor])
         }
+        if let listed = change.remoteListedAt {
+            try db.execute(sql: "INSERT OR REPLACE INTO remote_listing (id, listed_at) VALUES (1, ?)", arguments: [listed.timeIntervalSince1970])
+        }
         for path in change.finishedUploads {
             try db.execute(sql: "DELETE FROM upload_sessions WHERE path = ?", arguments: [path.string])
         }
@@ -223,6 +226,12 @@ public final class Journal: Sendable {
     /// The change feed cursor last recorded with a remote change.
     public func remoteCursor() throws -> String? {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT cursor FROM remote_cursor WHERE id = 1") }
+    }
+
+    /// When the whole remote tree was last read into this journal (nil: never).
+    public func remoteListedAt() throws -> Date? {
+        try pool.read { db in try Double.fetchOne(db, sql: "SELECT listed_at FROM remote_listing WHERE id = 1") }
+            .map(Date.init(timeIntervalSince1970:))
     }
 
     // MARK: Errors

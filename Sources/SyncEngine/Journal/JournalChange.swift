@@ -10,6 +10,8 @@ public struct JournalChange: Sendable {
     public var synced: [RelativePath: SyncedEntry?] = [:]
     /// The change feed cursor the remote rows come from.
     public var remoteCursor: String?
+    /// When the whole remote tree was read (a snapshot), recorded with its cursor.
+    public var remoteListedAt: Date?
     /// Upload sessions that ended (the file is on the server, or the upload was abandoned).
     public var finishedUploads: [RelativePath] = []
     /// Upload intents that are done with (the upload's answer is recorded, or one is stale):

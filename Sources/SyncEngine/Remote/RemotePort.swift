@@ -98,7 +98,10 @@ public struct RemoteDelta: Sendable, Equatable {
         var pathOf: [String: RelativePath] = [:]
         for (path, entry) in tree.entries where named.contains(entry.fileId) { pathOf[entry.fileId] = path }
         for change in changes {
-            if let from = change.movedFrom {
+            // Only while the folder is where the entry says it was: the journal may already hold
+            // what came after (this device's own moves, recorded as they were made, come back
+            // through the feed), and what is under that path now is not what moved then.
+            if let from = change.movedFrom, tree[from]?.fileId == change.fileId {
                 // What was inside the folder goes where it went (or, when that cannot be a
                 // path here, is gone from here).
                 let moving = tree.entries.compactMap { path, entry in path.isInside(from) ? (path, entry) : nil }

@@ -368,7 +368,13 @@ async function start() {
     if (!window.location.hash.startsWith('#/files')) window.location.hash = '#/files/';
     else attempt(() => loadView());
   };
-  for (const kind of ['input', 'change', 'search']) search.addEventListener(kind, searchChanged);
+  // The search runs on the server: once typing pauses, not at every key.
+  let typing = null;
+  search.addEventListener('input', () => {
+    clearTimeout(typing);
+    typing = setTimeout(searchChanged, 200);
+  });
+  for (const kind of ['change', 'search']) search.addEventListener(kind, searchChanged);
   const drop = document.body;
   drop.addEventListener('dragover', (event) => {
     event.preventDefault();
