@@ -120,24 +120,7 @@ import Testing
             while true {
                 let changes = try await store.changes(userId: user.id, after: feedAt, limit: 3)
                 guard let last = changes.last else { break }
-                snapshot.apply(
-                    changes.map { change in
-                        ChangesResponse.Change(
-                            seq: change.seq,
-                            deleted: change.deleted,
-                            file: FileMetadata(
-                                id: change.fileId,
-                                path: change.path,
-                                kind: change.kind,
-                                revision: change.revision,
-                                size: change.size,
-                                sha256: change.contentHash,
-                                modifiedAt: 0
-                            ),
-                            movedFrom: change.movedFrom
-                        )
-                    }
-                )
+                snapshot.apply(changes.map(ChangesResponse.Change.init))
                 feedAt = last.seq
             }
             let truth = try await store.files(userId: user.id)

@@ -123,22 +123,7 @@ struct FilesAPI {
             )
             return json(
                 bytes: try ChangesResponse(
-                    changes: changes.map { change in
-                        ChangesResponse.Change(
-                            seq: change.seq,
-                            deleted: change.deleted,
-                            file: FileMetadata(
-                                id: change.fileId,
-                                path: change.path,
-                                kind: change.kind,
-                                revision: change.revision,
-                                size: change.size,
-                                sha256: change.contentHash,
-                                modifiedAt: 0
-                            ),
-                            movedFrom: change.movedFrom
-                        )
-                    },
+                    changes: changes.map(ChangesResponse.Change.init),
                     cursor: try await emptyPageCursor(changes.last?.seq, after: after, userId: user.id)
                 )
                 .jsonBytes()
@@ -176,5 +161,25 @@ struct FilesAPI {
             throw APIError(.notFound, code: "not_found", "no such file")
         }
         return (file, hash)
+    }
+}
+
+extension ChangesResponse.Change {
+    /// A change of the feed as the API describes it (the feed does not carry times).
+    init(_ change: ChangeRecord) {
+        self.init(
+            seq: change.seq,
+            deleted: change.deleted,
+            file: FileMetadata(
+                id: change.fileId,
+                path: change.path,
+                kind: change.kind,
+                revision: change.revision,
+                size: change.size,
+                sha256: change.contentHash,
+                modifiedAt: 0
+            ),
+            movedFrom: change.movedFrom
+        )
     }
 }
