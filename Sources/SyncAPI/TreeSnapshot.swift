@@ -4,7 +4,7 @@
 /// Pages come in id order, which moves never change, so every item is on exactly one page;
 /// each page is as the tree was at its own cursor. Each item remembers the position it is
 /// known at; a change of the feed applies to an item only if it is later than that (its own
-/// entry, or for a folder's move, to everything that was inside the folder). Read every page,
+/// entry, or for a folder's move or deletion, to everything that was inside the folder). Read every page,
 /// then the feed from ``start`` until it is empty: the items are the tree at the feed's last
 /// position.
 public struct TreeSnapshot: Sendable {
@@ -37,6 +37,11 @@ public struct TreeSnapshot: Sendable {
                     file.path = to + String(decoding: file.path.utf8.dropFirst(from.utf8.count), as: UTF8.self)
                     items[id] = (file, item.asOf)
                 }
+            }
+            if change.deleted, change.file.kind == .folder {
+                // Everything that was inside the folder then was deleted with it.
+                let inside = change.file.path + "/"
+                for (id, item) in items where item.asOf < change.seq && item.file.path.utf8.starts(with: inside.utf8) { items[id] = nil }
             }
             if let known = items[change.file.id], known.asOf >= change.seq { continue }
             if change.deleted {

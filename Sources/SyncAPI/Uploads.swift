@@ -182,6 +182,8 @@ public struct CreateFolderRequest: Codable, Sendable, Equatable {
 public struct ChangesResponse: Codable, Sendable, Equatable {
     public struct Change: Codable, Sendable, Equatable {
         public var seq: Int64
+        /// The item was deleted; a folder's deletion is one entry, everything inside it deleted
+        /// with it.
         public var deleted: Bool
         public var file: FileMetadata
         /// A folder's move: where it was. Everything inside it moved with it, keeping ids,

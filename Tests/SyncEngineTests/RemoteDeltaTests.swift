@@ -101,4 +101,19 @@ import Testing
         )
         #expect(replay.applied(to: after).tree == after)
     }
+
+    /// A folder's deletion is one entry of the feed: what was inside it goes too, and only
+    /// while the folder is the one deleted (a new folder at its path keeps its items).
+    @Test func aFoldersDeletionInOneEntryTakesEverythingInsideWithIt() {
+        let before = RemoteTree([
+            p("docs"): folder("F1"), p("docs/a.txt"): file("A"), p("docs/sub"): folder("S"), p("docs/sub/b.txt"): file("B"),
+            p("docsx.txt"): file("X"),
+        ])
+        let delta = RemoteDelta(changes: [.init(fileId: "F1", path: p("docs"), entry: nil)], cursor: "5")
+        let (after, rows) = delta.applied(to: before)
+        #expect(after == RemoteTree([p("docsx.txt"): file("X")]))
+        #expect(rows[p("docs/sub/b.txt")] == .some(nil) && rows[p("docs")] == .some(nil))
+        let replaced = RemoteTree([p("docs"): folder("F2"), p("docs/new.txt"): file("N")])
+        #expect(delta.applied(to: replaced).tree == replaced, "the deleted folder is not the one there now")
+    }
 }

@@ -112,6 +112,7 @@ import Testing
                         baseRevision: current.revision
                     )
                 case 6: _ = try await store.move(userId: user.id, from: "c", to: "a/deep2/c", revision: 1)
+                case 7: try await store.trash(userId: user.id, path: "a/deep2/c/deep", revision: 1)
                 default: break
                 }
                 round += 1
@@ -130,7 +131,7 @@ import Testing
             #expect(assembled.map(\.id) == truth.map(\.id))
             #expect(assembled.map(\.revision) == truth.map(\.revision))
             #expect(assembled.map(\.size) == truth.map(\.size))
-            #expect(truth.contains { $0.path == "a/deep2/c/deep/f4" && $0.size == 99 })
+            #expect(truth.contains { $0.path == "a/deep/f0" } && !truth.contains { $0.path.hasPrefix("a/deep2/c/deep") })
         }
     }
 

@@ -1,3 +1,5 @@
+import SyncAPI
+
 /// The server as the engine needs it. The daemon implements it over the server's API and S3
 /// (presigned uploads and downloads); tests use an in-memory remote.
 ///
@@ -65,7 +67,7 @@ public struct RemoteDelta: Sendable, Equatable {
         /// Where it is now; nil when the path cannot exist in this folder (it is then treated
         /// as gone from here).
         public var path: RelativePath?
-        /// The item now; nil when it was deleted.
+        /// The item now; nil when it was deleted (a folder with everything inside it).
         public var entry: RemoteEntry?
         /// A folder's move: where it was. Everything inside it moved with it (the feed has no
         /// entries of their own).
@@ -118,6 +120,15 @@ public struct RemoteDelta: Sendable, Equatable {
                         rows[new] = entry
                         if named.contains(entry.fileId) { pathOf[entry.fileId] = new }
                     }
+                }
+            }
+            // A folder deleted: everything inside it went with it (the feed has one entry).
+            if change.entry == nil, let old = pathOf[change.fileId], let folder = tree[old], folder.fileId == change.fileId, folder.kind == .folder {
+                let inside = tree.entries.compactMap { path, entry in path.isInside(old) ? (path, entry) : nil }
+                for (path, entry) in inside {
+                    tree[path] = nil
+                    rows[path] = .some(nil)
+                    if pathOf[entry.fileId] == path { pathOf[entry.fileId] = nil }
                 }
             }
             if let old = pathOf[change.fileId], tree[old]?.fileId == change.fileId {

@@ -222,7 +222,7 @@ extension OpenAPIDocument {
                               required: [seq, deleted, file]
                               properties:
                                 seq: {type: integer}
-                                deleted: {type: boolean}
+                                deleted: {type: boolean, description: "The item went to the trash; a folder with everything inside it (one entry)."}
                                 file: {$ref: "#/components/schemas/File"}
                                 movedFrom: {type: string, description: "A folder's move: where it was. Everything inside it moved with it (no entries of their own)."}
                           cursor: {type: integer}

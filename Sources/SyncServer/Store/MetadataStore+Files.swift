@@ -248,7 +248,8 @@ extension MetadataStore {
         return result
     }
 
-    /// Moves an item (a folder with everything in it) to the trash if it is still at `revision`.
+    /// Moves an item (a folder with everything in it) to the trash if it is still at `revision`:
+    /// one entry of the feed (a deleted folder's items are deleted with it).
     public func trash(userId: String, path: String, revision: Int64) async throws {
         let at = now().timeIntervalSince1970
         let dialect = database.dialect
@@ -257,14 +258,13 @@ extension MetadataStore {
             guard let current = try await Self.live(path, userId: userId, db) else { throw StoreError.notFound }
             guard current.revision == revision else { throw StoreError.conflict(current: current) }
             let (inside, insideBinds) = Self.inside(path, dialect: dialect)
-            let trashed = try await db.query(
-                """
-                UPDATE files SET trashed_at = ? WHERE user_id = ? AND trashed_at IS NULL AND (id = ? OR \(inside))
-                RETURNING \(Self.fileColumns)
-                """,
+            try await db.query(
+                "UPDATE files SET trashed_at = ? WHERE user_id = ? AND trashed_at IS NULL AND (id = ? OR \(inside))",
                 [.real(at), .text(userId), .text(current.id)] + insideBinds
-            ).map(Self.file)
-            try await Self.appendChanges(trashed, deleted: true, userId: userId, notify: database.notifyStatement, db)
+            )
+            // One entry in the feed, however much a folder holds: a folder deleted is deleted
+            // with everything inside it.
+            try await Self.appendChanges([current], deleted: true, userId: userId, notify: database.notifyStatement, db)
         }
         notifier.changed(userId: userId)
     }

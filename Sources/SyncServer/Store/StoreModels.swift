@@ -43,7 +43,8 @@ public struct ChangeRecord: Sendable, Equatable {
     public var revision: Int64
     public var size: Int64
     public var contentHash: String?
-    /// The item was deleted (to trash); otherwise this is its new state.
+    /// The item was deleted (to trash); otherwise this is its new state. A folder's deletion
+    /// is one entry: everything that was inside it was deleted with it.
     public var deleted: Bool
     /// For a folder's move: where it was. Everything that was inside it moved with it (one
     /// entry for the folder, none for its items).

@@ -86,7 +86,8 @@ struct DashboardWorld: Sendable {
         _ = try await browser.consoleEntries()
         try await browser.open(world.serverURL + "/")
         let who: SessionInfo = try await world.api(token).get("/session")
-        try await waitUntil("the dashboard names the user") { try await browser.find("#user-name").text() == who.name }
+        // The page loads afresh: until its script has run there is no #user-name yet.
+        try await waitUntil("the dashboard names the user") { (try? await browser.find("#user-name").text()) == who.name }
     }
 
     /// Opens the folder that holds `path` in the dashboard.
