@@ -188,6 +188,14 @@ import Testing
             #expect(try await names("holiday", .prefix) == ["Holiday 2024"])
             #expect(try await names("day 20", .contains) == ["Holiday 2024"])
             #expect(try await names("nothing like it", .contains).isEmpty)
+            // One or two letters (no trigram on PostgreSQL), and a prefix followed by the
+            // greatest code point.
+            #expect(try await names("H", .contains) == ["Holiday 2024"])
+            #expect(try await names("y_", .contains) == ["Holiday 2024/my_img.png"])
+            try await file(store, user, "Holiday 2024/zz\u{10FFFF}end")
+            #expect(try await names("zz", .prefix) == ["Holiday 2024/zz\u{10FFFF}end"])
+            #expect(MetadataStore.textAbovePrefix("ab") == "ac" && MetadataStore.textAbovePrefix("a\u{10FFFF}") == "b")
+            #expect(MetadataStore.textAbovePrefix("\u{D7FF}") == "\u{E000}" && MetadataStore.textAbovePrefix("\u{10FFFF}") == nil)
             // Another user's names are not found.
             let other = try await someone(store)
             #expect(try await store.search(userId: other.id, query: "img", match: .contains, after: nil, limit: 10).items.isEmpty)
@@ -233,6 +241,17 @@ import Testing
                         userId: user.id,
                         query: "img",
                         match: .prefix,
+                        start: ["", ""],
+                        limit: limit,
+                        dialect: store.database.dialect
+                    )
+                ),
+                (
+                    "a search by one letter", store.database.dialect == .postgres ? "files_names_sorted" : "files_names",
+                    MetadataStore.searchStatement(
+                        userId: user.id,
+                        query: "e",
+                        match: .contains,
                         start: ["", ""],
                         limit: limit,
                         dialect: store.database.dialect

@@ -183,17 +183,44 @@ extension MetadataStore {
 
     /// The name condition of a search, as each database indexes it: SQLite ranges over (a
     /// prefix) or scans (a substring) the sorted names of `files_names`; PostgreSQL matches
-    /// both with `LIKE` through the names' trigrams.
+    /// with `LIKE` through the names' trigrams, except a substring too short to have a trigram
+    /// (one or two letters), which scans the user's own sorted names (`files_names_sorted`)
+    /// rather than every user's.
     static func nameCondition(_ query: String, match: NameMatch, dialect: SQLDialect) -> (String, [SQLValue]) {
         switch (dialect, match) {
         case (.sqlite, .prefix):
-            // char(1114111) is U+10FFFF, the greatest code point: above every name the prefix begins.
-            ("\(TreeSQL.sortName) >= lower(?) AND \(TreeSQL.sortName) < lower(?) || char(1114111)", [.text(query), .text(query)])
+            // The names from the prefix up to the least text above all that begin with it.
+            if let above = textAbovePrefix(asciiLowercased(query)) {
+                ("sort_name >= lower(?) AND sort_name < ?", [.text(query), .text(above)])
+            } else {
+                ("sort_name >= lower(?)", [.text(query)])
+            }
         case (.sqlite, .contains):
-            ("instr(\(TreeSQL.sortName), lower(?)) > 0", [.text(query)])
+            ("instr(sort_name, lower(?)) > 0", [.text(query)])
+        case (.postgres, .contains) where query.unicodeScalars.count < 3:
+            ("strpos(sort_name, lower(?)) > 0", [.text(query)])
         case (.postgres, _):
-            ("\(TreeSQL.sortName) LIKE lower(?) ESCAPE '\\'", [.text(likePattern(query, match: match))])
+            ("sort_name LIKE lower(?) ESCAPE '\\'", [.text(likePattern(query, match: match))])
         }
+    }
+
+    /// `text` with the letters A to Z in lower case, and nothing else changed: SQLite's `lower`.
+    static func asciiLowercased(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { ("A"..."Z").contains($0) ? Unicode.Scalar($0.value + 32)! : $0 }))
+    }
+
+    /// The least text above every text that begins with `prefix`, in code point (UTF-8 byte)
+    /// order: the prefix with its last code point one higher (trailing U+10FFFF dropped, the
+    /// surrogates skipped); nil when there is none (a prefix of U+10FFFF only).
+    static func textAbovePrefix(_ prefix: String) -> String? {
+        var scalars = Array(prefix.unicodeScalars)
+        while let last = scalars.popLast() {
+            guard last.value < 0x10FFFF else { continue }
+            let next = last.value + 1 == 0xD800 ? 0xE000 : last.value + 1
+            scalars.append(Unicode.Scalar(next)!)
+            return String(String.UnicodeScalarView(scalars))
+        }
+        return nil
     }
 
     /// `query` as a LIKE pattern that matches it literally (its `%`, `_` and `\` escaped).

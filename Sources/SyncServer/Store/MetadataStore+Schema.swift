@@ -273,6 +273,8 @@ extension MetadataStore {
                         // database's owner may create it).
                         "CREATE EXTENSION IF NOT EXISTS pg_trgm",
                         "CREATE INDEX files_names ON files USING gin (sort_name gin_trgm_ops) WHERE trashed_at IS NULL",
+                        // A substring of one or two letters has no trigram: the user's own names, in order.
+                        "CREATE INDEX files_names_sorted ON files (user_id, sort_name, path) WHERE trashed_at IS NULL",
                         // Everything inside a folder (a move, the trash): a range of the paths' bytes.
                         "CREATE INDEX files_live_path_bytes ON files (user_id, (path COLLATE \"C\")) WHERE trashed_at IS NULL",
                     ]
