@@ -4,16 +4,14 @@
 /// Pages come in id order, which moves never change, so every item is on exactly one page;
 /// each page is as the tree was at its own cursor. Each item remembers the position it is
 /// known at; a change of the feed applies to an item only if it is later than that (its own
-/// entry, or for a folder's move or deletion, to everything that was inside the folder). Read every page,
-/// then the feed from ``start`` until it is empty: the items are the tree at the feed's last
-/// position.
+/// entry, or for a folder's move or deletion, to everything that was inside the folder). Read
+/// every page, then the feed from ``start`` until it is empty: the items are the tree at the
+/// feed's last position.
 public struct TreeSnapshot: Sendable {
     /// Each item by id, with the feed position it is known at.
     public private(set) var items: [String: (file: FileMetadata, asOf: Int64)] = [:]
     /// The first page's cursor: where to read the feed from.
     public private(set) var start: Int64?
-    /// The feed's position the items are at, once the feed is read to its end.
-    public private(set) var position: Int64 = 0
 
     public init() {}
 
@@ -21,13 +19,11 @@ public struct TreeSnapshot: Sendable {
     public mutating func add(_ page: ItemPage) {
         if start == nil { start = page.cursor }
         for item in page.items { items[item.id] = (item, page.cursor) }
-        position = max(position, page.cursor)
     }
 
     /// Applies changes of the feed after ``start``, oldest first.
     public mutating func apply(_ changes: [ChangesResponse.Change]) {
         for change in changes {
-            position = max(position, change.seq)
             if let movedFrom = change.movedFrom {
                 let from = movedFrom + "/"
                 let to = change.file.path + "/"
