@@ -70,7 +70,10 @@ public final class ServerRemote: RemotePort {
             after = page.next
         } while after != nil
         var position = snapshot.start ?? 0
-        while true {
+        for read in 0... {
+            // A feed that never comes to its end (changes faster than they are read, or a server
+            // that says so) fails the listing rather than grow it without bound.
+            guard read < Self.maxTreePages else { throw ServerError(status: 0, code: "bad_page", message: "the change feed does not come to an end") }
             let page: ChangesResponse = try await api.get("/changes?after=\(position)&limit=\(Self.changesPageSize)")
             guard page.cursor >= position else { throw ServerError(status: 0, code: "feed_went_back", message: "the change feed went back") }
             snapshot.apply(page.changes)
@@ -93,7 +96,8 @@ public final class ServerRemote: RemotePort {
         return (tree, String(position))
     }
 
-    /// The most pages a listing reads (100 million items at 1,000 a page).
+    /// The most pages a listing reads, of the tree and of the feed after it (100 million items
+    /// at 1,000 a page).
     static let maxTreePages = 100_000
     /// Items per page of the tree, and changes per page of the feed: the server's most.
     static let treePageSize = 1000

@@ -81,6 +81,8 @@ import Testing
         #expect(setup.remote.state.withLock { $0.snapshots } == 1, "within the interval since the journal's last listing, the feed")
         _ = try await checking.pass(now: Date().addingTimeInterval(61))
         #expect(setup.remote.state.withLock { $0.snapshots } == 2, "a full pass once the interval is over lists the tree again, across restarts")
+        _ = try await checking.pass(now: Date().addingTimeInterval(-86_400))
+        #expect(setup.remote.state.withLock { $0.snapshots } == 3, "a clock gone back past the last listing does not put the check off")
         #expect(try setup.divergence() == nil)
     }
 

@@ -168,12 +168,19 @@ public final class FolderSync: Sendable {
             }
         }
         // The remote side: what changed since the journal's cursor, when the remote can say;
-        // the whole tree on full passes (which also repair anything a delta could have missed).
+        // the whole tree without a cursor, and on a full pass once the listing interval has
+        // passed (which also repairs anything a delta could have missed).
         var fetchedRemote: RemoteTree
         var arrived: [RelativePath]?
         var listingDue = false
         if case .root = scope {
-            listingDue = try journal.remoteListedAt().map { now.timeIntervalSince($0) >= configuration.remoteListingInterval } ?? true
+            // Due after the interval, and when the clock went back past the last listing (a
+            // clock set wrong, then right, must not put the check off for that long).
+            listingDue =
+                try journal.remoteListedAt().map {
+                    let elapsed = now.timeIntervalSince($0)
+                    return elapsed >= configuration.remoteListingInterval || elapsed < 0
+                } ?? true
         }
         if !listingDue, let known = try journal.remoteCursor(), let delta = try await remote.changes(after: known) {
             let (tree, rows) = delta.applied(to: previous.remote)
