@@ -196,39 +196,6 @@ import Testing
     /// with nothing run: the test fails on any alert or console error. A name with `/` is a
     /// path in the tree (folders), as on every POSIX system; `x\');alert(1);//.txt` has an
     /// empty component, so the server refuses it, and the refusal is shown as text too.
-    /// A folder of 450 items opens with its first page; more pages come as the list scrolls;
-    /// search runs on the server and finds what no loaded page holds.
-    @Test func aBigFolderOpensAPageAtATimeAndSearchFindsWhatIsNotLoaded() async throws {
-        try await DashboardWorld.with("pages") { world, browser in
-            try await world.signIn(browser)
-            let api = world.world.api(world.token)
-            let _: FileMetadata = try await api.post("/folders", CreateFolderRequest(path: "many"))
-            // Numbered with zeros, every other one with a capital: by name without case, in number order.
-            let names = (0..<450).map { String(format: $0 % 2 == 0 ? "Item-%03d" : "item-%03d", $0) }
-            for name in names.shuffled() {
-                let _: FileMetadata = try await api.post("/folders", CreateFolderRequest(path: "many/" + name))
-            }
-            try await browser.open(world.world.serverURL + "/#/files/many")
-            try await waitUntil("the first page is shown") { try await world.listedPaths(browser).count == 200 }
-            #expect(try await world.listedPaths(browser) == names.prefix(200).map { "many/" + $0 })
-            for shown in [400, 450] {
-                _ = try await browser.execute("document.getElementById('more').scrollIntoView();")
-                try await waitUntil("\(shown) items are shown as the list scrolls") { try await world.listedPaths(browser).count == shown }
-            }
-            #expect(try await world.listedPaths(browser) == names.map { "many/" + $0 }, "every item once, in order")
-            #expect(try await browser.execute("return document.getElementById('more').classList.contains('hidden');") as? Bool == true)
-
-            // Opened afresh, only the first page is there; the search finds the last items anyway.
-            try await browser.open(world.world.serverURL + "/?again#/files/many")
-            try await waitUntil("the first page is shown again") { try await world.listedPaths(browser).count == 200 }
-            try await (try await browser.waitFor("#search")).type("ITEM-44")
-            try await waitUntil("the server's search answers") {
-                try await world.listedPaths(browser) == names[440...].map { "many/" + $0 }
-            }
-            try await browser.screenshot(to: world.screenshots + "/dashboard-search.png")
-        }
-    }
-
     @Test func hostileNamesAreListedSharedAndDeletedWithNoScriptRun() async throws {
         try await DashboardWorld.with("xss") { world, browser in
             try await world.signIn(browser)
