@@ -57,6 +57,14 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"])]
         ),
 
+        /// What both programs share as services: the version, journald logging, sd_notify.
+        .target(
+            name: "ServiceSupport",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            resources: [.embedInCode("VERSION")],
+            swiftSettings: swiftSettings
+        ),
+
         .target(
             name: "S3Client",
             dependencies: [
@@ -94,6 +102,7 @@ let package = Package(
             dependencies: [
                 "Concurrently",
                 "S3Client",
+                "ServiceSupport",
                 "SyncAPI",
                 "TOMLConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -123,8 +132,8 @@ let package = Package(
             name: "SyncDaemon",
             dependencies: [
                 "CLinuxShims",
-                "CSystemd",
                 "S3Client",
+                "ServiceSupport",
                 "SyncAPI",
                 "SyncEngine",
                 "TOMLConfig",
@@ -141,6 +150,7 @@ let package = Package(
         .executableTarget(
             name: "syncd",
             dependencies: [
+                "ServiceSupport",
                 "SyncEngine",
                 "SyncDaemon",
                 "SyncAPI",
@@ -153,6 +163,7 @@ let package = Package(
         .executableTarget(
             name: "syncd-server",
             dependencies: [
+                "ServiceSupport",
                 "SyncServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

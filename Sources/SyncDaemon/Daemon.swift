@@ -7,6 +7,7 @@ public import Logging
 import NIOCore
 import S3Client
 import ServiceLifecycle
+import ServiceSupport
 import SyncAPI
 public import SyncEngine
 import Synchronization
@@ -32,6 +33,8 @@ public struct DaemonSettings: Sendable {
     public var maxDownloadRate: Int64?
     /// Where to serve Prometheus metrics (`GET /metrics`), if anywhere: an IPv4 host and port.
     public var metricsListen: (host: String, port: Int)?
+    /// `log.level` (default `info`).
+    public var logLevel: Logger.Level = .info
 
     public init(
         folder: String,
@@ -188,7 +191,10 @@ public enum Daemon {
             control.stop()  // it will not run: its socket file goes now
             throw error
         }
-        folderLogger.notice("syncing \(folder) with \(settings.server) (\(settings.mode.rawValue) mode)", metadata: SyncEvent.started.metadata())
+        folderLogger.notice(
+            "syncd \(BuildInfo.version) syncing \(folder) with \(settings.server) (\(settings.mode.rawValue) mode)",
+            metadata: SyncEvent.started.metadata().merging(["version": "\(BuildInfo.version)"]) { $1 }
+        )
         // systemd: STATUS= once a second when it changed, the watchdog, STOPPING=1 when the
         // shutdown starts (services stop in reverse order: this one is told first).
         let systemd = BackgroundService {

@@ -1,4 +1,5 @@
 public import Foundation
+import ServiceSupport
 import SyncEngine
 public import TOMLConfig
 
@@ -64,6 +65,12 @@ extension DaemonSettings {
             rescanInterval: .milliseconds(Int64(rescan * 1000))
         )
         settings.metricsListen = metricsListen
+        if let name = try config.string("log.level") {
+            guard let level = ServiceLogging.level(named: name) else {
+                throw ConfigError("log.level must be one of \(ServiceLogging.levelNames), not \"\(name)\"")
+            }
+            settings.logLevel = level
+        }
         settings.maxUploadRate = uploadRate
         settings.maxDownloadRate = downloadRate
         return settings

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import ServiceSupport
 public import SyncAPI
 public import SyncEngine
 
@@ -38,7 +39,7 @@ public struct ServerAPI: Sendable {
         var request = HTTPClientRequest(url: baseURL + "/api/v1" + path)
         request.method = .init(rawValue: method)
         request.headers.add(name: "Accept", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "syncd")
+        request.headers.add(name: "User-Agent", value: BuildInfo.userAgent("syncd"))
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")

@@ -126,11 +126,13 @@ public func buildApplication(
     _ dependencies: ServerDependencies,
     host: String,
     port: Int,
-    logger: Logger = Logger(label: "syncd-server")
+    logger: Logger = Logger(label: "syncd-server"),
+    onServerRunning: @escaping @Sendable () async -> Void = {}
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(host, port: port), serverName: "syncd-server"),
+        onServerRunning: { _ in await onServerRunning() },
         logger: logger
     )
 }

@@ -1,4 +1,6 @@
 import Foundation
+public import Logging
+import ServiceSupport
 public import TOMLConfig
 
 /// The server's settings, from `syncd-server.toml` and `SYNCD_*` environment variables
@@ -33,6 +35,8 @@ public struct ServerSettings: Sendable, Equatable {
     /// Where `/metrics` is served (`metrics.listen`, e.g. 127.0.0.1:9465); nil: nowhere. The
     /// public port never serves it.
     public var metricsListen: ListenAddress?
+    /// `log.level`: what is logged, from `trace` to `critical` (default `info`).
+    public var logLevel: Logger.Level = .info
 
     /// - Parameter credentials: systemd's `$CREDENTIALS_DIRECTORY`, where `LoadCredential=`
     ///   puts `session-secret` and `client-secret`.
@@ -97,6 +101,7 @@ public struct ServerSettings: Sendable, Equatable {
             manageCORS: try config.bool("s3.manage_cors") ?? true
         )
         settings.metricsListen = metricsListen
+        settings.logLevel = try logLevel(config)
         if let days = try config.double("limits.version_days") {
             guard days.isFinite, (0...36_500).contains(days) else {
                 throw ConfigError("limits.version_days must be 0-36500 days (0: keep old versions for ever)")
@@ -104,6 +109,15 @@ public struct ServerSettings: Sendable, Equatable {
             settings.versionDays = days > 0 ? days : nil
         }
         return settings
+    }
+
+    /// `log.level`, one of swift-log's levels.
+    public static func logLevel(_ config: ConfigSource) throws -> Logger.Level {
+        guard let name = try config.string("log.level") else { return .info }
+        guard let level = ServiceLogging.level(named: name) else {
+            throw ConfigError("log.level must be one of \(ServiceLogging.levelNames), not \"\(name)\"")
+        }
+        return level
     }
 
     /// The origin (`scheme://host[:port]`) of a URL: what a browser sends as `Origin`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ServiceSupport
 
 @main
 struct SyncdCommand: AsyncParsableCommand {
@@ -9,6 +10,7 @@ struct SyncdCommand: AsyncParsableCommand {
             Start with `syncd login --server URL`, then `syncd run` (or the systemd unit). \
             `syncd status`, `pause` and `resume` talk to the running daemon.
             """,
+        version: BuildInfo.version,
         subcommands: [
             LoginCommand.self, RunCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self, DoctorCommand.self, WatchCommand.self,
         ]

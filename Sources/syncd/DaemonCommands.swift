@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceSupport
 import SyncAPI
 import SyncDaemon
 import TOMLConfig
@@ -87,17 +88,13 @@ struct RunCommand: AsyncParsableCommand {
                 mode: mode
             )
         } catch let error as ConfigError {
-            throw ValidationError("cannot start: \(error)")
+            // EX_CONFIG: the units do not restart a daemon whose configuration cannot work.
+            FileHandle.standardError.write(Data("syncd: cannot start: \(error)\n".utf8))
+            throw ExitCode(78)
         }
         // Under systemd (stderr is the journal's stream) or with SYNCD_LOG=journal: structured
         // journald entries; otherwise readable lines on stderr.
-        let journald = JournaldLogHandler.journaldIsTheDestination()
-        LoggingSystem.bootstrap { label in
-            if journald { return JournaldLogHandler(label: label) }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
+        ServiceLogging.bootstrap(identifier: "syncd", level: settings.logLevel)
         try await Daemon.run(settings, logger: Logger(label: "syncd"))
     }
 }

@@ -1,4 +1,7 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 
 @testable import SyncDaemon
@@ -65,6 +68,67 @@ import Testing
             #expect(all.contains { $0["SYNCD_ACTION"] == "folder" && $0["SYNCD_PATH"] == "reports" })
             let explained = try String(contentsOfFile: out + "/explained.txt", encoding: .utf8)
             #expect(explained.contains("syncd uploaded reports/q3.txt") && explained.contains("Nothing needs doing"), "\(explained)")
+        }
+    }
+
+    /// The server logs through the same handler: priorities, `SYNCD_*` fields, `log.level`.
+    @Test func theServerLogsStructuredEntriesAtItsLevel() async throws {
+        try await EndToEnd.with("journald-server") { world in
+            let out = world.dir + "/journal"
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let port = try EndToEnd.freePort()
+            let script = """
+                set -e
+                mount -t tmpfs tmpfs /run/systemd && mkdir -p /run/systemd/journal
+                mkdir -p /run/log && mount -t tmpfs tmpfs /run/log
+                /lib/systemd/systemd-journald & journald=$!
+                for i in $(seq 1 100); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
+                for level in info warning; do
+                  SYNCD_LOG=journal SYNCD_LOG_LEVEL=$level \(world.binaries)/syncd-server serve --host 127.0.0.1 --port \(port) & server=$!
+                  touch \(out)/serving-$level
+                  for i in $(seq 1 600); do [ -e \(out)/asked-$level ] && break; sleep 0.05; done
+                  kill -TERM $server; wait $server
+                  journalctl --directory /run/log/journal --no-pager -o json _PID=$server > \(out)/$level.json
+                done
+                kill $journald
+                """
+            let run = try ChildProcess(
+                "/usr/bin/unshare",
+                ["--mount", "--propagation", "private", "sh", "-c", script],
+                // Not the world's metrics port, which its own server holds.
+                environment: world.serverEnvironment.merging(["PATH": "/usr/bin:/bin:/usr/sbin:/sbin"]) { $1 }.filter {
+                    $0.key != "SYNCD_METRICS_LISTEN"
+                },
+                log: world.dir + "/journald-server-test.log",
+                name: "journald server test"
+            )
+            for level in ["info", "warning"] {
+                try await waitUntil("the server runs at \(level)") { FileManager.default.fileExists(atPath: out + "/serving-" + level) }
+                try await waitUntil("the server answers") {
+                    let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz")
+                    return (try? await HTTPClient.shared.execute(request, timeout: .seconds(2)).status.code) == 200
+                }
+                _ = FileManager.default.createFile(atPath: out + "/asked-" + level, contents: nil)
+            }
+            #expect(await run.waitForExit(timeout: .seconds(60)) == 0, "the namespace script failed: \(run.log)")
+
+            func entries(_ file: String) throws -> [[String: String]] {
+                try String(contentsOfFile: out + "/" + file, encoding: .utf8).split(separator: "\n").map {
+                    (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
+                }
+            }
+            let info = try entries("info.json")
+            let started = try #require(
+                info.first { $0["MESSAGE"]?.hasPrefix("syncd-server ") == true && $0["MESSAGE"]?.hasSuffix(" starting") == true },
+                "\(info)"
+            )
+            #expect(started["PRIORITY"] == "5" && started["SYSLOG_IDENTIFIER"] == "syncd-server" && started["SYNCD_DATABASE"] == "sqlite")
+            #expect(started["SYNCD_VERSION"]?.isEmpty == false)
+            let request = try #require(info.first { $0["MESSAGE"]?.contains("GET /healthz 200") == true }, "\(info.map { $0["MESSAGE"] ?? "" })")
+            #expect(request["PRIORITY"] == "6" && request["SYNCD_DURATION_MS"] != nil)
+            // At `warning`, neither the notice nor the request lines are written.
+            let quiet = try entries("warning.json")
+            #expect(!quiet.contains { $0["PRIORITY"] == "5" || $0["PRIORITY"] == "6" }, "\(quiet.map { $0["MESSAGE"] ?? "" })")
         }
     }
 }

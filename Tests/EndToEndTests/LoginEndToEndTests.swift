@@ -69,7 +69,7 @@ import Testing
             #expect(publicMetrics.status == .notFound)
             let metrics = try await HTTPClient.shared.execute(HTTPClientRequest(url: world.metricsURL + "/metrics"), timeout: .seconds(5))
             let figures = String(buffer: try await metrics.body.collect(upTo: 1 << 20))
-            #expect(metrics.status == .ok && figures.contains("syncd_device_authorizations_total"))
+            #expect(metrics.status == .ok && figures.contains("syncd_server_device_authorizations_total"))
         }
     }
 }

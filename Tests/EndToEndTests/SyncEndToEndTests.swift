@@ -73,7 +73,7 @@ import Testing
             try await waitUntil("b has the 1,000 files", timeout: .seconds(120)) { b.read("photos/img-999.txt") == "photo 999" }
             let downloadedBefore = try b.status().bytesDownloaded
             let before = try await world.serverFiles(token)
-            let uploadsBefore = try await world.metric("syncd_uploads_completed_total")
+            let uploadsBefore = try await world.metric("syncd_server_uploads_completed_total")
             let sentBefore = try a.status().bytesUploaded
             #expect(uploadsBefore == 1000)
 
@@ -83,7 +83,7 @@ import Testing
                 return files.keys.filter { $0.hasPrefix("pictures/") }.count == 1000 && files["photos"] == nil
             }
             let after = try await world.serverFiles(token)
-            #expect(try await world.metric("syncd_uploads_completed_total") == uploadsBefore, "no file was uploaded again")
+            #expect(try await world.metric("syncd_server_uploads_completed_total") == uploadsBefore, "no file was uploaded again")
             #expect(try a.status().bytesUploaded == sentBefore)
             #expect(after["pictures/img-7.txt"]?.id == before["photos/img-7.txt"]?.id, "the items kept their identity")
             // The feed says it in one entry; the second device moves its folder, downloading nothing.

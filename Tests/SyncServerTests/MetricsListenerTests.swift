@@ -35,7 +35,7 @@ import Testing
         try await Application(router: buildMetricsRouter(metrics), configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) {
             client in
             let text = try await client.execute(uri: "/metrics", method: .get) { ($0.status, String(buffer: $0.body)) }
-            #expect(text.0 == .ok && text.1.contains(#"syncd_device_authorizations_total{outcome="approved"} 1"#), "\(text.1)")
+            #expect(text.0 == .ok && text.1.contains(#"syncd_server_device_authorizations_total{outcome="approved"} 1"#), "\(text.1)")
             #expect(try await client.execute(uri: "/api/v1/files", method: .get) { $0.status } == .notFound)
         }
     }

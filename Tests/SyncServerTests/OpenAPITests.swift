@@ -72,12 +72,12 @@ import Testing
             let text = try await Application(router: buildMetricsRouter(env.metrics)).test(.router) { metrics in
                 try await metrics.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
             }
-            #expect(text.contains("syncd_uploads_completed_total 1"))
-            #expect(text.contains("syncd_uploaded_bytes_total 7"))
-            #expect(text.contains("syncd_share_views_total 1"))
-            #expect(text.contains(#"syncd_http_requests_total{status="4xx"} 1"#))
-            #expect(text.contains(#"syncd_http_requests_total{status="2xx"}"#))
-            #expect(text.contains("syncd_http_request_duration_seconds_bucket"))
+            #expect(text.contains("syncd_server_uploads_completed_total 1"))
+            #expect(text.contains("syncd_server_uploaded_bytes_total 7"))
+            #expect(text.contains("syncd_server_share_views_total 1"))
+            #expect(text.contains(#"syncd_server_http_requests_total{status="4xx"} 1"#))
+            #expect(text.contains(#"syncd_server_http_requests_total{status="2xx"}"#))
+            #expect(text.contains("syncd_server_http_request_duration_seconds_bucket"))
             // The public port does not serve them (they have their own listener, metrics.listen).
             #expect(try await client.execute(uri: "/metrics", method: .get) { $0.status } == .notFound)
         }

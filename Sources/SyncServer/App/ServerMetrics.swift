@@ -1,5 +1,6 @@
 import Hummingbird
 public import Prometheus
+import ServiceSupport
 
 /// The server's Prometheus metrics, served at `/metrics`.
 public struct ServerMetrics: Sendable {
@@ -22,6 +23,12 @@ public struct ServerMetrics: Sendable {
             descriptor: Self.name("http_request_duration", "seconds", "Time to answer an HTTP request."),
             buckets: [.milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10), .seconds(60)]
         )
+        // The usual `_build_info` gauge: always 1, the version in a label.
+        registry.makeGauge(
+            descriptor: Self.name("build", "info", "The running syncd-server's version (always 1)."),
+            labels: [("version", BuildInfo.version)]
+        )
+        .set(to: 1.0)
     }
 
     func countRequest(status: HTTPResponse.Status) {
@@ -54,7 +61,7 @@ public struct ServerMetrics: Sendable {
     }
 
     static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(namespace: "syncd", metricName: metric, unitName: unit, helpText: help)
+        MetricNameDescriptor(namespace: "syncd_server", metricName: metric, unitName: unit, helpText: help)
     }
 
     /// The exposition text.

@@ -19,7 +19,7 @@ final class EndToEnd: @unchecked Sendable {
     let metricsURL: String
     let binaries: String
     private var server: ChildProcess?
-    private let serverEnvironment: [String: String]
+    let serverEnvironment: [String: String]
     private var daemons: [DaemonHandle] = []
 
     /// - Parameter serverSettings: more `SYNCD_*` settings for the server (e.g.
@@ -116,17 +116,24 @@ final class EndToEnd: @unchecked Sendable {
         await server?.crash()
     }
 
-    /// `syncd-server` with this world's settings (an admin command), its output and exit status.
-    func serverCommand(_ arguments: [String]) async throws -> (status: Int32?, output: String) {
-        let process = try ChildProcess(
+    /// `syncd-server` with this world's settings (an admin command), its output and exit status
+    /// (a wait status: `exit(n)` is `n << 8`). `environment`: settings changed or added (an
+    /// empty value removes one).
+    func serverCommand(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32?, output: String) {
+        let process = try serverProcess(arguments, environment: environment)
+        let status = await process.waitForExit(timeout: .seconds(120))
+        return (status, process.log)
+    }
+
+    /// A `syncd-server` process with this world's settings, changed by `environment`.
+    func serverProcess(_ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
+        try ChildProcess(
             binaries + "/syncd-server",
             arguments,
-            environment: serverEnvironment,
+            environment: serverEnvironment.merging(environment) { $1 }.filter { !$0.value.isEmpty },
             log: dir + "/admin-\(UUID().uuidString.prefix(6)).log",
             name: "syncd-server \(arguments.first ?? "")"
         )
-        let status = await process.waitForExit(timeout: .seconds(120))
-        return (status, process.log)
     }
 
     private func tearDown(printLogs: Bool) async {
