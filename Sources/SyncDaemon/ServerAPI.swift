@@ -102,3 +102,9 @@ public struct ServerError: TransientFailure, Sendable, CustomStringConvertible {
     /// full quota, 507, which waits for the user).
     public var isTransient: Bool { (status == 0 && code == "unreachable") || status == 429 || (status >= 500 && status != 507) }
 }
+
+extension ServerAPI {
+    /// A value for a query string (`?path=…`): everything but unreserved characters and `/`
+    /// percent-encoded.
+    public static func queryValue(_ text: String) -> String { ServerRemote.queryEncode(text) }
+}

@@ -12,7 +12,10 @@ struct SyncdCommand: AsyncParsableCommand {
             """,
         version: BuildInfo.version,
         subcommands: [
-            LoginCommand.self, RunCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self, DoctorCommand.self, WatchCommand.self,
+            LoginCommand.self, RunCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self,
+            LsCommand.self, FileStatusCommand.self, ConflictsCommand.self, ActivityCommand.self,
+            HistoryCommand.self, RestoreCommand.self, TrashCommand.self, ShareCommand.self,
+            DoctorCommand.self, WatchCommand.self, LogoutCommand.self,
         ]
     )
 }

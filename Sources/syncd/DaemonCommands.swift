@@ -74,6 +74,9 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var pathOptions: PathOptions
     @Option(help: "The synced folder (default: sync.folder in config.toml, else ~/Sync).") var folder: String?
     @Option(help: "sync (two-way, the default) or backup (push only; local deletions move remote files to the trash).") var mode: String?
+    @Flag(help: "Print what the first pass would do (uploads, downloads, moves, deletions, conflicts) and exit; nothing is changed.")
+    var dryRun = false
+    @Flag(help: "With --dry-run: print JSON.") var json = false
 
     func run() async throws {
         let paths = pathOptions.paths
@@ -94,6 +97,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Under systemd (stderr is the journal's stream) or with SYNCD_LOG=journal: structured
         // journald entries; otherwise readable lines on stderr.
+        if dryRun {
+            // Only warnings on stderr: the plan is the output.
+            ServiceLogging.bootstrap(identifier: "syncd", level: .warning)
+            let report = try await explained { try await Daemon.dryRun(settings, logger: Logger(label: "syncd")) }
+            return try DryRunOutput(report).print(json: json)
+        }
         ServiceLogging.bootstrap(identifier: "syncd", level: settings.logLevel)
         try await Daemon.run(settings, logger: Logger(label: "syncd"))
     }

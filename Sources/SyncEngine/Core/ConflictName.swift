@@ -30,6 +30,30 @@ public enum ConflictName {
         }
     }
 
+    /// What a conflicted copy's name says: the path of the version it was kept beside, the
+    /// device that kept it, and the stamp (`2026-11-29 141503`); nil for any other name.
+    public static func original(of copy: RelativePath) -> (path: RelativePath, host: String, stamp: String)? {
+        let name = copy.name
+        guard let open = name.range(of: " (conflicted copy from ", options: .backwards),
+            let close = name[open.upperBound...].lastIndex(of: ")")
+        else { return nil }
+        // HOST YYYY-MM-DD HHMMSS[ N]
+        var words = name[open.upperBound..<close].split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        if let last = words.last, words.count >= 4, Int(last) != nil, last.count < 6 { words.removeLast() }
+        guard words.count >= 3 else { return nil }
+        let time = words.removeLast()
+        let day = words.removeLast()
+        let host = words.joined(separator: " ")
+        let digits = day.split(separator: "-")
+        guard time.count == 6, time.allSatisfy({ $0.isASCII && $0.isNumber }), digits.map(\.count) == [4, 2, 2],
+            digits.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }), !host.isEmpty
+        else { return nil }
+        let original = String(name[..<open.lowerBound]) + String(name[name.index(after: close)...])
+        guard !original.isEmpty else { return nil }
+        let path = copy.parent.map { $0.appending(original) } ?? RelativePath(unchecked: original)
+        return (path, host, "\(day) \(time)")
+    }
+
     /// `YYYY-MM-DD HHMMSS` in the given zone.
     static func stamp(_ date: Date, _ timeZone: TimeZone) -> String {
         var calendar = Calendar(identifier: .gregorian)

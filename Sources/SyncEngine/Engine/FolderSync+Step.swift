@@ -120,6 +120,7 @@ extension FolderSync {
             change.moveSynced(t.synced, from: from, to: to)
         }
         change.clearedErrors = [action.primaryPath]
+        if let entry = Activity.of(action, at: Date(), from: t, change: change) { change.activity = [entry] }
         try await journal.commit(change)
         return change
     }

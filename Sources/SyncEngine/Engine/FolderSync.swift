@@ -118,7 +118,9 @@ public final class FolderSync: Sendable {
     ///
     /// - Parameter scope: what to rescan locally: everything, or only the subtrees the watcher
     ///   hinted at (the rest of the local tree is taken from the journal).
-    public func pass(scope: RescanCoalescer.Request = .root, now: Date = Date()) async throws -> SyncReport {
+    /// - Parameter dryRun: plan only (`syncd run --dry-run`): the folder, the server and the
+    ///   journal are read, never changed; the plan is in ``SyncReport/planned``.
+    public func pass(scope: RescanCoalescer.Request = .root, now: Date = Date(), dryRun: Bool = false) async throws -> SyncReport {
         progressState.withLock { $0 = PassProgress(running: true) }
         defer { progressState.withLock { $0.running = false } }
         var report = SyncReport()
@@ -135,7 +137,7 @@ public final class FolderSync: Sendable {
         switch scope {
         case .root:
             let scan = try scanner.scan(previous: previous.local)
-            for temporary in scan.staleTemporaries { try LocalFolder(root: configuration.root).removeTemporary(temporary) }
+            for temporary in scan.staleTemporaries where !dryRun { try LocalFolder(root: configuration.root).removeTemporary(temporary) }
             report.scanProblems = scan.problems
             refresh.replaceLocal(under: nil, with: scan.tree, previous: previous.local)
             localTree = scan.tree
@@ -232,7 +234,7 @@ public final class FolderSync: Sendable {
             )
         }
         refresh.settledDownloads = downloads.done
-        try journal.apply(refresh)
+        if !dryRun { try journal.apply(refresh) }
 
         let allowDeletes = allowMassDelete.load(ordering: .relaxed)
         let policy = SyncPolicy(
@@ -255,6 +257,10 @@ public final class FolderSync: Sendable {
         let (runnable, held) = Self.holdObstructed(plan.actions, folder: folder, remote: remoteTree)
         report.held = refused + held
         reportHeld(report.held)
+        if dryRun {
+            report.planned = runnable
+            return report
+        }
         progressState.withLock { $0.planned = runnable.count }
         if let brake = plan.brake {
             logger.warning("mass-delete brake: \(brake)", metadata: ["folder": "\(configuration.root)"])

@@ -2,6 +2,8 @@
 public struct SyncReport: Sendable {
     /// Steps that finished.
     public var done: [SyncAction] = []
+    /// A dry run's plan: the steps a pass would take, none of them taken.
+    public var planned: [SyncAction] = []
     /// The same, with how long each took, the bytes moved (transfers) and the server's
     /// revision of the item afterwards.
     public var steps: [Step] = []

@@ -181,6 +181,17 @@ extension Journal {
             // listing interval has passed, across restarts (FolderSync.remoteListingInterval).
             try db.execute(sql: "CREATE TABLE remote_listing (id INTEGER PRIMARY KEY CHECK (id = 1), listed_at REAL NOT NULL)")
         }
+        migrator.registerMigration("v7-activity") { db in
+            // What the steps did, newest last (`syncd activity`); trimmed to Activity.kept rows.
+            try db.execute(
+                sql: """
+                    CREATE TABLE activity (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, action TEXT NOT NULL,
+                        path TEXT NOT NULL, to_path TEXT, bytes INTEGER, revision INTEGER
+                    )
+                    """
+            )
+        }
         return migrator
     }
 }

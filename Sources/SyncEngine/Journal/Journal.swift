@@ -146,6 +146,15 @@ public final class Journal: Sendable {
         for path in change.clearedErrors {
             try db.execute(sql: "DELETE FROM path_errors WHERE path = ?", arguments: [path.string])
         }
+        if !change.activity.isEmpty {
+            for entry in change.activity {
+                try db.execute(
+                    sql: "INSERT INTO activity (at, action, path, to_path, bytes, revision) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [entry.at.timeIntervalSince1970, entry.action.rawValue, entry.path, entry.toPath, entry.bytes, entry.revision]
+                )
+            }
+            try db.execute(sql: "DELETE FROM activity WHERE seq <= (SELECT MAX(seq) FROM activity) - ?", arguments: [Activity.kept])
+        }
     }
 
     // MARK: Upload intents

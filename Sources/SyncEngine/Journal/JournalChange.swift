@@ -23,6 +23,8 @@ public struct JournalChange: Sendable {
     public var settledDownloads: [RelativePath] = []
     /// Paths whose error is resolved.
     public var clearedErrors: [RelativePath] = []
+    /// What the step did, for `syncd activity` (the newest ``Activity/kept`` are kept).
+    public var activity: [Activity] = []
 
     public init() {}
 

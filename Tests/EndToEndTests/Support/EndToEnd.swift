@@ -282,6 +282,20 @@ final class DaemonHandle: @unchecked Sendable {
         return process.log
     }
 
+    /// Any `syncd` command with this daemon's configuration and state (`ls`, `share`, `run
+    /// --dry-run`, …): its exit (wait) status and what it printed, stdout and stderr together.
+    func cli(_ arguments: [String]) async throws -> (status: Int32?, output: String) {
+        let process = try ChildProcess(
+            binary,
+            arguments + ["--config-dir", paths.configDir, "--state-dir", paths.stateDir],
+            environment: environment,
+            log: paths.configDir + "/cli-\(UUID().uuidString.prefix(6)).out",
+            name: "syncd \(arguments.first ?? "")"
+        )
+        let status = await process.waitForExit(timeout: .seconds(60))
+        return (status, process.log)
+    }
+
     func path(_ relative: String) -> String { folder + "/" + relative }
 
     func write(_ relative: String, _ text: String) throws {

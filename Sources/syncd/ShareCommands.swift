@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import SyncAPI
+import SyncDaemon
+
+/// `syncd share PATH`, `syncd share list`, `syncd share revoke ID`.
+struct ShareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "share",
+        abstract: "Make a link anyone can open to download a file; list and revoke links.",
+        subcommands: [Create.self, List.self, Revoke.self],
+        defaultSubcommand: Create.self
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create",
+            abstract: "Make a link to a file and print it (`syncd share PATH` for short)."
+        )
+        @OptionGroup var pathOptions: PathOptions
+        @Argument(help: "A file inside the synced folder.") var path: String
+        @Option(help: "How long the link works: 30m, 12h, 7d, 2w, or never (if the server allows). Default 7d.") var expires: String?
+        @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            if let expires { _ = try lifetimeSeconds(expires) }
+        }
+
+        func run() async throws {
+            let context = try CommandContext(paths: pathOptions.paths)
+            let remote = try context.remotePath(path)
+            let seconds = try expires.map(lifetimeSeconds)
+            let share: ShareInfo = try await explained {
+                try await context.api.post("/shares", CreateShareRequest(path: remote, expiresInSeconds: seconds))
+            }
+            if json { return try printJSON(share) }
+            print(share.url)
+            FileHandle.standardError.write(Data("link \(share.id) to \(share.path), \(ShareCommand.expiry(share))\n".utf8))
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List your links, with their views and expiry.")
+        @OptionGroup var pathOptions: PathOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let context = try CommandContext(paths: pathOptions.paths)
+            let shares: [ShareInfo] = try await explained { try await context.api.get("/shares") }
+            if json { return try printJSON(shares) }
+            if shares.isEmpty { print("no links") }
+            for share in shares {
+                print(
+                    "\(share.id)  \(share.path)  \(ShareCommand.expiry(share))  \(share.views) view\(share.views == 1 ? "" : "s")\n    \(share.url)"
+                )
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a link: it stops working at once.")
+        @OptionGroup var pathOptions: PathOptions
+        @Argument(help: "The link's id (from `syncd share list`).") var id: String
+
+        func run() async throws {
+            let context = try CommandContext(paths: pathOptions.paths)
+            try await explained { try await context.api.call("DELETE", "/shares/" + ServerAPI.queryValue(id)) }
+            print("link \(id) revoked")
+        }
+    }
+
+    static func expiry(_ share: ShareInfo) -> String {
+        if share.revoked { return "revoked" }
+        guard let at = share.expiresAt else { return "never expires" }
+        return at < Date().timeIntervalSince1970 ? "expired \(localTime(at))" : "expires \(localTime(at))"
+    }
+}
+
+/// `syncd logout`: this device's token is revoked on the server and forgotten here.
+struct LogoutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logout",
+        abstract: "Disconnect this device: revoke its token on the server and delete it here.",
+        discussion: "The folder and the journal stay; `syncd login` connects again. Stop `syncd run` first."
+    )
+
+    @OptionGroup var pathOptions: PathOptions
+
+    func run() async throws {
+        let paths = pathOptions.paths
+        if (try? ControlClient.send(ControlRequest(command: .status), to: paths.controlSocket)) != nil {
+            throw ValidationError("syncd is running on this device: stop it first (systemctl --user stop syncd)")
+        }
+        let context = try CommandContext(paths: paths)
+        do {
+            let devices: [DeviceInfo] = try await context.api.get("/devices")
+            guard let me = devices.first(where: \.current) else { throw ValidationError("the server does not know this device's token") }
+            try await context.api.call("DELETE", "/devices/" + ServerAPI.queryValue(me.id))
+            print("device \"\(me.name)\" revoked on \(context.settings.server)")
+        } catch let error as ServerError where error.status == 401 {
+            print("the server had already revoked this device's token")
+        } catch let error as ServerError {
+            throw ValidationError("cannot revoke this device on the server (\(error.message)); nothing was deleted here")
+        }
+        if FileManager.default.fileExists(atPath: paths.credentialsFile) {
+            try FileManager.default.removeItem(atPath: paths.credentialsFile)
+            print("removed \(paths.credentialsFile)")
+        }
+    }
+}

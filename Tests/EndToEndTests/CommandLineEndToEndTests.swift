@@ -1,0 +1,216 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SyncAPI
+import SyncDaemon
+import Testing
+
+/// The `syncd` commands a user reaches for beside `run` (ls, filestatus, conflicts, activity,
+/// history, restore, trash, share, logout, run --dry-run), each run as the real binary against
+/// the real server and daemons.
+@Suite(.timeLimit(.minutes(4))) struct CommandLineEndToEndTests {
+    static func json(_ output: String) throws -> Any {
+        // Only the JSON document: anything logged before it is not part of it.
+        guard let start = output.firstIndex(where: { $0 == "[" || $0 == "{" }) else { throw HarnessError("no JSON in: \(output)") }
+        return try JSONSerialization.jsonObject(with: Data(output[start...].utf8))
+    }
+
+    static func rows(_ output: String) throws -> [[String: Any]] {
+        guard let rows = try json(output) as? [[String: Any]] else { throw HarnessError("not a list: \(output)") }
+        return rows
+    }
+
+    @Test func lsFilestatusConflictsAndActivityTellWhatIsWhere() async throws {
+        try await EndToEnd.with("cli-files") { world in
+            let token = try await world.issueToken()
+            let a = try world.daemon("host-a", token: token)
+            let b = try world.daemon("host-b", token: token)
+            try a.write(".syncignore", "*.log\n")
+            try a.write("docs/plan.txt", "v1")
+            try a.write("top.txt", "top")
+            try a.start()
+            try b.start()
+            try await waitUntil("b has a's files") { b.read("docs/plan.txt") == "v1" && b.read("top.txt") == "top" }
+            try await waitUntil("a is idle") { try a.status().state == .idle }
+            try a.write("debug.log", "noise")
+
+            let ls = try await a.cli(["ls", "--json"])
+            #expect(ls.status == 0, "\(ls.output)")
+            let rows = try Self.rows(ls.output)
+            let byName = Dictionary(uniqueKeysWithValues: rows.map { ($0["name"] as? String ?? "", $0) })
+            #expect(byName["docs"]?["kind"] as? String == "folder" && byName["docs"]?["state"] as? String == "up to date")
+            #expect(byName["top.txt"]?["state"] as? String == "up to date" && byName["top.txt"]?["size"] as? Int == 3)
+            #expect(byName["debug.log"]?["state"] as? String == "ignored" && byName["debug.log"]?["onServer"] as? Bool == false)
+            let inDocs = try await a.cli(["ls", "docs"])
+            #expect(
+                inDocs.output.contains("up to date") && inDocs.output.contains("plan.txt") && !inDocs.output.contains("top.txt"),
+                "\(inDocs.output)"
+            )
+            let outside = try await a.cli(["ls", "/etc"])
+            #expect(outside.status != 0 && outside.output.contains("is not inside the synced folder"), "\(outside.output)")
+
+            let upToDate = try await a.cli(["filestatus", a.path("docs/plan.txt")])
+            #expect(upToDate.status == 0 && upToDate.output.contains("docs/plan.txt: up to date — revision 1, 2 bytes"), "\(upToDate.output)")
+            let ignored = try await a.cli(["filestatus", "debug.log", "--json"])
+            #expect((try Self.json(ignored.output) as? [String: Any])?["state"] as? String == "ignored", "\(ignored.output)")
+            let missing = try await a.cli(["filestatus", "nope.txt"])
+            #expect(missing.status == 1 << 8 && missing.output.contains("not found"), "\(missing.output)")
+
+            // A conflict: both edit top.txt while a is stopped.
+            await a.stop()
+            let stopped = try await a.cli(["filestatus", "top.txt"])
+            #expect(stopped.output.contains("up to date"), "nothing changed yet: \(stopped.output)")
+            try a.write("new-here.txt", "fresh")
+            let fresh = try await a.cli(["filestatus", "new-here.txt"])
+            #expect(fresh.output.contains("syncing — new here, not uploaded yet; syncd is not running"), "\(fresh.output)")
+            try b.write("top.txt", "top from b")
+            try await waitUntil("b's edit is on the server") { try await world.serverFiles(token)["top.txt"]?.revision == 2 }
+            try a.write("top.txt", "top from a")
+            try a.start()
+            try await waitUntil("a kept both versions", timeout: .seconds(60)) {
+                a.read("top.txt") == "top from b" && a.tree().keys.contains { $0.hasPrefix("top (conflicted copy from host-a") }
+            }
+            try await waitUntil("a is idle") { try a.status().state == .idle }
+            let conflicts = try await a.cli(["conflicts", "--json"])
+            let listed = try Self.rows(conflicts.output)
+            #expect(listed.count == 1, "\(conflicts.output)")
+            let copyFile = try #require(listed.first?["copyFile"] as? String)
+            #expect(listed.first?["path"] as? String == "top.txt" && listed.first?["file"] as? String == a.path("top.txt"))
+            #expect(listed.first?["host"] as? String == "host-a")
+            #expect(try String(contentsOfFile: copyFile, encoding: .utf8) == "top from a", "the listed copy is this device's version")
+            let copyState = try await a.cli(["filestatus", copyFile])
+            #expect(copyState.output.contains(": conflict — conflicted copy of top.txt kept by host-a"), "\(copyState.output)")
+            let text = try await a.cli(["conflicts"])
+            #expect(text.output.contains("current version: \(a.path("top.txt"))") && text.output.contains("conflicted copy: \(copyFile)"))
+
+            let activity = try await a.cli(["activity", "--json", "--count", "100"])
+            let entries = try Self.rows(activity.output)
+            #expect(entries.contains { $0["action"] as? String == "upload" && $0["path"] as? String == "docs/plan.txt" && $0["bytes"] as? Int == 2 })
+            #expect(entries.contains { $0["action"] as? String == "conflict" && $0["path"] as? String == "top.txt" })
+            #expect(entries.contains { $0["action"] as? String == "download" && $0["path"] as? String == "top.txt" && $0["revision"] as? Int == 2 })
+            #expect(entries.first?["path"] as? String != "docs/plan.txt", "newest first")
+            let bActivity = try await b.cli(["activity"])
+            #expect(bActivity.output.contains("download") && bActivity.output.contains("docs/plan.txt"), "\(bActivity.output)")
+            await a.stop()
+            await b.stop()
+        }
+    }
+
+    @Test func historyRestoreAndTrashBringFilesBack() async throws {
+        try await EndToEnd.with("cli-history") { world in
+            let token = try await world.issueToken()
+            let a = try world.daemon("host-a", token: token)
+            try a.write("report.txt", "first draft")
+            try a.start()
+            try await waitUntil("v1 uploaded") { try await world.serverFiles(token)["report.txt"]?.revision == 1 }
+            try a.write("report.txt", "second draft, longer")
+            try await waitUntil("v2 uploaded") { try await world.serverFiles(token)["report.txt"]?.revision == 2 }
+
+            let history = try await a.cli(["history", "report.txt", "--json"])
+            let versions = try Self.rows(history.output)
+            #expect(versions.map { $0["revision"] as? Int } == [2, 1], "\(history.output)")
+            #expect(versions.map { $0["size"] as? Int } == [20, 11])
+            let text = try await a.cli(["history", "report.txt"])
+            #expect(text.output.contains("revision 2") && text.output.contains("(current)"))
+
+            let restore = try await a.cli(["restore", "report.txt", "--revision", "1"])
+            #expect(restore.status == 0 && restore.output.contains("revision 1 restored as revision 3"), "\(restore.output)")
+            try await waitUntil("the folder has the first draft again") { a.read("report.txt") == "first draft" }
+            let noSuch = try await a.cli(["restore", "report.txt", "--revision", "9"])
+            #expect(noSuch.status != 0 && noSuch.output.contains("has no revision 9"), "\(noSuch.output)")
+
+            try FileManager.default.removeItem(atPath: a.path("report.txt"))
+            try await waitUntil("the deletion reached the server") { try await world.serverFiles(token)["report.txt"] == nil }
+            let trash = try await a.cli(["trash", "--json"])
+            #expect(try Self.rows(trash.output).contains { $0["path"] as? String == "report.txt" }, "\(trash.output)")
+            let back = try await a.cli(["trash", "restore", "report.txt"])
+            #expect(back.status == 0 && back.output.contains("report.txt restored"), "\(back.output)")
+            try await waitUntil("the file is back in the folder") { a.read("report.txt") == "first draft" }
+            let gone = try await a.cli(["trash", "restore", "never-there.txt"])
+            #expect(gone.status != 0 && gone.output.contains("is not in the trash"), "\(gone.output)")
+            await a.stop()
+        }
+    }
+
+    @Test func shareLinksAndLogout() async throws {
+        try await EndToEnd.with("cli-share") { world in
+            let token = try await world.issueToken()
+            let a = try world.daemon("host-a", token: token)
+            try a.write("photo.txt", "a picture")
+            try a.start()
+            try await waitUntil("uploaded") { try await world.serverFiles(token)["photo.txt"] != nil }
+
+            let created = try await a.cli(["share", "photo.txt", "--expires", "2h"])
+            #expect(created.status == 0, "\(created.output)")
+            let url = try #require(created.output.split(separator: "\n").first { $0.hasPrefix("http") }.map(String.init), "\(created.output)")
+            #expect(url.hasPrefix(world.serverURL + "/s/"))
+            #expect(try await Self.status(url) == 200)
+            let list = try await a.cli(["share", "list", "--json"])
+            let shares = try Self.rows(list.output)
+            let share = try #require(shares.first { $0["url"] as? String == url }, "\(list.output)")
+            let expires = try #require(share["expiresAt"] as? Double)
+            #expect(abs(expires - Date().timeIntervalSince1970 - 7200) < 120, "expires in about 2 hours")
+            let id = try #require(share["id"] as? String)
+            let revoked = try await a.cli(["share", "revoke", id])
+            #expect(revoked.status == 0 && revoked.output.contains("link \(id) revoked"))
+            #expect(try await Self.status(url) == 404)
+            let bad = try await a.cli(["share", "photo.txt", "--expires=0d"])
+            #expect(bad.status != 0 && bad.output.contains("--expires takes a positive duration"), "\(bad.output)")
+
+            // Logout: refused while the daemon runs; then the token is revoked and forgotten.
+            let busy = try await a.cli(["logout"])
+            #expect(busy.status != 0 && busy.output.contains("stop it first"), "\(busy.output)")
+            await a.stop()
+            let out = try await a.cli(["logout"])
+            #expect(out.status == 0 && out.output.contains("revoked on \(world.serverURL)"), "\(out.output)")
+            #expect(try await world.devicesStatus(token) == 401)
+            #expect(!FileManager.default.fileExists(atPath: a.paths.credentialsFile))
+        }
+    }
+
+    @Test func aDryRunPrintsThePlanAndChangesNothing() async throws {
+        try await EndToEnd.with("cli-dry-run") { world in
+            let token = try await world.issueToken()
+            let a = try world.daemon("host-a", token: token)
+            let b = try world.daemon("host-b", token: token)
+            try a.write("keep/same.txt", "same")
+            try a.start()
+            try b.start()
+            try await waitUntil("b has it") { b.read("keep/same.txt") == "same" }
+            await a.stop()
+            try b.write("from-b.txt", "b's")
+            try await waitUntil("b's file on the server") { try await world.serverFiles(token)["from-b.txt"] != nil }
+            try a.write("from-a.txt", "a's")
+            try a.write("keep/same.txt", "edited here")
+
+            let plan = try await a.cli(["run", "--dry-run"])
+            #expect(plan.status == 0, "\(plan.output)")
+            #expect(plan.output.contains("download from-b.txt"), "\(plan.output)")
+            #expect(plan.output.contains("upload from-a.txt"), "\(plan.output)")
+            #expect(plan.output.contains("upload keep/same.txt over r1"), "\(plan.output)")
+            #expect(plan.output.contains("3 steps; nothing was done (dry run)"), "\(plan.output)")
+            // Nothing happened: not in the folder, not on the server, and the same plan again.
+            #expect(a.read("from-b.txt") == nil)
+            let files = try await world.serverFiles(token)
+            #expect(files["from-a.txt"] == nil && files["keep/same.txt"]?.revision == 1)
+            let again = try await a.cli(["run", "--dry-run", "--json"])
+            let steps = (try Self.json(again.output) as? [String: Any])?["steps"] as? [String]
+            #expect(Set(steps ?? []) == ["download from-b.txt", "upload from-a.txt", "upload keep/same.txt over r1"], "\(again.output)")
+            let busy = try await b.cli(["run", "--dry-run"])
+            #expect(busy.status != 0 && busy.output.contains("syncd is running on this folder"), "\(busy.output)")
+            // The real pass does what the plan said.
+            try a.start()
+            try await waitUntil("the plan carried out") {
+                let onServer = try await world.serverFiles(token)["from-a.txt"] != nil
+                return a.read("from-b.txt") == "b's" && onServer
+            }
+            await a.stop()
+            await b.stop()
+        }
+    }
+
+    static func status(_ url: String) async throws -> UInt {
+        try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5)).status.code
+    }
+}
