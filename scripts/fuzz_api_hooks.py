@@ -24,7 +24,11 @@ import threading
 import urllib.request
 
 import schemathesis
-from hypothesis.internal import lambda_sources
+
+try:  # an internal module of hypothesis: if it moves, the workaround below is simply off
+    from hypothesis.internal import lambda_sources
+except ImportError:
+    lambda_sources = None
 
 SERVER = os.environ["SYNCD_FUZZ_SERVER"]
 OWN_DEVICE = os.environ.get("SYNCD_FUZZ_DEVICE_ID", "")
@@ -48,7 +52,7 @@ def _write_runs():
             json.dump(_RUNS, out)
 
 
-_lambda_description = lambda_sources.lambda_description
+_lambda_description = lambda_sources.lambda_description if lambda_sources else None
 
 
 def _lambda_description_or_unknown(f):
@@ -60,7 +64,8 @@ def _lambda_description_or_unknown(f):
         return "lambda: <unknown>"
 
 
-lambda_sources.lambda_description = _lambda_description_or_unknown
+if lambda_sources:
+    lambda_sources.lambda_description = _lambda_description_or_unknown
 
 
 @schemathesis.check

@@ -1,4 +1,6 @@
 import Foundation
+import Glibc
+public import SyncAPI
 public import SyncEngine
 
 /// What `syncd filestatus` and `syncd ls` say of one path on this device, and why.
@@ -25,30 +27,38 @@ public struct FileState: Codable, Sendable, Equatable {
     }
 
     /// Classifies `path` (a server path, "" the top) from the folder, the journal, the ignore
-    /// rules and the running daemon's status (nil: not running).
+    /// rules and the running daemon's status (nil: not running). `kind`: what the server says
+    /// the item is, for one not in the folder; `mode`: the folder's sync mode.
     public static func of(
         _ path: String,
+        kind: ItemKind? = nil,
+        mode: SyncPolicy.Mode = .sync,
         folder: String,
         journal: JournalReader?,
         ignore: IgnoreRules,
         daemon: DaemonStatus?
     ) throws -> FileState {
         func state(_ s: State, _ why: String) -> FileState { FileState(path: path, state: s, reason: why) }
-        let running = daemon != nil
-        let later = running ? (daemon?.state == .paused ? "; syncd is paused (`syncd resume`)" : "") : "; syncd is not running"
-        let local = FileStatus.of(path.isEmpty ? folder : folder + "/" + path)
+        let later = daemon == nil ? "; syncd is not running" : (daemon?.state == .paused ? "; syncd is paused (`syncd resume`)" : "")
         if path.isEmpty { return state(.upToDate, "the synced folder") }
         guard let relative = RelativePath(path) else { return state(.notSynced, "the server would refuse this name") }
+        // Inside a linked folder, the item is not the folder's: the scan does not follow links.
+        let parentPath = relative.parent.map { folder + "/" + $0.string } ?? folder
+        if let real = realpath(parentPath, nil) {
+            defer { free(real) }
+            if String(cString: real) != parentPath { return state(.notSynced, "inside a symbolic link to a folder; links are not followed") }
+        }
+        let local = FileStatus.of(folder + "/" + path)
         switch local?.kind {
         case .symlink?: return state(.notSynced, "symbolic links are not synced (the link stays on this device)")
         case .other?: return state(.notSynced, "FIFOs, sockets and devices are not synced")
         default: break
         }
-        let isFolder = local?.kind == .folder
-        var ancestor = relative.parent
+        let isFolder = local.map { $0.kind == .folder } ?? (kind == .folder)
         if ignore.isIgnored(relative, isFolder: isFolder) {
             return state(.ignored, "matches a rule of .syncignore (or a built-in one: temporary and editor files)")
         }
+        var ancestor = relative.parent
         while let folderPath = ancestor {
             if ignore.isIgnored(folderPath, isFolder: true) { return state(.ignored, "inside \(folderPath), which .syncignore leaves out") }
             ancestor = folderPath.parent
@@ -63,19 +73,33 @@ public struct FileState: Codable, Sendable, Equatable {
             let percent = transfer.size > 0 ? Int(Double(transfer.done) / Double(transfer.size) * 100) : 0
             return state(.syncing, "\(transfer.direction == "upload" ? "uploading" : "downloading") now, \(percent)%")
         }
+        let entry = try journal?.entry(relative) ?? JournalReader.Entry()
+        if local == nil, entry.remote == nil, entry.synced == nil {
+            return state(
+                .notFound,
+                journal == nil ? "not in the folder, and this device has not synced yet" : "neither in the folder nor on the server"
+            )
+        }
         if let (original, host, stamp) = ConflictName.original(of: relative) {
             return state(.conflict, "conflicted copy of \(original) kept by \(host) at \(stamp): compare the two and delete the one you do not want")
         }
-        guard let journal else {
-            return local == nil
-                ? state(.notFound, "not in the folder, and this device has not synced yet") : state(.syncing, "not synced yet\(later)")
-        }
-        let entry = try journal.entry(relative)
+        let pulls = mode != .backup
         if local == nil {
-            if let remote = entry.remote {
-                return state(.syncing, "on the server (revision \(remote.revision)), not downloaded yet\(later)")
+            switch (entry.remote, entry.synced) {
+            case (let remote?, let synced?) where remote.revision == synced.revision:
+                return state(.syncing, "deleted here; the deletion goes to the server's trash\(later)")
+            case (let remote?, nil):
+                return state(
+                    .syncing,
+                    pulls
+                        ? "on the server (revision \(remote.revision)), not downloaded yet\(later)"
+                        : "on the server only (backup mode does not download)"
+                )
+            case (let remote?, _):
+                return state(.syncing, "deleted here and changed on the server: revision \(remote.revision) comes back\(later)")
+            default:
+                return state(.syncing, "deleted here and on the server; forgotten on the next pass\(later)")
             }
-            return state(.notFound, "neither in the folder nor on the server")
         }
         guard let synced = entry.synced else {
             return state(.syncing, (entry.remote == nil ? "new here, not uploaded yet" : "on both sides, not yet recorded as the same") + later)
@@ -83,11 +107,19 @@ public struct FileState: Codable, Sendable, Equatable {
         if let status = local, let scanned = entry.local, !status.isUnchanged(from: scanned) {
             return state(.syncing, "changed here since it was last synced; uploads once the change settles\(later)")
         }
-        if let remote = entry.remote, remote.revision != synced.revision {
-            return state(.syncing, "a newer version (revision \(remote.revision)) is on the server; downloading\(later)")
+        guard let remote = entry.remote else {
+            return state(
+                .syncing,
+                pulls ? "deleted or moved on the server; follows here\(later)" : "deleted on the server; uploaded again (backup mode)\(later)"
+            )
         }
-        if entry.remote == nil {
-            return state(.syncing, "deleted or moved on the server; follows here\(later)")
+        if remote.revision != synced.revision {
+            return state(
+                .syncing,
+                pulls
+                    ? "a newer version (revision \(remote.revision)) is on the server; downloading\(later)"
+                    : "changed on the server; backup mode keeps this device's version"
+            )
         }
         return state(.upToDate, isFolder ? "folder" : "revision \(synced.revision), \(synced.size) bytes")
     }

@@ -107,4 +107,11 @@ extension ServerAPI {
     /// A value for a query string (`?path=…`): everything but unreserved characters and `/`
     /// percent-encoded.
     public static func queryValue(_ text: String) -> String { ServerRemote.queryEncode(text) }
+
+    /// One segment of a path (`/shares/<id>`): everything but unreserved characters encoded,
+    /// `/` and a lone `.` or `..` included.
+    public static func pathSegment(_ text: String) -> String {
+        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_~")
+        return text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
 }

@@ -78,7 +78,7 @@ struct Admin: AsyncParsableCommand {
             do {
                 settings = try storeOptions.settings()
             } catch {
-                throw configurationFailure(error)
+                throw configurationFailure(error, storeOptions)
             }
             let s3 = S3Client(
                 configuration: S3Configuration(endpoint: settings.s3Endpoint, region: settings.s3Region),

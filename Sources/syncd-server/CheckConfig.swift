@@ -36,7 +36,11 @@ struct CheckConfig: AsyncParsableCommand {
             )
         }
         var healthy = true
-        healthy = await checkDatabase(settings.database) && healthy
+        switch await checkDatabase(settings.database) {
+        case true?: break
+        case false?: healthy = false
+        case nil: throw ExitCode(exitConfigurationError)
+        }
         healthy = await checkS3(settings) && healthy
         if let oidc = settings.oidc { healthy = await checkProvider(oidc) && healthy }
         if !healthy { throw ExitCode(1) }
@@ -47,8 +51,20 @@ struct CheckConfig: AsyncParsableCommand {
         fflush(nil)
     }
 
-    func checkDatabase(_ setting: String) async -> Bool {
+    /// nil: the setting cannot name a database (a configuration error).
+    func checkDatabase(_ setting: String) async -> Bool? {
         let kind = setting.hasPrefix("postgres") ? "PostgreSQL" : "SQLite file \(setting)"
+        // A check creates nothing: a database file that is not there yet is made at start.
+        if !setting.hasPrefix("postgres"), !FileManager.default.fileExists(atPath: setting) {
+            let folder = URL(fileURLWithPath: setting).deletingLastPathComponent().path
+            let writable = FileManager.default.isWritableFile(atPath: folder)
+            report(
+                writable,
+                "database",
+                writable ? "\(kind) does not exist yet; created at start" : "\(kind) does not exist and \(folder) is not writable"
+            )
+            return writable
+        }
         do {
             let (store, run) = try await MetadataStore.open(setting)
             let pending: [String]
@@ -84,6 +100,9 @@ struct CheckConfig: AsyncParsableCommand {
                 "\(kind) answers; " + (pending.isEmpty ? "schema up to date" : "\(pending.count) migration(s) to apply at start")
             )
             return true
+        } catch StoreError.configuration(let message) {
+            report(false, "configuration", "database.url: \(message)")
+            return nil
         } catch {
             report(false, "database", "\(kind): \(error)")
             return false

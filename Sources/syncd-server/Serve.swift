@@ -29,9 +29,16 @@ struct Serve: AsyncParsableCommand {
             settings = try storeOptions.settings()
             if let host { settings.host = host }
             if let port { settings.port = port }
-            (store, runDatabase) = try await MetadataStore.open(settings.database)
         } catch {
-            throw configurationFailure(error)
+            throw configurationFailure(error, storeOptions)
+        }
+        do {
+            (store, runDatabase) = try await MetadataStore.open(settings.database)
+        } catch let error as StoreError {
+            // A URL that cannot be a database is configuration; a file SQLite cannot open now
+            // (a full disk, a lock) may open on the next start.
+            if case .configuration = error { throw configurationFailure(error, storeOptions) }
+            throw error
         }
         ServiceLogging.bootstrap(identifier: "syncd-server", level: settings.logLevel)
         let logger = Logger(label: "syncd-server")

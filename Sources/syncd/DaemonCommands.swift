@@ -78,6 +78,10 @@ struct RunCommand: AsyncParsableCommand {
     var dryRun = false
     @Flag(help: "With --dry-run: print JSON.") var json = false
 
+    func validate() throws {
+        if json, !dryRun { throw ValidationError("--json goes with --dry-run (the daemon itself logs to the journal or stderr)") }
+    }
+
     func run() async throws {
         let paths = pathOptions.paths
         let settings: DaemonSettings

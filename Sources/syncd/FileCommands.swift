@@ -38,16 +38,28 @@ struct LsCommand: AsyncParsableCommand {
                 var query = "/folder?limit=1000&path=" + ServerAPI.queryValue(folder)
                 if let token = after { query += "&after=" + ServerAPI.queryValue(token) }
                 let page: ItemPage = try await context.api.get(query)
+                // A server whose pages do not advance must not keep this command for ever.
+                guard page.next == nil || (page.next != after && !page.items.isEmpty) else {
+                    throw ValidationError("the server's listing of \(folder) does not advance")
+                }
                 items += page.items
                 after = page.next
             } while after != nil
         }
-        let journal = context.journal()
+        let journal = try context.journal()
         let ignore = FolderScanner.loadIgnoreRules(root: context.folder)
         let daemon = context.daemonStatus()
         var rows: [Row] = []
         for item in items {
-            let state = try FileState.of(item.path, folder: context.folder, journal: journal, ignore: ignore, daemon: daemon)
+            let state = try FileState.of(
+                item.path,
+                kind: item.kind,
+                mode: context.settings.mode,
+                folder: context.folder,
+                journal: journal,
+                ignore: ignore,
+                daemon: daemon
+            )
             rows.append(
                 Row(
                     path: item.path,
@@ -64,11 +76,13 @@ struct LsCommand: AsyncParsableCommand {
         }
         // What this device has that the server does not (yet).
         let listed = Set(items.map { String($0.path.split(separator: "/").last ?? "") })
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: context.localPath(folder))) ?? []
+        // Only a real folder's children: never a linked folder's, which is not synced.
+        let here = FileStatus.of(context.localPath(folder))?.kind == .folder
+        let names = here ? (try? FileManager.default.contentsOfDirectory(atPath: context.localPath(folder))) ?? [] : []
         for name in names.sorted() where !listed.contains(name) {
             let child = folder.isEmpty ? name : folder + "/" + name
             guard let status = FileStatus.of(context.localPath(child)) else { continue }
-            let state = try FileState.of(child, folder: context.folder, journal: journal, ignore: ignore, daemon: daemon)
+            let state = try FileState.of(child, mode: context.settings.mode, folder: context.folder, journal: journal, ignore: ignore, daemon: daemon)
             rows.append(
                 Row(
                     path: child,
@@ -113,8 +127,9 @@ struct FileStatusCommand: AsyncParsableCommand {
         let remote = try context.remotePath(path)
         let state = try FileState.of(
             remote,
+            mode: context.settings.mode,
             folder: context.folder,
-            journal: context.journal(),
+            journal: try context.journal(),
             ignore: FolderScanner.loadIgnoreRules(root: context.folder),
             daemon: context.daemonStatus()
         )

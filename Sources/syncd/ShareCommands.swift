@@ -64,7 +64,7 @@ struct ShareCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try CommandContext(paths: pathOptions.paths)
-            try await explained { try await context.api.call("DELETE", "/shares/" + ServerAPI.queryValue(id)) }
+            try await explained { try await context.api.call("DELETE", "/shares/" + ServerAPI.pathSegment(id)) }
             print("link \(id) revoked")
         }
     }
@@ -80,8 +80,13 @@ struct ShareCommand: AsyncParsableCommand {
 struct LogoutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logout",
-        abstract: "Disconnect this device: revoke its token on the server and delete it here.",
-        discussion: "The folder and the journal stay; `syncd login` connects again. Stop `syncd run` first."
+        abstract: "Disconnect this device: revoke its token on the server, delete it here, and reset the journal.",
+        discussion: """
+            The folder's files stay. The journal (what was last synced with that account) is \
+            removed too: after `syncd login` to any account, the first pass merges the folder \
+            with the server as a first sync does, and never takes files missing from the new \
+            account for deletions. Stop `syncd run` first.
+            """
     )
 
     @OptionGroup var pathOptions: PathOptions
@@ -91,20 +96,34 @@ struct LogoutCommand: AsyncParsableCommand {
         if (try? ControlClient.send(ControlRequest(command: .status), to: paths.controlSocket)) != nil {
             throw ValidationError("syncd is running on this device: stop it first (systemctl --user stop syncd)")
         }
+        guard let saved = try Credentials.load(from: paths.credentialsFile) else {
+            throw ValidationError("not logged in: there is no \(paths.credentialsFile)")
+        }
+        // The token `syncd run` uses must be the saved one: one from the configuration, the
+        // environment or systemd is not this command's to revoke (nor would deleting the file
+        // stop it).
         let context = try CommandContext(paths: paths)
+        guard context.settings.token == saved.token, context.settings.server == saved.server else {
+            throw ValidationError(
+                "this device's token comes from server.token, SYNCD_SERVER_TOKEN or systemd's credential, not from `syncd login`: revoke it in the dashboard or with `syncd-server admin revoke-device`"
+            )
+        }
+        let api = ServerAPI(baseURL: saved.server, token: saved.token)
         do {
-            let devices: [DeviceInfo] = try await context.api.get("/devices")
+            let devices: [DeviceInfo] = try await api.get("/devices")
             guard let me = devices.first(where: \.current) else { throw ValidationError("the server does not know this device's token") }
-            try await context.api.call("DELETE", "/devices/" + ServerAPI.queryValue(me.id))
-            print("device \"\(me.name)\" revoked on \(context.settings.server)")
+            try await api.call("DELETE", "/devices/" + ServerAPI.pathSegment(me.id))
+            print("device \"\(me.name)\" revoked on \(saved.server)")
         } catch let error as ServerError where error.status == 401 {
             print("the server had already revoked this device's token")
         } catch let error as ServerError {
             throw ValidationError("cannot revoke this device on the server (\(error.message)); nothing was deleted here")
         }
-        if FileManager.default.fileExists(atPath: paths.credentialsFile) {
-            try FileManager.default.removeItem(atPath: paths.credentialsFile)
-            print("removed \(paths.credentialsFile)")
+        try FileManager.default.removeItem(atPath: paths.credentialsFile)
+        print("removed \(paths.credentialsFile)")
+        for file in [paths.journalFile, paths.journalFile + "-wal", paths.journalFile + "-shm"] where FileManager.default.fileExists(atPath: file) {
+            try FileManager.default.removeItem(atPath: file)
         }
+        print("journal reset; the files in \(context.folder) stay")
     }
 }

@@ -89,7 +89,11 @@ import Testing
             #expect(entries.contains { $0["action"] as? String == "upload" && $0["path"] as? String == "docs/plan.txt" && $0["bytes"] as? Int == 2 })
             #expect(entries.contains { $0["action"] as? String == "conflict" && $0["path"] as? String == "top.txt" })
             #expect(entries.contains { $0["action"] as? String == "download" && $0["path"] as? String == "top.txt" && $0["revision"] as? Int == 2 })
-            #expect(entries.first?["path"] as? String != "docs/plan.txt", "newest first")
+            let times = entries.compactMap { $0["at"] as? String }
+            #expect(times.count == entries.count && times == times.sorted(by: >), "newest first: \(times)")
+            let conflictAt = entries.firstIndex { $0["action"] as? String == "conflict" }
+            let firstUploadAt = entries.firstIndex { $0["action"] as? String == "upload" && $0["path"] as? String == "docs/plan.txt" }
+            #expect(conflictAt != nil && firstUploadAt != nil && conflictAt! < firstUploadAt!, "the conflict came after the first upload")
             let bActivity = try await b.cli(["activity"])
             #expect(bActivity.output.contains("download") && bActivity.output.contains("docs/plan.txt"), "\(bActivity.output)")
             await a.stop()
@@ -158,14 +162,23 @@ import Testing
             let bad = try await a.cli(["share", "photo.txt", "--expires=0d"])
             #expect(bad.status != 0 && bad.output.contains("--expires takes a positive duration"), "\(bad.output)")
 
-            // Logout: refused while the daemon runs; then the token is revoked and forgotten.
+            // Logout: refused while the daemon runs, and for a token that is not the saved one;
+            // then the token is revoked, forgotten, and the journal reset.
             let busy = try await a.cli(["logout"])
             #expect(busy.status != 0 && busy.output.contains("stop it first"), "\(busy.output)")
             await a.stop()
+            let other = try await world.issueToken(device: "other")
+            let overridden = try await a.cli(["logout"], environment: ["SYNCD_SERVER_TOKEN": other])
+            #expect(overridden.status != 0 && overridden.output.contains("not from `syncd login`"), "\(overridden.output)")
+            #expect(try await world.devicesStatus(other) == 200, "the other token is not revoked")
+            #expect(try await world.devicesStatus(token) == 200, "nor the saved one")
+            #expect(FileManager.default.fileExists(atPath: a.paths.journalFile))
             let out = try await a.cli(["logout"])
             #expect(out.status == 0 && out.output.contains("revoked on \(world.serverURL)"), "\(out.output)")
             #expect(try await world.devicesStatus(token) == 401)
             #expect(!FileManager.default.fileExists(atPath: a.paths.credentialsFile))
+            #expect(!FileManager.default.fileExists(atPath: a.paths.journalFile), "the journal is reset")
+            #expect(a.read("photo.txt") == "a picture", "the folder's files stay")
         }
     }
 
@@ -183,6 +196,19 @@ import Testing
             try await waitUntil("b's file on the server") { try await world.serverFiles(token)["from-b.txt"] != nil }
             try a.write("from-a.txt", "a's")
             try a.write("keep/same.txt", "edited here")
+            // A stale temporary (a crash's) that a real pass removes: a dry run leaves it.
+            try a.write(".syncd-tmp-stale", "half a download")
+            // Every file of the state folder, byte for byte, but SQLite's shared-memory WAL index
+            // (`-shm`: read marks any reader sets, not the journal's content).
+            func stateFiles() throws -> [String: Data] {
+                var files: [String: Data] = [:]
+                let names = try FileManager.default.contentsOfDirectory(atPath: a.paths.stateDir)
+                for name in names where !name.hasSuffix(".sock") && !name.hasSuffix("-shm") {
+                    files[name] = try Data(contentsOf: URL(fileURLWithPath: a.paths.stateDir + "/" + name))
+                }
+                return files
+            }
+            let stateBefore = try stateFiles()
 
             let plan = try await a.cli(["run", "--dry-run"])
             #expect(plan.status == 0, "\(plan.output)")
@@ -190,8 +216,12 @@ import Testing
             #expect(plan.output.contains("upload from-a.txt"), "\(plan.output)")
             #expect(plan.output.contains("upload keep/same.txt over r1"), "\(plan.output)")
             #expect(plan.output.contains("3 steps; nothing was done (dry run)"), "\(plan.output)")
-            // Nothing happened: not in the folder, not on the server, and the same plan again.
-            #expect(a.read("from-b.txt") == nil)
+            // Nothing happened: not in the folder, not on the server, not in the state folder
+            // (byte for byte), and the same plan again.
+            #expect(a.read("from-b.txt") == nil && a.read(".syncd-tmp-stale") == "half a download")
+            let stateAfter = try stateFiles()
+            let changed = Set(stateAfter.keys).union(stateBefore.keys).filter { stateAfter[$0] != stateBefore[$0] }
+            #expect(changed.isEmpty, "the journal and the state folder are untouched; changed: \(changed.sorted())")
             let files = try await world.serverFiles(token)
             #expect(files["from-a.txt"] == nil && files["keep/same.txt"]?.revision == 1)
             let again = try await a.cli(["run", "--dry-run", "--json"])

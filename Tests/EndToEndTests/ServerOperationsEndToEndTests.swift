@@ -71,7 +71,12 @@ import Testing
 
             // A database URL that cannot be parsed is configuration too.
             let badURL = try await world.serverCommand(["check-config", "--database", "postgres://"])
-            #expect(badURL.status != 0 && badURL.output.contains("PROBLEM"), "\(badURL.output)")
+            #expect(badURL.status == Self.exitConfig && badURL.output.contains("PROBLEM configuration: database.url"), "\(badURL.output)")
+            // A check creates nothing: no database file where none was.
+            let fresh = world.dir + "/not-yet.sqlite"
+            let notYet = try await world.serverCommand(["check-config", "--database", fresh])
+            #expect(notYet.status == 0 && notYet.output.contains("does not exist yet; created at start"), "\(notYet.output)")
+            #expect(!FileManager.default.fileExists(atPath: fresh))
         }
     }
 

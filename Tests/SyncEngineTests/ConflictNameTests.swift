@@ -6,7 +6,7 @@ import Testing
 /// A conflicted copy's name read back (`syncd conflicts`, `syncd filestatus`): every name
 /// ConflictName makes, and nothing else.
 struct ConflictNameTests {
-    @Test(arguments: ["report.pdf", "docs/plan.txt", ".bashrc", "a/b/archive.tar.gz", "no extension", "x (1).txt"])
+    @Test(arguments: ["report.pdf", "docs/plan.txt", ".bashrc", "a/b/archive.tar.gz", "no extension", "x (1).txt", "notes.v(2)", "a (b) c"])
     func everyCopyNameReadsBackToItsOriginal(_ name: String) throws {
         let path = try #require(RelativePath(name))
         let date = Date(timeIntervalSince1970: 1_796_000_000)

@@ -34,24 +34,34 @@ public enum ConflictName {
     /// device that kept it, and the stamp (`2026-11-29 141503`); nil for any other name.
     public static func original(of copy: RelativePath) -> (path: RelativePath, host: String, stamp: String)? {
         let name = copy.name
-        guard let open = name.range(of: " (conflicted copy from ", options: .backwards),
-            let close = name[open.upperBound...].lastIndex(of: ")")
-        else { return nil }
-        // HOST YYYY-MM-DD HHMMSS[ N]
-        var words = name[open.upperBound..<close].split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        guard let open = name.range(of: " (conflicted copy from ", options: .backwards) else { return nil }
+        // The label ends at the first ")" after which it reads as HOST DATE TIME[ N]: an
+        // extension may hold parentheses of its own (`notes.v(2)`).
+        var close = name[open.upperBound...].firstIndex(of: ")")
+        while let end = close {
+            if let (host, stamp) = label(name[open.upperBound..<end]) {
+                let original = String(name[..<open.lowerBound]) + String(name[name.index(after: end)...])
+                guard !original.isEmpty else { return nil }
+                let path = copy.parent.map { $0.appending(original) } ?? RelativePath(unchecked: original)
+                return (path, host, stamp)
+            }
+            close = name[name.index(after: end)...].firstIndex(of: ")")
+        }
+        return nil
+    }
+
+    /// `HOST YYYY-MM-DD HHMMSS[ N]` → (HOST, `YYYY-MM-DD HHMMSS`).
+    static func label(_ text: Substring) -> (host: String, stamp: String)? {
+        var words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         if let last = words.last, words.count >= 4, Int(last) != nil, last.count < 6 { words.removeLast() }
         guard words.count >= 3 else { return nil }
         let time = words.removeLast()
         let day = words.removeLast()
         let host = words.joined(separator: " ")
         let digits = day.split(separator: "-")
-        guard time.count == 6, time.allSatisfy({ $0.isASCII && $0.isNumber }), digits.map(\.count) == [4, 2, 2],
-            digits.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }), !host.isEmpty
-        else { return nil }
-        let original = String(name[..<open.lowerBound]) + String(name[name.index(after: close)...])
-        guard !original.isEmpty else { return nil }
-        let path = copy.parent.map { $0.appending(original) } ?? RelativePath(unchecked: original)
-        return (path, host, "\(day) \(time)")
+        func isDigits(_ s: some StringProtocol) -> Bool { s.allSatisfy { $0.isASCII && $0.isNumber } }
+        guard time.count == 6, isDigits(time), digits.map(\.count) == [4, 2, 2], digits.allSatisfy(isDigits), !host.isEmpty else { return nil }
+        return (host, "\(day) \(time)")
     }
 
     /// `YYYY-MM-DD HHMMSS` in the given zone.

@@ -13,6 +13,12 @@ public final class JournalReader: Sendable {
         public var local: LocalEntry?
         public var remote: RemoteEntry?
         public var synced: SyncedEntry?
+
+        public init(local: LocalEntry? = nil, remote: RemoteEntry? = nil, synced: SyncedEntry? = nil) {
+            self.local = local
+            self.remote = remote
+            self.synced = synced
+        }
     }
 
     public init(path: String) throws {
@@ -110,5 +116,21 @@ public final class JournalReader: Sendable {
                 )
             }
         }
+    }
+}
+
+extension Journal {
+    /// A consistent copy of the journal at `path` (its WAL included) written to `copy`, through
+    /// SQLite's backup: what a dry run works on, so that nothing it does (migrations of an older
+    /// journal, a hash upgrade, any write) reaches the real one.
+    public static func copy(of path: String, to copy: String) throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        let source = try DatabaseQueue(path: path, configuration: configuration)
+        let destination = try DatabaseQueue(path: copy)
+        try source.backup(to: destination)
+        try destination.close()
+        try source.close()
     }
 }

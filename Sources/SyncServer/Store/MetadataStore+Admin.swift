@@ -43,14 +43,13 @@ extension MetadataStore {
     /// reading them changes nothing.
     public func pendingMigrations() async throws -> [String] {
         let all = Self.migrations(for: database.dialect).map(\.name)
-        let applied: Set<String>
-        do {
-            applied = Set(try await database.query("SELECT name FROM schema_migrations", []).map { try $0.text("name") })
-        } catch {
-            // No table yet: a new database. Any other failure shows on the next statement.
-            _ = try await database.query("SELECT 1 AS one", [])
-            return all
-        }
+        let exists =
+            switch database.dialect {
+            case .sqlite: "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+            case .postgres: "SELECT COUNT(*) AS n FROM pg_tables WHERE tablename = 'schema_migrations' AND schemaname = current_schema()"
+            }
+        guard try await database.query(exists, []).first?.int("n") == 1 else { return all }
+        let applied = Set(try await database.query("SELECT name FROM schema_migrations", []).map { try $0.text("name") })
         return all.filter { !applied.contains($0) }
     }
 }

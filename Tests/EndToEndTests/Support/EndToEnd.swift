@@ -284,11 +284,11 @@ final class DaemonHandle: @unchecked Sendable {
 
     /// Any `syncd` command with this daemon's configuration and state (`ls`, `share`, `run
     /// --dry-run`, …): its exit (wait) status and what it printed, stdout and stderr together.
-    func cli(_ arguments: [String]) async throws -> (status: Int32?, output: String) {
+    func cli(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> (status: Int32?, output: String) {
         let process = try ChildProcess(
             binary,
             arguments + ["--config-dir", paths.configDir, "--state-dir", paths.stateDir],
-            environment: environment,
+            environment: environment.merging(extra) { $1 },
             log: paths.configDir + "/cli-\(UUID().uuidString.prefix(6)).out",
             name: "syncd \(arguments.first ?? "")"
         )
