@@ -135,6 +135,7 @@ public enum Daemon {
             logger: folderLogger
         )
         let status = StatusBoard()
+        let counters = DaemonMetrics(folder: folder)
         let service = FolderSyncService(
             engine: engine,
             rescanInterval: settings.rescanInterval,
@@ -143,12 +144,14 @@ public enum Daemon {
                 // that an idle daemon holds what it holds idle, not its largest pass.
                 syncd_release_free_memory()
                 let news = status.record(report, pathErrors: (try? journal.errors()) ?? [])
+                counters.record(report)
                 log(report, logger: folderLogger)
                 log(news, logger: folderLogger)
                 notifier.markReady()
             },
             onFailure: { error in
                 status.passFailed(error)
+                counters.passFailed()
                 folderLogger.error("sync pass failed: \(error)", metadata: SyncEvent.passFailed.metadata())
             },
             heartbeat: { notifier.alive() }
@@ -185,7 +188,7 @@ public enum Daemon {
         let metrics: MetricsListener?
         do {
             metrics = try settings.metricsListen.map { listen in
-                try MetricsListener(host: listen.host, port: listen.port) { DaemonMetrics.render(current()) }
+                try MetricsListener(host: listen.host, port: listen.port) { counters.render(current()) }
             }
         } catch {
             control.stop()  // it will not run: its socket file goes now

@@ -1,51 +1,134 @@
 import Foundation
 import Glibc
+import Prometheus
 import ServiceLifecycle
+import ServiceSupport
+public import SyncEngine
+import Synchronization
 
-/// The daemon's Prometheus metrics, rendered from its status (text exposition format 0.0.4).
-public enum DaemonMetrics {
-    public static func render(_ s: DaemonStatus) -> String {
-        let folder = "folder=\"\(escape(s.folder))\""
-        var out = ""
-        func metric(_ name: String, _ type: String, _ help: String, _ value: String) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name){\(folder)} \(value)\n"
+/// The daemon's Prometheus metrics (swift-prometheus; documented in `config/metrics.md`):
+/// counters of what the passes did, counted as they finish (never read off a capped list),
+/// gauges of the status at the time of the scrape, and `syncd_build_info`. Every series
+/// carries the folder as a label.
+public final class DaemonMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let folder: [(String, String)]
+    private let uploads, downloads, conflicts, localDeletions, remoteDeletions, moves, failures, passes, passFailures: Counter
+    private let uploadedBytes, downloadedBytes: Counter
+    /// The transfer board's byte totals at the last scrape: the counters grow by the difference.
+    private let seenBytes = Mutex<(up: Int64, down: Int64)>((0, 0))
+
+    public init(folder: String) {
+        let label = [("folder", folder)]
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        self.folder = label
+        func counter(_ name: String, _ help: String, _ extra: [(String, String)] = []) -> Counter {
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(namespace: "syncd", metricName: name, unitName: "total", helpText: help),
+                labels: label + extra
+            )
         }
-        metric("syncd_files_in_sync", "gauge", "Files in sync (local, server and journal agree).", String(s.filesInSync))
-        metric("syncd_queue_length", "gauge", "Steps of the running pass not yet done.", String(s.queued))
-        metric("syncd_transfers_in_flight", "gauge", "Uploads and downloads running now.", String(s.transfers.count))
-        metric("syncd_uploaded_bytes_total", "counter", "Bytes sent to S3 since the daemon started.", String(s.bytesUploaded))
-        metric("syncd_downloaded_bytes_total", "counter", "Bytes received from S3 since the daemon started.", String(s.bytesDownloaded))
-        let waiting = s.waiting ?? s.errors.filter { $0.effectiveKind == .retrying || $0.effectiveKind == .failing }.count
-        metric("syncd_errors", "gauge", "Paths whose last step failed and wait for a retry.", String(waiting))
-        metric(
-            "syncd_paths_failing",
-            "gauge",
-            "Paths failing past the bound (5 attempts or 10 minutes); still retried, at the longest back-off.",
-            String(s.failing ?? s.errors.filter { $0.effectiveKind == .failing }.count)
+        uploads = counter("uploads", "Files uploaded (new files and new versions) since the daemon started.")
+        downloads = counter("downloads", "Files downloaded since the daemon started.")
+        conflicts = counter("conflicts", "Conflicted copies made since the daemon started (both versions kept).")
+        localDeletions = counter(
+            "deletions",
+            "Items deleted since the daemon started, by side (local: in the folder; remote: to the server's trash).",
+            [("side", "local")]
         )
-        metric(
-            "syncd_paths_not_synced",
-            "gauge",
-            "Entries not synced on this device (links, special files, names not UTF-8, unreadable items).",
-            String(s.errors.filter { $0.effectiveKind == .notSynced }.count)
+        remoteDeletions = counter(
+            "deletions",
+            "Items deleted since the daemon started, by side (local: in the folder; remote: to the server's trash).",
+            [("side", "remote")]
         )
-        metric("syncd_idle", "gauge", "1 when nothing runs and nothing waits for a retry.", s.state == .idle ? "1" : "0")
-        metric("syncd_conflicts_total", "counter", "Conflicted copies made since the daemon started.", String(s.conflicts.count))
-        metric(
-            "syncd_last_sync_timestamp_seconds",
-            "gauge",
-            "When a pass last finished with nothing failing (0: not yet).",
-            String(format: "%.3f", s.lastSyncAt?.timeIntervalSince1970 ?? 0)
+        moves = counter("moves", "Moves and renames carried out since the daemon started (either side).")
+        failures = counter("step_failures", "Steps that failed (each is retried after a back-off).")
+        passes = counter("passes", "Sync passes finished.")
+        passFailures = counter("pass_failures", "Sync passes that stopped on an error (the server unreachable, the folder gone).")
+        uploadedBytes = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "syncd",
+                metricName: "uploaded",
+                unitName: "bytes_total",
+                helpText: "Bytes sent to S3 since the daemon started."
+            ),
+            labels: label
         )
-        metric("syncd_deletions_held", "gauge", "1 while the mass-delete brake holds deletions back.", s.brake == nil ? "0" : "1")
-        metric("syncd_paused", "gauge", "1 while paused by `syncd pause`.", s.state == .paused ? "1" : "0")
-        metric("syncd_server_reachable", "gauge", "0 while the server cannot be reached.", s.state == .offline ? "0" : "1")
-        return out
+        downloadedBytes = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "syncd",
+                metricName: "downloaded",
+                unitName: "bytes_total",
+                helpText: "Bytes received from S3 since the daemon started."
+            ),
+            labels: label
+        )
+        registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "syncd",
+                metricName: "build",
+                unitName: "info",
+                helpText: "The running syncd's version (always 1)."
+            ),
+            labels: label + [("version", BuildInfo.version)]
+        ).set(to: 1.0)
     }
 
-    /// A label value: backslash, double quote and newline escaped.
-    static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    /// Counts what a pass did.
+    public func record(_ report: SyncReport) {
+        passes.increment()
+        for action in report.done {
+            switch action {
+            case .upload: uploads.increment()
+            case .download: downloads.increment()
+            case .keepBothConflict: conflicts.increment()
+            case .deleteLocal: localDeletions.increment()
+            case .deleteRemote: remoteDeletions.increment()
+            case .moveLocal, .moveRemote: moves.increment()
+            default: break
+            }
+        }
+        if !report.failed.isEmpty { failures.increment(by: Int64(report.failed.count)) }
+    }
+
+    public func passFailed() { passFailures.increment() }
+
+    /// The exposition text (format 0.0.4), the gauges set from `s` first.
+    public func render(_ s: DaemonStatus) -> String {
+        func gauge(_ name: String, _ help: String, _ value: Double) {
+            let descriptor = MetricNameDescriptor(namespace: "syncd", metricName: name, unitName: "", helpText: help)
+            registry.makeGauge(descriptor: descriptor, labels: folder).set(to: value)
+        }
+        gauge("files_in_sync", "Files in sync (local, server and journal agree).", Double(s.filesInSync))
+        gauge("queue_length", "Steps of the running pass not yet done.", Double(s.queued))
+        gauge("transfers_in_flight", "Uploads and downloads running now.", Double(s.transfers.count))
+        let waiting = s.waiting ?? s.errors.filter { $0.effectiveKind == .retrying || $0.effectiveKind == .failing }.count
+        gauge("errors", "Paths whose last step failed and wait for a retry.", Double(waiting))
+        gauge(
+            "paths_failing",
+            "Paths failing past the bound (5 attempts or 10 minutes); still retried, at the longest back-off.",
+            Double(s.failing ?? s.errors.filter { $0.effectiveKind == .failing }.count)
+        )
+        gauge(
+            "paths_not_synced",
+            "Entries not synced on this device (links, special files, names not UTF-8, unreadable items).",
+            Double(s.errors.filter { $0.effectiveKind == .notSynced }.count)
+        )
+        gauge("idle", "1 when nothing runs and nothing waits for a retry.", s.state == .idle ? 1 : 0)
+        gauge("last_sync_timestamp_seconds", "When a pass last finished with nothing failing (0: not yet).", s.lastSyncAt?.timeIntervalSince1970 ?? 0)
+        gauge("deletions_held", "1 while the mass-delete brake holds deletions back.", s.brake == nil ? 0 : 1)
+        gauge("paused", "1 while paused by `syncd pause`.", s.state == .paused ? 1 : 0)
+        gauge("server_reachable", "0 while the server cannot be reached.", s.state == .offline ? 0 : 1)
+        let (up, down) = seenBytes.withLock { seen in
+            defer { seen = (max(seen.up, s.bytesUploaded), max(seen.down, s.bytesDownloaded)) }
+            return (s.bytesUploaded - seen.up, s.bytesDownloaded - seen.down)
+        }
+        if up > 0 { uploadedBytes.increment(by: up) }
+        if down > 0 { downloadedBytes.increment(by: down) }
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
     }
 }
 

@@ -32,8 +32,10 @@ import Testing
                 timeout: .seconds(5)
             )
             let metrics = String(buffer: try await response.body.collect(upTo: 1 << 20))
-            #expect(metrics.contains("syncd_files_in_sync{folder=\"\(a.folder)\"} 300\n"), "\(metrics)")
-            #expect(metrics.contains("syncd_server_reachable{folder=\"\(a.folder)\"} 1\n"))
+            #expect(metrics.contains("syncd_files_in_sync{folder=\"\(a.folder)\"} 300.0\n"), "\(metrics)")
+            #expect(metrics.contains("syncd_server_reachable{folder=\"\(a.folder)\"} 1.0\n"))
+            #expect(metrics.contains("syncd_uploads_total{folder=\"\(a.folder)\"} 300\n"), "every upload counted")
+            #expect(metrics.contains("syncd_build_info{folder=\"\(a.folder)\",version="))
 
             // The watchdog: WATCHDOG_USEC=1 s means a ping every half second while alive.
             let pingsFrom = ContinuousClock.now

@@ -1,5 +1,7 @@
 import Foundation
 import Glibc
+import SyncAPI
+import SyncEngine
 import Synchronization
 import Testing
 
@@ -91,16 +93,49 @@ import Testing
         var status = ControlSocketTests.status("Idle")
         status.folder = "/home/ada/My \"Sync\"\\2026"
         status.bytesUploaded = 12_345
-        status.conflicts = ["a", "b"]
         status.brake = "60 deletions held"
-        let text = DaemonMetrics.render(status)
+        let metrics = DaemonMetrics(folder: status.folder)
+        let text = metrics.render(status)
         let label = #"{folder="/home/ada/My \"Sync\"\\2026"}"#
-        #expect(text.contains("syncd_files_in_sync\(label) 3\n"))
+        #expect(text.contains("syncd_files_in_sync\(label) 3.0\n"), "\(text)")
         #expect(text.contains("syncd_uploaded_bytes_total\(label) 12345\n"))
-        #expect(text.contains("syncd_conflicts_total\(label) 2\n"))
-        #expect(text.contains("syncd_deletions_held\(label) 1\n"))
-        #expect(text.contains("syncd_last_sync_timestamp_seconds\(label) 1800000000.000\n"))
+        #expect(text.contains("syncd_conflicts_total\(label) 0\n"))
+        #expect(text.contains("syncd_deletions_held\(label) 1.0\n"))
+        #expect(text.contains("syncd_last_sync_timestamp_seconds\(label) 1800000000.0\n"))
         #expect(text.contains("# TYPE syncd_uploaded_bytes_total counter"))
+        #expect(text.contains(#"syncd_build_info{folder="/home/ada/My \"Sync\"\\2026",version=""#))
+    }
+
+    /// Counters count what happened, not a list kept for display (the status keeps the last
+    /// 50 conflicts); byte counters only grow.
+    @Test func countersCountEveryStepPastAnyCap() throws {
+        var status = ControlSocketTests.status("Idle")
+        status.folder = "/f"
+        let metrics = DaemonMetrics(folder: "/f")
+        for round in 0..<3 {
+            var report = SyncReport()
+            for index in 0..<30 {
+                let path = try #require(RelativePath("r\(round)/c\(index).txt"))
+                let copy = try #require(RelativePath("r\(round)/c\(index) (conflicted copy from h 2026-01-01 000000).txt"))
+                report.done.append(.keepBothConflict(path, copy: copy))
+                report.done.append(.upload(copy, baseRevision: nil))
+            }
+            report.done.append(.deleteRemote(try #require(RelativePath("gone-\(round)")), kind: .file))
+            report.failed.append((.download(try #require(RelativePath("x"))), "refused"))
+            metrics.record(report)
+        }
+        metrics.passFailed()
+        status.bytesUploaded = 100
+        _ = metrics.render(status)
+        status.bytesUploaded = 250
+        let text = metrics.render(status)
+        #expect(text.contains(#"syncd_conflicts_total{folder="/f"} 90"# + "\n"), "\(text)")
+        #expect(text.contains(#"syncd_uploads_total{folder="/f"} 90"# + "\n"))
+        #expect(text.contains(#"syncd_deletions_total{folder="/f",side="remote"} 3"# + "\n"))
+        #expect(text.contains(#"syncd_deletions_total{folder="/f",side="local"} 0"# + "\n"))
+        #expect(text.contains(#"syncd_step_failures_total{folder="/f"} 3"# + "\n"))
+        #expect(text.contains(#"syncd_passes_total{folder="/f"} 3"# + "\n") && text.contains(#"syncd_pass_failures_total{folder="/f"} 1"# + "\n"))
+        #expect(text.contains(#"syncd_uploaded_bytes_total{folder="/f"} 250"# + "\n"))
     }
 
     @Test func theListenerServesMetricsAndNothingElse() async throws {

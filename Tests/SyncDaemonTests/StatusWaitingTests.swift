@@ -54,8 +54,10 @@ import Testing
             #expect(json.contains(#""state":"waiting""#) && json.contains(#""attempts":1"#) && json.contains(#""kind":"retrying""#), "\(json)")
             #expect(json.contains(#""retryAt":"2027-01-15T08:00:40Z""#), "\(json)")
 
-            let metrics = DaemonMetrics.render(status)
-            #expect(metrics.contains("syncd_idle{folder=\"/home/ada/Sync\"} 0\n") && metrics.contains("syncd_errors{folder=\"/home/ada/Sync\"} 1\n"))
+            let metrics = DaemonMetrics(folder: status.folder).render(status)
+            #expect(
+                metrics.contains("syncd_idle{folder=\"/home/ada/Sync\"} 0.0\n") && metrics.contains("syncd_errors{folder=\"/home/ada/Sync\"} 1.0\n")
+            )
 
             var cleared = JournalChange()
             cleared.clearedErrors = [path]
@@ -88,7 +90,7 @@ import Testing
                 ),
                 "\(text)"
             )
-            #expect(DaemonMetrics.render(status).contains("syncd_paths_failing{folder=\"/home/ada/Sync\"} 1\n"))
+            #expect(DaemonMetrics(folder: status.folder).render(status).contains("syncd_paths_failing{folder=\"/home/ada/Sync\"} 1.0\n"))
         }
     }
 
@@ -121,7 +123,7 @@ import Testing
                     "Not synced on this device:\n  docs/caf\u{FFFD}.txt: name is not valid UTF-8; not synced"
                 )
             )
-            #expect(DaemonMetrics.render(status).contains("syncd_paths_not_synced{folder=\"/home/ada/Sync\"} 1\n"))
+            #expect(DaemonMetrics(folder: status.folder).render(status).contains("syncd_paths_not_synced{folder=\"/home/ada/Sync\"} 1.0\n"))
 
             // A rescan of another subtree keeps it; a rescan of its folder that no longer finds it drops it.
             var elsewhere = SyncReport()

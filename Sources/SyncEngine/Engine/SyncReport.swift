@@ -35,6 +35,8 @@ public struct SyncReport: Sendable {
     /// could name something outside it. Not retried: they wait for the user (or the server).
     public var held: [HeldPath] = []
 
+    public init() {}
+
     /// Whether the pass found nothing to do and nothing is held or failing.
     public var isIdle: Bool { done.isEmpty && failed.isEmpty && deferred.isEmpty && brake == nil && replan == nil }
 }
