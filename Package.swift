@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // MARK: Libraries
@@ -82,8 +83,8 @@ let package = Package(
         ),
         .target(name: "SyncAPI", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
 
-        /// The TOML subset our configuration files use, with environment overrides.
-        .target(name: "TOMLConfig", swiftSettings: swiftSettings),
+        /// Configuration files (TOML, read by TOMLKit) with environment overrides.
+        .target(name: "TOMLConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: swiftSettings),
         .target(
             name: "SyncEngine",
             dependencies: [

@@ -17,10 +17,11 @@ public enum TOMLValue: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A TOML syntax error, with the line it is on.
+/// A TOML error, with the line it is on (0 when the value is refused after parsing: its key
+/// says where).
 public struct TOMLError: Error, Sendable, Equatable, CustomStringConvertible {
     public var line: Int
     public var message: String
 
-    public var description: String { "line \(line): \(message)" }
+    public var description: String { line > 0 ? "line \(line): \(message)" : message }
 }

@@ -41,16 +41,17 @@ import Testing
     }
 
     @Test(arguments: [
-        ("port = 80\nport = 81", 2, "set twice"),
-        ("[a]\nx = 1\n[a]", 3, "defined twice"),
-        ("name = unquoted", 1, "strings need quotes"),
-        ("s = \"open", 1, "unterminated"),
-        ("when = 2026-11-29", 1, "dates are not supported"),
-        ("t = { a = 1 }", 1, "inline tables"),
-        ("[[servers]]", 1, "arrays of tables"),
-        ("a = 1 b = 2", 1, "unexpected text"),
-        ("\n\nx = [1, 2", 3, "expected , or ]"),
-        ("s = \"\\q\"", 1, "unknown escape"),
+        ("port = 80\nport = 81", 2, "cannot redefine existing integer 'port'"),
+        ("[a]\nx = 1\n[a]", 3, "cannot redefine existing table 'a'"),
+        ("name = unquoted", 1, "could not determine value type"),
+        ("s = \"open", 1, "end-of-file"),
+        ("a = 1 b = 2", 1, "saw 'b'"),
+        ("\n\nx = [1, 2", 3, "end-of-file"),
+        ("s = \"\\q\"", 1, "unknown escape sequence"),
+        ("big = 1e400", 1, "could not be interpreted"),
+        // Read, then refused by key: no setting takes them.
+        ("[sync]\nwhen = 2026-11-29", 0, "sync.when: dates and times are not settings here"),
+        ("[[servers]]\nname = \"a\"", 0, "servers: arrays of tables are not settings here"),
     ])
     func refusesWhatItCannotReadWithTheLine(text: String, line: Int, message: String) {
         #expect {
@@ -59,6 +60,13 @@ import Testing
             guard let error = error as? TOMLError else { return false }
             return error.line == line && error.message.contains(message)
         }
+    }
+
+    @Test func readsWhatTOMLAllowsBeyondTheOldSubset() throws {
+        let text = "[auth]\nnote = \"\"\"\ntwo\nlines\"\"\"\nlimits = { user_quota = \"10 GB\", version_days = 30 }\n"
+        let doc = try TOMLDocument(parsing: text)
+        #expect(doc["auth.note"] == .string("two\nlines"))
+        #expect(doc["auth.limits.user_quota"] == .string("10 GB") && doc["auth.limits.version_days"] == .integer(30))
     }
 }
 
