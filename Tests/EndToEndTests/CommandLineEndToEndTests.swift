@@ -198,17 +198,36 @@ import Testing
             try a.write("keep/same.txt", "edited here")
             // A stale temporary (a crash's) that a real pass removes: a dry run leaves it.
             try a.write(".syncd-tmp-stale", "half a download")
-            // Every file of the state folder, byte for byte, but SQLite's shared-memory WAL index
-            // (`-shm`: read marks any reader sets, not the journal's content).
-            func stateFiles() throws -> [String: Data] {
+            // Every file of the state folder byte for byte, but SQLite's WAL files (`-shm` holds
+            // read marks any reader sets; a reader may leave an empty `-wal`), and the journal's
+            // content row by row (read from a copy, WAL included, by Python's sqlite3).
+            func stateFiles() async throws -> [String: Data] {
                 var files: [String: Data] = [:]
                 let names = try FileManager.default.contentsOfDirectory(atPath: a.paths.stateDir)
-                for name in names where !name.hasSuffix(".sock") && !name.hasSuffix("-shm") {
+                for name in names where !name.hasSuffix(".sock") && !name.hasSuffix("-shm") && !name.hasSuffix("-wal") {
                     files[name] = try Data(contentsOf: URL(fileURLWithPath: a.paths.stateDir + "/" + name))
                 }
+                let dump = """
+                    import glob, os, shutil, sqlite3, sys, tempfile
+                    d = tempfile.mkdtemp()
+                    for f in glob.glob(sys.argv[1] + "/journal.sqlite*"): shutil.copy(f, d)
+                    c = sqlite3.connect(d + "/journal.sqlite")
+                    sys.stdout.write("\\n".join(c.iterdump()))
+                    c.close(); shutil.rmtree(d)
+                    """
+                let process = try ChildProcess(
+                    "/usr/bin/python3",
+                    ["-c", dump, a.paths.stateDir],
+                    environment: ["PATH": "/usr/bin:/bin"],
+                    log: world.dir + "/dump-\(UUID().uuidString.prefix(6)).sql",
+                    name: "journal dump"
+                )
+                #expect(await process.waitForExit(timeout: .seconds(30)) == 0, "\(process.log)")
+                #expect(process.log.contains("CREATE TABLE"), "the dump read the journal")
+                files["journal content"] = Data(process.log.utf8)
                 return files
             }
-            let stateBefore = try stateFiles()
+            let stateBefore = try await stateFiles()
 
             let plan = try await a.cli(["run", "--dry-run"])
             #expect(plan.status == 0, "\(plan.output)")
@@ -219,7 +238,7 @@ import Testing
             // Nothing happened: not in the folder, not on the server, not in the state folder
             // (byte for byte), and the same plan again.
             #expect(a.read("from-b.txt") == nil && a.read(".syncd-tmp-stale") == "half a download")
-            let stateAfter = try stateFiles()
+            let stateAfter = try await stateFiles()
             let changed = Set(stateAfter.keys).union(stateBefore.keys).filter { stateAfter[$0] != stateBefore[$0] }
             #expect(changed.isEmpty, "the journal and the state folder are untouched; changed: \(changed.sorted())")
             let files = try await world.serverFiles(token)
