@@ -8,8 +8,8 @@ import SyncEngine
 
 /// `syncd doctor`: checks what syncd depends on and says what to do about each problem.
 public enum Doctor {
-    public struct Check: Sendable, Equatable {
-        public enum Outcome: String, Sendable { case ok, warning, problem }
+    public struct Check: Sendable, Equatable, Codable {
+        public enum Outcome: String, Sendable, Codable { case ok, warning, problem }
         public var name: String
         public var outcome: Outcome
         public var detail: String

@@ -58,11 +58,12 @@ struct StoreOptions: ParsableArguments {
 let exitConfigurationError: Int32 = 78
 
 /// Prints why the configuration cannot be used and exits with EX_CONFIG.
-func configurationFailure(_ error: any Error, _ options: StoreOptions) -> ExitCode {
+/// `logged`: the error is in the journal already (only the hint goes to stderr).
+func configurationFailure(_ error: any Error, _ options: StoreOptions, logged: Bool = false) -> ExitCode {
     var check = "syncd-server check-config"
     if let config = options.config { check += " --config \(config)" }
     if let database = options.database { check += " --database \(database)" }
-    FileHandle.standardError.write(Data("syncd-server: configuration error: \(error)\n".utf8))
+    if !logged { FileHandle.standardError.write(Data("syncd-server: configuration error: \(error)\n".utf8)) }
     FileHandle.standardError.write(Data("syncd-server: `\(check)` checks the file, the environment, the database and S3\n".utf8))
     return ExitCode(exitConfigurationError)
 }

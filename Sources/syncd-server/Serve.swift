@@ -30,21 +30,23 @@ struct Serve: AsyncParsableCommand {
             if let host { settings.host = host }
             if let port { settings.port = port }
         } catch {
-            throw configurationFailure(error, storeOptions)
+            throw refuse(error)
         }
         do {
             (store, runDatabase) = try await MetadataStore.open(settings.database)
         } catch let error as StoreError {
             // A URL that cannot be a database is configuration; a file SQLite cannot open now
             // (a full disk, a lock) may open on the next start.
-            if case .configuration = error { throw configurationFailure(error, storeOptions) }
+            if case .configuration = error { throw refuse(error) }
             throw error
         }
         ServiceLogging.bootstrap(identifier: "syncd-server", level: settings.logLevel)
         let logger = Logger(label: "syncd-server")
         logger.notice(
             "syncd-server \(BuildInfo.version) starting",
-            metadata: ["version": "\(BuildInfo.version)", "database": "\(settings.database.hasPrefix("postgres") ? "postgresql" : "sqlite")"]
+            metadata: ServerEvent.started.metadata([
+                "version": "\(BuildInfo.version)", "database": "\(settings.database.hasPrefix("postgres") ? "postgresql" : "sqlite")",
+            ])
         )
         let notifier = SystemdNotifier()
         let s3 = S3Client(
@@ -82,7 +84,7 @@ struct Serve: AsyncParsableCommand {
             // READY=1 once the database is migrated, the bucket answered and the port listens.
             let (host, port) = (settings.host, settings.port)
             let app = buildApplication(dependencies, host: settings.host, port: settings.port, logger: logger) {
-                logger.notice("listening on \(host):\(port)")
+                logger.notice("listening on \(host):\(port)", metadata: ServerEvent.ready.metadata(["address": "\(host):\(port)"]))
                 notifier.markReady()
             }
             // Stopped in reverse order on SIGTERM: long-polls are answered first, so that the
@@ -92,6 +94,7 @@ struct Serve: AsyncParsableCommand {
                 .init(
                     service: OnShutdown {
                         notifier.stopping()
+                        logger.notice("stopping", metadata: ServerEvent.stopping.metadata())
                         store.notifier.shutdown()
                     }
                 ),
@@ -113,5 +116,16 @@ struct Serve: AsyncParsableCommand {
         }
         // SQLite's connection must be closed before it goes (sqlite-nio traps otherwise).
         try await store.database.close()
+    }
+
+    /// A configuration that cannot work: said in the journal (under systemd, with its
+    /// MESSAGE_ID) or on stderr, then exit 78.
+    func refuse(_ error: any Error) -> ExitCode {
+        let journald = JournaldLogHandler.journaldIsTheDestination()
+        if journald {
+            ServiceLogging.bootstrap(identifier: "syncd-server", level: .info)
+            Logger(label: "syncd-server").critical("configuration error: \(error)", metadata: ServerEvent.configurationError.metadata())
+        }
+        return configurationFailure(error, storeOptions, logged: journald)
     }
 }

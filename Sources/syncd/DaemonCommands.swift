@@ -165,6 +165,7 @@ struct DoctorCommand: AsyncParsableCommand {
 
     @OptionGroup var pathOptions: PathOptions
     @Option(help: "The synced folder (default: as `syncd run` would use).") var folder: String?
+    @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
         let paths = pathOptions.paths
@@ -175,7 +176,7 @@ struct DoctorCommand: AsyncParsableCommand {
         var folderPath = try settings?.folder ?? folder ?? config.string("sync.folder") ?? "~/Sync"
         if folderPath.hasPrefix("~/") { folderPath = home + folderPath.dropFirst() }
         let checks = await Doctor.run(folder: folderPath, paths: paths, server: settings?.server, token: settings?.token)
-        print(Doctor.render(checks))
+        if json { try printJSON(checks) } else { print(Doctor.render(checks)) }
         if checks.contains(where: { $0.outcome == .problem }) { throw ExitCode(1) }
     }
 }

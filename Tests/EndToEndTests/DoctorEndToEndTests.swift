@@ -43,6 +43,19 @@ import Testing
             )
             #expect(await again.waitForExit(timeout: .seconds(60)) != 0)
             #expect(again.log.contains("the device token is unknown or revoked"), "\(again.log)")
+            // The same as JSON, for scripts and monitoring.
+            let json = try ChildProcess(
+                world.binaries + "/syncd",
+                ["doctor", "--json", "--config-dir", a.paths.configDir, "--state-dir", a.paths.stateDir],
+                environment: ["HOME": world.dir, "PATH": "/usr/bin:/bin"],
+                log: world.dir + "/doctor3.out",
+                name: "syncd doctor --json"
+            )
+            #expect(await json.waitForExit(timeout: .seconds(60)) != 0)
+            let start = try #require(json.log.firstIndex(of: "["), "\(json.log)")
+            let checks = try #require(try JSONSerialization.jsonObject(with: Data(json.log[start...].utf8)) as? [[String: Any]])
+            let server = try #require(checks.first { ($0["name"] as? String) == "server" }, "\(checks)")
+            #expect(server["outcome"] as? String == "problem" && (server["detail"] as? String)?.contains("unknown or revoked") == true)
         }
     }
 

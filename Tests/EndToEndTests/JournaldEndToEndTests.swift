@@ -90,6 +90,11 @@ import Testing
                   kill -TERM $server; wait $server
                   journalctl --directory /run/log/journal --no-pager -o json _PID=$server > \(out)/$level.json
                 done
+                # A configuration that cannot work: one critical entry, exit 78.
+                status=0
+                SYNCD_LOG=journal SYNCD_LOG_LEVEL=loud \(world.binaries)/syncd-server serve --host 127.0.0.1 --port \(port) || status=$?
+                echo $status > \(out)/refused.status
+                journalctl --directory /run/log/journal --no-pager -o json SYNCD_EVENT=configuration_error > \(out)/refused.json
                 kill $journald
                 """
             let run = try ChildProcess(
@@ -123,12 +128,27 @@ import Testing
                 "\(info)"
             )
             #expect(started["PRIORITY"] == "5" && started["SYSLOG_IDENTIFIER"] == "syncd-server" && started["SYNCD_DATABASE"] == "sqlite")
-            #expect(started["SYNCD_VERSION"]?.isEmpty == false)
+            #expect(started["SYNCD_VERSION"]?.isEmpty == false && started["SYNCD_EVENT"] == "started")
+            // Each event's MESSAGE_ID is one the catalog explains.
+            let catalog = try String(contentsOfFile: FileManager.default.currentDirectoryPath + "/systemd/syncd.catalog", encoding: .utf8)
+            let ready = try #require(info.first { $0["SYNCD_EVENT"] == "ready" }, "\(info)")
+            #expect(ready["SYNCD_ADDRESS"] == "127.0.0.1:\(port)" && ready["PRIORITY"] == "5")
+            let stopping = try #require(info.first { $0["SYNCD_EVENT"] == "stopping" }, "\(info)")
+            for entry in [started, ready, stopping] {
+                let id = try #require(entry["MESSAGE_ID"])
+                #expect(catalog.contains("-- \(id)\nSubject: syncd-server"), "\(entry)")
+            }
             let request = try #require(info.first { $0["MESSAGE"]?.contains("GET /healthz 200") == true }, "\(info.map { $0["MESSAGE"] ?? "" })")
             #expect(request["PRIORITY"] == "6" && request["SYNCD_DURATION_MS"] != nil)
             // At `warning`, neither the notice nor the request lines are written.
             let quiet = try entries("warning.json")
             #expect(!quiet.contains { $0["PRIORITY"] == "5" || $0["PRIORITY"] == "6" }, "\(quiet.map { $0["MESSAGE"] ?? "" })")
+            let refused = try entries("refused.json")
+            #expect(try String(contentsOfFile: out + "/refused.status", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "78")
+            #expect(refused.count == 1 && refused.first?["PRIORITY"] == "2", "\(refused)")
+            #expect(refused.first?["MESSAGE"]?.contains("log.level must be one of") == true)
+            let refusedID = try #require(refused.first?["MESSAGE_ID"])
+            #expect(catalog.contains("-- \(refusedID)\nSubject: syncd-server cannot start"))
         }
     }
 }
