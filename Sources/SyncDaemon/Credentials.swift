@@ -34,11 +34,14 @@ public struct Credentials: Sendable, Equatable {
     public var server: String
     public var token: String
     public var deviceId: String?
+    /// The account (e-mail address) the token belongs to, as the server named it at login.
+    public var account: String?
 
-    public init(server: String, token: String, deviceId: String?) {
+    public init(server: String, token: String, deviceId: String?, account: String? = nil) {
         self.server = server
         self.token = token
         self.deviceId = deviceId
+        self.account = account
     }
 
     public static func load(from path: String) throws -> Credentials? {
@@ -47,7 +50,8 @@ public struct Credentials: Sendable, Equatable {
         return Credentials(
             server: try source.requiredString("server"),
             token: try source.requiredString("token"),
-            deviceId: try source.string("device_id")
+            deviceId: try source.string("device_id"),
+            account: try source.string("account")
         )
     }
 
@@ -58,6 +62,7 @@ public struct Credentials: Sendable, Equatable {
         var text = "# Written by `syncd login`. The token is a secret: keep this file 0600.\n"
         text += "server = \(Self.quoted(server))\ntoken = \(Self.quoted(token))\n"
         if let deviceId { text += "device_id = \(Self.quoted(deviceId))\n" }
+        if let account { text += "account = \(Self.quoted(account))\n" }
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ControlError("cannot write \(temporary): \(String(cString: strerror(errno)))") }

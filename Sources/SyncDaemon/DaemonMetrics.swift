@@ -4,10 +4,9 @@ import Prometheus
 import ServiceLifecycle
 import ServiceSupport
 public import SyncEngine
-import Synchronization
 
 /// The daemon's Prometheus metrics (swift-prometheus; documented in `config/metrics.md`):
-/// counters of what the passes did, counted as they finish (never read off a capped list),
+/// counters of what the passes did, counted when each pass ends (never read off a capped list),
 /// gauges of the status at the time of the scrape, and `syncd_build_info`. Every series
 /// carries the folder as a label.
 public final class DaemonMetrics: Sendable {
@@ -15,8 +14,6 @@ public final class DaemonMetrics: Sendable {
     let folder: [(String, String)]
     private let uploads, downloads, conflicts, localDeletions, remoteDeletions, moves, failures, passes, passFailures: Counter
     private let uploadedBytes, downloadedBytes: Counter
-    /// The transfer board's byte totals at the last scrape: the counters grow by the difference.
-    private let seenBytes = Mutex<(up: Int64, down: Int64)>((0, 0))
 
     public init(folder: String) {
         let label = [("folder", folder)]
@@ -51,7 +48,7 @@ public final class DaemonMetrics: Sendable {
                 namespace: "syncd",
                 metricName: "uploaded",
                 unitName: "bytes_total",
-                helpText: "Bytes sent to S3 since the daemon started."
+                helpText: "Bytes of the uploads finished since the daemon started."
             ),
             labels: label
         )
@@ -60,7 +57,7 @@ public final class DaemonMetrics: Sendable {
                 namespace: "syncd",
                 metricName: "downloaded",
                 unitName: "bytes_total",
-                helpText: "Bytes received from S3 since the daemon started."
+                helpText: "Bytes of the downloads finished since the daemon started."
             ),
             labels: label
         )
@@ -75,13 +72,17 @@ public final class DaemonMetrics: Sendable {
         ).set(to: 1.0)
     }
 
-    /// Counts what a pass did.
+    /// Counts what a pass did (when it ends).
     public func record(_ report: SyncReport) {
         passes.increment()
-        for action in report.done {
-            switch action {
-            case .upload: uploads.increment()
-            case .download: downloads.increment()
+        for step in report.steps {
+            switch step.action {
+            case .upload:
+                uploads.increment()
+                if let bytes = step.bytes, bytes > 0 { uploadedBytes.increment(by: bytes) }
+            case .download:
+                downloads.increment()
+                if let bytes = step.bytes, bytes > 0 { downloadedBytes.increment(by: bytes) }
             case .keepBothConflict: conflicts.increment()
             case .deleteLocal: localDeletions.increment()
             case .deleteRemote: remoteDeletions.increment()
@@ -120,12 +121,6 @@ public final class DaemonMetrics: Sendable {
         gauge("deletions_held", "1 while the mass-delete brake holds deletions back.", s.brake == nil ? 0 : 1)
         gauge("paused", "1 while paused by `syncd pause`.", s.state == .paused ? 1 : 0)
         gauge("server_reachable", "0 while the server cannot be reached.", s.state == .offline ? 0 : 1)
-        let (up, down) = seenBytes.withLock { seen in
-            defer { seen = (max(seen.up, s.bytesUploaded), max(seen.down, s.bytesDownloaded)) }
-            return (s.bytesUploaded - seen.up, s.bytesDownloaded - seen.down)
-        }
-        if up > 0 { uploadedBytes.increment(by: up) }
-        if down > 0 { downloadedBytes.increment(by: down) }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return String(decoding: buffer, as: UTF8.self)

@@ -60,7 +60,8 @@ let exitConfigurationError: Int32 = 78
 /// Prints why the configuration cannot be used and exits with EX_CONFIG.
 /// `logged`: the error is in the journal already (only the hint goes to stderr).
 func configurationFailure(_ error: any Error, _ options: StoreOptions, logged: Bool = false) -> ExitCode {
-    var check = "syncd-server check-config"
+    // As the unit runs it: systemd hands the secrets over in $CREDENTIALS_DIRECTORY.
+    var check = "sudo CREDENTIALS_DIRECTORY=/etc/syncd/secrets syncd-server check-config"
     if let config = options.config { check += " --config \(config)" }
     if let database = options.database { check += " --database \(database)" }
     if !logged { FileHandle.standardError.write(Data("syncd-server: configuration error: \(error)\n".utf8)) }
@@ -80,12 +81,17 @@ func withStore(_ options: StoreOptions, _ body: @escaping @Sendable (MetadataSto
     try await store.database.close()
 }
 
-/// Runs `action` when the service group starts shutting down.
+/// Runs `action` when the service group starts shutting down: `true` for a graceful shutdown
+/// (SIGTERM, SIGINT), `false` when the group is cancelled (another service failed).
 struct OnShutdown: Service {
-    let action: @Sendable () -> Void
+    let action: @Sendable (_ graceful: Bool) -> Void
 
     func run() async throws {
-        try? await gracefulShutdown()
-        action()
+        do {
+            try await gracefulShutdown()
+            action(true)
+        } catch {
+            action(false)
+        }
     }
 }

@@ -92,9 +92,11 @@ struct Serve: AsyncParsableCommand {
             var running: [ServiceGroupConfiguration.ServiceConfiguration] = [
                 .init(service: app), .init(service: CollectorService(collector: collector)),
                 .init(
-                    service: OnShutdown {
-                        notifier.stopping()
-                        logger.notice("stopping", metadata: ServerEvent.stopping.metadata())
+                    service: OnShutdown { graceful in
+                        if graceful {
+                            notifier.stopping()
+                            logger.notice("stopping", metadata: ServerEvent.stopping.metadata())
+                        }
                         store.notifier.shutdown()
                     }
                 ),

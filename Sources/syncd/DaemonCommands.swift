@@ -41,13 +41,17 @@ struct LoginCommand: AsyncParsableCommand {
 
     func run() async throws {
         let paths = pathOptions.paths
+        if (try? ControlClient.send(ControlRequest(command: .status), to: paths.controlSocket)) != nil {
+            throw ValidationError("syncd is running on this device: stop it first, then log in")
+        }
+        let previous = try? Credentials.load(from: paths.credentialsFile)
         let credentials: Credentials
         if tokenStdin {
             guard let line = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces), !line.isEmpty else {
                 throw ValidationError("no token on standard input")
             }
             let who = try await DeviceLogin.check(server: server, token: line)
-            credentials = Credentials(server: server, token: line, deviceId: nil)
+            credentials = Credentials(server: server, token: line, deviceId: nil, account: who.email)
             print(DeviceLogin.connectedMessage(email: who.email, server: server))
         } else {
             let deviceName = name ?? "syncd on \(ProcessInfo.processInfo.hostName)"
@@ -56,8 +60,17 @@ struct LoginCommand: AsyncParsableCommand {
                 print("and check that it shows the code  \(codes.userCode)  (valid \(codes.expiresIn / 60) minutes). Waiting…")
                 fflush(nil)
             }
-            credentials = Credentials(server: server, token: granted.token, deviceId: granted.deviceId)
+            credentials = Credentials(server: server, token: granted.token, deviceId: granted.deviceId, account: granted.email)
             print("Approved. " + DeviceLogin.connectedMessage(email: granted.email ?? "an unknown account", server: server))
+        }
+        // The journal says what was last synced with one account on one server. With another
+        // (or one this device cannot tell is the same), the folder's files missing there would
+        // read as deletions: the journal is set aside and the next run is a first sync, which
+        // merges and deletes nothing.
+        let sameAccount = previous.map { $0.server == credentials.server && $0.account != nil && $0.account == credentials.account } ?? false
+        if !sameAccount, let kept = try JournalReset.setAside(paths) {
+            print("This device's journal was for \(previous.map { "\($0.account ?? "an unknown account") on \($0.server)" } ?? "an earlier login");")
+            print("it is kept as \(kept), and the next run merges the folder with this account as a first sync (nothing is deleted).")
         }
         try credentials.save(to: paths.credentialsFile)
         print("Saved to \(paths.credentialsFile). Start syncing with: syncd run")

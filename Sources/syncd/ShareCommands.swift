@@ -83,7 +83,7 @@ struct LogoutCommand: AsyncParsableCommand {
         abstract: "Disconnect this device: revoke its token on the server, delete it here, and reset the journal.",
         discussion: """
             The folder's files stay. The journal (what was last synced with that account) is \
-            removed too: after `syncd login` to any account, the first pass merges the folder \
+            set aside too: after `syncd login` to any account, the first pass merges the folder \
             with the server as a first sync does, and never takes files missing from the new \
             account for deletions. Stop `syncd run` first.
             """
@@ -121,9 +121,6 @@ struct LogoutCommand: AsyncParsableCommand {
         }
         try FileManager.default.removeItem(atPath: paths.credentialsFile)
         print("removed \(paths.credentialsFile)")
-        for file in [paths.journalFile, paths.journalFile + "-wal", paths.journalFile + "-shm"] where FileManager.default.fileExists(atPath: file) {
-            try FileManager.default.removeItem(atPath: file)
-        }
-        print("journal reset; the files in \(context.folder) stay")
+        if let kept = try JournalReset.setAside(paths) { print("journal set aside as \(kept); the files in \(context.folder) stay") }
     }
 }

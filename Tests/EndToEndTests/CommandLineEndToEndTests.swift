@@ -259,6 +259,58 @@ import Testing
         }
     }
 
+    /// `syncd login --token-stdin` with `token` on standard input.
+    static func login(_ daemon: DaemonHandle, world: EndToEnd, token: String) async throws -> (status: Int32?, output: String) {
+        let command =
+            "printf '%s\\n' \"$T\" | \(world.binaries)/syncd login --server \(world.serverURL) --token-stdin --config-dir \(daemon.paths.configDir) --state-dir \(daemon.paths.stateDir)"
+        let process = try ChildProcess(
+            "/bin/sh",
+            ["-c", command],
+            environment: ["T": token, "HOME": world.dir, "PATH": "/usr/bin:/bin"],
+            log: world.dir + "/login-\(UUID().uuidString.prefix(6)).out",
+            name: "syncd login"
+        )
+        let status = await process.waitForExit(timeout: .seconds(30))
+        return (status, process.log)
+    }
+
+    @Test func aLoginToAnotherAccountIsAFirstSyncThatDeletesNothing() async throws {
+        try await EndToEnd.with("cli-relogin") { world in
+            let alice = try await world.issueToken(email: "alice@example.org", device: "laptop")
+            let bob = try await world.issueToken(email: "bob@example.org", device: "laptop")
+            let a = try world.daemon("host-a", token: alice)
+            try a.write("mine/notes.txt", "alice's notes")
+            try a.start()
+            try await waitUntil("synced") { try await world.serverFiles(alice)["mine/notes.txt"] != nil }
+            await a.stop()
+            // The harness's credentials do not name their account: a login cannot tell it is the
+            // same one, so the journal is set aside (and the next run merges, changing nothing).
+            let first = try await Self.login(a, world: world, token: alice)
+            #expect(first.status == 0 && first.output.contains("Connected to \(world.serverURL) as alice@example.org"), "\(first.output)")
+            #expect(first.output.contains("it is kept as"), "\(first.output)")
+            try a.start()
+            try await waitUntil("a is idle again") { (try? a.status().state) == .idle }
+            await a.stop()
+            let same = try await Self.login(a, world: world, token: alice)
+            #expect(same.status == 0 && !same.output.contains("kept as"), "the same account keeps its journal: \(same.output)")
+            #expect(FileManager.default.fileExists(atPath: a.paths.journalFile))
+
+            // Another account: the journal is set aside; the first pass uploads the folder to
+            // bob's account and deletes nothing here (alice's journal would have said "gone").
+            let other = try await Self.login(a, world: world, token: bob)
+            #expect(other.status == 0 && other.output.contains("was for alice@example.org on \(world.serverURL)"), "\(other.output)")
+            #expect(!FileManager.default.fileExists(atPath: a.paths.journalFile))
+            try a.start()
+            try await waitUntil("bob has the folder") { try await world.serverFiles(bob)["mine/notes.txt"] != nil }
+            try await waitUntil("a is idle") { (try? a.status().state) == .idle }
+            #expect(a.read("mine/notes.txt") == "alice's notes", "nothing deleted here")
+            #expect(try await world.serverFiles(alice)["mine/notes.txt"] != nil, "nor in alice's account")
+            let busy = try await Self.login(a, world: world, token: alice)
+            #expect(busy.status != 0 && busy.output.contains("stop it first"), "\(busy.output)")
+            await a.stop()
+        }
+    }
+
     static func status(_ url: String) async throws -> UInt {
         try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5)).status.code
     }

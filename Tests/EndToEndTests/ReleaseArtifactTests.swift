@@ -69,9 +69,34 @@ import Testing
             "systemd/syncd.service", "systemd/syncd@.service", "systemd/syncd-server.service", "systemd/syncd.catalog",
             "config/syncd.toml", "config/syncd-server.toml", "man/man1/syncd.1", "man/man1/syncd-server.1",
             "completions/bash/syncd", "completions/bash/syncd-server", "completions/zsh/_syncd", "completions/zsh/_syncd-server",
-            "completions/fish/syncd.fish", "completions/fish/syncd-server.fish",
+            "completions/fish/syncd.fish", "completions/fish/syncd-server.fish", "THIRD-PARTY-LICENSES",
         ]
         for file in expected { #expect(FileManager.default.fileExists(atPath: top + "/" + file), "the tarball lacks \(file)") }
+        // Made from this commit: the entries carry its time, the units and catalog are these.
+        let listing = try await Self.run("/usr/bin/tar", ["--list", "--verbose", "--full-time", "-zf", tarball], in: dir)
+        let commitTime = try await Self.run(
+            "/usr/bin/git",
+            ["-C", FileManager.default.currentDirectoryPath, "log", "-1", "--format=%cd", "--date=format-local:%Y-%m-%d %H:%M:%S"],
+            in: dir
+        )
+        let stamp = commitTime.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(
+            !stamp.isEmpty
+                && listing.output.contains(
+                    " \(stamp) \(URL(fileURLWithPath: tarball).lastPathComponent.replacingOccurrences(of: ".tar.gz", with: ""))/bin/syncd"
+                ),
+            "stale artifacts? commit time \(stamp): \(listing.output.prefix(600))"
+        )
+        for file in ["syncd.service", "syncd@.service", "syncd-server.service", "syncd.catalog"] {
+            let shipped = try Data(contentsOf: URL(fileURLWithPath: top + "/systemd/" + file))
+            let source = try Data(contentsOf: URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/systemd/" + file))
+            #expect(shipped == source, "the tarball's \(file) is not this tree's: run scripts/release")
+        }
+        let notices = try String(contentsOfFile: top + "/THIRD-PARTY-LICENSES", encoding: .utf8)
+        #expect(
+            notices.contains("==== swift-nio: LICENSE") && notices.contains("toml++") && notices.contains("Apache License"),
+            "the licences of what is linked in"
+        )
         let manual = try String(contentsOfFile: top + "/man/man1/syncd.1", encoding: .utf8)
         #expect(manual.contains("filestatus") && manual.contains("share"), "the man page is generated from the commands")
         let bash = try String(contentsOfFile: top + "/completions/bash/syncd", encoding: .utf8)
@@ -154,25 +179,50 @@ import Testing
             }
         }
         #expect(!loaded.isEmpty)
-        #expect(depends == loaded, "Depends \(depends.sorted()) vs. the packages of the libraries loaded \(loaded.sorted())")
+        #expect(
+            depends == loaded.union(["adduser"]),
+            "Depends \(depends.sorted()) vs. the packages of the libraries loaded \(loaded.sorted()) and adduser"
+        )
+        let contents = try await Self.run("/usr/bin/dpkg-deb", ["-c", deb], in: dir)
+        #expect(
+            contents.output.contains("drwx------ root/root") && contents.output.contains("./etc/syncd/secrets/"),
+            "\(contents.output.prefix(400))"
+        )
+        let catalog = try Data(contentsOf: URL(fileURLWithPath: root + "/usr/lib/systemd/catalog/syncd.catalog"))
+        #expect(
+            catalog == (try Data(contentsOf: URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/systemd/syncd.catalog"))),
+            "stale .deb"
+        )
 
         // The maintainer script, run for real in a private mount namespace over a copy of /etc:
         // it makes the `syncd` system user, and does not call systemctl where systemd is not running.
         let control = dir + "/control"
         let extract = try await Self.run("/usr/bin/dpkg-deb", ["-e", deb, control], in: dir)
         #expect(extract.status == 0, "\(extract.output)")
+        // A systemctl that records any call: where systemd does not run, none may come.
+        let stubs = dir + "/stubs"
+        try FileManager.default.createDirectory(atPath: stubs, withIntermediateDirectories: true)
+        try "#!/bin/sh\necho \"$@\" >> \(dir)/systemctl-called\n".write(toFile: stubs + "/systemctl", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: stubs + "/systemctl")
         let script = """
             set -e
             cp -a /etc \(dir)/etc-copy
             mount --bind \(dir)/etc-copy /etc
-            ! getent passwd syncd
+            if getent passwd syncd; then echo "a syncd user exists already"; exit 1; fi
+            export PATH=\(stubs):$PATH
             sh \(control)/postinst configure
             getent passwd syncd
-            test -d /etc/syncd
-            sh \(control)/postinst configure
+            sh \(control)/postinst configure 0.0.9
+            sh \(control)/prerm remove
+            sh \(control)/postrm remove
             """
         let postinst = try await Self.run("/usr/bin/unshare", ["--mount", "--propagation", "private", "sh", "-c", script], in: dir)
         #expect(postinst.status == 0, "postinst: \(postinst.output)")
         #expect(postinst.output.contains("syncd:x:") && postinst.output.contains("/var/lib/syncd"), "\(postinst.output)")
+        let systemdRuns = FileManager.default.fileExists(atPath: "/run/systemd/system")
+        #expect(
+            systemdRuns || !FileManager.default.fileExists(atPath: dir + "/systemctl-called"),
+            "the maintainer scripts called systemctl without systemd"
+        )
     }
 }

@@ -52,6 +52,11 @@ import Testing
         // Read, then refused by key: no setting takes them.
         ("[sync]\nwhen = 2026-11-29", 0, "sync.when: dates and times are not settings here"),
         ("[[servers]]\nname = \"a\"", 0, "servers: arrays of tables are not settings here"),
+        // What the C parser underneath would misread: NULs, and keys that flatten onto others.
+        ("mode = \"sync\"\n\u{0}\nmode2 = 1", 2, "NUL character"),
+        ("[sync]\n\"a\\u0000b\" = 1", 2, "NUL character"),
+        ("s = \"x\\U00000000\"", 1, "NUL character"),
+        ("\"sync.mode\" = \"sync\"\n[sync]\nmode = \"backup\"", 0, "sync.mode: a key may not hold a dot"),
     ])
     func refusesWhatItCannotReadWithTheLine(text: String, line: Int, message: String) {
         #expect {

@@ -13,6 +13,13 @@ public struct SyncReport: Sendable {
         public var duration: Duration
         public var bytes: Int64?
         public var remoteRevision: Int64?
+
+        public init(action: SyncAction, duration: Duration, bytes: Int64? = nil, remoteRevision: Int64? = nil) {
+            self.action = action
+            self.duration = duration
+            self.bytes = bytes
+            self.remoteRevision = remoteRevision
+        }
     }
     /// Steps that failed, with why; they are retried on a later pass after a backoff.
     public var failed: [(action: SyncAction, error: String)] = []
