@@ -82,7 +82,7 @@ struct Serve: AsyncParsableCommand {
             var collector = Collector(store: store, blobs: blobs)
             collector.versionRetention = settings.versionDays.map { $0 * 86_400 }
             // READY=1 once the database is migrated, the bucket answered and the port listens.
-            let (host, port) = (settings.host, settings.port)
+            let (host, port) = (settings.host.contains(":") ? "[\(settings.host)]" : settings.host, settings.port)
             let app = buildApplication(dependencies, host: settings.host, port: settings.port, logger: logger) {
                 logger.notice("listening on \(host):\(port)", metadata: ServerEvent.ready.metadata(["address": "\(host):\(port)"]))
                 notifier.markReady()

@@ -36,6 +36,10 @@ import Testing
             client in
             let text = try await client.execute(uri: "/metrics", method: .get) { ($0.status, String(buffer: $0.body)) }
             #expect(text.0 == .ok && text.1.contains(#"syncd_server_device_authorizations_total{outcome="approved"} 1"#), "\(text.1)")
+            // Series not counted yet are there at 0 (an alert on increase() sees the first one).
+            #expect(text.1.contains(#"syncd_server_http_requests_total{status="5xx"} 0"#), "\(text.1)")
+            #expect(text.1.contains(#"syncd_server_sign_ins_total{outcome="refused"} 0"#))
+            #expect(text.1.contains(#"syncd_server_device_code_budgets_spent_total{budget="server"} 0"#))
             #expect(try await client.execute(uri: "/api/v1/files", method: .get) { $0.status } == .notFound)
         }
     }

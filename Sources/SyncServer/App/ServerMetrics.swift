@@ -23,6 +23,12 @@ public struct ServerMetrics: Sendable {
             descriptor: Self.name("http_request_duration", "seconds", "Time to answer an HTTP request."),
             buckets: [.milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10), .seconds(60)]
         )
+        // Every labelled series exists from the start, at 0: an `increase()` alert sees the
+        // first 5xx or refused sign-in, not only the second.
+        for status in ["2xx", "3xx", "4xx", "5xx"] { requestCounter(status) }
+        for outcome in ["ok", "refused"] { signInCounter(outcome) }
+        for outcome in ["approved", "denied"] { deviceAuthorizationCounter(outcome) }
+        for budget in [DeviceCodeBudget.user, .serverWide] { budgetCounter(budget) }
         // The usual `_build_info` gauge: always 1, the version in a label.
         registry.makeGauge(
             descriptor: Self.name("build", "info", "The running syncd-server's version (always 1)."),
@@ -32,32 +38,52 @@ public struct ServerMetrics: Sendable {
     }
 
     func countRequest(status: HTTPResponse.Status) {
-        registry.makeCounter(
-            descriptor: Self.name("http_requests", "total", "HTTP requests answered, by status class."),
-            labels: [("status", "\(status.code / 100)xx")]
-        ).increment()
+        requestCounter("\(status.code / 100)xx").increment()
     }
 
     /// Browser sign-ins by outcome ("ok", "refused").
     func signIns(outcome: String) {
-        registry.makeCounter(descriptor: Self.name("sign_ins", "total", "Browser sign-ins finished, by outcome."), labels: [("outcome", outcome)])
-            .increment()
+        signInCounter(outcome).increment()
     }
 
     /// Device authorizations by outcome ("approved", "denied").
     func deviceAuthorizations(outcome: String) {
-        registry.makeCounter(
-            descriptor: Self.name("device_authorizations", "total", "Device codes decided by a signed-in user, by outcome."),
-            labels: [("outcome", outcome)]
-        ).increment()
+        deviceAuthorizationCounter(outcome).increment()
     }
 
     /// A budget of wrong device user codes used up ("user" or "server"; `DeviceCodeLimits`).
     func deviceCodeBudgetSpent(_ budget: DeviceCodeBudget) {
+        budgetCounter(budget).increment()
+    }
+
+    // The registry hands back the same counter for the same name and labels.
+    @discardableResult
+    private func requestCounter(_ statusClass: String) -> Counter {
+        registry.makeCounter(
+            descriptor: Self.name("http_requests", "total", "HTTP requests answered, by status class."),
+            labels: [("status", statusClass)]
+        )
+    }
+
+    @discardableResult
+    private func signInCounter(_ outcome: String) -> Counter {
+        registry.makeCounter(descriptor: Self.name("sign_ins", "total", "Browser sign-ins finished, by outcome."), labels: [("outcome", outcome)])
+    }
+
+    @discardableResult
+    private func deviceAuthorizationCounter(_ outcome: String) -> Counter {
+        registry.makeCounter(
+            descriptor: Self.name("device_authorizations", "total", "Device codes decided by a signed-in user, by outcome."),
+            labels: [("outcome", outcome)]
+        )
+    }
+
+    @discardableResult
+    private func budgetCounter(_ budget: DeviceCodeBudget) -> Counter {
         registry.makeCounter(
             descriptor: Self.name("device_code_budgets_spent", "total", "Budgets of wrong device codes used up, by budget (user, server)."),
             labels: [("budget", budget.rawValue)]
-        ).increment()
+        )
     }
 
     static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
