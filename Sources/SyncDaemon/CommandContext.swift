@@ -100,6 +100,6 @@ public struct CommandContext: Sendable {
 
     /// The running daemon's status (nil when it does not run).
     public func daemonStatus() -> DaemonStatus? {
-        (try? ControlClient.send(ControlRequest(command: .status), to: settings.paths.controlSocket))?.status
+        ControlClient.runningStatus(at: settings.paths.controlSocket)
     }
 }

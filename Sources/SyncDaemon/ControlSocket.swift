@@ -97,6 +97,12 @@ final class ControlServer: Service, Sendable {
 /// The command line's side.
 public enum ControlClient {
     /// Sends one request to the daemon listening at `path`.
+    /// The status of the daemon on this control socket, nil when none answers: what commands
+    /// that must not race a running daemon (login, logout, a dry run) ask first.
+    public static func runningStatus(at path: String) -> DaemonStatus? {
+        (try? send(ControlRequest(command: .status), to: path))?.status
+    }
+
     public static func send(_ request: ControlRequest, to path: String) throws -> ControlResponse {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ControlError("cannot create a socket: \(String(cString: strerror(errno)))") }

@@ -11,7 +11,7 @@ extension Daemon {
     /// change in the folder, on the server or in the journal (the pass works on a copy of it).
     /// Refused while a daemon runs on this state (its plan would race the real one).
     public static func dryRun(_ settings: DaemonSettings, logger: Logger) async throws -> SyncReport {
-        if (try? ControlClient.send(ControlRequest(command: .status), to: settings.paths.controlSocket)) != nil {
+        if ControlClient.runningStatus(at: settings.paths.controlSocket) != nil {
             throw ControlError("syncd is running on this folder: stop it first (`syncd status` shows what it is doing)")
         }
         let folder = try checkFolder(settings.folder)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServiceSupport
 import SyncServer
 import Synchronization
 
@@ -37,7 +38,7 @@ extension Admin {
                 }
                 if users.isEmpty { print("no users yet") }
                 for (user, devices) in users {
-                    print("\(user.id)  \(user.email)  \(user.name)  \(devices) device\(devices == 1 ? "" : "s")")
+                    print(displayed("\(user.id)  \(user.email)  \(user.name)  \(devices) device\(devices == 1 ? "" : "s")"))
                 }
             }
         }
@@ -83,7 +84,9 @@ extension Admin {
                 if devices.isEmpty { print("no devices") }
                 for device in devices {
                     let state = device.revokedAt.map { "revoked \(adminDate($0))" } ?? "last seen \(adminDate(device.lastSeenAt))"
-                    print("\(device.id)  \(emails[device.userId] ?? "?")  \(device.name)  created \(adminDate(device.createdAt))  \(state)")
+                    print(
+                        displayed("\(device.id)  \(emails[device.userId] ?? "?")  \(device.name)  created \(adminDate(device.createdAt))  \(state)")
+                    )
                 }
             }
             if unknown.withLock({ $0 }) { throw ValidationError("no user has the address \(email ?? "")") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServiceSupport
 import SyncAPI
 import SyncDaemon
 
@@ -56,3 +57,6 @@ func lifetimeSeconds(_ text: String) throws -> Int {
     }
     return count * multiplier
 }
+
+/// `print`, through `displayed(_:)` (ServiceSupport).
+func say(_ text: String) { print(displayed(text)) }

@@ -41,7 +41,7 @@ struct LoginCommand: AsyncParsableCommand {
 
     func run() async throws {
         let paths = pathOptions.paths
-        if (try? ControlClient.send(ControlRequest(command: .status), to: paths.controlSocket)) != nil {
+        if ControlClient.runningStatus(at: paths.controlSocket) != nil {
             throw ValidationError("syncd is running on this device: stop it first, then log in")
         }
         let previous = try? Credentials.load(from: paths.credentialsFile)
@@ -161,13 +161,7 @@ struct ResumeCommand: ParsableCommand {
 func show(_ response: ControlResponse, json: Bool) throws {
     if let error = response.error { throw ValidationError(error) }
     guard let status = response.status else { throw ValidationError("the daemon sent no status") }
-    if json {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        print(String(decoding: try encoder.encode(status), as: UTF8.self))
-        return
-    }
+    if json { return try printJSON(status) }
     print(StatusText.render(status))
 }
 

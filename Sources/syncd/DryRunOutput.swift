@@ -21,10 +21,10 @@ struct DryRunOutput: Encodable {
 
     func print(json: Bool) throws {
         if json { return try printJSON(self) }
-        for step in steps { Swift.print(step) }
-        for item in held { Swift.print("held: \(item)") }
-        if let brake { Swift.print("brake: \(brake)") }
-        Swift.print(
+        for step in steps { say(step) }
+        for item in held { say("held: \(item)") }
+        if let brake { say("brake: \(brake)") }
+        say(
             steps.isEmpty
                 ? "nothing to do: the folder and the server agree" : "\(steps.count) step\(steps.count == 1 ? "" : "s"); nothing was done (dry run)"
         )

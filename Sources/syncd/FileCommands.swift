@@ -34,7 +34,12 @@ struct LsCommand: AsyncParsableCommand {
         var items: [FileMetadata] = []
         var after: String?
         try await explained {
+            var pages = 0
             repeat {
+                // As the daemon bounds the tree's pages: a server that never ends a listing
+                // does not keep this command (nor its memory) for ever.
+                pages += 1
+                guard pages <= 100_000 else { throw ValidationError("the server's listing of \(folder) does not end") }
                 var query = "/folder?limit=1000&path=" + ServerAPI.queryValue(folder)
                 if let token = after { query += "&after=" + ServerAPI.queryValue(token) }
                 let page: ItemPage = try await context.api.get(query)
@@ -98,12 +103,12 @@ struct LsCommand: AsyncParsableCommand {
             )
         }
         if json { return try printJSON(rows) }
-        if rows.isEmpty { print("(empty)") }
+        if rows.isEmpty { say("(empty)") }
         for row in rows {
             let size = row.kind == .folder ? "-" : humanSize(row.size ?? 0)
             let name = row.kind == .folder ? row.name + "/" : row.name
             let when = row.modifiedAt.map(localTime) ?? ""
-            print(
+            say(
                 "\(row.state.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(size.padding(toLength: 9, withPad: " ", startingAt: 0)) \(when)  \(name)"
             )
         }
@@ -136,7 +141,7 @@ struct FileStatusCommand: AsyncParsableCommand {
         if json {
             try printJSON(state)
         } else {
-            print("\(state.path.isEmpty ? context.folder : state.path): \(state.state.rawValue) — \(state.reason)")
+            say("\(state.path.isEmpty ? context.folder : state.path): \(state.state.rawValue) — \(state.reason)")
         }
         if state.state == .notFound { throw ExitCode(1) }
     }
@@ -181,9 +186,9 @@ struct ConflictsCommand: AsyncParsableCommand {
             )
         }
         if json { return try printJSON(rows) }
-        if rows.isEmpty { print("no conflicted copies") }
+        if rows.isEmpty { say("no conflicted copies") }
         for row in rows {
-            print("\(row.path)\n    current version: \(row.file)\n    conflicted copy: \(row.copyFile) (kept by \(row.host) at \(row.at))")
+            say("\(row.path)\n    current version: \(row.file)\n    conflicted copy: \(row.copyFile) (kept by \(row.host) at \(row.at))")
         }
     }
 }
@@ -208,13 +213,13 @@ struct ActivityCommand: AsyncParsableCommand {
         let context = try CommandContext(paths: pathOptions.paths)
         let entries = try context.journal()?.activity(limit: count) ?? []
         if json { return try printJSON(entries) }
-        if entries.isEmpty { print("nothing synced yet") }
+        if entries.isEmpty { say("nothing synced yet") }
         for entry in entries {
             var line =
                 "\(localTime(entry.at.timeIntervalSince1970))  \(entry.action.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(entry.path)"
             if let to = entry.toPath { line += entry.action == .conflict ? " (this device's version kept as \(to))" : " -> \(to)" }
             if let bytes = entry.bytes { line += " (\(humanSize(bytes))" + (entry.revision.map { ", revision \($0)" } ?? "") + ")" }
-            print(line)
+            say(line)
         }
     }
 }

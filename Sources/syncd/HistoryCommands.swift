@@ -21,7 +21,7 @@ struct HistoryCommand: AsyncParsableCommand {
         if json { return try printJSON(versions) }
         for (index, version) in versions.enumerated() {
             let current = index == 0 ? "  (current)" : ""
-            print("revision \(version.revision)  \(localTime(version.modifiedAt))  \(humanSize(version.size))\(current)")
+            say("revision \(version.revision)  \(localTime(version.modifiedAt))  \(humanSize(version.size))\(current)")
         }
     }
 
@@ -62,8 +62,8 @@ struct RestoreCommand: AsyncParsableCommand {
                 RestoreVersionRequest(path: remote, revision: revision, baseRevision: current.revision)
             )
         }
-        guard let restored else { return print("revision \(revision) is the current version of \(remote) already") }
-        print("\(remote): revision \(revision) restored as revision \(restored.revision); syncd brings it to this folder")
+        guard let restored else { return say("revision \(revision) is the current version of \(remote) already") }
+        say("\(remote): revision \(revision) restored as revision \(restored.revision); syncd brings it to this folder")
     }
 }
 
@@ -86,10 +86,10 @@ struct TrashCommand: AsyncParsableCommand {
             let items: [TrashedItem] = try await explained { try await context.api.get("/trash") }
             let sorted = items.sorted { ($0.trashedAt, $0.path) > ($1.trashedAt, $1.path) }
             if json { return try printJSON(sorted) }
-            if sorted.isEmpty { print("the trash is empty") }
+            if sorted.isEmpty { say("the trash is empty") }
             for item in sorted {
                 let size = item.kind == .folder ? "folder" : humanSize(item.size)
-                print(
+                say(
                     "\(localTime(item.trashedAt))  \(size.padding(toLength: 9, withPad: " ", startingAt: 0)) \(item.path)\(item.kind == .folder ? "/" : "")"
                 )
             }
@@ -114,7 +114,7 @@ struct TrashCommand: AsyncParsableCommand {
                 }
                 return try await context.api.post("/trash/restore", RestoreTrashRequest(id: item.id))
             }
-            print("\(restored.path) restored; syncd brings it to this folder")
+            say("\(restored.path) restored; syncd brings it to this folder")
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ServiceSupport
 import SyncAPI
 import SyncDaemon
 
@@ -34,8 +35,8 @@ struct ShareCommand: AsyncParsableCommand {
                 try await context.api.post("/shares", CreateShareRequest(path: remote, expiresInSeconds: seconds))
             }
             if json { return try printJSON(share) }
-            print(share.url)
-            FileHandle.standardError.write(Data("link \(share.id) to \(share.path), \(ShareCommand.expiry(share))\n".utf8))
+            say(share.url)
+            FileHandle.standardError.write(Data(displayed("link \(share.id) to \(share.path), \(ShareCommand.expiry(share))\n").utf8))
         }
     }
 
@@ -48,9 +49,9 @@ struct ShareCommand: AsyncParsableCommand {
             let context = try CommandContext(paths: pathOptions.paths)
             let shares: [ShareInfo] = try await explained { try await context.api.get("/shares") }
             if json { return try printJSON(shares) }
-            if shares.isEmpty { print("no links") }
+            if shares.isEmpty { say("no links") }
             for share in shares {
-                print(
+                say(
                     "\(share.id)  \(share.path)  \(ShareCommand.expiry(share))  \(share.views) view\(share.views == 1 ? "" : "s")\n    \(share.url)"
                 )
             }
@@ -65,7 +66,7 @@ struct ShareCommand: AsyncParsableCommand {
         func run() async throws {
             let context = try CommandContext(paths: pathOptions.paths)
             try await explained { try await context.api.call("DELETE", "/shares/" + ServerAPI.pathSegment(id)) }
-            print("link \(id) revoked")
+            say("link \(id) revoked")
         }
     }
 
@@ -93,7 +94,7 @@ struct LogoutCommand: AsyncParsableCommand {
 
     func run() async throws {
         let paths = pathOptions.paths
-        if (try? ControlClient.send(ControlRequest(command: .status), to: paths.controlSocket)) != nil {
+        if ControlClient.runningStatus(at: paths.controlSocket) != nil {
             throw ValidationError("syncd is running on this device: stop it first (systemctl --user stop syncd)")
         }
         guard let saved = try Credentials.load(from: paths.credentialsFile) else {
@@ -113,14 +114,14 @@ struct LogoutCommand: AsyncParsableCommand {
             let devices: [DeviceInfo] = try await api.get("/devices")
             guard let me = devices.first(where: \.current) else { throw ValidationError("the server does not know this device's token") }
             try await api.call("DELETE", "/devices/" + ServerAPI.pathSegment(me.id))
-            print("device \"\(me.name)\" revoked on \(saved.server)")
+            say("device \"\(me.name)\" revoked on \(saved.server)")
         } catch let error as ServerError where error.status == 401 {
-            print("the server had already revoked this device's token")
+            say("the server had already revoked this device's token")
         } catch let error as ServerError {
             throw ValidationError("cannot revoke this device on the server (\(error.message)); nothing was deleted here")
         }
         try FileManager.default.removeItem(atPath: paths.credentialsFile)
-        print("removed \(paths.credentialsFile)")
-        if let kept = try JournalReset.setAside(paths) { print("journal set aside as \(kept); the files in \(context.folder) stay") }
+        say("removed \(paths.credentialsFile)")
+        if let kept = try JournalReset.setAside(paths) { say("journal set aside as \(kept); the files in \(context.folder) stay") }
     }
 }

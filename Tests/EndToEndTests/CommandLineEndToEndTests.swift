@@ -34,6 +34,8 @@ import Testing
             try await waitUntil("b has a's files") { b.read("docs/plan.txt") == "v1" && b.read("top.txt") == "top" }
             try await waitUntil("a is idle") { try a.status().state == .idle }
             try a.write("debug.log", "noise")
+            // A name that would drive the terminal (ESC [ 31 m) is shown escaped, never raw.
+            try a.write("red\u{1B}[31m.log", "x")
 
             let ls = try await a.cli(["ls", "--json"])
             #expect(ls.status == 0, "\(ls.output)")
@@ -42,6 +44,8 @@ import Testing
             #expect(byName["docs"]?["kind"] as? String == "folder" && byName["docs"]?["state"] as? String == "up to date")
             #expect(byName["top.txt"]?["state"] as? String == "up to date" && byName["top.txt"]?["size"] as? Int == 3)
             #expect(byName["debug.log"]?["state"] as? String == "ignored" && byName["debug.log"]?["onServer"] as? Bool == false)
+            let listing = try await a.cli(["ls"])
+            #expect(listing.output.contains(#"red\u{1B}[31m.log"#) && !listing.output.contains("\u{1B}"), "\(listing.output)")
             let inDocs = try await a.cli(["ls", "docs"])
             #expect(
                 inDocs.output.contains("up to date") && inDocs.output.contains("plan.txt") && !inDocs.output.contains("top.txt"),

@@ -120,6 +120,16 @@ public final class JournalReader: Sendable {
 }
 
 extension Journal {
+    /// Writes everything the WAL holds into the journal file and empties the WAL (no daemon may
+    /// have it open): the journal is then its one file, and can be moved without its WAL.
+    public static func checkpoint(_ path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try queue.writeWithoutTransaction { db in _ = try Row.fetchAll(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        try queue.close()
+    }
+
     /// A consistent copy of the journal at `path` (its WAL included) written to `copy`, through
     /// SQLite's backup: what a dry run works on, so that nothing it does (migrations of an older
     /// journal, a hash upgrade, any write) reaches the real one.
