@@ -30,6 +30,9 @@ public final class FolderSync: Sendable {
         /// seconds since the journal last recorded one: a restart within it costs what changed,
         /// not the tree.
         public var remoteListingInterval: TimeInterval = 3600
+        /// Whether a full pass first looks for nothing to do without reading any tree
+        /// (``FolderSync/quickCheck(now:dryRun:)``); off only to compare it with the planner.
+        var quickCheck = true
         /// Draws the jitter of each retry time (0.5...1; see ``RetrySchedule/retryAt(now:attempts:transient:jitter:)``).
         public var jitter: @Sendable () -> Double = { Double.random(in: 0.5...1) }
 
@@ -74,7 +77,7 @@ public final class FolderSync: Sendable {
     let remote: any RemotePort
     let logger: Logger
     let faults: FaultInjector?
-    private let allowMassDelete = Atomic<Bool>(false)
+    let allowMassDelete = Atomic<Bool>(false)
     private let progressState = Mutex(PassProgress())
     /// What was held last pass (``SyncReport/held``), so that each is logged once, not each pass.
     let heldLastPass = Mutex<Set<String>>([])
@@ -123,6 +126,14 @@ public final class FolderSync: Sendable {
     public func pass(scope: RescanCoalescer.Request = .root, now: Date = Date(), dryRun: Bool = false) async throws -> SyncReport {
         progressState.withLock { $0 = PassProgress(running: true) }
         defer { progressState.withLock { $0.running = false } }
+        // A folder and a server as the journal left them need no trees at all.
+        var prefetched: RemoteDelta?
+        if case .root = scope, configuration.quickCheck {
+            switch try await quickCheck(now: now, dryRun: dryRun) {
+            case .settled(let report): return report
+            case .changed(let delta): prefetched = delta
+            }
+        }
         var report = SyncReport()
         let previous = try journal.trees()
         // Files still under the legacy hash are rehashed by a full scan (HashUpgrade).
@@ -175,16 +186,9 @@ public final class FolderSync: Sendable {
         var fetchedRemote: RemoteTree
         var arrived: [RelativePath]?
         var listingDue = false
-        if case .root = scope {
-            // Due after the interval, and when the clock went back past the last listing (a
-            // clock set wrong, then right, must not put the check off for that long).
-            listingDue =
-                try journal.remoteListedAt().map {
-                    let elapsed = now.timeIntervalSince($0)
-                    return elapsed >= configuration.remoteListingInterval || elapsed < 0
-                } ?? true
-        }
-        if !listingDue, let known = try journal.remoteCursor(), let delta = try await remote.changes(after: known) {
+        if case .root = scope { listingDue = try isRemoteListingDue(now: now) }
+        // The quick check's read of the feed, from the same cursor (nothing else moves it).
+        if !listingDue, let known = try journal.remoteCursor(), let delta = try await prefetchedOrChanges(prefetched, after: known) {
             let (tree, rows) = delta.applied(to: previous.remote)
             fetchedRemote = tree
             for (path, row) in rows { refresh.remote[path] = row }

@@ -41,6 +41,9 @@ public struct SyncReport: Sendable {
     /// Remote items this device does not sync: behind a link in the folder, or at a path that
     /// could name something outside it. Not retried: they wait for the user (or the server).
     public var held: [HeldPath] = []
+    /// The quick check found the folder and the server as the journal left them, with nothing
+    /// to do: no tree was read, nothing planned.
+    public var quick = false
 
     public init() {}
 

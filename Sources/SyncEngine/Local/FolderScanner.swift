@@ -22,6 +22,19 @@ public struct ScanProblem: Sendable, Equatable, CustomStringConvertible {
     public var message: String
 
     public var description: String { "\(path): \(message)" }
+
+    /// A name in `folder` (nil: the root) that is not UTF-8, shown with U+FFFD for its bad bytes.
+    static func invalidName(in folder: RelativePath?, shown: String) -> ScanProblem {
+        ScanProblem(kind: .invalidName, path: (folder.map { $0.string + "/" } ?? "") + shown, message: "name is not valid UTF-8; not synced")
+    }
+
+    static func symlink(_ path: RelativePath) -> ScanProblem {
+        ScanProblem(kind: .symlink, path: path.string, message: "symbolic link; not followed, not synced")
+    }
+
+    static func special(_ path: RelativePath) -> ScanProblem {
+        ScanProblem(kind: .special, path: path.string, message: "not a regular file or folder; not synced")
+    }
 }
 
 /// What a scan found.
@@ -134,14 +147,7 @@ public struct FolderScanner: Sendable {
                     continue
                 }
                 guard let name = String(validating: nameBytes, as: UTF8.self) else {
-                    let shown = String(decoding: nameBytes, as: UTF8.self)
-                    result.problems.append(
-                        ScanProblem(
-                            kind: .invalidName,
-                            path: (current.map { $0.string + "/" } ?? "") + shown,
-                            message: "name is not valid UTF-8; not synced"
-                        )
-                    )
+                    result.problems.append(.invalidName(in: current, shown: String(decoding: nameBytes, as: UTF8.self)))
                     continue
                 }
                 let path = current.map { $0.appending(name) } ?? RelativePath(unchecked: name)
@@ -194,11 +200,11 @@ public struct FolderScanner: Sendable {
             return entry
         case .symlink:
             if !ignore.isIgnored(path, isFolder: false) {
-                result.problems.append(ScanProblem(kind: .symlink, path: path.string, message: "symbolic link; not followed, not synced"))
+                result.problems.append(.symlink(path))
             }
             return nil
         case .other:
-            result.problems.append(ScanProblem(kind: .special, path: path.string, message: "not a regular file or folder; not synced"))
+            result.problems.append(.special(path))
             return nil
         }
     }

@@ -1,0 +1,95 @@
+import Glibc
+
+/// Walks the synced folder in the byte order of its paths, the order the journal keeps them in
+/// (SQLite's BINARY collation), so that a walk and a read of the journal can be compared side by
+/// side, one item at a time, with nothing of either held whole.
+///
+/// It sees what ``FolderScanner`` records (the same ignore rules, links and special files
+/// reported and skipped, names that are not UTF-8 reported) but hashes nothing: it is for the
+/// check that the folder is as the journal left it (``FolderSync/quickCheck(now:dryRun:)``).
+///
+/// Byte order is not a depth-first walk's order: "a.b" sorts between the folder "a" and "a/x"
+/// ('.' is below '/'). So each folder's items are sorted by their name, and a folder's contents
+/// by its name followed by "/": the contents then come exactly where the journal has them.
+struct OrderedWalk {
+    let folder: LocalFolder
+    let ignore: IgnoreRules
+
+    /// Why a walk stopped before its end.
+    enum Stop: Error, Sendable {
+        /// The visitor said so.
+        case visitor
+        /// Something only a full scan deals with: a folder that cannot be read, a leftover
+        /// temporary file of a download.
+        case needsScan(String)
+    }
+
+    /// One item of a folder's listing, or the place of a folder's contents.
+    private struct Item {
+        var key: [UInt8]
+        var path: RelativePath
+        /// nil: the contents of the folder at `path`.
+        var entry: LocalEntry?
+    }
+
+    /// Calls `visit` with every item the scanner would record, in byte order of the path, and
+    /// collects what the scanner would report into `problems`.
+    /// - Throws: ``Stop`` when the visitor returns false or a folder needs a full scan.
+    func run(problems: inout [ScanProblem], visit: (RelativePath, LocalEntry) throws -> Bool) throws {
+        var stack: [(items: [Item], next: Int)] = [(try listing(of: nil, problems: &problems), 0)]
+        while let top = stack.last {
+            guard top.next < top.items.count else {
+                stack.removeLast()
+                continue
+            }
+            let item = top.items[top.next]
+            stack[stack.count - 1].next += 1
+            if let entry = item.entry {
+                guard try visit(item.path, entry) else { throw Stop.visitor }
+            } else {
+                stack.append((try listing(of: item.path, problems: &problems), 0))
+            }
+        }
+    }
+
+    /// The items directly in a folder (nil: the root), each folder also as the place of its
+    /// contents, sorted by key.
+    private func listing(of path: RelativePath?, problems: inout [ScanProblem]) throws -> [Item] {
+        let shown = path?.string ?? "/"
+        let opened: Int32
+        do { opened = try folder.openFolderDescriptor(path) } catch { throw Stop.needsScan("\(shown): \(error.message)") }
+        guard let dir = fdopendir(opened) else {
+            close(opened)
+            throw Stop.needsScan("\(shown): \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(dir) }
+        let fd = dirfd(dir)
+        var items: [Item] = []
+        while let found = readdir(dir) {
+            let nameBytes = withUnsafeBytes(of: found.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            if nameBytes == [46] || nameBytes == [46, 46] { continue }
+            if nameBytes.starts(with: FolderScanner.temporaryPrefix) { throw Stop.needsScan("\(shown): a download's temporary file is left") }
+            guard let name = String(validating: nameBytes, as: UTF8.self) else {
+                problems.append(.invalidName(in: path, shown: String(decoding: nameBytes, as: UTF8.self)))
+                continue
+            }
+            let itemPath = path.map { $0.appending(name) } ?? RelativePath(unchecked: name)
+            var info = stat()
+            guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // vanished meanwhile
+            let status = FileStatus(info)
+            switch status.kind {
+            case .folder, .file:
+                let isFolder = status.kind == .folder
+                guard !ignore.isIgnored(itemPath, isFolder: isFolder), let entry = status.entry() else { continue }
+                items.append(Item(key: nameBytes, path: itemPath, entry: entry))
+                if isFolder { items.append(Item(key: nameBytes + [UInt8(ascii: "/")], path: itemPath, entry: nil)) }
+            case .symlink:
+                if !ignore.isIgnored(itemPath, isFolder: false) { problems.append(.symlink(itemPath)) }
+            case .other:
+                problems.append(.special(itemPath))
+            }
+        }
+        items.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        return items
+    }
+}
