@@ -37,8 +37,7 @@ extension FolderSync {
         var problems: [ScanProblem] = []
         do {
             let walk = OrderedWalk(folder: try LocalFolder(root: configuration.root), ignore: ignore)
-            let settled = try journal.readSettled(extrasLimit: 10_000) { extras, next in
-                guard let extras, Self.hiddenByIgnore(extras, ignore) else { return false }
+            let extras = try journal.readSettled(extrasLimit: 10_000) { next in
                 var pending = try next()
                 try walk.run(problems: &problems) { path, entry in
                     guard let row = pending, row.path == path, row.settled, row.kind == entry.kind, row.inode == entry.inode else { return false }
@@ -50,7 +49,8 @@ extension FolderSync {
                 }
                 return pending == nil
             }
-            guard settled else { return .changed(delta: delta) }
+            // Synced or remote paths the folder lacks are news unless the ignore rules hide them.
+            guard case .some(.some(let extras)) = extras, Self.hiddenByIgnore(extras, ignore) else { return .changed(delta: delta) }
         } catch {
             // A difference the walk stopped at, or a folder only a full scan may judge.
             return .changed(delta: delta)

@@ -1,8 +1,8 @@
 import GRDB
 import SyncAPI
 
-/// What the quick check reads of the journal (``FolderSync/quickCheck(now:dryRun:)``): a row at a
-/// time, in path order, never a whole tree.
+/// What the quick check reads of the journal (``FolderSync/quickCheck(now:dryRun:)``): the three
+/// trees side by side, a row at a time, in path order, never a whole tree.
 extension Journal {
     /// One row of the local tree, with whether the path is settled: the synced and remote trees
     /// hold it with the same kind and content, the local identity (inode) and the remote one (file
@@ -17,6 +17,9 @@ extension Journal {
         var settled: Bool
     }
 
+    /// A path of the synced or remote tree that the local tree lacks.
+    typealias Extra = (path: RelativePath, kind: ItemKind)
+
     /// Whether anything besides the three trees waits: a failed path's retry, a step's intent
     /// (move, upload, download) that a crash may have left, the hash upgrade.
     func hasPendingWork() throws -> Bool {
@@ -30,61 +33,110 @@ extension Journal {
         }
     }
 
-    /// Reads the local tree in byte order of the path (the primary key's order: no sort), each
-    /// row with whether it is settled, handing `body` a function that returns the next row (nil
-    /// after the last). One read transaction: the rows are one state of the journal.
+    /// Reads the three trees in one read transaction, each in its primary key's order (byte
+    /// order of the path: sequential reads, no sort, no lookups), merged by path. `body` pulls
+    /// the local rows, each with whether it is settled, and says whether to go on to the end.
     ///
-    /// Also hands over the paths of the synced and remote trees that the local tree lacks, at
-    /// most `limit` of them (nil: more than that), read only when the tables' sizes say there are
-    /// any.
-    func readSettled<T>(
-        extrasLimit limit: Int,
-        _ body: (_ extras: [(path: RelativePath, kind: ItemKind)]?, _ next: () throws -> SettledRow?) throws -> T
-    ) throws -> T {
+    /// - Returns: nil when `body` stopped early; else the paths of the synced and remote trees
+    ///   that the local tree lacks, or nil inside when there are more than `limit` of them.
+    func readSettled(extrasLimit limit: Int, _ body: (_ next: () throws -> SettledRow?) throws -> Bool) throws -> [Extra]?? {
         try pool.read { db in
-            func count(_ table: String) throws -> Int { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
-            let locals = try count("local_items")
-            var extras: [(path: RelativePath, kind: ItemKind)]? = []
-            // Every local row settled means a synced and a remote row at each local path: the
-            // others are extra exactly when a table holds more rows than the local one.
-            if try count("synced_items") != locals || count("remote_items") != locals {
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT path, kind FROM synced_items s WHERE NOT EXISTS (SELECT 1 FROM local_items l WHERE l.path = s.path)
-                        UNION ALL
-                        SELECT path, kind FROM remote_items r WHERE NOT EXISTS (SELECT 1 FROM local_items l WHERE l.path = r.path)
-                        LIMIT ?
-                        """,
-                    arguments: [limit + 1]
-                )
-                extras = rows.count > limit ? nil : rows.map { (RelativePath(unchecked: $0[0]), ItemKind(rawValue: $0[1]) ?? .file) }
-            }
-            let rows = try Row.fetchCursor(
+            let locals = try Row.fetchCursor(
                 db,
-                sql: """
-                    SELECT l.path, l.kind, l.size, l.mtime_ns, l.ctime_ns, l.inode,
-                        s.path IS NOT NULL AND r.path IS NOT NULL AND l.kind = s.kind AND r.kind = s.kind
-                        AND l.content_hash IS s.content_hash AND r.content_hash IS s.content_hash
-                        AND l.inode = s.inode AND r.file_id = s.file_id AND r.revision = s.revision
-                    FROM local_items l
-                    LEFT JOIN synced_items s ON s.path = l.path
-                    LEFT JOIN remote_items r ON r.path = l.path
-                    ORDER BY l.path
-                    """
+                sql: "SELECT path, kind, size, mtime_ns, ctime_ns, inode, content_hash FROM local_items ORDER BY path"
             )
-            return try body(extras) {
-                guard let row = try rows.next() else { return nil }
+            let synced = try Row.fetchCursor(db, sql: "SELECT path, kind, content_hash, inode, file_id, revision FROM synced_items ORDER BY path")
+            let remote = try Row.fetchCursor(db, sql: "SELECT path, kind, content_hash, file_id, revision FROM remote_items ORDER BY path")
+            var extras: [Extra]? = []
+            func extra(_ path: String, _ kind: ItemKind) {
+                if extras != nil && extras!.count < limit { extras!.append((RelativePath(unchecked: path), kind)) } else { extras = nil }
+            }
+            // The head of each of the other two trees, as (path, values) copied out of the row.
+            var nextSynced = try synced.next().map(SyncedHead.init)
+            var nextRemote = try remote.next().map(RemoteHead.init)
+            let finished = try body {
+                guard let row = try locals.next() else { return nil }
+                let path: String = row[0]
+                while let head = nextSynced, Self.precedes(head.path, path) {
+                    extra(head.path, head.kind)
+                    nextSynced = try synced.next().map(SyncedHead.init)
+                }
+                while let head = nextRemote, Self.precedes(head.path, path) {
+                    extra(head.path, head.kind)
+                    nextRemote = try remote.next().map(RemoteHead.init)
+                }
+                let kind = ItemKind(rawValue: row[1]) ?? .file
+                let inode = UInt64(bitPattern: row[5])
+                let hash: String? = row[6]
+                var settled = false
+                if let s = nextSynced, Self.same(s.path, path), let r = nextRemote, Self.same(r.path, path) {
+                    settled =
+                        kind == s.kind && r.kind == s.kind && hash == s.hash && r.hash == s.hash && inode == s.inode && r.fileId == s.fileId
+                        && r.revision == s.revision
+                }
+                if let s = nextSynced, Self.same(s.path, path) { nextSynced = try synced.next().map(SyncedHead.init) }
+                if let r = nextRemote, Self.same(r.path, path) { nextRemote = try remote.next().map(RemoteHead.init) }
                 return SettledRow(
-                    path: RelativePath(unchecked: row[0]),
-                    kind: ItemKind(rawValue: row[1]) ?? .file,
+                    path: RelativePath(unchecked: path),
+                    kind: kind,
                     size: row[2],
                     mtimeNs: row[3],
                     ctimeNs: row[4],
-                    inode: UInt64(bitPattern: row[5]),
-                    settled: row[6]
+                    inode: inode,
+                    settled: settled
                 )
             }
+            guard finished else { return nil }
+            if let head = nextSynced { extra(head.path, head.kind) }
+            while extras != nil, let row = try synced.next() { extra(row[0], ItemKind(rawValue: row[1]) ?? .file) }
+            if let head = nextRemote { extra(head.path, head.kind) }
+            while extras != nil, let row = try remote.next() { extra(row[0], ItemKind(rawValue: row[1]) ?? .file) }
+            return .some(extras)
         }
+    }
+
+    private struct SyncedHead {
+        var path: String
+        var kind: ItemKind
+        var hash: String?
+        var inode: UInt64
+        var fileId: String
+        var revision: Int64
+
+        init(_ row: Row) {
+            path = row[0]
+            kind = ItemKind(rawValue: row[1]) ?? .file
+            hash = row[2]
+            inode = UInt64(bitPattern: row[3])
+            fileId = row[4]
+            revision = row[5]
+        }
+    }
+
+    private struct RemoteHead {
+        var path: String
+        var kind: ItemKind
+        var hash: String?
+        var fileId: String
+        var revision: Int64
+
+        init(_ row: Row) {
+            path = row[0]
+            kind = ItemKind(rawValue: row[1]) ?? .file
+            hash = row[2]
+            fileId = row[3]
+            revision = row[4]
+        }
+    }
+
+    /// SQLite's BINARY order: the UTF-8 bytes, compared as memcmp does.
+    static func precedes(_ a: String, _ b: String) -> Bool {
+        var (a, b) = (a, b)
+        return a.withUTF8 { x in b.withUTF8 { y in x.lexicographicallyPrecedes(y) } }
+    }
+
+    static func same(_ a: String, _ b: String) -> Bool {
+        var (a, b) = (a, b)
+        return a.withUTF8 { x in b.withUTF8 { y in x.count == y.count && x.elementsEqual(y) } }
     }
 }
