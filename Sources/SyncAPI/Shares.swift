@@ -3,11 +3,18 @@ public struct CreateShareRequest: Codable, Sendable, Equatable {
     public var path: String
     /// Seconds the link works; nil for the default (7 days), 0 for never (if the server allows).
     public var expiresInSeconds: Int?
+    /// A password visitors must give before the link shows anything (1 to 256 characters); nil:
+    /// none.
+    public var password: String?
 
-    public init(path: String, expiresInSeconds: Int? = nil) {
+    public init(path: String, expiresInSeconds: Int? = nil, password: String? = nil) {
         self.path = path
         self.expiresInSeconds = expiresInSeconds
+        self.password = password
     }
+
+    /// The longest password a link takes, in characters.
+    public static let maxPasswordLength = 256
 }
 
 /// A share link as its owner sees it.
@@ -20,9 +27,24 @@ public struct ShareInfo: Codable, Sendable, Equatable {
     /// Seconds since the epoch; nil: never.
     public var expiresAt: Double?
     public var revoked: Bool
+    /// Times the link's page was shown.
     public var views: Int64
+    /// Times the file was downloaded through the link.
+    public var downloads: Int64
+    /// Whether visitors must give a password.
+    public var hasPassword: Bool
 
-    public init(id: String, url: String, path: String, createdAt: Double, expiresAt: Double?, revoked: Bool, views: Int64) {
+    public init(
+        id: String,
+        url: String,
+        path: String,
+        createdAt: Double,
+        expiresAt: Double?,
+        revoked: Bool,
+        views: Int64,
+        downloads: Int64 = 0,
+        hasPassword: Bool = false
+    ) {
         self.id = id
         self.url = url
         self.path = path
@@ -30,5 +52,42 @@ public struct ShareInfo: Codable, Sendable, Equatable {
         self.expiresAt = expiresAt
         self.revoked = revoked
         self.views = views
+        self.downloads = downloads
+        self.hasPassword = hasPassword
+    }
+
+    /// Reads links from servers before downloads and passwords as having neither.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        url = try container.decode(String.self, forKey: .url)
+        path = try container.decode(String.self, forKey: .path)
+        createdAt = try container.decode(Double.self, forKey: .createdAt)
+        expiresAt = try container.decodeIfPresent(Double.self, forKey: .expiresAt)
+        revoked = try container.decode(Bool.self, forKey: .revoked)
+        views = try container.decode(Int64.self, forKey: .views)
+        downloads = try container.decodeIfPresent(Int64.self, forKey: .downloads) ?? 0
+        hasPassword = try container.decodeIfPresent(Bool.self, forKey: .hasPassword) ?? false
+    }
+}
+
+/// One visit of a link (`GET /api/v1/shares/{id}/events`), newest first.
+public struct ShareEvent: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        /// The page was shown.
+        case view
+        /// The file was downloaded.
+        case download
+        /// A visitor gave a wrong password.
+        case wrongPassword = "wrong_password"
+    }
+
+    /// Seconds since the epoch.
+    public var at: Double
+    public var kind: Kind
+
+    public init(at: Double, kind: Kind) {
+        self.at = at
+        self.kind = kind
     }
 }

@@ -115,6 +115,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         publicBaseURL: dependencies.publicBaseURL,
         maxLifetime: dependencies.maxShareLifetime,
         metrics: dependencies.metrics,
+        sessions: dependencies.sessions,
         visitBurst: dependencies.shareVisitBurst,
         visitsPerMinute: dependencies.shareVisitsPerMinute
     ).register(api: api, public: router)

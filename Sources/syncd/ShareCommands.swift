@@ -8,7 +8,7 @@ import SyncDaemon
 struct ShareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "share",
-        abstract: "Make a link anyone can open to download a file; list and revoke links.",
+        abstract: "Make a link anyone (or whoever has its password) can open to download a file; list and revoke links.",
         subcommands: [Create.self, List.self, Revoke.self],
         defaultSubcommand: Create.self
     )
@@ -21,6 +21,13 @@ struct ShareCommand: AsyncParsableCommand {
         @OptionGroup var pathOptions: PathOptions
         @Argument(help: "A file inside the synced folder.") var path: String
         @Option(help: "How long the link works: 30m, 12h, 7d, 2w, or never (if the server allows). Default 7d.") var expires: String?
+        @Flag(
+            help: ArgumentHelp(
+                "Protect the link with a password, read from the first line of standard input (prompted for, unechoed, on a terminal).",
+                discussion: "Visitors see nothing of the file before they give it."
+            )
+        )
+        var password = false
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
@@ -31,12 +38,27 @@ struct ShareCommand: AsyncParsableCommand {
             let context = try CommandContext(paths: pathOptions.paths)
             let remote = try context.remotePath(path)
             let seconds = try expires.map(lifetimeSeconds)
+            let secret = password ? try readPassword() : nil
             let share: ShareInfo = try await explained {
-                try await context.api.post("/shares", CreateShareRequest(path: remote, expiresInSeconds: seconds))
+                try await context.api.post("/shares", CreateShareRequest(path: remote, expiresInSeconds: seconds, password: secret))
             }
             if json { return try printJSON(share) }
             say(share.url)
-            FileHandle.standardError.write(Data(displayed("link \(share.id) to \(share.path), \(ShareCommand.expiry(share))\n").utf8))
+            let protected = share.hasPassword ? ", password-protected" : ""
+            FileHandle.standardError.write(Data(displayed("link \(share.id) to \(share.path), \(ShareCommand.expiry(share))\(protected)\n").utf8))
+        }
+
+        /// The password: prompted for without echo on a terminal, else the first line of stdin
+        /// (never an argument: those show in `ps`).
+        private func readPassword() throws -> String {
+            let line: String?
+            if isatty(STDIN_FILENO) == 1 {
+                line = getpass("Password for the link: ").map { String(cString: $0) }
+            } else {
+                line = readLine(strippingNewline: true)
+            }
+            guard let line, !line.isEmpty else { throw ValidationError("no password given (--password reads it from standard input)") }
+            return line
         }
     }
 
@@ -52,7 +74,8 @@ struct ShareCommand: AsyncParsableCommand {
             if shares.isEmpty { say("no links") }
             for share in shares {
                 say(
-                    "\(share.id)  \(share.path)  \(ShareCommand.expiry(share))  \(share.views) view\(share.views == 1 ? "" : "s")\n    \(share.url)"
+                    "\(share.id)  \(share.path)  \(ShareCommand.expiry(share))  \(share.views) view\(share.views == 1 ? "" : "s"), "
+                        + "\(share.downloads) download\(share.downloads == 1 ? "" : "s")\(share.hasPassword ? "  password" : "")\n    \(share.url)"
                 )
             }
         }

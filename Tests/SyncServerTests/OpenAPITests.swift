@@ -36,6 +36,7 @@ import Testing
                     "POST /versions/restore", "POST /uploads", "POST /uploads/{id}/parts", "GET /uploads/{id}/parts", "POST /batch/uploads",
                     "POST /batch/complete", "POST /uploads/{id}/complete",
                     "DELETE /uploads/{id}", "GET /download", "GET /preview", "GET /changes", "GET /shares", "POST /shares", "DELETE /shares/{id}",
+                    "GET /shares/{id}/events",
                     "GET /devices", "DELETE /devices/{id}", "GET /session", "GET /storage", "POST /device/code public", "POST /device/token public",
                 ],
                 "every route of the API is documented, and only the device flow is public"

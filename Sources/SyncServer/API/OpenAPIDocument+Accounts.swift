@@ -16,10 +16,13 @@ extension OpenAPIDocument {
                     schema:
                       type: object
                       required: [path]
-                      properties: {path: {type: string}, expiresInSeconds: {type: [integer, "null"], minimum: 0, maximum: 3153600000, description: "Seconds, at most 100 years (and at most shares.max_days); 0: never."}}
+                      properties:
+                        path: {type: string}
+                        expiresInSeconds: {type: [integer, "null"], minimum: 0, maximum: 3153600000, description: "Seconds, at most 100 years (and at most shares.max_days); 0: never."}
+                        password: {type: [string, "null"], minLength: 1, maxLength: 256, description: "Visitors must give it before the link shows anything (kept as an scrypt hash); no control characters."}
               responses:
                 "201": {description: The link., content: {application/json: {schema: {$ref: "#/components/schemas/Share"}}}}
-                "400": {description: Expiry invalid or longer than the server allows., content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+                "400": {description: "Expiry invalid or longer than the server allows (invalid_expiry, expiry_too_long), or a password out of bounds (invalid_password).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
                 "401": {$ref: "#/components/responses/Unauthorized"}
                 "404": {$ref: "#/components/responses/NotFound"}
           /devices:
@@ -152,6 +155,26 @@ extension OpenAPIDocument {
                     application/json:
                       schema: {$ref: "#/components/schemas/Error"}
                 "429": {description: Too many requests from this address.}
+          /shares/{id}/events:
+            get:
+              summary: What happened to one of the caller's links (views, downloads, wrong passwords), newest first; the newest 1,000 are kept.
+              parameters:
+                - {name: id, in: path, required: true, schema: {type: string}}
+                - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}
+              responses:
+                "200":
+                  description: Events.
+                  content:
+                    application/json:
+                      schema:
+                        type: array
+                        items:
+                          type: object
+                          required: [at, kind]
+                          properties: {at: {type: number}, kind: {type: string, enum: [view, download, wrong_password]}}
+                "400": {description: limit out of range., content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+                "401": {$ref: "#/components/responses/Unauthorized"}
+                "404": {$ref: "#/components/responses/NotFound"}
           /shares/{id}:
             delete:
               summary: Revoke a share link.

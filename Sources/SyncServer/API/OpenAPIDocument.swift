@@ -90,7 +90,7 @@ enum OpenAPIDocument {
                     - type: "null"
             Share:
               type: object
-              required: [id, url, path, createdAt, revoked, views]
+              required: [id, url, path, createdAt, revoked, views, downloads, hasPassword]
               properties:
                 id: {type: string}
                 url: {type: string}
@@ -98,7 +98,9 @@ enum OpenAPIDocument {
                 createdAt: {type: number}
                 expiresAt: {type: [number, "null"]}
                 revoked: {type: boolean}
-                views: {type: integer}
+                views: {type: integer, description: Times the link's page was shown.}
+                downloads: {type: integer, description: Times the file was downloaded through the link.}
+                hasPassword: {type: boolean, description: Visitors must give a password before the link shows anything.}
           responses:
             Unauthorized:
               description: No, unknown or revoked device token, or no live session.

@@ -1,3 +1,5 @@
+import HTTPTypes
+import Hummingbird
 import SyncAPI
 
 /// The public page of a share link: the file's type icon, name, size, a download button and a
@@ -19,6 +21,34 @@ enum SharePage {
         "default-src 'none'; style-src 'self'; img-src 'self' \(bucketOrigin); media-src 'self' \(bucketOrigin); "
             + "frame-src 'self' \(bucketOrigin); form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
     }
+
+    /// The form of a password-protected link: the same for every such link, so that it tells
+    /// nothing about the file (no name, size, type or preview) before the password is right.
+    static func passwordForm(token: String, message: String?, status: HTTPResponse.Status) -> Response {
+        let note = message.map { "<p class=\"error\" id=\"password-error\" role=\"alert\">\(HTMLPage.escape($0))</p>" } ?? ""
+        let page = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta name="robots" content="noindex"><title>Protected link — syncd</title>
+            <link rel="stylesheet" href="/static/app.css"><link rel="icon" href="/static/icons/folder.svg"></head>
+            <body class="share-page"><main class="shared-file">
+            <h1>This link is protected</h1>
+            <p class="muted">Enter the password its owner gave you.</p>
+            \(note)
+            <form method="post" action="/s/\(HTMLPage.escape(token))" id="password-form" class="password-form">
+            <label for="link-password">Password</label>
+            <input type="password" id="link-password" name="password" autocomplete="current-password" required autofocus maxlength="256">
+            <button type="submit" class="button primary" id="password-submit">Open</button>
+            </form>
+            <p class="muted small">Shared with syncd. The link may expire or be revoked by its owner.</p>
+            </main></body></html>
+            """
+        return HTMLPage.document(page, policy: passwordPolicy, status: status)
+    }
+
+    /// The password form posts to this server and loads nothing but its style.
+    static let passwordPolicy =
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
     static func html(name: String, size: Int64, category: FileCategory, downloadPath: String, preview: Preview) -> String {
         let previewHTML: String

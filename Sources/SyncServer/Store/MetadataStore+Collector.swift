@@ -46,6 +46,7 @@ extension MetadataStore {
         try await database.transaction { db in
             let doomed = "SELECT id FROM files WHERE trashed_at IS NOT NULL AND trashed_at < ?"
             let at: [SQLValue] = [.real(cutoff.timeIntervalSince1970)]
+            try await db.query("DELETE FROM share_events WHERE share_id IN (SELECT id FROM shares WHERE file_id IN (\(doomed)))", at)
             try await db.query("DELETE FROM shares WHERE file_id IN (\(doomed))", at)
             try await db.query("DELETE FROM revisions WHERE file_id IN (\(doomed))", at)
             return try await db.query("DELETE FROM files WHERE trashed_at IS NOT NULL AND trashed_at < ? RETURNING id", at).count

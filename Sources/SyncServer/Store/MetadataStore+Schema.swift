@@ -233,6 +233,24 @@ extension MetadataStore {
                 "ALTER TABLE changes ADD COLUMN moved_from TEXT",
             ]
         ),
+        (
+            "v10-share-passwords-and-visits",
+            [
+                // A link's password as a slow hash (LinkPassword: scrypt, its parameters in the
+                // text); NULL: no password. Downloads counted apart from page views.
+                "ALTER TABLE shares ADD COLUMN password_hash TEXT",
+                "ALTER TABLE shares ADD COLUMN downloads BIGINT NOT NULL DEFAULT 0",
+                // What happened to each link, with times, for its owner (the newest kept per link).
+                """
+                CREATE TABLE share_events (
+                    share_id TEXT NOT NULL REFERENCES shares(id),
+                    at DOUBLE PRECISION NOT NULL,
+                    kind TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX share_events_by_share ON share_events (share_id, at)",
+            ]
+        ),
     ]
 
     /// One folder's items, a page at a time, folders first, then by name without case: a

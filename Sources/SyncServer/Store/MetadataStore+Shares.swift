@@ -1,5 +1,5 @@
 public import Foundation
-import SyncAPI
+public import SyncAPI
 
 /// A share link of one file.
 public struct ShareRecord: Sendable, Equatable {
@@ -12,6 +12,9 @@ public struct ShareRecord: Sendable, Equatable {
     public var expiresAt: Date?
     public var revokedAt: Date?
     public var views: Int64
+    public var downloads: Int64 = 0
+    /// The password's slow hash (``LinkPassword``); nil: no password.
+    public var passwordHash: String?
 }
 
 /// What opening a share link finds.
@@ -22,21 +25,34 @@ public enum ShareLookup: Sendable, Equatable {
 }
 
 extension MetadataStore {
-    static let shareColumns = "s.id, s.token, s.file_id, f.path, s.created_at, s.expires_at, s.revoked_at, s.views"
+    static let shareColumns = "s.id, s.token, s.file_id, f.path, s.created_at, s.expires_at, s.revoked_at, s.views, s.downloads, s.password_hash"
+    /// Events kept per link, newest first (the counts stay exact).
+    static let shareEventsKept = 1000
 
     /// A new link to the user's file at `path`.
-    public func createShare(userId: String, path: String, expiresAt: Date?) async throws -> ShareRecord {
+    /// - Parameter passwordHash: the password's slow hash (``LinkPassword/hash(_:)``), nil for none.
+    public func createShare(userId: String, path: String, expiresAt: Date?, passwordHash: String? = nil) async throws -> ShareRecord {
         guard let file = try await file(userId: userId, path: path), file.kind == .file else { throw StoreError.notFound }
         let token = Self.randomToken(bytes: 24)
         let id = UUID().uuidString.lowercased()
         try await database.query(
-            "INSERT INTO shares (id, token, user_id, file_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO shares (id, token, user_id, file_id, created_at, expires_at, password_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 .text(id), .text(token), .text(userId), .text(file.id), .real(now().timeIntervalSince1970),
-                expiresAt.map { .real($0.timeIntervalSince1970) } ?? .null,
+                expiresAt.map { .real($0.timeIntervalSince1970) } ?? .null, passwordHash.map { .text($0) } ?? .null,
             ]
         )
-        return ShareRecord(id: id, token: token, fileId: file.id, path: file.path, createdAt: now(), expiresAt: expiresAt, revokedAt: nil, views: 0)
+        return ShareRecord(
+            id: id,
+            token: token,
+            fileId: file.id,
+            path: file.path,
+            createdAt: now(),
+            expiresAt: expiresAt,
+            revokedAt: nil,
+            views: 0,
+            passwordHash: passwordHash
+        )
     }
 
     /// The user's links, newest first (revoked ones included, marked).
@@ -55,10 +71,8 @@ extension MetadataStore {
         )).isEmpty
     }
 
-    /// Resolves a link for a visitor, counting the view when it is valid.
-    /// - Parameter counting: whether this is a visit (the page, a download) that adds to the
-    ///   link's view count, or a part of a page already counted (its preview).
-    public func openShare(token: String, counting: Bool = true) async throws -> ShareLookup {
+    /// Resolves a link for a visitor (nothing counted: see ``recordShareVisit(_:shareId:)``).
+    public func openShare(token: String) async throws -> ShareLookup {
         try await database.transaction { db in
             let rows = try await db.query(
                 """
@@ -80,7 +94,6 @@ extension MetadataStore {
                 contentHash: row.optionalText("content_hash"),
                 modifiedAt: Date(timeIntervalSince1970: try row.real("modified_at"))
             )
-            if counting { try await db.query("UPDATE shares SET views = views + 1 WHERE id = ?", [.text(share.id)]) }
             return .valid(share, file, userId: try row.text("user_id"))
         }
     }
@@ -94,7 +107,49 @@ extension MetadataStore {
             createdAt: Date(timeIntervalSince1970: try row.real("created_at")),
             expiresAt: row.optionalReal("expires_at").map(Date.init(timeIntervalSince1970:)),
             revokedAt: row.optionalReal("revoked_at").map(Date.init(timeIntervalSince1970:)),
-            views: try row.int("views")
+            views: try row.int("views"),
+            downloads: try row.int("downloads"),
+            passwordHash: row.optionalText("password_hash")
+        )
+    }
+
+    /// Records what a visitor did with a link, with its time; a view or a download also adds to
+    /// the link's count.
+    public func recordShareVisit(_ kind: ShareEvent.Kind, shareId: String) async throws {
+        let at = now()
+        try await database.transaction { db in
+            switch kind {
+            case .view: try await db.query("UPDATE shares SET views = views + 1 WHERE id = ?", [.text(shareId)])
+            case .download: try await db.query("UPDATE shares SET downloads = downloads + 1 WHERE id = ?", [.text(shareId)])
+            case .wrongPassword: break
+            }
+            try await Self.recordShareEvent(kind, shareId: shareId, at: at, in: db)
+        }
+    }
+
+    /// What happened to one of the user's links, newest first; nil when the user has no such link.
+    public func shareEvents(id: String, userId: String, limit: Int) async throws -> [ShareEvent]? {
+        guard !(try await database.query("SELECT id FROM shares WHERE id = ? AND user_id = ?", [.text(id), .text(userId)])).isEmpty else {
+            return nil
+        }
+        return try await database.query(
+            "SELECT at, kind FROM share_events WHERE share_id = ? ORDER BY at DESC LIMIT ?",
+            [.text(id), .int(Int64(limit))]
+        ).map { ShareEvent(at: try $0.real("at"), kind: ShareEvent.Kind(rawValue: try $0.text("kind")) ?? .view) }
+    }
+
+    /// One event of a link, and the oldest beyond the kept number gone.
+    static func recordShareEvent(_ kind: ShareEvent.Kind, shareId: String, at: Date, in db: any SQLSession) async throws {
+        try await db.query(
+            "INSERT INTO share_events (share_id, at, kind) VALUES (?, ?, ?)",
+            [.text(shareId), .real(at.timeIntervalSince1970), .text(kind.rawValue)]
+        )
+        try await db.query(
+            """
+            DELETE FROM share_events WHERE share_id = ? AND at < (
+                SELECT at FROM share_events WHERE share_id = ? ORDER BY at DESC LIMIT 1 OFFSET \(shareEventsKept - 1))
+            """,
+            [.text(shareId), .text(shareId)]
         )
     }
 

@@ -1,4 +1,5 @@
-// Share links (create, copy, list with expiry and views, revoke) and devices (list, revoke).
+// Share links (create with an optional password, copy, list with expiry, views and downloads,
+// a link's activity, revoke) and devices (list, revoke).
 import { api, attempt, notify } from './api.js';
 import { el, fill, humanDate, baseName, modal } from './dom.js';
 
@@ -30,13 +31,32 @@ async function copy(text, button) {
   button.textContent = 'Copied';
 }
 
+function plural(count, word) {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+const EVENT_TEXT = { view: 'Page viewed', download: 'Downloaded', wrong_password: 'Wrong password given' };
+
+/** The visits of one link, newest first. */
+async function showActivity(share) {
+  const events = await api('GET', `/shares/${encodeURIComponent(share.id)}/events?limit=100`);
+  const rows = events.map((event) => el('li', { class: `share-event ${event.kind}` },
+    el('span', { text: EVENT_TEXT[event.kind] || event.kind }), ' ', el('span', { class: 'muted', text: humanDate(event.at) })));
+  await modal({
+    title: `Activity of the link to ${baseName(share.path)}`, id: 'share-activity',
+    content: [el('p', { class: 'muted', text: `${plural(share.views, 'view')} · ${plural(share.downloads, 'download')}` }),
+      rows.length ? el('ul', { class: 'share-events', id: 'share-events' }, rows) : el('p', { class: 'muted', text: 'Nobody has opened this link yet.' })],
+  });
+}
+
 function linkRow(share, onRevoked) {
   const input = el('input', { type: 'text', readonly: true, class: 'link-url', 'aria-label': 'Link' });
   input.value = share.url;
   const copyButton = el('button', { type: 'button', class: 'small', 'data-action': 'copy', text: 'Copy' });
   copyButton.addEventListener('click', () => copy(share.url, copyButton));
   return el('li', { class: 'share-link', 'data-share': share.id }, input, copyButton,
-    el('span', { class: 'muted share-meta', text: `${expiryText(share)} · ${share.views} ${share.views === 1 ? 'view' : 'views'}` }),
+    el('span', { class: 'muted share-meta', text: `${share.hasPassword ? 'password · ' : ''}${expiryText(share)} · ${plural(share.views, 'view')} · ${plural(share.downloads, 'download')}` }),
+    el('button', { type: 'button', class: 'small', 'data-action': 'activity', text: 'Activity', onclick: () => attempt(() => showActivity(share)) }),
     share.revoked ? null : el('button', { type: 'button', class: 'small danger', 'data-action': 'revoke', text: 'Revoke', onclick: () => attempt(async () => {
       await api('DELETE', `/shares/${encodeURIComponent(share.id)}`);
       notify('The link is revoked: it no longer opens');
@@ -55,14 +75,20 @@ export async function openShareDialog(file, session) {
     fill(list, ...shares.map((share) => linkRow(share, refresh)));
     if (!shares.length) list.append(el('li', { class: 'muted', text: 'No links to this file yet.' }));
   };
+  const password = el('input', { type: 'password', id: 'share-password', name: 'password', autocomplete: 'new-password', maxlength: 256,
+    placeholder: 'Optional', 'aria-label': 'Password' });
   const create = el('button', { type: 'button', class: 'primary', 'data-action': 'create-link', text: 'Create link', onclick: () => attempt(async () => {
-    await api('POST', '/shares', { path: file.path, expiresInSeconds: Number(select.value) });
+    const body = { path: file.path, expiresInSeconds: Number(select.value) };
+    if (password.value) body.password = password.value;
+    await api('POST', '/shares', body);
+    password.value = '';
     await refresh();
   }) });
   await refresh();
   await modal({
     title: `Share ${baseName(file.path)}`, id: 'share-dialog',
-    content: [el('div', { class: 'share-create' }, el('label', { for: 'share-expiry', text: 'Link expires after' }), select, create), list],
+    content: [el('div', { class: 'share-create' }, el('label', { for: 'share-expiry', text: 'Link expires after' }), select,
+      el('label', { for: 'share-password', text: 'Password' }), password, create), list],
   });
 }
 

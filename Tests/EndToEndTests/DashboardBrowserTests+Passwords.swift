@@ -1,0 +1,65 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SyncAPI
+import SyncDaemon
+import Testing
+
+/// Password-protected links in the browser (part of the serialized browser suite).
+extension DashboardBrowserTests {
+    /// The owner makes a link with a password in the share dialog; a stranger in a fresh browser
+    /// sees only the password form, is turned away by a wrong password with nothing shown of the
+    /// file, gets in with the right one and downloads the file; the owner sees the visits.
+    @Test func aPasswordLinkAsksFirstAndShowsNothingBefore() async throws {
+        try await DashboardWorld.with("password-link") { world, browser in
+            try await world.signIn(browser)
+            let content = Data("quarterly numbers, not for everyone\n".utf8)
+            try await browser.pickFiles(try world.localFiles(["numbers.txt": content]))
+            try await world.waitForUpload(browser, "numbers.txt")
+            try await browser.click("button[data-action=share]", inRow: "numbers.txt")
+            let dialog = try await browser.waitFor("#share-dialog")
+            try await (try await browser.find("#share-password")).type("open sesame")
+            try await dialog.find("button[data-action=create-link]").click()
+            let link = try #require(try await browser.waitFor("#share-links input.link-url").property("value"))
+            #expect(try await browser.find("#share-links .share-meta").text().hasPrefix("password"))
+            try await browser.screenshot(to: world.screenshots + "/share-dialog-password.png")
+
+            let stranger = try await world.driver.session(downloads: world.downloads + "-stranger")
+            try await stranger.open(link)
+            #expect(try await stranger.waitFor("h1").text() == "This link is protected")
+            func showsNothingOfTheFile(_ step: String) async throws {
+                let source = try await stranger.execute("return document.documentElement.outerHTML;") as? String ?? ""
+                #expect(!source.contains("numbers") && !source.contains("quarterly") && !source.contains("/download"), "\(step)")
+                #expect(try await stranger.findAll("#shared-name").isEmpty, "\(step)")
+            }
+            try await showsNothingOfTheFile("the form")
+            try await stranger.screenshot(to: world.screenshots + "/share-password-form.png")
+
+            try await (try await stranger.find("#link-password")).type("open says me\u{E007}")
+            #expect(try await stranger.waitFor("#password-error").text() == "Wrong password.")
+            try await showsNothingOfTheFile("a wrong password")
+            try await stranger.screenshot(to: world.screenshots + "/share-password-wrong.png")
+
+            try await (try await stranger.find("#link-password")).type("open sesame\u{E007}")
+            #expect(try await stranger.waitFor("#shared-name").text() == "numbers.txt")
+            #expect(try await stranger.find("pre.preview").text().contains("quarterly numbers"))
+            try await stranger.screenshot(to: world.screenshots + "/share-password-open.png")
+            let strangerErrors = try await stranger.consoleEntries()
+            #expect(strangerErrors.allSatisfy { $0.contains("401") }, "only the wrong password's answer: \(strangerErrors)")
+
+            // Without the browser's cookie, the download link leads back to the form.
+            let bare = try await HTTPClient.shared.execute(HTTPClientRequest(url: link + "/download"), timeout: .seconds(10))
+            let answer = String(buffer: try await bare.body.collect(upTo: 1 << 20))
+            #expect(answer.contains("This link is protected") && !answer.contains("quarterly"))
+
+            // The owner's activity view: one view, one wrong password (the download is not yet made).
+            try await browser.click("#share-links button[data-action=activity]")
+            _ = try await browser.waitFor("#share-events")
+            var kinds: [String] = []
+            for row in try await browser.findAll("#share-events li") { kinds.append(try await row.attribute("class") ?? "") }
+            #expect(kinds == ["share-event view", "share-event wrong_password"])
+            try await browser.screenshot(to: world.screenshots + "/share-activity.png")
+        }
+    }
+}
