@@ -8,7 +8,7 @@ import SyncDaemon
 struct ShareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "share",
-        abstract: "Make a link anyone (or whoever has its password) can open to download a file; list and revoke links.",
+        abstract: "Make a link anyone (or whoever has its password) can open to download a file or a folder; list and revoke links.",
         subcommands: [Create.self, List.self, Revoke.self],
         defaultSubcommand: Create.self
     )
@@ -16,10 +16,10 @@ struct ShareCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "create",
-            abstract: "Make a link to a file and print it (`syncd share PATH` for short)."
+            abstract: "Make a link to a file or a folder and print it (`syncd share PATH` for short)."
         )
         @OptionGroup var pathOptions: PathOptions
-        @Argument(help: "A file inside the synced folder.") var path: String
+        @Argument(help: "A file or a folder inside the synced folder.") var path: String
         @Option(help: "How long the link works: 30m, 12h, 7d, 2w, or never (if the server allows). Default 7d.") var expires: String?
         @Flag(
             help: ArgumentHelp(

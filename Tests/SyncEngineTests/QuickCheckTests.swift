@@ -45,6 +45,27 @@ import Testing
         #expect(try setup.divergence() == nil)
     }
 
+    /// What the server holds under an ignored name (here `build/`) is in the journal's remote
+    /// tree and nowhere else: the planner does not see it, so neither does the check.
+    @Test func whatTheIgnoreRulesHideOnTheServerKeepsARestartQuick() async throws {
+        let setup = try Setup()
+        try Self.build(setup)
+        try setup.write(".syncignore", "build/\n")
+        setup.remote.put("build/out.o", "made elsewhere")
+        setup.remote.put("build/deep/more.o", "made elsewhere")
+        try await Self.settle(setup, try setup.engine())
+        #expect(!FileManager.default.fileExists(atPath: setup.root + "/build"))
+        let engine = try setup.engine()
+        let report = try await engine.pass()
+        #expect(report.quick && report.isIdle)
+        // A remote row the folder lacks at a path no rule hides is news (a journal left so by
+        // a download that never happened): the full pass brings it down.
+        var change = JournalChange()
+        change.remote[RelativePath("a/x/left-out.txt")!] = setup.remote.state.withLock { $0.tree[RelativePath("z.txt")!] }
+        try engine.journal.apply(change)
+        #expect(try await !engine.pass().quick)
+    }
+
     /// Each change a full pass acts on, made after a settled pass: the quick check must not take
     /// it for nothing, and the full pass that follows carries it over.
     @Test(arguments: Change.allCases) func everyChangeGoesToTheFullPass(_ change: Change) async throws {

@@ -106,6 +106,7 @@ import Testing
             #expect(try await client.api(.delete, "/api/v1/shares/\(share.id)", token: token).status == .noContent)
             #expect(try await Self.get(client, link, cookie: cookie).status == .notFound)
             #expect(try await Self.post(client, link, password: Self.password).status == .notFound)
+            #expect(try await client.api(.get, "/api/v1/shares/\(share.id)/events", token: token).status == .notFound, "a revoked link is gone")
         }
     }
 

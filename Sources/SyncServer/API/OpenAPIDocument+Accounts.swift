@@ -157,7 +157,7 @@ extension OpenAPIDocument {
                 "429": {description: Too many requests from this address.}
           /shares/{id}/events:
             get:
-              summary: What happened to one of the caller's links (views, downloads, wrong passwords), newest first; the newest 1,000 are kept.
+              summary: What happened to one of the caller's links (views, downloads, wrong passwords), newest first; the newest 1,000 are kept. 404 once the link is revoked.
               parameters:
                 - {name: id, in: path, required: true, schema: {type: string}}
                 - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 1000, default: 100}}

@@ -27,10 +27,18 @@ extension SharesAPI {
             // A person opened this link in a browser: a refusal is a page too, not JSON.
             let token = try context.parameters.require("token")
             do {
-                let (share, file, owner) = try await open(token, request: request)
-                try await store.recordShareVisit(.view, shareId: share.id)
-                metrics.shareViews.increment()
-                return try await sharePage(share: share, file: file, owner: owner)
+                let (share, item, owner) = try await open(token, request: request)
+                let after = request.uri.queryParameters.get("after")
+                let page =
+                    item.kind == .folder
+                    ? try await folderPage(share: share, folder: item, owner: owner, request: request, after: after)
+                    : try await sharePage(share: share, file: item, owner: owner, itemQuery: "")
+                // A page shown is a view (a folder's further pages are the same view).
+                if after == nil {
+                    try await store.recordShareVisit(.view, shareId: share.id)
+                    metrics.shareViews.increment()
+                }
+                return page
             } catch is Locked {
                 return SharePage.passwordForm(token: token, message: nil, status: .ok)
             } catch let error as APIError {
@@ -40,10 +48,35 @@ extension SharesAPI {
         visits.post("{token}") { request, context in
             try await unlock(try context.parameters.require("token"), request: request, context: context)
         }
+        // A file inside a folder's link: its own page.
+        visits.get("{token}/file") { request, context in
+            let token = try context.parameters.require("token")
+            do {
+                let (share, folder, owner) = try await open(token, request: request)
+                let file = try await target(in: folder, owner: owner, request: request)
+                return try await sharePage(share: share, file: file, owner: owner, itemQuery: "?path=" + SharePage.query(relative(file, in: folder)))
+            } catch is Locked {
+                return Response(status: .seeOther, headers: [.location: "/s/\(token)", .cacheControl: "no-store"])
+            } catch let error as APIError {
+                return Self.refusalPage(error)
+            }
+        }
+        visits.get("{token}/zip") { request, context in
+            let token = try context.parameters.require("token")
+            do {
+                let (share, folder, owner) = try await open(token, request: request)
+                guard folder.kind == .folder else { throw APIError(.notFound, code: "not_a_folder", "this link is to a file") }
+                try await store.recordShareVisit(.download, shareId: share.id)
+                return zipResponse(of: folder, owner: owner)
+            } catch is Locked {
+                return Response(status: .seeOther, headers: [.location: "/s/\(token)", .cacheControl: "no-store"])
+            }
+        }
         visits.get("{token}/download") { request, context in
             let token = try context.parameters.require("token")
             do {
-                let (share, file, owner) = try await open(token, request: request)
+                let (share, root, owner) = try await open(token, request: request)
+                let file = try await target(in: root, owner: owner, request: request)
                 try await store.recordShareVisit(.download, shareId: share.id)
                 let url = try await blobs.presignGet(key: blobs.key(userId: owner, sha256: file.contentHash ?? ""), filename: file.name)
                 return Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
@@ -57,7 +90,9 @@ extension SharesAPI {
             let file: FileRecord
             let owner: String
             do {
-                (_, file, owner) = try await open(token, request: request)
+                let root: FileRecord
+                (_, root, owner) = try await open(token, request: request)
+                file = try await target(in: root, owner: owner, request: request)
             } catch is Locked {
                 return Response(status: .seeOther, headers: [.location: "/s/\(token)", .cacheControl: "no-store"])
             }
@@ -173,14 +208,15 @@ extension SharesAPI {
         return nil
     }
 
-    /// The public page of a valid, open link.
-    private func sharePage(share: ShareRecord, file: FileRecord, owner: String) async throws -> Response {
+    /// The public page of a file: the link's own, or one inside a folder's link (`itemQuery`
+    /// names it to the download and the preview).
+    private func sharePage(share: ShareRecord, file: FileRecord, owner: String, itemQuery: String) async throws -> Response {
         let page = SharePage.html(
             name: file.name,
             size: file.size,
             category: FileCategory(name: file.name),
-            downloadPath: "/s/\(share.token)/download",
-            preview: try await preview(of: file, owner: owner, token: share.token)
+            downloadPath: "/s/\(share.token)/download" + itemQuery,
+            preview: try await preview(of: file, owner: owner, source: "/s/\(share.token)/preview" + itemQuery)
         )
         return HTMLPage.document(page, policy: SharePage.contentSecurityPolicy(bucketOrigin: blobs.origin))
     }
@@ -188,9 +224,9 @@ extension SharesAPI {
     static let textPreviewBytes: Int64 = 64 << 10
 
     /// Media are fetched by the visitor's browser; text is read here and put in the page, escaped.
-    private func preview(of file: FileRecord, owner: String, token: String) async throws -> SharePage.Preview {
+    private func preview(of file: FileRecord, owner: String, source: String) async throws -> SharePage.Preview {
         guard let type = FileCategory.previewType(name: file.name) else { return .none }
-        guard type.category == .text else { return .media(type.category, source: "/s/\(token)/preview") }
+        guard type.category == .text else { return .media(type.category, source: source) }
         guard file.size > 0 else { return .text("", truncated: false) }
         let end = min(file.size, Self.textPreviewBytes) - 1
         let bytes = try await blobs.read(blobs.key(userId: owner, sha256: file.contentHash ?? ""), range: 0...end)

@@ -81,10 +81,7 @@ struct SharesAPI {
 
         api.get("shares/{id}/events") { request, context in
             let user = try context.requireCaller().user
-            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
-            guard (1...MetadataStore.shareEventsKept).contains(limit) else {
-                throw APIError(.badRequest, code: "invalid_limit", "limit must be 1...\(MetadataStore.shareEventsKept)")
-            }
+            let limit = Int(try request.integerParameter("limit", in: 1...Int64(MetadataStore.shareEventsKept), default: 100))
             guard let events = try await store.shareEvents(id: try context.parameters.require("id"), userId: user.id, limit: limit) else {
                 throw APIError(.notFound, code: "not_found", "no such share")
             }

@@ -29,10 +29,10 @@ extension MetadataStore {
     /// Events kept per link, newest first (the counts stay exact).
     static let shareEventsKept = 1000
 
-    /// A new link to the user's file at `path`.
+    /// A new link to the user's file or folder at `path` (a folder's link shows what is inside it).
     /// - Parameter passwordHash: the password's slow hash (``LinkPassword/hash(_:)``), nil for none.
     public func createShare(userId: String, path: String, expiresAt: Date?, passwordHash: String? = nil) async throws -> ShareRecord {
-        guard let file = try await file(userId: userId, path: path), file.kind == .file else { throw StoreError.notFound }
+        guard let file = try await file(userId: userId, path: path) else { throw StoreError.notFound }
         let token = Self.randomToken(bytes: 24)
         let id = UUID().uuidString.lowercased()
         try await database.query(
@@ -127,9 +127,11 @@ extension MetadataStore {
         }
     }
 
-    /// What happened to one of the user's links, newest first; nil when the user has no such link.
+    /// What happened to one of the user's links, newest first; nil when the user has no such link
+    /// (or revoked it: a revoked link is gone but for its line and counts in the list).
     public func shareEvents(id: String, userId: String, limit: Int) async throws -> [ShareEvent]? {
-        guard !(try await database.query("SELECT id FROM shares WHERE id = ? AND user_id = ?", [.text(id), .text(userId)])).isEmpty else {
+        let sql = "SELECT id FROM shares WHERE id = ? AND user_id = ? AND revoked_at IS NULL"
+        guard !(try await database.query(sql, [.text(id), .text(userId)])).isEmpty else {
             return nil
         }
         return try await database.query(

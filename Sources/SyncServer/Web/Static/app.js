@@ -126,7 +126,8 @@ function fileRow(item) {
     : el('button', { class: 'link name', text: name, title: 'Preview', onclick: () => attempt(() => preview(item)) });
   const act = (label, action, handler) => el('button', { class: 'small', 'data-action': action, text: label, onclick: () => attempt(handler) });
   const actions = item.kind === 'folder'
-    ? [item.implied ? null : act('Rename', 'rename', () => rename(item)), item.implied ? null : act('Delete', 'delete', () => trash(item))]
+    ? [item.implied ? null : act('Share', 'share', () => openShareDialog(item, session.current)),
+      item.implied ? null : act('Rename', 'rename', () => rename(item)), item.implied ? null : act('Delete', 'delete', () => trash(item))]
     : [act('Download', 'download', () => download(item)), act('Share', 'share', () => openShareDialog(item, session.current)),
       act('Versions', 'versions', () => versions(item)), act('Rename', 'rename', () => rename(item)), act('Delete', 'delete', () => trash(item))];
   return el('tr', { class: 'item', 'data-path': item.path, 'data-kind': item.kind },

@@ -73,7 +73,7 @@ export async function openShareDialog(file, session) {
   const refresh = async () => {
     const shares = (await api('GET', '/shares')).filter((share) => share.path === file.path && !share.revoked);
     fill(list, ...shares.map((share) => linkRow(share, refresh)));
-    if (!shares.length) list.append(el('li', { class: 'muted', text: 'No links to this file yet.' }));
+    if (!shares.length) list.append(el('li', { class: 'muted', text: file.kind === 'folder' ? 'No links to this folder yet.' : 'No links to this file yet.' }));
   };
   const password = el('input', { type: 'password', id: 'share-password', name: 'password', autocomplete: 'new-password', maxlength: 256,
     placeholder: 'Optional', 'aria-label': 'Password' });

@@ -6,7 +6,7 @@ import SyncAPI
 import SyncDaemon
 import Testing
 
-/// Password-protected links in the browser (part of the serialized browser suite).
+/// Password-protected links and folder links in the browser (part of the serialized browser suite).
 extension DashboardBrowserTests {
     /// The owner makes a link with a password in the share dialog; a stranger in a fresh browser
     /// sees only the password form, is turned away by a wrong password with nothing shown of the
@@ -60,6 +60,40 @@ extension DashboardBrowserTests {
             for row in try await browser.findAll("#share-events li") { kinds.append(try await row.attribute("class") ?? "") }
             #expect(kinds == ["share-event view", "share-event wrong_password"])
             try await browser.screenshot(to: world.screenshots + "/share-activity.png")
+        }
+    }
+
+    /// A folder shared from the dashboard: a stranger's browser lists it, opens a file inside
+    /// it with its preview, and finds the zip link; no script runs on these pages.
+    @Test func aFolderLinkListsItsFilesInAFreshBrowser() async throws {
+        try await DashboardWorld.with("folder-link") { world, browser in
+            try await world.signIn(browser)
+            let _: FileMetadata = try await world.world.api(world.token).post("/folders", CreateFolderRequest(path: "Album"))
+            try await browser.open(world.world.serverURL + "/#/files/Album")
+            _ = try await browser.waitFor("table.files")
+            try await browser.pickFiles(try world.localFiles(["caption.txt": Data("sunset over the bay\n".utf8), "list.txt": Data("towels\n".utf8)]))
+            try await world.waitForUpload(browser, "Album/caption.txt")
+            try await world.waitForUpload(browser, "Album/list.txt")
+            try await browser.open(world.world.serverURL + "/#/files/")
+            try await browser.click("button[data-action=share]", inRow: "Album")
+            let dialog = try await browser.waitFor("#share-dialog")
+            try await dialog.find("button[data-action=create-link]").click()
+            let link = try #require(try await browser.waitFor("#share-links input.link-url").property("value"))
+
+            let stranger = try await world.driver.session(downloads: world.downloads + "-folder")
+            try await stranger.open(link)
+            #expect(try await stranger.waitFor("#shared-name").text() == "Album")
+            try await waitUntil("both files are listed") {
+                try await stranger.execute("return Array.from(document.querySelectorAll('tr.item')).map((row) => row.dataset.path);") as? [String]
+                    == ["caption.txt", "list.txt"]
+            }
+            #expect(try await stranger.find("#shared-zip").attribute("href")?.hasSuffix("/zip") == true)
+            try await stranger.screenshot(to: world.screenshots + "/share-folder.png")
+            try await (try await stranger.find("tr.item[data-path='caption.txt'] td.name a")).click()
+            #expect(try await stranger.waitFor("pre.preview").text().contains("sunset over the bay"))
+            try await stranger.screenshot(to: world.screenshots + "/share-folder-file.png")
+            let errors = try await stranger.consoleEntries()
+            #expect(errors.isEmpty, "\(errors)")
         }
     }
 }
