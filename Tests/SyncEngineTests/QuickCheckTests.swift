@@ -66,6 +66,42 @@ import Testing
         #expect(try await !engine.pass().quick)
     }
 
+    /// The walk on its own thread hands every item, in SQLite's byte order, through more
+    /// chunks than the pipe holds; a reader that stops early is not kept waiting; the walk's
+    /// failure reaches the reader.
+    @Test func theWalkAsideHandsEveryItemInByteOrderAndStopsWhenAsked() throws {
+        let folder = try TestFolder()
+        for d in 0..<9 {
+            try folder.mkdir("d\(d)")
+            for f in 0..<1000 { #expect(FileManager.default.createFile(atPath: folder.root + "/d\(d)/f.\(f)", contents: nil)) }
+        }
+        try folder.write("d.txt", "between d and d/")
+        let walk = OrderedWalk(folder: try LocalFolder(root: folder.root), ignore: IgnoreRules())
+        var direct: [RelativePath] = []
+        var problems: [ScanProblem] = []
+        try walk.run(problems: &problems) { path, _ in
+            direct.append(path)
+            return true
+        }
+        #expect(direct.count == 9010)
+        let bytes = direct.map { Array($0.string.utf8) }
+        #expect(bytes == bytes.sorted { $0.lexicographicallyPrecedes($1) }, "the journal's order")
+        let (aside, _) = try walk.runAside { next in
+            var paths: [RelativePath] = []
+            while let (path, _) = try next() { paths.append(path) }
+            return paths
+        }
+        #expect(aside == direct)
+        let (first, _) = try walk.runAside { next in try (0..<10).compactMap { _ in try next()?.0 } }
+        #expect(first == Array(direct.prefix(10)))
+        try folder.write("d8/.syncd-tmp-1", "a download cut short")
+        #expect(throws: OrderedWalk.Stop.self) {
+            _ = try walk.runAside { next in
+                while try next() != nil {}
+            }
+        }
+    }
+
     /// Each change a full pass acts on, made after a settled pass: the quick check must not take
     /// it for nothing, and the full pass that follows carries it over.
     @Test(arguments: Change.allCases) func everyChangeGoesToTheFullPass(_ change: Change) async throws {

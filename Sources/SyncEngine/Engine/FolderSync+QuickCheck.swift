@@ -34,23 +34,26 @@ extension FolderSync {
         guard let delta = try await remote.changes(after: known) else { return .changed(delta: nil) }
         guard delta.changes.isEmpty else { return .changed(delta: delta) }
         let ignore = FolderScanner.loadIgnoreRules(root: configuration.root)
-        var problems: [ScanProblem] = []
+        let problems: [ScanProblem]
         do {
             let walk = OrderedWalk(folder: try LocalFolder(root: configuration.root), ignore: ignore)
-            let extras = try journal.readSettled(extrasLimit: 10_000) { next in
-                var pending = try next()
-                try walk.run(problems: &problems) { path, entry in
-                    guard let row = pending, row.path == path, row.settled, row.kind == entry.kind, row.inode == entry.inode else { return false }
-                    if entry.kind == .file {
-                        guard row.size == entry.size, row.mtimeNs == entry.mtimeNs, row.ctimeNs == entry.ctimeNs else { return false }
+            // The walk runs on a thread of its own, beside this one's read of the journal.
+            let (extras, found) = try walk.runAside { nextItem in
+                try journal.readSettled(extrasLimit: 10_000) { next in
+                    while let row = try next() {
+                        guard let (path, entry) = try nextItem(), row.path == path, row.settled, row.kind == entry.kind,
+                            row.inode == entry.inode
+                        else { return false }
+                        if entry.kind == .file {
+                            guard row.size == entry.size, row.mtimeNs == entry.mtimeNs, row.ctimeNs == entry.ctimeNs else { return false }
+                        }
                     }
-                    pending = try next()
-                    return true
+                    return try nextItem() == nil
                 }
-                return pending == nil
             }
             // Synced or remote paths the folder lacks are news unless the ignore rules hide them.
             guard case .some(.some(let extras)) = extras, Self.hiddenByIgnore(extras, ignore) else { return .changed(delta: delta) }
+            problems = found
         } catch {
             // A difference the walk stopped at, or a folder only a full scan may judge.
             return .changed(delta: delta)

@@ -1,4 +1,6 @@
+import Foundation
 import Glibc
+import Synchronization
 
 /// Walks the synced folder in the byte order of its paths, the order the journal keeps them in
 /// (SQLite's BINARY collation), so that a walk and a read of the journal can be compared side by
@@ -11,7 +13,7 @@ import Glibc
 /// Byte order is not a depth-first walk's order: "a.b" sorts between the folder "a" and "a/x"
 /// ('.' is below '/'). So each folder's items are sorted by their name, and a folder's contents
 /// by its name followed by "/": the contents then come exactly where the journal has them.
-struct OrderedWalk {
+struct OrderedWalk: Sendable {
     let folder: LocalFolder
     let ignore: IgnoreRules
 
@@ -63,6 +65,9 @@ struct OrderedWalk {
             throw Stop.needsScan("\(shown): \(String(cString: strerror(errno)))")
         }
         defer { closedir(dir) }
+        // The root's descriptor is a duplicate of the folder's own, sharing its position: a
+        // walk of the same folder before this one left it at the end.
+        rewinddir(dir)
         let fd = dirfd(dir)
         var items: [Item] = []
         while let found = readdir(dir) {
@@ -91,5 +96,49 @@ struct OrderedWalk {
         }
         items.sort { $0.key.lexicographicallyPrecedes($1.key) }
         return items
+    }
+}
+
+extension OrderedWalk {
+    /// Runs the walk on a thread of its own, handing its items in order to `body` through a
+    /// pipe of a few chunks (`next` returns nil after the last; it throws what stopped the walk).
+    /// Returns once the walk's thread has ended, with what the walk reported.
+    func runAside<T>(_ body: (_ next: () throws -> (RelativePath, LocalEntry)?) throws -> T) throws -> (T, problems: [ScanProblem]) {
+        let pipe = ChunkPipe<(RelativePath, LocalEntry)>(capacity: 8)
+        let reported = Mutex<[ScanProblem]>([])
+        let ended = DispatchSemaphore(value: 0)
+        Thread { [self] in
+            var problems: [ScanProblem] = []
+            var chunk: [(RelativePath, LocalEntry)] = []
+            do {
+                try run(problems: &problems) { path, entry in
+                    chunk.append((path, entry))
+                    guard chunk.count == 1024 else { return true }
+                    defer { chunk = [] }
+                    return pipe.put(chunk)
+                }
+                if pipe.put(chunk) { pipe.finish() }
+            } catch {
+                pipe.finish(failure: error)
+            }
+            reported.withLock { $0 = problems }
+            ended.signal()
+        }.start()
+        var chunk: [(RelativePath, LocalEntry)] = []
+        var index = 0
+        let result: Result<T, any Error> = Result {
+            try body {
+                while index == chunk.count {
+                    guard let more = try pipe.take() else { return nil }
+                    (chunk, index) = (more, 0)
+                }
+                defer { index += 1 }
+                return chunk[index]
+            }
+        }
+        // However `body` ended, the walk is stopped and its thread waited for.
+        pipe.cancel()
+        ended.wait()
+        return (try result.get(), reported.withLock { $0 })
     }
 }
