@@ -3,7 +3,7 @@ public struct CreateShareRequest: Codable, Sendable, Equatable {
     public var path: String
     /// Seconds the link works; nil for the default (7 days), 0 for never (if the server allows).
     public var expiresInSeconds: Int?
-    /// A password visitors must give before the link shows anything (1 to 256 characters); nil:
+    /// A password visitors must give before the link shows anything (6 to 256 characters); nil:
     /// none.
     public var password: String?
 

@@ -1,4 +1,5 @@
 import Glibc
+import SyncAPI
 import Testing
 
 @testable import SyncEngine
@@ -87,6 +88,22 @@ import Testing
             let ours = Glob(pattern).matches(Array(name.utf8))
             #expect(ours == (fnmatch(pattern, name, 0) == 0), "pattern \(pattern) name \(name) (seed \(seed))")
             if ours != (fnmatch(pattern, name, 0) == 0) { return }
+        }
+    }
+
+    /// `hides` answers for one row what `visible` decides for a whole tree (the quick check
+    /// asks row by row).
+    @Test func hidesOneRowAsVisibleDoesForTheTree() {
+        let rules = IgnoreRules("build/\n*.log\n!keep.log\n/top-only\ndocs/**/draft*\n")
+        let paths: [(String, ItemKind)] = [
+            ("build", .folder), ("build", .file), ("build/x/y.o", .file), ("src/build", .folder), ("src/build/a", .file), ("a.log", .file),
+            ("keep.log", .file), ("logs/keep.log", .file), ("top-only", .file), ("sub/top-only", .file), ("docs/a/b/draft1", .file),
+            ("docs/draft", .folder), ("docs/draft/inside", .file), ("plain/file", .file),
+        ]
+        for (path, kind) in paths {
+            let tree = Tree([RelativePath(path)!: kind])
+            let visible = rules.visible(tree) { $0 == .folder }
+            #expect(rules.hides(RelativePath(path)!, isFolder: kind == .folder) == visible.entries.isEmpty, "\(path) (\(kind))")
         }
     }
 }

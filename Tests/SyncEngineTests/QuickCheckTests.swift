@@ -64,6 +64,19 @@ import Testing
         change.remote[RelativePath("a/x/left-out.txt")!] = setup.remote.state.withLock { $0.tree[RelativePath("z.txt")!] }
         try engine.journal.apply(change)
         #expect(try await !engine.pass().quick)
+        // Each row is judged with its own kind: a synced *file* named `build` is not hidden by
+        // the folders-only rule `build/`, though the remote row at that path is a folder.
+        let other = try Setup()
+        try Self.build(other)
+        try other.write(".syncignore", "build/\n")
+        other.remote.put("build/out.o", "made elsewhere")
+        let engine2 = try other.engine()
+        try await Self.settle(other, engine2)
+        #expect(try await engine2.pass().quick)
+        var file = JournalChange()
+        file.synced[RelativePath("build")!] = SyncedEntry(kind: .file, contentHash: nil, size: 0, inode: 1, fileId: "gone", revision: 1)
+        try engine2.journal.apply(file)
+        #expect(try await !engine2.pass().quick)
     }
 
     /// The walk on its own thread hands every item, in SQLite's byte order, through more
@@ -94,6 +107,14 @@ import Testing
         #expect(aside == direct)
         let (first, _) = try walk.runAside { next in try (0..<10).compactMap { _ in try next()?.0 } }
         #expect(first == Array(direct.prefix(10)))
+        // A reader that stops while the walk has filled the pipe (9 chunks, room for 8): the
+        // walk is stopped and the pipe goes away without libdispatch aborting the process.
+        let (one, _) = try walk.runAside { next in
+            let item = try next()
+            Thread.sleep(forTimeInterval: 0.3)
+            return item?.0
+        }
+        #expect(one == direct.first)
         try folder.write("d8/.syncd-tmp-1", "a download cut short")
         #expect(throws: OrderedWalk.Stop.self) {
             _ = try walk.runAside { next in

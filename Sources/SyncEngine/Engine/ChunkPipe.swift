@@ -14,10 +14,12 @@ final class ChunkPipe<Element: Sendable>: Sendable {
 
     private let state = Mutex(State())
     private let filled = DispatchSemaphore(value: 0)
-    private let free: DispatchSemaphore
+    /// Room for chunks. Made at 0 and raised: libdispatch aborts when a semaphore is freed with
+    /// a count below the one it was made with, which a consumer that stops early leaves.
+    private let free = DispatchSemaphore(value: 0)
 
     init(capacity: Int) {
-        free = DispatchSemaphore(value: max(1, capacity))
+        for _ in 0..<max(1, capacity) { free.signal() }
     }
 
     /// Hands over a chunk (waiting for room); false when the consumer has stopped.

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import SyncAPI
 import Synchronization
 
@@ -28,6 +29,10 @@ extension FolderSync {
     /// Anything else (a difference, a folder that cannot be read, a download's leftover
     /// temporary file, the remote listing being due) is `changed`: the full pass decides.
     func quickCheck(now: Date, dryRun: Bool) async throws -> QuickCheck {
+        // The scanner refuses a root that is a link (or gone); so does this check, by leaving it
+        // to the full pass, which says so.
+        var rootInfo = stat()
+        guard lstat(configuration.root, &rootInfo) == 0, rootInfo.st_mode & S_IFMT == S_IFDIR else { return .changed(delta: nil) }
         guard try !isRemoteListingDue(now: now), let known = try journal.remoteCursor(), try !journal.hasPendingWork() else {
             return .changed(delta: nil)
         }
@@ -38,8 +43,9 @@ extension FolderSync {
         do {
             let walk = OrderedWalk(folder: try LocalFolder(root: configuration.root), ignore: ignore)
             // The walk runs on a thread of its own, beside this one's read of the journal.
-            let (extras, found) = try walk.runAside { nextItem in
-                try journal.readSettled(extrasLimit: 10_000) { next in
+            // Synced or remote paths the folder lacks are news unless the ignore rules hide them.
+            let (settled, found) = try walk.runAside { nextItem in
+                try journal.readSettled(ignore: ignore) { next in
                     while let row = try next() {
                         guard let (path, entry) = try nextItem(), row.path == path, row.settled, row.kind == entry.kind,
                             row.inode == entry.inode
@@ -51,8 +57,7 @@ extension FolderSync {
                     return try nextItem() == nil
                 }
             }
-            // Synced or remote paths the folder lacks are news unless the ignore rules hide them.
-            guard case .some(.some(let extras)) = extras, Self.hiddenByIgnore(extras, ignore) else { return .changed(delta: delta) }
+            guard settled else { return .changed(delta: delta) }
             problems = found
         } catch {
             // A difference the walk stopped at, or a folder only a full scan may judge.
@@ -69,18 +74,11 @@ extension FolderSync {
         report.scanProblems = problems
         report.held = remote.refusedPaths.map(HeldPath.init(refused:))
         reportHeld(report.held)
-        replanStreak.withLock { $0 = [:] }
-        if !dryRun { allowMassDelete.store(false, ordering: .relaxed) }
+        if !dryRun {
+            replanStreak.withLock { $0 = [:] }
+            allowMassDelete.store(false, ordering: .relaxed)
+        }
         return .settled(report)
-    }
-
-    /// Whether every one of these synced or remote paths is one the planner does not see (it or
-    /// a folder above it ignored).
-    static func hiddenByIgnore(_ paths: [(path: RelativePath, kind: ItemKind)], _ ignore: IgnoreRules) -> Bool {
-        guard !paths.isEmpty else { return true }
-        var tree = Tree<ItemKind>()
-        for (path, kind) in paths { tree[path] = kind }
-        return ignore.visible(tree) { $0 == .folder }.entries.isEmpty
     }
 
     /// Whether a full pass reads the whole remote tree instead of the feed: after the listing

@@ -17,15 +17,14 @@ extension Journal {
         var settled: Bool
     }
 
-    /// A path of the synced or remote tree that the local tree lacks.
-    typealias Extra = (path: RelativePath, kind: ItemKind)
-
     /// Whether anything besides the three trees waits: a failed path's retry, a step's intent
-    /// (move, upload, download) that a crash may have left, the hash upgrade.
+    /// (move, upload, download) that a crash may have left, local files still under the legacy
+    /// hash. (Hash aliases stay for good once made; a settled row's three hashes are the local
+    /// identity already, so no alias can change what the planner decides for it.)
     func hasPendingWork() throws -> Bool {
         try pool.read { db in
             for table in [
-                "path_errors", "move_intents", "upload_intents", "download_intents", "legacy_local_hashes", "hash_aliases", "legacy_hashes",
+                "path_errors", "move_intents", "upload_intents", "download_intents", "legacy_local_hashes",
             ] {
                 if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table))") == true { return true }
             }
@@ -37,9 +36,11 @@ extension Journal {
     /// order of the path: sequential reads, no sort, no lookups), merged by path. `body` pulls
     /// the local rows, each with whether it is settled, and says whether to go on to the end.
     ///
-    /// - Returns: nil when `body` stopped early; else the paths of the synced and remote trees
-    ///   that the local tree lacks, or nil inside when there are more than `limit` of them.
-    func readSettled(extrasLimit limit: Int, _ body: (_ next: () throws -> SettledRow?) throws -> Bool) throws -> [Extra]?? {
+    /// - Parameter ignore: the rules that hide paths of the synced and remote trees from the
+    ///   planner: a path there that the local tree lacks is news unless they hide it (each row
+    ///   judged with its own kind).
+    /// - Returns: whether `body` went to the end and every such path was hidden.
+    func readSettled(ignore: IgnoreRules, _ body: (_ next: () throws -> SettledRow?) throws -> Bool) throws -> Bool {
         try pool.read { db in
             let locals = try Row.fetchCursor(
                 db,
@@ -47,9 +48,9 @@ extension Journal {
             )
             let synced = try Row.fetchCursor(db, sql: "SELECT path, kind, content_hash, inode, file_id, revision FROM synced_items ORDER BY path")
             let remote = try Row.fetchCursor(db, sql: "SELECT path, kind, content_hash, file_id, revision FROM remote_items ORDER BY path")
-            var extras: [Extra]? = []
+            var allHidden = true
             func extra(_ path: String, _ kind: ItemKind) {
-                if extras != nil && extras!.count < limit { extras!.append((RelativePath(unchecked: path), kind)) } else { extras = nil }
+                if allHidden && !ignore.hides(RelativePath(unchecked: path), isFolder: kind == .folder) { allHidden = false }
             }
             // The head of each of the other two trees, as (path, values) copied out of the row.
             var nextSynced = try synced.next().map(SyncedHead.init)
@@ -86,12 +87,12 @@ extension Journal {
                     settled: settled
                 )
             }
-            guard finished else { return nil }
+            guard finished, allHidden else { return false }
             if let head = nextSynced { extra(head.path, head.kind) }
-            while extras != nil, let row = try synced.next() { extra(row[0], ItemKind(rawValue: row[1]) ?? .file) }
+            while allHidden, let row = try synced.next() { extra(row[0], ItemKind(rawValue: row[1]) ?? .file) }
             if let head = nextRemote { extra(head.path, head.kind) }
-            while extras != nil, let row = try remote.next() { extra(row[0], ItemKind(rawValue: row[1]) ?? .file) }
-            return .some(extras)
+            while allHidden, let row = try remote.next() { extra(row[0], ItemKind(rawValue: row[1]) ?? .file) }
+            return allHidden
         }
     }
 

@@ -152,7 +152,16 @@ public struct FolderScanner: Sendable {
                 }
                 let path = current.map { $0.appending(name) } ?? RelativePath(unchecked: name)
                 var info = stat()
-                guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // vanished meanwhile
+                guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+                    let failure = errno
+                    if failure == ENOENT { continue }  // vanished meanwhile
+                    // Listed but not looked at (EACCES in a folder one may list but not enter,
+                    // EIO): what the journal had stays, never a deletion.
+                    let why = String(cString: strerror(failure))
+                    result.problems.append(ScanProblem(kind: .unreadable, path: path.string, message: "cannot look at it: \(why)"))
+                    keepPrevious(under: path, previous: previous, into: &result)
+                    continue
+                }
                 if let entry = visit(path, in: fd, info: info, previous: previous, buffer: buffer, into: &result), entry.kind == .folder {
                     pending.append(path)
                 }

@@ -87,6 +87,18 @@ public struct IgnoreRules: Sendable {
         return ignored
     }
 
+    /// Whether ``visible(_:isFolder:)`` takes out the item at `path`: it, or a folder above
+    /// it, is ignored.
+    public func hides(_ path: RelativePath, isFolder: Bool) -> Bool {
+        if isIgnored(path, isFolder: isFolder) { return true }
+        var folder = path.parent
+        while let current = folder {
+            if isIgnored(current, isFolder: true) { return true }
+            folder = current.parent
+        }
+        return false
+    }
+
     /// `tree` without the paths these rules ignore (an ignored folder takes everything inside
     /// it along): what the planner sees of the remote and synced trees, so that an ignored path
     /// is neither downloaded nor, once it was synced, deleted on the server.

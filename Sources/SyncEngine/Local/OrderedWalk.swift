@@ -73,14 +73,24 @@ struct OrderedWalk: Sendable {
         while let found = readdir(dir) {
             let nameBytes = withUnsafeBytes(of: found.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
             if nameBytes == [46] || nameBytes == [46, 46] { continue }
-            if nameBytes.starts(with: FolderScanner.temporaryPrefix) { throw Stop.needsScan("\(shown): a download's temporary file is left") }
             guard let name = String(validating: nameBytes, as: UTF8.self) else {
+                // As the scanner: a temporary's name that is not UTF-8 is not reported either.
+                if nameBytes.starts(with: FolderScanner.temporaryPrefix) { continue }
                 problems.append(.invalidName(in: path, shown: String(decoding: nameBytes, as: UTF8.self)))
                 continue
             }
             let itemPath = path.map { $0.appending(name) } ?? RelativePath(unchecked: name)
             var info = stat()
-            guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }  // vanished meanwhile
+            guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+                let failure = errno
+                if failure == ENOENT { continue }  // vanished meanwhile
+                throw Stop.needsScan("\(itemPath): \(String(cString: strerror(failure)))")
+            }
+            // A download's leftover temporary file: the scan removes it (a regular file).
+            if nameBytes.starts(with: FolderScanner.temporaryPrefix) {
+                if info.st_mode & S_IFMT == S_IFREG { throw Stop.needsScan("\(shown): a download's temporary file is left") }
+                continue
+            }
             let status = FileStatus(info)
             switch status.kind {
             case .folder, .file:

@@ -19,7 +19,7 @@ extension OpenAPIDocument {
                       properties:
                         path: {type: string}
                         expiresInSeconds: {type: [integer, "null"], minimum: 0, maximum: 3153600000, description: "Seconds, at most 100 years (and at most shares.max_days); 0: never."}
-                        password: {type: [string, "null"], minLength: 1, maxLength: 256, description: "Visitors must give it before the link shows anything (kept as an scrypt hash); no control characters."}
+                        password: {type: [string, "null"], minLength: 6, maxLength: 256, description: "Visitors must give it before the link shows anything (kept as an scrypt hash); no control characters."}
               responses:
                 "201": {description: The link., content: {application/json: {schema: {$ref: "#/components/schemas/Share"}}}}
                 "400": {description: "Expiry invalid or longer than the server allows (invalid_expiry, expiry_too_long), or a password out of bounds (invalid_password).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}

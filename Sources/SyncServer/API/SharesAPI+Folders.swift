@@ -23,10 +23,13 @@ extension SharesAPI {
         return item
     }
 
-    /// An item's path inside the shared folder.
-    func relative(_ item: FileRecord, in folder: FileRecord) -> String {
-        String(item.path.dropFirst(folder.path.count + 1))
+    /// An item's path inside the shared folder (cut by bytes: a name beginning with a
+    /// combining mark must not merge with the `/` before it into one character).
+    static func relative(_ item: FileRecord, in folder: FileRecord) -> String {
+        String(decoding: item.path.utf8.dropFirst(folder.path.utf8.count + 1), as: UTF8.self)
     }
+
+    func relative(_ item: FileRecord, in folder: FileRecord) -> String { Self.relative(item, in: folder) }
 
     /// A page of the shared folder, or of a folder inside it (`?path=`).
     func folderPage(share: ShareRecord, folder: FileRecord, owner: String, request: Request, after: String?) async throws -> Response {
@@ -51,21 +54,26 @@ extension SharesAPI {
         return HTMLPage.document(html, policy: SharePage.contentSecurityPolicy(bucketOrigin: blobs.origin))
     }
 
-    /// The shared folder as one zip, `Name/...` inside, streamed.
-    func zipResponse(of folder: FileRecord, owner: String) -> Response {
+    /// The shared folder as one zip, `Name/...` inside, streamed. Before each batch of items the
+    /// link is looked up again: a zip of a revoked or expired link, or of a folder moved or
+    /// replaced meanwhile, stops there (cut short, so no unzip takes it for whole).
+    func zipResponse(of folder: FileRecord, owner: String, token: String) -> Response {
         let store = store
         let blobs = blobs
         let body = ResponseBody { writer in
             var zip = ZipStream()
-            let prefix = folder.name + "/"
+            let prefix = Self.entryName(folder.name) + "/"
             try await writer.write(ByteBuffer(bytes: zip.beginEntry(name: prefix, isFolder: true, modified: folder.modifiedAt.timeIntervalSince1970)))
             try await writer.write(ByteBuffer(bytes: zip.finishEntry()))
             var after: String?
             while true {
+                guard case .valid(_, let root, _) = try await store.openShare(token: token), root.id == folder.id, root.path == folder.path else {
+                    throw ZipLinkChanged()
+                }
                 let page = try await store.descendants(of: folder, userId: owner, after: after, limit: 500)
                 for item in page {
                     let isFolder = item.kind == .folder
-                    let name = prefix + String(item.path.dropFirst(folder.path.count + 1)) + (isFolder ? "/" : "")
+                    let name = Self.entryName(prefix + Self.relative(item, in: folder)) + (isFolder ? "/" : "")
                     try await writer.write(
                         ByteBuffer(bytes: zip.beginEntry(name: name, isFolder: isFolder, modified: item.modifiedAt.timeIntervalSince1970))
                     )
@@ -99,6 +107,16 @@ extension SharesAPI {
             ],
             body: body
         )
+    }
+
+    /// A name as a zip entry: `/` is the only separator zip knows, so a backslash (a separator
+    /// to Windows' unzippers, and fine in a Linux name) becomes `_`.
+    static func entryName(_ path: String) -> String {
+        path.replacingOccurrences(of: "\\", with: "_")
+    }
+
+    struct ZipLinkChanged: Error, CustomStringConvertible {
+        var description: String { "the link was revoked or expired, or its folder moved, while its zip went out; the zip is cut short" }
     }
 
     struct ZipSourceChanged: Error, CustomStringConvertible {

@@ -67,7 +67,7 @@ extension SharesAPI {
                 let (share, folder, owner) = try await open(token, request: request)
                 guard folder.kind == .folder else { throw APIError(.notFound, code: "not_a_folder", "this link is to a file") }
                 try await store.recordShareVisit(.download, shareId: share.id)
-                return zipResponse(of: folder, owner: owner)
+                return zipResponse(of: folder, owner: owner, token: token)
             } catch is Locked {
                 return Response(status: .seeOther, headers: [.location: "/s/\(token)", .cacheControl: "no-store"])
             }
@@ -139,11 +139,12 @@ extension SharesAPI {
             return Self.refusalPage(error)
         }
         guard let hash = share.passwordHash else { return Response(status: .seeOther, headers: [.location: "/s/\(token)"]) }
-        // Limits first, so that guessing costs no hashing: per link, then per address.
+        // Limits first, so that guessing costs no hashing: per address, then per link (an address
+        // over its own limit does not use up the link's tries).
         let seconds = Date().timeIntervalSince1970
         let address = context.clientAddress ?? "unknown"
-        guard attemptsPerLink.withLockedValue({ $0.take(share.id, at: seconds) }),
-            attemptsPerAddress.withLockedValue({ $0.take(address, at: seconds) })
+        guard attemptsPerAddress.withLockedValue({ $0.take(address, at: seconds) }),
+            attemptsPerLink.withLockedValue({ $0.take(share.id, at: seconds) })
         else {
             var response = SharePage.passwordForm(
                 token: token,

@@ -54,10 +54,15 @@ struct SharesAPI {
                     throw APIError(
                         .badRequest,
                         code: "invalid_password",
-                        "a link's password is 1 to \(CreateShareRequest.maxPasswordLength) characters, none of them control characters"
+                        "a link's password is \(LinkPassword.minimumLength) to \(CreateShareRequest.maxPasswordLength) characters, "
+                            + "none of them control characters"
                     )
                 }
-                passwordHash = try await LinkPassword.hash(password)
+                do {
+                    passwordHash = try await LinkPassword.hash(password)
+                } catch is LinkPassword.Busy {
+                    throw APIError(.serviceUnavailable, code: "busy", "too many passwords are being hashed at once; try again in a moment")
+                }
             }
             let share = try await store.createShare(
                 userId: user.id,

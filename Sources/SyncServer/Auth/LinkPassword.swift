@@ -10,8 +10,9 @@ import Synchronization
 /// offers it; scrypt is memory-hard too.
 ///
 /// Stored as `scrypt$LOG2N$R$P$SALT$KEY` (base64url), so that the cost can be raised later and
-/// old hashes still verify. The cost read back is bounded: a tampered row cannot make the
-/// server derive for minutes or allocate gigabytes.
+/// old hashes still verify. The cost read back is bounded (N up to 2^16, r up to 8, p = 1, at
+/// most 64 MiB): a tampered row cannot make the server derive for minutes or allocate gigabytes.
+/// Passwords are compared in Unicode's composed form (NFC).
 enum LinkPassword {
     /// N = 2^15, r = 8, p = 1: 32 MiB and about 0.1 s a derivation on one core.
     static let logRounds = 15
@@ -23,9 +24,13 @@ enum LinkPassword {
     static let maxConcurrent = 4
     private static let running = Mutex(0)
 
-    /// A password a link can take: 1 to 256 characters, no control characters.
+    /// The fewest characters a link's password has: shorter ones fall to the attempts a day the
+    /// limits allow.
+    static let minimumLength = 6
+
+    /// A password a link can take: 6 to 256 characters, no control characters.
     static func isAcceptable(_ password: String) -> Bool {
-        !password.isEmpty && password.count <= 256 && !password.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        (minimumLength...256).contains(password.count) && !password.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     /// The stored form of a new password (a fresh salt).
@@ -41,7 +46,7 @@ enum LinkPassword {
     static func verify(_ password: String, against stored: String) async throws -> Bool {
         let parts = stored.split(separator: "$", omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "scrypt", let log = Int(parts[1]), let r = Int(parts[2]), let p = Int(parts[3]),
-            (10...20).contains(log), (1...16).contains(r), (1...4).contains(p),
+            (10...16).contains(log), (1...8).contains(r), p == 1,
             let salt = bytes(base64URL: parts[4]), let expected = bytes(base64URL: parts[5]), expected.count == keyBytes
         else { return false }
         let key = try await derive(password, salt: salt, logRounds: log, blockSize: r, parallelism: p)
@@ -59,6 +64,8 @@ enum LinkPassword {
             return true
         }
         guard admitted else { throw Busy() }
+        // The same text typed on another system: composed characters compared as one.
+        let password = password.precomposedStringWithCanonicalMapping
         defer { running.withLock { $0 -= 1 } }
         // Off the cooperative pool: a derivation is a tenth of a second of one core.
         return try await NIOThreadPool.singleton.runIfActive {
@@ -68,7 +75,8 @@ enum LinkPassword {
                 outputByteCount: keyBytes,
                 rounds: 1 << logRounds,
                 blockSize: blockSize,
-                parallelism: parallelism
+                parallelism: parallelism,
+                maxMemory: 64 << 20
             )
             return key.withUnsafeBytes { Array($0) }
         }
