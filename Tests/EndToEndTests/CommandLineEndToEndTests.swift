@@ -83,7 +83,13 @@ import Testing
             #expect(listed.first?["path"] as? String == "top.txt" && listed.first?["file"] as? String == a.path("top.txt"))
             #expect(listed.first?["host"] as? String == "host-a")
             #expect(try String(contentsOfFile: copyFile, encoding: .utf8) == "top from a", "the listed copy is this device's version")
-            let copyState = try await a.cli(["filestatus", copyFile])
+            // The copy is uploaded by the pass after the one that made it: idle between the two
+            // is not the end.
+            var copyState = try await a.cli(["filestatus", copyFile])
+            try await waitUntil("the copy is uploaded") {
+                copyState = try await a.cli(["filestatus", copyFile])
+                return !copyState.output.contains("uploading")
+            }
             #expect(copyState.output.contains(": conflict — conflicted copy of top.txt kept by host-a"), "\(copyState.output)")
             let text = try await a.cli(["conflicts"])
             #expect(text.output.contains("current version: \(a.path("top.txt"))") && text.output.contains("conflicted copy: \(copyFile)"))

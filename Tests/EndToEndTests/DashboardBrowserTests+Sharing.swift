@@ -59,6 +59,7 @@ extension DashboardBrowserTests {
             var kinds: [String] = []
             for row in try await browser.findAll("#share-events li") { kinds.append(try await row.attribute("class") ?? "") }
             #expect(kinds == ["share-event view", "share-event wrong_password"])
+            #expect(try await browser.find("#share-counts").text() == "1 view · 0 downloads", "the counts as they are now")
             try await browser.screenshot(to: world.screenshots + "/share-activity.png")
         }
     }

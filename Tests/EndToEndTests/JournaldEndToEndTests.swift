@@ -94,7 +94,11 @@ import Testing
                 status=0
                 SYNCD_LOG=journal SYNCD_LOG_LEVEL=loud \(world.binaries)/syncd-server serve --host 127.0.0.1 --port \(port) || status=$?
                 echo $status > \(out)/refused.status
-                journalctl --directory /run/log/journal --no-pager -o json SYNCD_EVENT=configuration_error > \(out)/refused.json
+                # journald takes in what it is sent on its own time: read until the entry is there.
+                for i in $(seq 1 100); do
+                  journalctl --directory /run/log/journal --no-pager -o json SYNCD_EVENT=configuration_error > \(out)/refused.json
+                  [ -s \(out)/refused.json ] && break; sleep 0.05
+                done
                 kill $journald
                 """
             let run = try ChildProcess(

@@ -49,10 +49,7 @@ extension SharePage {
             } ?? ""
         let title = relative.isEmpty ? folderName : String(relative.split(separator: "/").last ?? "")
         return """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta name="robots" content="noindex"><title>\(HTMLPage.escape(title)) — syncd</title>
-            <link rel="stylesheet" href="/static/app.css"><link rel="icon" href="/static/icons/folder.svg"></head>
+            \(head(title: title))
             <body class="share-page"><main class="shared-folder">
             <div class="shared-head"><img class="icon" alt="folder" src="/static/icons/folder.svg">
             <div><div class="name" id="shared-name">\(HTMLPage.escape(folderName))</div><nav class="muted" id="crumbs">\(crumbs)</nav></div></div>

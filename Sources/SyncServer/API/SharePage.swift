@@ -22,15 +22,22 @@ enum SharePage {
             + "frame-src 'self' \(bucketOrigin); form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
     }
 
+    /// The start of every public page of a link, to its `<head>`'s end (`title` is text).
+    static func head(title: String) -> String {
+        """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="robots" content="noindex"><title>\(HTMLPage.escape(title)) — syncd</title>
+        <link rel="stylesheet" href="/static/app.css"><link rel="icon" href="/static/icons/folder.svg"></head>
+        """
+    }
+
     /// The form of a password-protected link: the same for every such link, so that it tells
     /// nothing about the file (no name, size, type or preview) before the password is right.
     static func passwordForm(token: String, message: String?, status: HTTPResponse.Status) -> Response {
         let note = message.map { "<p class=\"error\" id=\"password-error\" role=\"alert\">\(HTMLPage.escape($0))</p>" } ?? ""
         let page = """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta name="robots" content="noindex"><title>Protected link — syncd</title>
-            <link rel="stylesheet" href="/static/app.css"><link rel="icon" href="/static/icons/folder.svg"></head>
+            \(head(title: "Protected link"))
             <body class="share-page"><main class="shared-file">
             <h1>This link is protected</h1>
             <p class="muted">Enter the password its owner gave you.</p>
@@ -70,10 +77,7 @@ enum SharePage {
                 "<pre class=\"preview text\">\(HTMLPage.escape(text))</pre>" + (truncated ? "<p class=\"muted\">Only the start is shown.</p>" : "")
         }
         return """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta name="robots" content="noindex"><title>\(HTMLPage.escape(name)) — syncd</title>
-            <link rel="stylesheet" href="/static/app.css"><link rel="icon" href="/static/icons/folder.svg"></head>
+            \(head(title: name))
             <body class="share-page"><main class="shared-file">
             <div class="shared-head"><img class="icon" alt="\(category.rawValue)" src="/static/icons/\(category.rawValue).svg">
             <div><div class="name" id="shared-name">\(HTMLPage.escape(name))</div><div class="muted" id="shared-size">\(ByteCount.human(size))</div></div></div>

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A zip archive written front to back, for a shared folder's download: nothing is seeked back
 /// to, so it can go out as it is made. Entries are stored (no compression: photos and videos do
 /// not shrink, and a server that deflates gigabytes is slow), each followed by a data descriptor
@@ -138,23 +140,18 @@ struct ZipStream {
     /// MS-DOS time and date (2-second steps, from 1980), in UTC.
     static func dosTime(_ seconds: Double) -> (time: UInt16, date: UInt16) {
         guard seconds.isFinite else { return (0, 0x21) }
-        let clamped = Int64(max(315_532_800, min(seconds, 4_354_819_198)))  // 1980-01-01 ... 2107-12-31
-        let days = clamped / 86_400
-        let rest = clamped % 86_400
-        // Civil date from days since 1970 (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = z / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        let time = UInt16(rest / 3600) << 11 | UInt16(rest % 3600 / 60) << 5 | UInt16(rest % 60 / 2)
-        let date = UInt16(year - 1980) << 9 | UInt16(month) << 5 | UInt16(day)
+        let clamped = max(315_532_800, min(seconds, 4_354_819_198))  // 1980-01-01 ... 2107-12-31
+        let parts = utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: clamped))
+        let time = UInt16(parts.hour ?? 0) << 11 | UInt16(parts.minute ?? 0) << 5 | UInt16((parts.second ?? 0) / 2)
+        let date = UInt16((parts.year ?? 1980) - 1980) << 9 | UInt16(parts.month ?? 1) << 5 | UInt16(parts.day ?? 1)
         return (time, date)
     }
+
+    private static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
 }
 
 /// CRC-32 (IEEE 802.3, the zip one), eight bytes a step (slicing by 8).

@@ -38,13 +38,15 @@ function plural(count, word) {
 const EVENT_TEXT = { view: 'Page viewed', download: 'Downloaded', wrong_password: 'Wrong password given' };
 
 /** The visits of one link, newest first. */
-async function showActivity(share) {
-  const events = await api('GET', `/shares/${encodeURIComponent(share.id)}/events?limit=100`);
+async function showActivity(listed) {
+  // The counts as they are now, not as the list was loaded.
+  const [events, shares] = await Promise.all([api('GET', `/shares/${encodeURIComponent(listed.id)}/events?limit=100`), api('GET', '/shares')]);
+  const share = shares.find((candidate) => candidate.id === listed.id) || listed;
   const rows = events.map((event) => el('li', { class: `share-event ${event.kind}` },
     el('span', { text: EVENT_TEXT[event.kind] || event.kind }), ' ', el('span', { class: 'muted', text: humanDate(event.at) })));
   await modal({
     title: `Activity of the link to ${baseName(share.path)}`, id: 'share-activity',
-    content: [el('p', { class: 'muted', text: `${plural(share.views, 'view')} · ${plural(share.downloads, 'download')}` }),
+    content: [el('p', { class: 'muted', id: 'share-counts', text: `${plural(share.views, 'view')} · ${plural(share.downloads, 'download')}` }),
       rows.length ? el('ul', { class: 'share-events', id: 'share-events' }, rows) : el('p', { class: 'muted', text: 'Nobody has opened this link yet.' })],
   });
 }
