@@ -14,12 +14,12 @@ final class EndToEnd: @unchecked Sendable {
     let dir: String
     let bucket: String
     let s3: S3Client
-    let serverURL: String
+    private(set) var serverURL: String
     /// Where the server serves `/metrics` (`metrics.listen`; the public port does not).
-    let metricsURL: String
+    private(set) var metricsURL: String
     let binaries: String
     private var server: ChildProcess?
-    let serverEnvironment: [String: String]
+    private(set) var serverEnvironment: [String: String]
     private var daemons: [DaemonHandle] = []
 
     /// - Parameter serverSettings: more `SYNCD_*` settings for the server (e.g.
@@ -50,15 +50,47 @@ final class EndToEnd: @unchecked Sendable {
         // SYNCD_TEST_BINARIES: copies of syncd and syncd-server (scripts/soak runs on copies, so
         // that a build during a long soak does not swap the daemons under it).
         binaries = env["SYNCD_TEST_BINARIES"] ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        let port = try Self.freePort()
-        serverURL = "http://127.0.0.1:\(port)"
-        let metricsPort = try Self.freePort()
-        metricsURL = "http://127.0.0.1:\(metricsPort)"
+        // A port found free can be taken by another test before the server binds it: the
+        // first start then picks new ports (only for that reason, which the log names).
+        (port, serverURL, metricsURL, serverEnvironment) = (0, "", "", [:])
+        for attempt in 1...5 {
+            let port = try Self.freePort()
+            let metricsPort = try Self.freePort()
+            self.port = port
+            serverURL = "http://127.0.0.1:\(port)"
+            metricsURL = "http://127.0.0.1:\(metricsPort)"
+            serverEnvironment = Self.serverEnvironment(
+                env: env,
+                dir: dir,
+                bucket: bucket,
+                endpoint: endpoint,
+                credentials: (key, secret),
+                ports: (port, metricsPort),
+                settings: serverSettings
+            )
+            do {
+                try await startServer()
+                return
+            } catch  where attempt < 5 && (server?.log ?? "").contains("Address already in use") {
+                continue
+            }
+        }
+    }
+
+    private static func serverEnvironment(
+        env: [String: String],
+        dir: String,
+        bucket: String,
+        endpoint: String,
+        credentials: (key: String, secret: String),
+        ports: (server: Int, metrics: Int),
+        settings: [String: String]
+    ) -> [String: String] {
         var serverEnvironment = [
             "SYNCD_DATABASE_URL": dir + "/metadata.sqlite", "SYNCD_AUTH_SESSION_SECRET": String(repeating: "e", count: 40),
-            "SYNCD_S3_ENDPOINT": endpoint, "SYNCD_S3_BUCKET": bucket, "SYNCD_SERVER_PUBLIC_URL": "http://127.0.0.1:\(port)",
-            "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_EC2_METADATA_DISABLED": "true",
-            "PATH": env["PATH"] ?? "/usr/bin:/bin", "HOME": dir, "SYNCD_METRICS_LISTEN": "127.0.0.1:\(metricsPort)",
+            "SYNCD_S3_ENDPOINT": endpoint, "SYNCD_S3_BUCKET": bucket, "SYNCD_SERVER_PUBLIC_URL": "http://127.0.0.1:\(ports.server)",
+            "AWS_ACCESS_KEY_ID": credentials.key, "AWS_SECRET_ACCESS_KEY": credentials.secret, "AWS_EC2_METADATA_DISABLED": "true",
+            "PATH": env["PATH"] ?? "/usr/bin:/bin", "HOME": dir, "SYNCD_METRICS_LISTEN": "127.0.0.1:\(ports.metrics)",
         ]
         // Browser sign-in through the test OIDC provider, when it runs (loopback redirect URIs
         // match on any port).
@@ -70,13 +102,10 @@ final class EndToEnd: @unchecked Sendable {
             serverEnvironment["SYNCD_AUTH_CLIENT_SECRET"] = secret
             serverEnvironment["SYNCD_AUTH_ALLOWED_EMAILS"] = "alice@example.org"
         }
-        serverEnvironment.merge(serverSettings) { _, new in new }
-        self.serverEnvironment = serverEnvironment
-        self.port = port
-        try await startServer()
+        return serverEnvironment.merging(settings) { _, new in new }
     }
 
-    private let port: Int
+    private var port: Int
 
     /// Starts the server (again, after `stopServer` or `crashServer`: same port, same
     /// database) and waits until it is ready. `attempts`: a server whose start fails (S3 behind a
