@@ -240,7 +240,7 @@ import Testing
         #expect(
             Journal.migrator.migrations == [
                 "v1-trees", "v2-upload-part-size", "v3-integrity-block-hash", "v4-step-intents", "v5-download-intents", "v6-remote-listing",
-                "v7-activity",
+                "v7-activity", "v8-identity-indexes",
             ]
         )
     }

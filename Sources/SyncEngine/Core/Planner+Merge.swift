@@ -41,14 +41,16 @@ extension Planner {
     /// Neither the merge nor the conflict check has anything to do at a settled path, and in a
     /// synced folder nearly every path is settled: sorting only the others keeps a pass over a
     /// big tree from sorting the whole tree.
+    /// Whether a path's three rows agree: nothing to plan there.
+    static func isSettled(local l: LocalEntry?, remote r: RemoteEntry?, synced s: SyncedEntry?) -> Bool {
+        guard let l, let r, let s else { return false }
+        return l.kind == s.kind && r.kind == s.kind && l.contentHash == s.contentHash && r.contentHash == s.contentHash && l.inode == s.inode
+            && r.fileId == s.fileId && r.revision == s.revision
+    }
+
     func unsettledPaths() -> [RelativePath] {
         var paths: [RelativePath] = []
-        for (path, s) in synced.entries {
-            if let l = local[path], let r = remote[path], l.kind == s.kind, r.kind == s.kind, l.contentHash == s.contentHash,
-                r.contentHash == s.contentHash, l.inode == s.inode, r.fileId == s.fileId, r.revision == s.revision
-            {
-                continue
-            }
+        for (path, s) in synced.entries where !Self.isSettled(local: local[path], remote: remote[path], synced: s) {
             paths.append(path)
         }
         for path in local.entries.keys where synced[path] == nil { paths.append(path) }

@@ -8,8 +8,11 @@ import SyncAPI
 /// and planned as one move, folders included; everything else is
 /// decided path by path, with the rule that a version changed on one side is never deleted
 /// because of the other: both changed means keep both.
-public func plan(local: LocalTree, remote: RemoteTree, synced: SyncedTree, policy: SyncPolicy) -> Plan {
-    var planner = Planner(local: local, remote: remote, synced: synced, policy: policy)
+///
+/// - Parameter syncedFileCount: the files in the whole synced tree, for the brake, when the
+///   trees given are only part of the folder (counted from `synced` when nil).
+public func plan(local: LocalTree, remote: RemoteTree, synced: SyncedTree, policy: SyncPolicy, syncedFileCount: Int? = nil) -> Plan {
+    var planner = Planner(local: local, remote: remote, synced: synced, policy: policy, syncedFileCount: syncedFileCount)
     return planner.run()
 }
 
@@ -28,14 +31,18 @@ struct Planner {
     /// the trees in between (``unsettledPaths()`` walks all three trees).
     var unsettled: [RelativePath]?
 
-    init(local: LocalTree, remote: RemoteTree, synced: SyncedTree, policy: SyncPolicy) {
+    init(local: LocalTree, remote: RemoteTree, synced: SyncedTree, policy: SyncPolicy, syncedFileCount: Int? = nil) {
         self.local = local
         self.remote = remote
         self.synced = synced
         self.policy = policy
-        var files = 0
-        for entry in synced.entries.values where entry.kind == .file { files += 1 }
-        syncedFileCount = files
+        if let syncedFileCount {
+            self.syncedFileCount = syncedFileCount
+        } else {
+            var files = 0
+            for entry in synced.entries.values where entry.kind == .file { files += 1 }
+            self.syncedFileCount = files
+        }
     }
 
     mutating func run() -> Plan {

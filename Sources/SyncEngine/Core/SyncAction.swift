@@ -73,6 +73,17 @@ public struct BrakeReport: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension SyncAction {
+    var isDeletion: Bool {
+        switch self {
+        case .deleteRemote, .deleteLocal: true
+        default: false
+        }
+    }
+
+    var isConflict: Bool {
+        if case .keepBothConflict = self { true } else { false }
+    }
+
     var isTransfer: Bool {
         switch self {
         case .upload, .download: true

@@ -33,6 +33,9 @@ public final class FolderSync: Sendable {
         /// Whether a full pass first looks for nothing to do without reading any tree
         /// (``FolderSync/quickCheck(now:dryRun:)``); off only to compare it with the planner.
         var quickCheck = true
+        /// Whether a hinted pass may plan on part of the trees (``FolderSync/startPartial(subtrees:settledBefore:)``);
+        /// off only to compare it with the whole trees.
+        var partialTrees = true
         /// Draws the jitter of each retry time (0.5...1; see ``RetrySchedule/retryAt(now:attempts:transient:jitter:)``).
         public var jitter: @Sendable () -> Double = { Double.random(in: 0.5...1) }
 
@@ -78,13 +81,17 @@ public final class FolderSync: Sendable {
     let logger: Logger
     let faults: FaultInjector?
     let allowMassDelete = Atomic<Bool>(false)
-    private let progressState = Mutex(PassProgress())
+    let progressState = Mutex(PassProgress())
     /// What was held last pass (``SyncReport/held``), so that each is logged once, not each pass.
     let heldLastPass = Mutex<Set<String>>([])
     /// Paths planned again at once in consecutive passes (``replan(_:after:state:report:)``).
     let replanStreak = Mutex<[RelativePath: Int]>([:])
     /// The block digests of what the scans hashed, for the uploads that follow (memory only).
     let blockDigests = BlockDigestCache()
+    /// Whether the last pass ended with nothing unsettled that it knew of (nothing failed,
+    /// deferred, held, braked or replanned): the next hinted pass may then load only what it
+    /// touches.
+    let settledAfterLastPass = Atomic<Bool>(false)
 
     /// Where the current (or last) pass is: for status displays.
     public struct PassProgress: Sendable, Equatable {
@@ -124,21 +131,39 @@ public final class FolderSync: Sendable {
     /// - Parameter dryRun: plan only (`syncd run --dry-run`): the folder, the server and the
     ///   journal are read, never changed; the plan is in ``SyncReport/planned``.
     public func pass(scope: RescanCoalescer.Request = .root, now: Date = Date(), dryRun: Bool = false) async throws -> SyncReport {
+        try await pass(scope: scope, now: now, dryRun: dryRun, mayReadPart: true)
+    }
+
+    /// - Parameter mayReadPart: false when the pass must read the whole trees (it is the
+    ///   second try of one that could not finish on part of them).
+    private func pass(scope: RescanCoalescer.Request, now: Date, dryRun: Bool, mayReadPart: Bool) async throws -> SyncReport {
         progressState.withLock { $0 = PassProgress(running: true) }
         defer { progressState.withLock { $0.running = false } }
+        // A dry run leaves it as it is; any other pass sets it again only if it ends settled.
+        let settledBefore = dryRun ? settledAfterLastPass.load(ordering: .relaxed) : settledAfterLastPass.exchange(false, ordering: .relaxed)
         // A folder and a server as the journal left them need no trees at all.
         var prefetched: RemoteDelta?
         if case .root = scope, configuration.quickCheck {
             switch try await quickCheck(now: now, dryRun: dryRun) {
-            case .settled(let report): return report
+            case .settled(let report):
+                if !dryRun { settledAfterLastPass.store(true, ordering: .relaxed) }
+                return report
             case .changed(let delta): prefetched = delta
             }
         }
         var report = SyncReport()
-        let previous = try journal.trees()
         // Files still under the legacy hash are rehashed by a full scan (HashUpgrade).
         let scope = try journal.legacyLocalHashes().isEmpty ? scope : .root
         report.scope = scope
+        // A hinted pass after a settled one reads only what it touches (nil: whole trees).
+        var partial: PartialTrees?
+        if case .subtrees(let subtrees) = scope,
+            let (trees, delta) = try await startPartial(subtrees: subtrees, settledBefore: settledBefore && mayReadPart)
+        {
+            partial = trees
+            prefetched = delta
+        }
+        var previous = try partial.map { (local: $0.local, remote: $0.remote, synced: $0.synced) } ?? journal.trees()
         let ignore = FolderScanner.loadIgnoreRules(root: configuration.root)
         let scanner = FolderScanner(root: configuration.root, ignore: ignore, digests: blockDigests)
         var refresh = JournalChange()
@@ -169,15 +194,45 @@ public final class FolderSync: Sendable {
             }
             for subtree in subtrees { try rescan(subtree) }
             defer { scannedSubtrees = scanned }
+            func isScanned(_ path: RelativePath) -> Bool { scanned.contains { path == $0 || path.isInside($0) } }
+            // Rows loaded since `previous` was taken from the partial trees join it, and the
+            // folder as the journal has it outside what was scanned.
+            func adopt(_ trees: PartialTrees) {
+                for (path, entry) in trees.local.entries where previous.local[path] == nil {
+                    previous.local[path] = entry
+                    if !isScanned(path) { localTree[path] = entry }
+                }
+                for (path, entry) in trees.remote.entries where previous.remote[path] == nil { previous.remote[path] = entry }
+                for (path, entry) in trees.synced.entries where previous.synced[path] == nil { previous.synced[path] = entry }
+            }
+            if var trees = partial {
+                try followInodes(arrived, in: &trees)
+                adopt(trees)
+                partial = trees
+            }
             // An item new in a rescanned subtree with the inode of an entry outside them was
             // moved from there (or is a hard link). That source may not be hinted yet (a lone
             // IN_MOVED_FROM waits for quiet; a folder made just before the move had no watch
             // yet), and its stale entry would hide the move (the inode seen twice): the pass
             // would upload a new item and delete the old one. Its source is looked at now.
-            func isScanned(_ path: RelativePath) -> Bool { scanned.contains { path == $0 || path.isInside($0) } }
             if !arrived.isEmpty {
                 let sources = localTree.entries.compactMap { path, entry in !isScanned(path) && arrived.contains(entry.inode) ? path : nil }
                 for source in sources.sorted() where !isScanned(source) { try rescan(source) }
+            }
+            if var trees = partial, let delta = prefetched {
+                var scannedTree = LocalTree()
+                for subtree in scanned { for path in localTree.subtree(subtree) { scannedTree[path] = localTree[path] } }
+                if try closePartial(&trees, scanned: (scanned, scannedTree), delta: delta) {
+                    adopt(trees)
+                    partial = trees
+                } else {
+                    // Too much to follow: the whole trees, with what was scanned.
+                    partial = nil
+                    previous = try journal.trees()
+                    localTree = previous.local
+                    for subtree in scanned { for path in localTree.subtree(subtree) { localTree[path] = nil } }
+                    for (path, entry) in scannedTree.entries { localTree[path] = entry }
+                }
             }
         }
         // The remote side: what changed since the journal's cursor, when the remote can say;
@@ -250,12 +305,32 @@ public final class FolderSync: Sendable {
             timeZone: configuration.timeZone
         )
         // Ignored paths are left alone on both sides (the scan already left them out locally).
-        let plan = SyncEngine.plan(
+        let visibleRemote = ignore.visible(remoteTree) { $0.kind == .folder }
+        let visibleSynced = ignore.visible(syncedTree) { $0.kind == .folder }
+        // On part of the trees the brake weighs deletions against the journal's count (read
+        // only when something is to be deleted).
+        var plan = SyncEngine.plan(
             local: localTree,
-            remote: ignore.visible(remoteTree) { $0.kind == .folder },
-            synced: ignore.visible(syncedTree) { $0.kind == .folder },
-            policy: policy
+            remote: visibleRemote,
+            synced: visibleSynced,
+            policy: policy,
+            syncedFileCount: partial.map { _ in .max }
         )
+        if partial != nil, plan.actions.contains(where: \.isDeletion) {
+            plan = SyncEngine.plan(
+                local: localTree,
+                remote: visibleRemote,
+                synced: visibleSynced,
+                policy: policy,
+                syncedFileCount: try journal.syncedFileCount()
+            )
+        }
+        // A conflicted copy's name must be free in the whole folder: that plan is made on the
+        // whole trees (what this pass learned is in the journal already).
+        if partial != nil, plan.actions.contains(where: \.isConflict) {
+            return try await pass(scope: scope, now: now, dryRun: dryRun, mayReadPart: false)
+        }
+        report.partialRows = partial?.rowsRead
         report.brake = plan.brake
         let folder = try LocalFolder(root: configuration.root)
         let (runnable, held) = Self.holdObstructed(plan.actions, folder: folder, remote: remoteTree)
@@ -282,6 +357,10 @@ public final class FolderSync: Sendable {
         if !settled.clearedErrors.isEmpty { try journal.apply(settled) }
         var state = Trees(local: localTree, remote: remoteTree, synced: syncedTree)
         try await execute(runnable, state: &state, waiting: waiting, now: now, folder: folder, report: &report)
+        let endsSettled =
+            report.failed.isEmpty && report.deferred.isEmpty && report.held.isEmpty && report.brake == nil && report.replan == nil
+            && report.replanned.isEmpty
+        settledAfterLastPass.store(endsSettled, ordering: .relaxed)
         return report
     }
 
@@ -290,92 +369,6 @@ public final class FolderSync: Sendable {
         var local: LocalTree
         var remote: RemoteTree
         var synced: SyncedTree
-    }
-
-    /// Runs the steps in order; consecutive uploads and downloads run side by side.
-    func execute(
-        _ actions: [SyncAction],
-        state: inout Trees,
-        waiting: [RelativePath: Date],
-        now: Date,
-        folder: LocalFolder,
-        report: inout SyncReport
-    ) async throws {
-        var index = 0
-        var failedThisPass = Set<RelativePath>()
-        // A path's run of immediate re-plans ends only when one of its steps goes through (or
-        // nothing is planned for it any more): refusals that alternate between paths, pass by
-        // pass, must still reach the limit.
-        var succeededThisPass = Set<RelativePath>()
-        let planned = Set(actions.map(\.primaryPath))
-        defer { replanStreak.withLock { $0 = $0.filter { planned.contains($0.key) && !succeededThisPass.contains($0.key) } } }
-        while index < actions.count {
-            var batch: [SyncAction] = []
-            while index < actions.count, actions[index].isTransfer || batch.isEmpty {
-                batch.append(actions[index])
-                index += 1
-                if !batch[0].isTransfer { break }
-            }
-            let (runnable, deferred) = RetrySchedule.split(batch, failedThisPass: failedThisPass, waiting: waiting, now: now)
-            report.deferred += deferred
-            let snapshot = state
-            typealias Outcome = (SyncAction, Result<StepResult, any Error>, Duration)
-            var outcomes: [Outcome] = []
-            await Concurrently.forEach(runnable, width: configuration.transferConcurrency) { action -> Outcome in
-                let started = ContinuousClock.now
-                do {
-                    return (action, .success(try await self.perform(action, in: snapshot, folder: folder)), ContinuousClock.now - started)
-                } catch {
-                    return (action, .failure(error), ContinuousClock.now - started)
-                }
-            } each: { (_, outcome: Outcome) in
-                outcomes.append(outcome)
-                progressState.withLock { $0.ended += 1 }
-                // A simulated crash (tests) ends the pass as a crash would: nothing more starts,
-                // and nothing of it is journalled.
-                if case .failure(is SimulatedCrash) = outcome.1 { return false }
-                return true
-            }
-            for case (_, .failure(let crash as SimulatedCrash), _) in outcomes { throw crash }
-            progressState.withLock { $0.ended += batch.count - runnable.count }
-            for (action, outcome, duration) in outcomes {
-                switch outcome {
-                case .success(let step):
-                    step.applyInMemory(&state)
-                    report.done.append(action)
-                    let path = action.primaryPath
-                    succeededThisPass.insert(path)
-                    let moved: Int64? =
-                        switch action {
-                        case .upload, .download: state.local[path]?.size
-                        default: nil
-                        }
-                    report.steps.append(
-                        SyncReport.Step(
-                            action: action,
-                            duration: duration,
-                            bytes: moved,
-                            remoteRevision: state.remote[action.destinationPath ?? path]?.revision
-                        )
-                    )
-                case .failure(let error):
-                    // The paths it was to make wait too: the upload of a conflicted copy whose
-                    // move failed has no file to send.
-                    failedThisPass.formUnion(action.touchedPaths)
-                    if try replan(action, after: error, state: &state, report: &report) { continue }
-                    let attempts = (try? journal.errors().first { $0.path == action.primaryPath }?.attempts) ?? 0
-                    let retryAt = configuration.retry.retryAt(
-                        now: now,
-                        attempts: attempts,
-                        transient: (error as? any TransientFailure)?.isTransient == true,
-                        jitter: configuration.jitter()
-                    )
-                    try journal.recordError("\(error)", for: action.primaryPath, retryAt: retryAt)
-                    logger.error("\(action) failed: \(error)", metadata: ["folder": "\(configuration.root)"])
-                    report.failed.append((action, "\(error)"))
-                }
-            }
-        }
     }
 }
 

@@ -44,6 +44,10 @@ public struct SyncReport: Sendable {
     /// The quick check found the folder and the server as the journal left them, with nothing
     /// to do: no tree was read, nothing planned.
     public var quick = false
+    /// The journal rows the pass planned on when it read only part of the trees
+    /// (``FolderSync/startPartial(subtrees:settledBefore:)``); nil: the whole trees.
+    public var partialRows: Int?
+    public var partial: Bool { partialRows != nil }
 
     public init() {}
 

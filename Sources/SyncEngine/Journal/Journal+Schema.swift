@@ -192,6 +192,14 @@ extension Journal {
                     """
             )
         }
+        migrator.registerMigration("v8-identity-indexes") { db in
+            // Where an identity is (a moved item's other path): a hinted pass follows moves
+            // through these instead of reading whole trees (PartialTrees).
+            try db.execute(sql: "CREATE INDEX local_items_inode ON local_items (inode)")
+            try db.execute(sql: "CREATE INDEX synced_items_inode ON synced_items (inode)")
+            try db.execute(sql: "CREATE INDEX synced_items_file_id ON synced_items (file_id)")
+            try db.execute(sql: "CREATE INDEX remote_items_file_id ON remote_items (file_id)")
+        }
         return migrator
     }
 }

@@ -1,0 +1,121 @@
+import GRDB
+import SyncAPI
+
+/// The part of the three trees a pass over a few paths needs: the rows under some folders
+/// (whole subtrees, in all three trees), the rows of the folders above them, and everything
+/// reached from there by identity (an inode or a file id seen at another path), until that
+/// set stops growing. ``FolderSync`` plans on it in place of the whole trees when the journal
+/// was settled before the pass (``FolderSync/partialTrees(subtrees:delta:)``).
+struct PartialTrees: Sendable {
+    var local = LocalTree()
+    var remote = RemoteTree()
+    var synced = SyncedTree()
+    /// Folders (or files) whose whole subtree is loaded.
+    private(set) var roots: [RelativePath] = []
+    /// Paths loaded on their own (the folders above a root).
+    private(set) var points: Set<RelativePath> = []
+    /// Inodes and file ids already looked up.
+    private var inodesSeen: Set<UInt64> = []
+    private var fileIdsSeen: Set<String> = []
+    /// Rows read so far, in all three tables.
+    private(set) var rowsRead = 0
+
+    /// Whether `path`'s subtree is loaded.
+    func covers(_ path: RelativePath) -> Bool {
+        roots.contains { path == $0 || path.isInside($0) }
+    }
+
+    /// Loads `root`'s subtree from the three tables, and the rows of the folders above it.
+    mutating func include(_ root: RelativePath, _ db: Database) throws {
+        guard !covers(root) else { return }
+        roots.append(root)
+        let below = root.string + "/"
+        let after = root.string + "0"  // '0' follows '/' in byte order: the end of "root/..."
+        for (sql, arguments) in [
+            ("= ?", [root.string] as StatementArguments), (">= ? AND path < ?", [below, after] as StatementArguments),
+        ] {
+            try read(db, where: "path " + sql, arguments)
+        }
+        for ancestor in root.ancestors where !points.contains(ancestor) && !covers(ancestor) {
+            points.insert(ancestor)
+            try read(db, where: "path = ?", [ancestor.string])
+        }
+    }
+
+    /// Loads, with their subtrees, the paths where the journal holds `inode` (locally or as
+    /// synced): where a moved item came from, or another link of it.
+    mutating func follow(inode: UInt64, _ db: Database) throws {
+        guard inodesSeen.insert(inode).inserted else { return }
+        for table in ["local_items", "synced_items"] {
+            let paths = try String.fetchAll(db, sql: "SELECT path FROM \(table) WHERE inode = ?", arguments: [Int64(bitPattern: inode)])
+            for path in paths { try include(RelativePath(unchecked: path), db) }
+        }
+    }
+
+    /// Loads, with their subtrees, the paths where the journal holds `fileId` (on the server or
+    /// as synced).
+    mutating func follow(fileId: String, _ db: Database) throws {
+        guard fileIdsSeen.insert(fileId).inserted else { return }
+        for table in ["remote_items", "synced_items"] {
+            let paths = try String.fetchAll(db, sql: "SELECT path FROM \(table) WHERE file_id = ?", arguments: [fileId])
+            for path in paths { try include(RelativePath(unchecked: path), db) }
+        }
+    }
+
+    private mutating func read(_ db: Database, where condition: String, _ arguments: StatementArguments) throws {
+        let local = try Row.fetchCursor(
+            db,
+            sql: "SELECT path, kind, size, mtime_ns, ctime_ns, inode, content_hash FROM local_items WHERE \(condition)",
+            arguments: arguments
+        )
+        while let row = try local.next() {
+            rowsRead += 1
+            self.local[RelativePath(unchecked: row[0])] = LocalEntry(
+                kind: ItemKind(rawValue: row[1]) ?? .file,
+                size: row[2],
+                mtimeNs: row[3],
+                ctimeNs: row[4],
+                inode: UInt64(bitPattern: row[5]),
+                contentHash: row[6]
+            )
+        }
+        let remote = try Row.fetchCursor(
+            db,
+            sql: "SELECT path, kind, file_id, revision, size, content_hash FROM remote_items WHERE \(condition)",
+            arguments: arguments
+        )
+        while let row = try remote.next() {
+            rowsRead += 1
+            self.remote[RelativePath(unchecked: row[0])] = RemoteEntry(
+                kind: ItemKind(rawValue: row[1]) ?? .file,
+                fileId: row[2],
+                revision: row[3],
+                size: row[4],
+                contentHash: row[5]
+            )
+        }
+        let synced = try Row.fetchCursor(
+            db,
+            sql: "SELECT path, kind, content_hash, size, inode, file_id, revision FROM synced_items WHERE \(condition)",
+            arguments: arguments
+        )
+        while let row = try synced.next() {
+            rowsRead += 1
+            self.synced[RelativePath(unchecked: row[0])] = SyncedEntry(
+                kind: ItemKind(rawValue: row[1]) ?? .file,
+                contentHash: row[2],
+                size: row[3],
+                inode: UInt64(bitPattern: row[4]),
+                fileId: row[5],
+                revision: row[6]
+            )
+        }
+    }
+}
+
+extension Journal {
+    /// Runs `body` in one read transaction (a consistent view of the journal).
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+}
