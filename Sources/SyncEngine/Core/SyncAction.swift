@@ -73,13 +73,6 @@ public struct BrakeReport: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension SyncAction {
-    var isDeletion: Bool {
-        switch self {
-        case .deleteRemote, .deleteLocal: true
-        default: false
-        }
-    }
-
     var isConflict: Bool {
         if case .keepBothConflict = self { true } else { false }
     }

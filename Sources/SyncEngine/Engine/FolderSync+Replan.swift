@@ -28,6 +28,15 @@ extension FolderSync {
                 for (p, entry) in state.remote.entries where entry.fileId == current.fileId && p != at {
                     for q in state.remote.subtree(p) { change.remote[q] = .some(nil) }
                 }
+                // The journal's rows too: a pass on part of the trees may not hold them.
+                let elsewhere = try journal.read { db in
+                    var trees = PartialTrees()
+                    try trees.follow(fileId: current.fileId, db)
+                    return trees.remote
+                }
+                for (p, entry) in elsewhere.entries where entry.fileId == current.fileId && p != at {
+                    for q in elsewhere.subtree(p) { change.remote[q] = .some(nil) }
+                }
                 if current.kind != .folder {
                     for p in state.remote.subtree(at) where p != at { change.remote[p] = .some(nil) }
                 }

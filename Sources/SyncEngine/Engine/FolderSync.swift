@@ -92,6 +92,8 @@ public final class FolderSync: Sendable {
     /// deferred, held, braked or replanned): the next hinted pass may then load only what it
     /// touches.
     let settledAfterLastPass = Atomic<Bool>(false)
+    /// The ignore rules' text at the last pass.
+    let lastIgnoreText = Mutex<String?>(nil)
 
     /// Where the current (or last) pass is: for status displays.
     public struct PassProgress: Sendable, Equatable {
@@ -155,16 +157,20 @@ public final class FolderSync: Sendable {
         // Files still under the legacy hash are rehashed by a full scan (HashUpgrade).
         let scope = try journal.legacyLocalHashes().isEmpty ? scope : .root
         report.scope = scope
+        let ignore = FolderScanner.loadIgnoreRules(root: configuration.root)
+        // Rules changed since the last pass change what is visible anywhere in the trees.
+        let sameRules = lastIgnoreText.withLock { last in
+            defer { if !dryRun { last = ignore.text } }
+            return last == ignore.text
+        }
         // A hinted pass after a settled one reads only what it touches (nil: whole trees).
         var partial: PartialTrees?
-        if case .subtrees(let subtrees) = scope,
-            let (trees, delta) = try await startPartial(subtrees: subtrees, settledBefore: settledBefore && mayReadPart)
-        {
-            partial = trees
-            prefetched = delta
+        if case .subtrees(let subtrees) = scope {
+            let start = try await startPartial(subtrees: subtrees, settledBefore: settledBefore && mayReadPart && sameRules)
+            partial = start.trees
+            prefetched = start.delta ?? prefetched
         }
         var previous = try partial.map { (local: $0.local, remote: $0.remote, synced: $0.synced) } ?? journal.trees()
-        let ignore = FolderScanner.loadIgnoreRules(root: configuration.root)
         let scanner = FolderScanner(root: configuration.root, ignore: ignore, digests: blockDigests)
         var refresh = JournalChange()
         var localTree: LocalTree
@@ -205,10 +211,23 @@ public final class FolderSync: Sendable {
                 for (path, entry) in trees.remote.entries where previous.remote[path] == nil { previous.remote[path] = entry }
                 for (path, entry) in trees.synced.entries where previous.synced[path] == nil { previous.synced[path] = entry }
             }
+            // Too much to follow: the whole trees, with what was scanned.
+            func wholeTrees() throws {
+                var scannedTree = LocalTree()
+                for subtree in scanned { for path in localTree.subtree(subtree) { scannedTree[path] = localTree[path] } }
+                partial = nil
+                previous = try journal.trees()
+                localTree = previous.local
+                for subtree in scanned { for path in localTree.subtree(subtree) { localTree[path] = nil } }
+                for (path, entry) in scannedTree.entries { localTree[path] = entry }
+            }
             if var trees = partial {
-                try followInodes(arrived, in: &trees)
-                adopt(trees)
-                partial = trees
+                if try followInodes(arrived, in: &trees) {
+                    adopt(trees)
+                    partial = trees
+                } else {
+                    try wholeTrees()
+                }
             }
             // An item new in a rescanned subtree with the inode of an entry outside them was
             // moved from there (or is a hard link). That source may not be hinted yet (a lone
@@ -226,12 +245,7 @@ public final class FolderSync: Sendable {
                     adopt(trees)
                     partial = trees
                 } else {
-                    // Too much to follow: the whole trees, with what was scanned.
-                    partial = nil
-                    previous = try journal.trees()
-                    localTree = previous.local
-                    for subtree in scanned { for path in localTree.subtree(subtree) { localTree[path] = nil } }
-                    for (path, entry) in scannedTree.entries { localTree[path] = entry }
+                    try wholeTrees()
                 }
             }
         }
@@ -305,29 +319,19 @@ public final class FolderSync: Sendable {
             timeZone: configuration.timeZone
         )
         // Ignored paths are left alone on both sides (the scan already left them out locally).
-        let visibleRemote = ignore.visible(remoteTree) { $0.kind == .folder }
-        let visibleSynced = ignore.visible(syncedTree) { $0.kind == .folder }
-        // On part of the trees the brake weighs deletions against the journal's count (read
-        // only when something is to be deleted).
-        var plan = SyncEngine.plan(
+        // On part of the trees the brake cannot weigh deletions against the whole synced tree
+        // (as visible through the rules), and a conflicted copy's name must be free in the
+        // whole folder: planned with no files at all, a plan that could brake, or one with a
+        // conflict, is made again on the whole trees (what this pass learned is in the
+        // journal already).
+        let plan = SyncEngine.plan(
             local: localTree,
-            remote: visibleRemote,
-            synced: visibleSynced,
+            remote: ignore.visible(remoteTree) { $0.kind == .folder },
+            synced: ignore.visible(syncedTree) { $0.kind == .folder },
             policy: policy,
-            syncedFileCount: partial.map { _ in .max }
+            syncedFileCount: partial.map { _ in 0 }
         )
-        if partial != nil, plan.actions.contains(where: \.isDeletion) {
-            plan = SyncEngine.plan(
-                local: localTree,
-                remote: visibleRemote,
-                synced: visibleSynced,
-                policy: policy,
-                syncedFileCount: try journal.syncedFileCount()
-            )
-        }
-        // A conflicted copy's name must be free in the whole folder: that plan is made on the
-        // whole trees (what this pass learned is in the journal already).
-        if partial != nil, plan.actions.contains(where: \.isConflict) {
+        if partial != nil, plan.brake != nil || plan.actions.contains(where: \.isConflict) {
             return try await pass(scope: scope, now: now, dryRun: dryRun, mayReadPart: false)
         }
         report.partialRows = partial?.rowsRead

@@ -11,7 +11,7 @@ struct PartialTrees: Sendable {
     var remote = RemoteTree()
     var synced = SyncedTree()
     /// Folders (or files) whose whole subtree is loaded.
-    private(set) var roots: [RelativePath] = []
+    private(set) var roots: Set<RelativePath> = []
     /// Paths loaded on their own (the folders above a root).
     private(set) var points: Set<RelativePath> = []
     /// Inodes and file ids already looked up.
@@ -22,13 +22,13 @@ struct PartialTrees: Sendable {
 
     /// Whether `path`'s subtree is loaded.
     func covers(_ path: RelativePath) -> Bool {
-        roots.contains { path == $0 || path.isInside($0) }
+        roots.contains(path) || path.ancestors.contains { roots.contains($0) }
     }
 
     /// Loads `root`'s subtree from the three tables, and the rows of the folders above it.
     mutating func include(_ root: RelativePath, _ db: Database) throws {
         guard !covers(root) else { return }
-        roots.append(root)
+        roots.insert(root)
         let below = root.string + "/"
         let after = root.string + "0"  // '0' follows '/' in byte order: the end of "root/..."
         for (sql, arguments) in [

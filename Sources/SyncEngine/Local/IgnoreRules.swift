@@ -36,9 +36,12 @@ public struct IgnoreRules: Sendable {
         """
 
     var rules: [Rule]
+    /// The `.syncignore` file's content the rules were made from.
+    let text: String
 
     /// The built-in rules followed by `text` (the `.syncignore` file's content).
     public init(_ text: String = "") {
+        self.text = text
         rules = (Self.builtIn + "\n" + text).split(whereSeparator: \.isNewline).compactMap(Self.parse)
     }
 
