@@ -190,4 +190,41 @@ import Testing
         try await setup.converge(engine)
         #expect(try setup.divergence() == nil)
     }
+
+    /// This device's own steps come back through the feed: those changes are left out before
+    /// anything is loaded for them, and what remains applies to the same tree.
+    @Test func theFeedsEchoesOfTheJournalAreLeftOut() throws {
+        let state = try TestFolder()
+        let journal = try Journal(path: state.root + "/journal.sqlite")
+        func p(_ s: String) -> RelativePath { RelativePath(s)! }
+        func file(_ id: String, _ revision: Int64) -> RemoteEntry {
+            RemoteEntry(kind: .file, fileId: id, revision: revision, size: 1, contentHash: "h\(id)\(revision)")
+        }
+        var rows = JournalChange()
+        rows.remote = [
+            p("docs"): RemoteEntry(kind: .folder, fileId: "d", revision: 1), p("docs/a"): file("a", 2), p("docs/b"): file("b", 1),
+            p("c"): file("c", 4), p("e"): file("e", 1), p("moved"): RemoteEntry(kind: .folder, fileId: "m", revision: 1),
+            p("moved/x"): file("x", 1),
+        ]
+        try journal.apply(rows)
+        let delta = RemoteDelta(
+            changes: [
+                .init(fileId: "a", path: p("docs/a"), entry: file("a", 2)),  // as recorded: an echo
+                .init(fileId: "b", path: p("docs/b"), entry: file("b", 2)),  // a new revision
+                .init(fileId: "c", path: p("c2"), entry: file("c", 4)),  // moved
+                .init(fileId: "gone", path: p("old"), entry: nil),  // deleted, never here: an echo
+                .init(fileId: "e", path: p("e"), entry: nil),  // deleted
+                .init(fileId: "m", path: p("archive"), entry: RemoteEntry(kind: .folder, fileId: "m", revision: 2), movedFrom: p("moved")),
+                .init(fileId: "x", path: p("moved/x"), entry: file("x", 1)),  // as recorded, but its folder moved before
+                .init(fileId: "twice", path: p("t1"), entry: file("twice", 1)),
+                .init(fileId: "twice", path: p("t2"), entry: file("twice", 1)),
+            ],
+            cursor: "9"
+        )
+        let kept = try journal.withoutEchoes(delta)
+        #expect(kept.cursor == "9")
+        #expect(kept.changes.map(\.fileId) == ["b", "c", "e", "m", "x", "twice", "twice"])
+        let tree = try journal.trees().remote
+        #expect(kept.applied(to: tree).tree == delta.applied(to: tree).tree)
+    }
 }

@@ -24,8 +24,10 @@ extension FolderSync {
     /// the pass to use).
     func startPartial(subtrees: [RelativePath], settledBefore: Bool) async throws -> (trees: PartialTrees?, delta: RemoteDelta?) {
         guard configuration.partialTrees, settledBefore, subtrees.count <= Self.partialRootLimit, try !journal.hasPendingWork(),
-            let cursor = try journal.remoteCursor(), let delta = try await remote.changes(after: cursor)
+            let cursor = try journal.remoteCursor(), let answer = try await remote.changes(after: cursor)
         else { return (nil, nil) }
+        // This device's own steps coming back through the feed are no change.
+        let delta = try journal.withoutEchoes(answer)
         // The rules file changes what is visible everywhere.
         let rules = RelativePath(unchecked: IgnoreRules.fileName)
         guard delta.changes.count <= Self.partialRootLimit, !subtrees.contains(rules),

@@ -36,7 +36,8 @@ extension FolderSync {
         guard try !isRemoteListingDue(now: now), let known = try journal.remoteCursor(), try !journal.hasPendingWork() else {
             return .changed(delta: nil)
         }
-        guard let delta = try await remote.changes(after: known) else { return .changed(delta: nil) }
+        // This device's own steps coming back through the feed are no change.
+        guard let delta = try await remote.changes(after: known).map(journal.withoutEchoes) else { return .changed(delta: nil) }
         guard delta.changes.isEmpty else { return .changed(delta: delta) }
         let ignore = FolderScanner.loadIgnoreRules(root: configuration.root)
         let problems: [ScanProblem]

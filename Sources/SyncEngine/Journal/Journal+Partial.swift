@@ -119,3 +119,52 @@ extension Journal {
         try pool.read(body)
     }
 }
+
+extension Journal {
+    /// `delta` without the changes that would change nothing in the journal's remote tree:
+    /// chiefly this device's own steps coming back through the feed, which the journal recorded
+    /// when it made them. A change is left out only when the journal holds its item exactly as
+    /// the change describes it, at its path and nowhere else (or, for a deletion, nowhere), and
+    /// no other change of the delta names the same item, its path or a folder above it (which
+    /// could have moved or deleted that row before this change). Applying the rest gives the
+    /// same tree as applying the whole delta.
+    func withoutEchoes(_ delta: RemoteDelta) throws -> RemoteDelta {
+        guard !delta.changes.isEmpty else { return delta }
+        var named: [RelativePath: Int] = [:]
+        var items: [String: Int] = [:]
+        for change in delta.changes {
+            for path in [change.path, change.movedFrom].compactMap(\.self) { named[path, default: 0] += 1 }
+            items[change.fileId, default: 0] += 1
+        }
+        let changes = try pool.read { db in
+            try delta.changes.filter { change in
+                guard items[change.fileId] == 1 else { return true }
+                if let path = change.path {
+                    let others = named[path, default: 0] - 1 - (change.movedFrom == path ? 1 : 0)
+                    if others > 0 || path.ancestors.contains(where: { named[$0] != nil }) { return true }
+                }
+                if let from = change.movedFrom, from != change.path,
+                    named[from, default: 0] > 1 || from.ancestors.contains(where: { named[$0] != nil })
+                {
+                    return true
+                }
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT path, kind, revision, size, content_hash FROM remote_items WHERE file_id = ?",
+                    arguments: [change.fileId]
+                )
+                guard let entry = change.entry, let path = change.path else { return !rows.isEmpty }
+                guard rows.count == 1, let row = rows.first else { return true }
+                let held = RemoteEntry(
+                    kind: ItemKind(rawValue: row[1]) ?? .file,
+                    fileId: change.fileId,
+                    revision: row[2],
+                    size: row[3],
+                    contentHash: row[4]
+                )
+                return RelativePath(unchecked: row[0]) != path || held != entry
+            }
+        }
+        return changes.count == delta.changes.count ? delta : RemoteDelta(changes: changes, cursor: delta.cursor)
+    }
+}
