@@ -107,12 +107,13 @@ public final class ServerRemote: RemotePort {
         refused.withLock { $0 }
     }
 
-    /// The change feed after `cursor`, up to 10,000 changes; beyond that a snapshot is cheaper.
+    /// The change feed after `cursor`, up to 50,000 changes (10 pages of the server's most);
+    /// beyond that a snapshot is cheaper.
     public func changes(after cursor: String) async throws -> RemoteDelta? {
         guard var after = Int64(cursor) else { return nil }
         var changes: [RemoteDelta.Change] = []
         for _ in 0..<10 {
-            let page: ChangesResponse = try await api.get("/changes?after=\(after)")
+            let page: ChangesResponse = try await api.get("/changes?after=\(after)&limit=\(Self.changesPageSize)")
             for change in page.changes {
                 var movedFrom: RelativePath?
                 if let from = change.movedFrom {
