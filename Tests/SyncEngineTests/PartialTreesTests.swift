@@ -226,5 +226,15 @@ import Testing
         #expect(kept.changes.map(\.fileId) == ["b", "c", "e", "m", "x", "twice", "twice"])
         let tree = try journal.trees().remote
         #expect(kept.applied(to: tree).tree == delta.applied(to: tree).tree)
+        // A first upload: folders and the files in them, all as recorded, nothing moved or
+        // deleted: all echoes.
+        let upload = RemoteDelta(
+            changes: [
+                .init(fileId: "d", path: p("docs"), entry: RemoteEntry(kind: .folder, fileId: "d", revision: 1)),
+                .init(fileId: "a", path: p("docs/a"), entry: file("a", 2)), .init(fileId: "b", path: p("docs/b"), entry: file("b", 1)),
+            ],
+            cursor: "10"
+        )
+        #expect(try journal.withoutEchoes(upload).changes.isEmpty)
     }
 }

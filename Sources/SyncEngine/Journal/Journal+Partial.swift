@@ -124,12 +124,14 @@ extension Journal {
     /// `delta` without the changes that would change nothing in the journal's remote tree:
     /// chiefly this device's own steps coming back through the feed, which the journal recorded
     /// when it made them. A change is left out only when the journal holds its item exactly as
-    /// the change describes it, at its path and nowhere else (or, for a deletion, nowhere), and
-    /// no other change of the delta names the same item, its path or a folder above it (which
-    /// could have moved or deleted that row before this change). Applying the rest gives the
-    /// same tree as applying the whole delta.
+    /// the change describes it, at its path and nowhere else (or, for a deletion, nowhere), no
+    /// other change of the delta names the same item or its path, and, when the delta moves a
+    /// folder or deletes anything (which moves or deletes what is inside), none names a folder
+    /// above it. Applying the rest gives the same tree as applying the whole delta.
     func withoutEchoes(_ delta: RemoteDelta) throws -> RemoteDelta {
         guard !delta.changes.isEmpty else { return delta }
+        // Only a folder's move and a deletion reach rows under the path they name.
+        let structural = delta.changes.contains { $0.movedFrom != nil || $0.entry == nil }
         var named: [RelativePath: Int] = [:]
         var items: [String: Int] = [:]
         for change in delta.changes {
@@ -141,7 +143,7 @@ extension Journal {
                 guard items[change.fileId] == 1 else { return true }
                 if let path = change.path {
                     let others = named[path, default: 0] - 1 - (change.movedFrom == path ? 1 : 0)
-                    if others > 0 || path.ancestors.contains(where: { named[$0] != nil }) { return true }
+                    if others > 0 || (structural && path.ancestors.contains(where: { named[$0] != nil })) { return true }
                 }
                 if let from = change.movedFrom, from != change.path,
                     named[from, default: 0] > 1 || from.ancestors.contains(where: { named[$0] != nil })
