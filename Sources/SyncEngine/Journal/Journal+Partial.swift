@@ -47,7 +47,10 @@ struct PartialTrees: Sendable {
     mutating func follow(inode: UInt64, _ db: Database) throws {
         guard inodesSeen.insert(inode).inserted else { return }
         for table in ["local_items", "synced_items"] {
-            let paths = try String.fetchAll(db, sql: "SELECT path FROM \(table) WHERE inode = ?", arguments: [Int64(bitPattern: inode)])
+            let paths = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT path FROM \(table) WHERE inode = ?"),
+                arguments: [Int64(bitPattern: inode)]
+            )
             for path in paths { try include(RelativePath(unchecked: path), db) }
         }
     }
@@ -57,15 +60,14 @@ struct PartialTrees: Sendable {
     mutating func follow(fileId: String, _ db: Database) throws {
         guard fileIdsSeen.insert(fileId).inserted else { return }
         for table in ["remote_items", "synced_items"] {
-            let paths = try String.fetchAll(db, sql: "SELECT path FROM \(table) WHERE file_id = ?", arguments: [fileId])
+            let paths = try String.fetchAll(db.cachedStatement(sql: "SELECT path FROM \(table) WHERE file_id = ?"), arguments: [fileId])
             for path in paths { try include(RelativePath(unchecked: path), db) }
         }
     }
 
     private mutating func read(_ db: Database, where condition: String, _ arguments: StatementArguments) throws {
         let local = try Row.fetchCursor(
-            db,
-            sql: "SELECT path, kind, size, mtime_ns, ctime_ns, inode, content_hash FROM local_items WHERE \(condition)",
+            db.cachedStatement(sql: "SELECT path, kind, size, mtime_ns, ctime_ns, inode, content_hash FROM local_items WHERE \(condition)"),
             arguments: arguments
         )
         while let row = try local.next() {
@@ -80,8 +82,7 @@ struct PartialTrees: Sendable {
             )
         }
         let remote = try Row.fetchCursor(
-            db,
-            sql: "SELECT path, kind, file_id, revision, size, content_hash FROM remote_items WHERE \(condition)",
+            db.cachedStatement(sql: "SELECT path, kind, file_id, revision, size, content_hash FROM remote_items WHERE \(condition)"),
             arguments: arguments
         )
         while let row = try remote.next() {
@@ -95,8 +96,7 @@ struct PartialTrees: Sendable {
             )
         }
         let synced = try Row.fetchCursor(
-            db,
-            sql: "SELECT path, kind, content_hash, size, inode, file_id, revision FROM synced_items WHERE \(condition)",
+            db.cachedStatement(sql: "SELECT path, kind, content_hash, size, inode, file_id, revision FROM synced_items WHERE \(condition)"),
             arguments: arguments
         )
         while let row = try synced.next() {
@@ -151,8 +151,7 @@ extension Journal {
                     return true
                 }
                 let rows = try Row.fetchAll(
-                    db,
-                    sql: "SELECT path, kind, revision, size, content_hash FROM remote_items WHERE file_id = ?",
+                    db.cachedStatement(sql: "SELECT path, kind, revision, size, content_hash FROM remote_items WHERE file_id = ?"),
                     arguments: [change.fileId]
                 )
                 guard let entry = change.entry, let path = change.path else { return !rows.isEmpty }
