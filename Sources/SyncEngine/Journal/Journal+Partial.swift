@@ -67,48 +67,28 @@ struct PartialTrees: Sendable {
 
     private mutating func read(_ db: Database, where condition: String, _ arguments: StatementArguments) throws {
         let local = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT path, kind, size, mtime_ns, ctime_ns, inode, content_hash FROM local_items WHERE \(condition)"),
+            db.cachedStatement(sql: "SELECT path, \(Journal.localColumns) FROM local_items WHERE \(condition)"),
             arguments: arguments
         )
         while let row = try local.next() {
             rowsRead += 1
-            self.local[RelativePath(unchecked: row[0])] = LocalEntry(
-                kind: ItemKind(rawValue: row[1]) ?? .file,
-                size: row[2],
-                mtimeNs: row[3],
-                ctimeNs: row[4],
-                inode: UInt64(bitPattern: row[5]),
-                contentHash: row[6]
-            )
+            self.local[RelativePath(unchecked: row[0])] = LocalEntry(row: row, from: 1)
         }
         let remote = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT path, kind, file_id, revision, size, content_hash FROM remote_items WHERE \(condition)"),
+            db.cachedStatement(sql: "SELECT path, \(Journal.remoteColumns) FROM remote_items WHERE \(condition)"),
             arguments: arguments
         )
         while let row = try remote.next() {
             rowsRead += 1
-            self.remote[RelativePath(unchecked: row[0])] = RemoteEntry(
-                kind: ItemKind(rawValue: row[1]) ?? .file,
-                fileId: row[2],
-                revision: row[3],
-                size: row[4],
-                contentHash: row[5]
-            )
+            self.remote[RelativePath(unchecked: row[0])] = RemoteEntry(row: row, from: 1)
         }
         let synced = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT path, kind, content_hash, size, inode, file_id, revision FROM synced_items WHERE \(condition)"),
+            db.cachedStatement(sql: "SELECT path, \(Journal.syncedColumns) FROM synced_items WHERE \(condition)"),
             arguments: arguments
         )
         while let row = try synced.next() {
             rowsRead += 1
-            self.synced[RelativePath(unchecked: row[0])] = SyncedEntry(
-                kind: ItemKind(rawValue: row[1]) ?? .file,
-                contentHash: row[2],
-                size: row[3],
-                inode: UInt64(bitPattern: row[4]),
-                fileId: row[5],
-                revision: row[6]
-            )
+            self.synced[RelativePath(unchecked: row[0])] = SyncedEntry(row: row, from: 1)
         }
     }
 }

@@ -36,41 +36,21 @@ public final class Journal: Sendable {
             func count(_ table: String) throws -> Int { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
             var local = LocalTree()
             local.entries.reserveCapacity(try count("local_items"))
-            let localRows = try Row.fetchCursor(db, sql: "SELECT path, kind, size, mtime_ns, ctime_ns, inode, content_hash FROM local_items")
+            let localRows = try Row.fetchCursor(db, sql: "SELECT path, \(Self.localColumns) FROM local_items")
             while let row = try localRows.next() {
-                local[RelativePath(unchecked: row[0])] = LocalEntry(
-                    kind: ItemKind(rawValue: row[1]) ?? .file,
-                    size: row[2],
-                    mtimeNs: row[3],
-                    ctimeNs: row[4],
-                    inode: UInt64(bitPattern: row[5]),
-                    contentHash: row[6]
-                )
+                local[RelativePath(unchecked: row[0])] = LocalEntry(row: row, from: 1)
             }
             var remote = RemoteTree()
             remote.entries.reserveCapacity(try count("remote_items"))
-            let remoteRows = try Row.fetchCursor(db, sql: "SELECT path, kind, file_id, revision, size, content_hash FROM remote_items")
+            let remoteRows = try Row.fetchCursor(db, sql: "SELECT path, \(Self.remoteColumns) FROM remote_items")
             while let row = try remoteRows.next() {
-                remote[RelativePath(unchecked: row[0])] = RemoteEntry(
-                    kind: ItemKind(rawValue: row[1]) ?? .file,
-                    fileId: row[2],
-                    revision: row[3],
-                    size: row[4],
-                    contentHash: row[5]
-                )
+                remote[RelativePath(unchecked: row[0])] = RemoteEntry(row: row, from: 1)
             }
             var synced = SyncedTree()
             synced.entries.reserveCapacity(try count("synced_items"))
-            let syncedRows = try Row.fetchCursor(db, sql: "SELECT path, kind, content_hash, size, inode, file_id, revision FROM synced_items")
+            let syncedRows = try Row.fetchCursor(db, sql: "SELECT path, \(Self.syncedColumns) FROM synced_items")
             while let row = try syncedRows.next() {
-                synced[RelativePath(unchecked: row[0])] = SyncedEntry(
-                    kind: ItemKind(rawValue: row[1]) ?? .file,
-                    contentHash: row[2],
-                    size: row[3],
-                    inode: UInt64(bitPattern: row[4]),
-                    fileId: row[5],
-                    revision: row[6]
-                )
+                synced[RelativePath(unchecked: row[0])] = SyncedEntry(row: row, from: 1)
             }
             return (local, remote, synced)
         }

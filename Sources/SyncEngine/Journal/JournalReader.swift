@@ -35,39 +35,19 @@ public final class JournalReader: Sendable {
         try queue.read { db in
             let local = try Row.fetchOne(
                 db,
-                sql: "SELECT kind, size, mtime_ns, ctime_ns, inode, content_hash FROM local_items WHERE path = ?",
+                sql: "SELECT \(Journal.localColumns) FROM local_items WHERE path = ?",
                 arguments: [path.string]
-            ).map {
-                LocalEntry(
-                    kind: ItemKind(rawValue: $0[0]) ?? .file,
-                    size: $0[1],
-                    mtimeNs: $0[2],
-                    ctimeNs: $0[3],
-                    inode: UInt64(bitPattern: $0[4]),
-                    contentHash: $0[5]
-                )
-            }
+            ).map { LocalEntry(row: $0, from: 0) }
             let remote = try Row.fetchOne(
                 db,
-                sql: "SELECT kind, file_id, revision, size, content_hash FROM remote_items WHERE path = ?",
+                sql: "SELECT \(Journal.remoteColumns) FROM remote_items WHERE path = ?",
                 arguments: [path.string]
-            ).map {
-                RemoteEntry(kind: ItemKind(rawValue: $0[0]) ?? .file, fileId: $0[1], revision: $0[2], size: $0[3], contentHash: $0[4])
-            }
+            ).map { RemoteEntry(row: $0, from: 0) }
             let synced = try Row.fetchOne(
                 db,
-                sql: "SELECT kind, content_hash, size, inode, file_id, revision FROM synced_items WHERE path = ?",
+                sql: "SELECT \(Journal.syncedColumns) FROM synced_items WHERE path = ?",
                 arguments: [path.string]
-            ).map {
-                SyncedEntry(
-                    kind: ItemKind(rawValue: $0[0]) ?? .file,
-                    contentHash: $0[1],
-                    size: $0[2],
-                    inode: UInt64(bitPattern: $0[3]),
-                    fileId: $0[4],
-                    revision: $0[5]
-                )
-            }
+            ).map { SyncedEntry(row: $0, from: 0) }
             return Entry(local: local, remote: remote, synced: synced)
         }
     }
