@@ -28,7 +28,8 @@ extension FolderSync {
     ///
     /// Anything else (a difference, a folder that cannot be read, a download's leftover
     /// temporary file, the remote listing being due) is `changed`: the full pass decides.
-    func quickCheck(now: Date, dryRun: Bool) async throws -> QuickCheck {
+    /// - Parameter ignore: the pass's rules (nil: the folder's `.syncignore` alone).
+    func quickCheck(now: Date, dryRun: Bool, ignore: IgnoreRules? = nil) async throws -> QuickCheck {
         // The scanner refuses a root that is a link (or gone); so does this check, by leaving it
         // to the full pass, which says so.
         var rootInfo = stat()
@@ -39,7 +40,7 @@ extension FolderSync {
         // This device's own steps coming back through the feed are no change.
         guard let delta = try await remote.changes(after: known).map(journal.withoutEchoes) else { return .changed(delta: nil) }
         guard delta.changes.isEmpty else { return .changed(delta: delta) }
-        let ignore = FolderScanner.loadIgnoreRules(root: configuration.root)
+        let ignore = ignore ?? FolderScanner.loadIgnoreRules(root: configuration.root)
         let problems: [ScanProblem]
         do {
             let walk = OrderedWalk(folder: try LocalFolder(root: configuration.root), ignore: ignore)

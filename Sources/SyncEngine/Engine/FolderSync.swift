@@ -38,6 +38,9 @@ public final class FolderSync: Sendable {
         var partialTrees = true
         /// Draws the jitter of each retry time (0.5...1; see ``RetrySchedule/retryAt(now:attempts:transient:jitter:)``).
         public var jitter: @Sendable () -> Double = { Double.random(in: 0.5...1) }
+        /// Folders this device does not keep (selective sync), read at the start of every pass:
+        /// see `FolderSync+Selective.swift`.
+        public var excludedFolders: @Sendable () -> [RelativePath] = { [] }
 
         /// When failed steps are tried again.
         public var retry: RetrySchedule { RetrySchedule(base: retryBase, cap: retryCap, transientCap: transientRetryCap) }
@@ -145,8 +148,17 @@ public final class FolderSync: Sendable {
         let settledBefore = dryRun ? settledAfterLastPass.load(ordering: .relaxed) : settledAfterLastPass.exchange(false, ordering: .relaxed)
         // A folder and a server as the journal left them need no trees at all.
         var prefetched: RemoteDelta?
-        if case .root = scope, configuration.quickCheck {
-            switch try await quickCheck(now: now, dryRun: dryRun) {
+        // Excluded folders: what leaves now, and the rules that hide what left.
+        let exclusions = try exclusions(dryRun: dryRun)
+        let ignore = exclusions.rules
+        var scope = scope
+        if case .subtrees(let subtrees) = scope {
+            // Nothing under an excluded folder is looked at; a folder renamed out of its way is.
+            let kept = subtrees.filter { !ignore.hides($0, isFolder: true) }
+            scope = .subtrees(kept + exclusions.renamed.filter { path in !kept.contains { path == $0 || path.isInside($0) } })
+        }
+        if case .root = scope, configuration.quickCheck, exclusions.leaving.isEmpty {
+            switch try await quickCheck(now: now, dryRun: dryRun, ignore: ignore) {
             case .settled(let report):
                 if !dryRun { settledAfterLastPass.store(true, ordering: .relaxed) }
                 return report
@@ -155,13 +167,12 @@ public final class FolderSync: Sendable {
         }
         var report = SyncReport()
         // Files still under the legacy hash are rehashed by a full scan (HashUpgrade).
-        let scope = try journal.legacyLocalHashes().isEmpty ? scope : .root
+        scope = try journal.legacyLocalHashes().isEmpty ? scope : .root
         report.scope = scope
-        let ignore = FolderScanner.loadIgnoreRules(root: configuration.root)
         // Rules changed since the last pass change what is visible anywhere in the trees.
         let sameRules = lastIgnoreText.withLock { last in
-            defer { if !dryRun { last = ignore.text } }
-            return last == ignore.text
+            defer { if !dryRun { last = ignore.key } }
+            return last == ignore.key && exclusions.leaving.isEmpty
         }
         // A hinted pass after a settled one reads only what it touches (nil: whole trees).
         var partial: PartialTrees?
@@ -324,10 +335,13 @@ public final class FolderSync: Sendable {
         // whole folder: planned with no files at all, a plan that could brake, or one with a
         // conflict, is made again on the whole trees (what this pass learned is in the
         // journal already).
+        var visibleRemote = ignore.visible(remoteTree) { $0.kind == .folder }
+        var visibleSynced = ignore.visible(syncedTree) { $0.kind == .folder }
+        Self.hidingWhatLeft(exclusions.leaving, local: localTree, remote: &visibleRemote, synced: &visibleSynced)
         let plan = SyncEngine.plan(
             local: localTree,
-            remote: ignore.visible(remoteTree) { $0.kind == .folder },
-            synced: ignore.visible(syncedTree) { $0.kind == .folder },
+            remote: visibleRemote,
+            synced: visibleSynced,
             policy: policy,
             syncedFileCount: partial.map { _ in 0 }
         )
@@ -365,6 +379,8 @@ public final class FolderSync: Sendable {
             report.failed.isEmpty && report.deferred.isEmpty && report.held.isEmpty && report.brake == nil && report.replan == nil
             && report.replanned.isEmpty
         settledAfterLastPass.store(endsSettled, ordering: .relaxed)
+        // A leaving folder whose last local changes this pass sent is excluded now.
+        for folder in exclusions.leaving { _ = try finishLeaving(folder, base: exclusions.base) }
         return report
     }
 

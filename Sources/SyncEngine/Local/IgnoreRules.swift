@@ -38,6 +38,35 @@ public struct IgnoreRules: Sendable {
     var rules: [Rule]
     /// The `.syncignore` file's content the rules were made from.
     let text: String
+    /// Folders this device does not sync (selective sync), hidden after every other rule.
+    private(set) var excluded: [RelativePath] = []
+
+    /// What the rules are made of: equal keys, equal rules.
+    var key: String { ([text] + excluded.map(\.string)).joined(separator: "\u{0}") }
+
+    /// These rules, and each of `folders` (that path exactly, and everything inside it) hidden
+    /// whatever `.syncignore` says: no later rule can un-ignore it. Names are matched literally
+    /// (a folder named `*` hides only itself).
+    public func excluding(_ folders: [RelativePath]) -> IgnoreRules {
+        var out = self
+        for folder in folders {
+            let components = folder.string.split(separator: "/").map(String.init)
+            let globs = components.map { Glob(Self.literal($0)) }
+            out.rules.append(Rule(components: components, globs: globs, negated: false, foldersOnly: false, anchored: true))
+            out.excluded.append(folder)
+        }
+        return out
+    }
+
+    /// `name` as a glob that matches only itself.
+    static func literal(_ name: String) -> String {
+        var out = ""
+        for c in name {
+            if "*?[\\".contains(c) { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
 
     /// The built-in rules followed by `text` (the `.syncignore` file's content).
     public init(_ text: String = "") {

@@ -1,0 +1,146 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import SyncEngine
+
+/// Selective sync on a real folder against the in-memory remote: an excluded folder's local
+/// copy goes only once everything in it is on the server, nothing is deleted on the server, a
+/// folder made again at its path is renamed rather than merged, and including it again brings
+/// it back.
+@Suite struct SelectiveSyncTests {
+    typealias Setup = FolderSyncTests.Setup
+
+    /// The excluded folders, as a test sets them.
+    final class Excluded: Sendable {
+        let paths = Mutex<[String]>([])
+        func set(_ paths: [String]) { self.paths.withLock { $0 = paths } }
+    }
+
+    /// An engine whose excluded folders the test sets.
+    static func engine(_ setup: Setup, excluded: Excluded) throws -> FolderSync {
+        var configuration = try setup.engine().configuration
+        configuration.excludedFolders = { excluded.paths.withLock { $0.compactMap(RelativePath.init) } }
+        return FolderSync(configuration: configuration, journal: try Journal(path: setup.journalPath), remote: setup.remote)
+    }
+
+    /// Builds a synced folder: Photos (two files, a subfolder), Docs (one file).
+    static func synced(_ setup: Setup, _ engine: FolderSync) async throws {
+        try setup.write("Photos/a.jpg", "photo a")
+        try setup.write("Photos/2019/b.jpg", "photo b")
+        try setup.write("Docs/c.txt", "doc c")
+        try await setup.converge(engine)
+        #expect(try setup.divergence() == nil)
+    }
+
+    @Test func anExcludedFoldersLocalCopyGoesOnlyOnceItsChangesAreOnTheServer() async throws {
+        let setup = try Setup()
+        let excluded = Excluded()
+        let engine = try Self.engine(setup, excluded: excluded)
+        try await Self.synced(setup, engine)
+        // Changes not yet synced when the folder is excluded: an edit and a new file.
+        try setup.write("Photos/a.jpg", "photo a, edited")
+        try setup.write("Photos/2019/new.jpg", "new photo")
+        excluded.set(["Photos"])
+        // The uploads fail at first: the journal has seen the changes, the server has not.
+        setup.remote.state.withLock { $0.failUploads = 2 }
+        _ = try await engine.pass()
+        #expect(setup.read("Photos/a.jpg") == "photo a, edited", "a change the server lacks keeps its folder")
+        #expect(setup.read("Photos/2019/new.jpg") == "new photo")
+        _ = try await engine.pass()
+        try await setup.converge(engine)
+        #expect(setup.remote.text("Photos/a.jpg") == "photo a, edited", "the edit reached the server before the copy went")
+        #expect(setup.remote.text("Photos/2019/new.jpg") == "new photo")
+        #expect(setup.remote.text("Photos/2019/b.jpg") == "photo b", "nothing was deleted on the server")
+        #expect(!FileManager.default.fileExists(atPath: setup.root + "/Photos"), "the local copy is gone")
+        #expect(setup.read("Docs/c.txt") == "doc c", "the rest of the folder is untouched")
+        let journal = try Journal(path: setup.journalPath)
+        #expect(try !journal.holdsLocalCopy(of: RelativePath("Photos")!))
+
+        // While excluded: the server's changes there are not downloaded, nothing is deleted.
+        setup.remote.put("Photos/from-phone.jpg", "phone")
+        try await setup.converge(engine)
+        #expect(!FileManager.default.fileExists(atPath: setup.root + "/Photos"))
+        #expect(setup.remote.text("Photos/from-phone.jpg") == "phone")
+
+        // Included again: all of it comes back.
+        excluded.set([])
+        try await setup.converge(engine)
+        #expect(setup.read("Photos/a.jpg") == "photo a, edited")
+        #expect(setup.read("Photos/2019/b.jpg") == "photo b")
+        #expect(setup.read("Photos/from-phone.jpg") == "phone")
+        #expect(try setup.divergence() == nil)
+    }
+
+    @Test func aLocalCopyDeletedByHandWhileLeavingIsNoDeletionOnTheServer() async throws {
+        let setup = try Setup()
+        let excluded = Excluded()
+        let engine = try Self.engine(setup, excluded: excluded)
+        try await Self.synced(setup, engine)
+        excluded.set(["Photos"])
+        // The user frees the space by hand before the daemon got to it.
+        try FileManager.default.removeItem(atPath: setup.root + "/Photos/2019")
+        try setup.write("Photos/a.jpg", "photo a, edited just before")
+        try await setup.converge(engine)
+        #expect(setup.remote.text("Photos/2019/b.jpg") == "photo b", "a copy removed by hand is not a deletion")
+        #expect(setup.remote.text("Photos/a.jpg") == "photo a, edited just before")
+        #expect(!FileManager.default.fileExists(atPath: setup.root + "/Photos"))
+    }
+
+    @Test func aFolderMadeAgainAtAnExcludedPathIsRenamedNotMerged() async throws {
+        let setup = try Setup()
+        let excluded = Excluded()
+        let engine = try Self.engine(setup, excluded: excluded)
+        try await Self.synced(setup, engine)
+        excluded.set(["Photos"])
+        try await setup.converge(engine)
+        #expect(!FileManager.default.fileExists(atPath: setup.root + "/Photos"))
+        // A new local folder of the same name, with a file the server does not have there and
+        // one it has under the same name with other content.
+        try setup.write("Photos/mine.jpg", "made here")
+        try setup.write("Photos/a.jpg", "another a")
+        try await setup.converge(engine)
+        let renamed = "Photos (selective sync conflict)"
+        #expect(setup.read(renamed + "/mine.jpg") == "made here")
+        #expect(setup.remote.text(renamed + "/mine.jpg") == "made here", "the renamed folder syncs")
+        #expect(setup.remote.text(renamed + "/a.jpg") == "another a")
+        #expect(setup.remote.text("Photos/a.jpg") == "photo a", "the excluded folder on the server is untouched")
+        #expect(setup.remote.text("Photos/mine.jpg") == nil)
+        #expect(!FileManager.default.fileExists(atPath: setup.root + "/Photos"))
+    }
+
+    /// A crash after the rows went and before the files did leaves a copy of what the server
+    /// has: the next pass removes it (no conflict); a file that changed meanwhile makes it a
+    /// conflict instead, and a folder holding only ignored files stays as it is.
+    @Test func aCopyLeftByACrashIsRemovedAndIgnoredFilesStay() async throws {
+        let setup = try Setup()
+        let excluded = Excluded()
+        let engine = try Self.engine(setup, excluded: excluded)
+        try await Self.synced(setup, engine)
+        try setup.write("Photos/2019/.b.jpg.swp", "an editor's swap file")
+        excluded.set(["Photos"])
+        try await setup.converge(engine)
+        #expect(setup.read("Photos/2019/.b.jpg.swp") == "an editor's swap file", "an ignored file is never deleted")
+        #expect(setup.read("Photos/a.jpg") == nil)
+        // The copy comes back as it was (as after a crash between the journal and the files).
+        try setup.write("Photos/a.jpg", "photo a")
+        try setup.write("Photos/2019/b.jpg", "photo b")
+        try await setup.converge(engine)
+        #expect(setup.read("Photos/a.jpg") == nil && setup.read("Photos/2019/b.jpg") == nil)
+        #expect(!FileManager.default.fileExists(atPath: setup.root + "/Photos (selective sync conflict)"))
+        #expect(setup.read("Photos/2019/.b.jpg.swp") == "an editor's swap file")
+        #expect(setup.remote.text("Photos/a.jpg") == "photo a")
+    }
+
+    @Test func excludedNamesAreLiteralAndNestedExclusionsFoldIntoTheOuter() {
+        let rules = IgnoreRules().excluding(FolderSync.outermost([RelativePath("a/*")!, RelativePath("a/*/b")!, RelativePath("[x]")!]))
+        #expect(rules.excluded.map(\.string) == ["[x]", "a/*"])
+        #expect(rules.hides(RelativePath("a/*/c")!, isFolder: false))
+        #expect(!rules.hides(RelativePath("a/z")!, isFolder: true), "a star in a name is that character")
+        #expect(rules.hides(RelativePath("[x]")!, isFolder: true))
+        #expect(!rules.hides(RelativePath("x")!, isFolder: true))
+        // A .syncignore negation cannot bring an excluded folder back.
+        let negated = IgnoreRules("!a/*\n").excluding([RelativePath("a/*")!])
+        #expect(negated.hides(RelativePath("a/*")!, isFolder: true))
+    }
+}
