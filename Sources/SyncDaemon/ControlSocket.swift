@@ -5,7 +5,8 @@ import ServiceLifecycle
 /// A request to a running daemon over its control socket: one JSON line in, one JSON line out.
 public struct ControlRequest: Codable, Sendable, Equatable {
     public enum Command: String, Codable, Sendable {
-        case status, pause, resume
+        /// `rescan`: a full pass as soon as the current one ends (the excluded folders changed).
+        case status, pause, resume, rescan
     }
 
     public var command: Command

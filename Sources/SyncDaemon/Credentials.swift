@@ -27,6 +27,8 @@ public struct DaemonPaths: Sendable, Equatable {
     public var controlSocket: String { stateDir + "/control.sock" }
     /// Names the folder the journal belongs to.
     public var folderMarker: String { stateDir + "/folder" }
+    /// The folders `syncd exclude add` recorded (``ExcludedFolders``).
+    public var excludedFoldersFile: String { stateDir + "/excluded-folders.json" }
 }
 
 /// The server and the device token `syncd login` obtained. Written with mode 0600.

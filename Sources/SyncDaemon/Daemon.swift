@@ -35,6 +35,11 @@ public struct DaemonSettings: Sendable {
     public var metricsListen: (host: String, port: Int)?
     /// `log.level` (default `info`).
     public var logLevel: Logger.Level = .info
+    /// `sync.exclude`: folders this device does not sync (besides those `syncd exclude` keeps).
+    public var excluded: [RelativePath] = []
+
+    /// Every folder this device does not sync.
+    public var excludedFolders: ExcludedFolders { ExcludedFolders(configured: excluded, file: paths.excludedFoldersFile) }
 
     public init(
         folder: String,
@@ -128,6 +133,9 @@ public enum Daemon {
         )
         // The periodic full pass also reads the whole remote tree (the first pass reads the feed).
         configuration.remoteListingInterval = Double(settings.rescanInterval.components.seconds)
+        let exclusions = ExcludedFolders.Source(settings.excludedFolders, logger: logger)
+        @Sendable func excluded() -> [RelativePath] { exclusions.current() }
+        configuration.excludedFolders = excluded
         let engine = FolderSync(
             configuration: configuration,
             journal: journal,
@@ -160,6 +168,9 @@ public enum Daemon {
         let control = try ControlServer(path: settings.paths.controlSocket) { request in
             switch request.command {
             case .status: break
+            case .rescan:
+                folderLogger.notice("excluded folders: \(excluded().map(\.string))")
+                service.requestFullPass()
             case .pause:
                 service.pause()
                 folderLogger.notice("paused")
@@ -174,7 +185,7 @@ public enum Daemon {
             return ControlResponse(status: current())
         }
         @Sendable func current() -> DaemonStatus {
-            status.status(
+            var current = status.status(
                 folder: folder,
                 server: settings.server,
                 mode: settings.mode.rawValue,
@@ -184,6 +195,14 @@ public enum Daemon {
                 journal: journal,
                 board: board
             )
+            current.excluded = excluded().map { path in
+                DaemonStatus.ExcludedFolder(
+                    path: path.string,
+                    configured: settings.excluded.contains(path),
+                    leaving: (try? journal.holdsLocalCopy(of: path)) ?? false
+                )
+            }
+            return current
         }
         let metrics: MetricsListener?
         do {

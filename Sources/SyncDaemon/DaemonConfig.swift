@@ -71,6 +71,12 @@ extension DaemonSettings {
             }
             settings.logLevel = level
         }
+        settings.excluded = try (config.strings("sync.exclude") ?? []).map { text in
+            guard let path = ExcludedFolders.path(text) else {
+                throw ConfigError("sync.exclude names \"\(text)\": each must be a folder's path inside the synced folder, e.g. \"Photos/2019\"")
+            }
+            return path
+        }
         settings.maxUploadRate = uploadRate
         settings.maxDownloadRate = downloadRate
         return settings

@@ -73,6 +73,22 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var waiting: Int?
     /// Of those, the ones failing past the bound.
     public var failing: Int?
+    /// Folders this device does not sync (selective sync).
+    public var excluded: [ExcludedFolder]?
+
+    public struct ExcludedFolder: Codable, Sendable, Equatable {
+        public var path: String
+        /// Set in `config.toml` (only there can it be removed).
+        public var configured: Bool
+        /// Its local copy is still here: it goes once everything in it is on the server.
+        public var leaving: Bool
+
+        public init(path: String, configured: Bool, leaving: Bool) {
+            self.path = path
+            self.configured = configured
+            self.leaving = leaving
+        }
+    }
 }
 
 /// Keeps what the passes reported, for the status.

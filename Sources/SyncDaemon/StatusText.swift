@@ -41,10 +41,20 @@ public enum StatusText {
             lines.append("Not synced on this device:")
             lines += held.map { "  \($0.path): \($0.message)" }
         }
+        if let excluded = s.excluded, !excluded.isEmpty {
+            lines.append("Excluded from this device (kept on the server; `syncd exclude remove PATH` brings one back):")
+            lines += excluded.map(Self.excludedLine)
+        }
         if !s.conflicts.isEmpty {
             lines.append("Conflicts (both versions kept):")
             lines += s.conflicts.prefix(10).map { "  \($0)" }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// "  Photos (from config.toml) — local copy leaves once everything in it is synced"
+    public static func excludedLine(_ folder: DaemonStatus.ExcludedFolder) -> String {
+        "  \(folder.path)" + (folder.configured ? " (from config.toml)" : "")
+            + (folder.leaving ? " — local copy leaves once everything in it is on the server" : "")
     }
 }

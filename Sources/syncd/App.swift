@@ -14,7 +14,7 @@ struct SyncdCommand: AsyncParsableCommand {
         subcommands: [
             LoginCommand.self, RunCommand.self, StatusCommand.self, PauseCommand.self, ResumeCommand.self,
             LsCommand.self, FileStatusCommand.self, ConflictsCommand.self, ActivityCommand.self,
-            HistoryCommand.self, RestoreCommand.self, TrashCommand.self, ShareCommand.self,
+            HistoryCommand.self, RestoreCommand.self, TrashCommand.self, ShareCommand.self, ExcludeCommand.self,
             DoctorCommand.self, WatchCommand.self, LogoutCommand.self,
         ]
     )
