@@ -7,14 +7,27 @@ public struct DeviceInfo: Codable, Sendable, Equatable {
     public var revoked: Bool
     /// Whether this is the device making the request.
     public var current: Bool
+    /// The folders the device does not sync (selective sync), as it last reported them; nil:
+    /// it never reported any.
+    public var excludedFolders: [String]?
 
-    public init(id: String, name: String, createdAt: Double, lastSeenAt: Double?, revoked: Bool, current: Bool) {
+    public init(id: String, name: String, createdAt: Double, lastSeenAt: Double?, revoked: Bool, current: Bool, excludedFolders: [String]? = nil) {
         self.id = id
         self.name = name
         self.createdAt = createdAt
         self.lastSeenAt = lastSeenAt
         self.revoked = revoked
         self.current = current
+        self.excludedFolders = excludedFolders
+    }
+}
+
+/// A device reports the folders it does not sync (`PUT /api/v1/devices/current/excluded-folders`).
+public struct ExcludedFoldersReport: Codable, Sendable, Equatable {
+    public var folders: [String]
+
+    public init(folders: [String]) {
+        self.folders = folders
     }
 }
 

@@ -134,7 +134,7 @@ public enum Daemon {
         // The periodic full pass also reads the whole remote tree (the first pass reads the feed).
         configuration.remoteListingInterval = Double(settings.rescanInterval.components.seconds)
         let exclusions = ExcludedFolders.Source(settings.excludedFolders, logger: logger)
-        @Sendable func excluded() -> [RelativePath] { exclusions.current() }
+        @Sendable func excluded() throws -> [RelativePath] { try exclusions.current() }
         configuration.excludedFolders = excluded
         let engine = FolderSync(
             configuration: configuration,
@@ -164,12 +164,13 @@ public enum Daemon {
             },
             heartbeat: { notifier.alive() }
         )
+        let reporter = ExcludedFolders.Reporter(exclusions, api: api)
         let feed = ChangeFeedWatcher(api: api, journal: journal, logger: folderLogger) { service.remoteChanged() }
         let control = try ControlServer(path: settings.paths.controlSocket) { request in
             switch request.command {
             case .status: break
             case .rescan:
-                folderLogger.notice("excluded folders: \(excluded().map(\.string))")
+                folderLogger.notice("excluded folders: \(((try? excluded()) ?? []).map(\.string))")
                 service.requestFullPass()
             case .pause:
                 service.pause()
@@ -195,7 +196,7 @@ public enum Daemon {
                 journal: journal,
                 board: board
             )
-            current.excluded = excluded().map { path in
+            current.excluded = ((try? excluded()) ?? []).map { path in
                 DaemonStatus.ExcludedFolder(
                     path: path.string,
                     configured: settings.excluded.contains(path),
@@ -249,7 +250,7 @@ public enum Daemon {
                 // Stopped in reverse order: systemd hears STOPPING=1 first; `syncd status` and the
                 // metrics answer until the engine has stopped.
                 services: [.init(service: control)] + (metrics.map { [.init(service: $0)] } ?? [])
-                    + [.init(service: service), .init(service: feed), .init(service: systemd)],
+                    + [.init(service: service), .init(service: feed), .init(service: reporter), .init(service: systemd)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
 import Logging
+import ServiceLifecycle
+import SyncAPI
 public import SyncEngine
-import Synchronization
 import TOMLConfig
 
 /// The folders this device does not sync (selective sync): `[sync] exclude = [...]` in
@@ -32,7 +33,8 @@ public struct ExcludedFolders: Sendable {
 
     /// The folders `syncd exclude add` recorded (none when the file is missing).
     public func added() throws -> [RelativePath] {
-        guard let data = FileManager.default.contents(atPath: file) else { return [] }
+        guard FileManager.default.fileExists(atPath: file) else { return [] }
+        guard let data = FileManager.default.contents(atPath: file) else { throw ConfigError("cannot read \(file)") }
         guard let texts = try? JSONDecoder().decode([String].self, from: data) else {
             throw ConfigError("\(file) is not a JSON list of paths; fix or remove it")
         }
@@ -75,26 +77,56 @@ public struct ExcludedFolders: Sendable {
         return true
     }
 
-    /// The list as each pass reads it. One that cannot be read keeps the last one read (reading
-    /// it as empty would bring every excluded folder back), with an error in the log.
+    /// The list as each pass reads it. One that cannot be read fails the pass, which says why
+    /// (read as empty, it would bring every excluded folder back).
     final class Source: Sendable {
         let folders: ExcludedFolders
         let logger: Logger
-        private let last = Mutex<[RelativePath]?>(nil)
 
         init(_ folders: ExcludedFolders, logger: Logger) {
             self.folders = folders
             self.logger = logger
         }
 
-        func current() -> [RelativePath] {
-            last.withLock { last in
-                do {
-                    last = try folders.all()
-                } catch {
-                    logger.error("\(error); the excluded folders stay as they were")
+        func current() throws -> [RelativePath] {
+            try folders.all()
+        }
+    }
+
+    /// Tells the server the excluded folders, for the dashboard's view of devices: when the
+    /// daemon starts and whenever the list changes (looked at every 2 s; only a change is sent,
+    /// and a failed report is tried again a minute later).
+    final class Reporter: Service, Sendable {
+        let source: Source
+        let api: ServerAPI
+
+        init(_ source: Source, api: ServerAPI) {
+            self.source = source
+            self.api = api
+        }
+
+        func run() async throws {
+            do {
+                try await cancelWhenGracefulShutdown { try await self.report() }
+            } catch is CancellationError {
+                // Shutting down.
+            }
+        }
+
+        private func report() async throws {
+            var reported: [RelativePath]?
+            var retryAt = ContinuousClock.now
+            while !Task.isCancelled {
+                if let now = try? source.current(), now != reported, ContinuousClock.now >= retryAt {
+                    do {
+                        try await api.call("PUT", "/devices/current/excluded-folders", ExcludedFoldersReport(folders: now.map(\.string)))
+                        reported = now
+                    } catch {
+                        source.logger.notice("the server did not take the excluded folders (tried again in a minute): \(error)")
+                        retryAt = ContinuousClock.now + .seconds(60)
+                    }
                 }
-                return last ?? folders.configured
+                try await Task.sleep(for: .seconds(2))
             }
         }
     }

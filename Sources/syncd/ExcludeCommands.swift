@@ -36,11 +36,16 @@ struct ExcludeCommand: ParsableCommand {
                     say("\(path) is excluded already" + (outer == path ? "" : " (inside \(outer))"))
                     continue
                 }
-                if let remote = try journal?.entry(path).remote, remote.kind == .file {
+                let remote = try journal?.entry(path).remote
+                if remote?.kind == .file {
                     throw ValidationError("\(path) is a file: selective sync excludes folders (a .syncignore rule leaves a file out)")
                 }
                 try excluded.update(path, excluded: true)
-                say("\(path) is excluded: its local copy goes once everything in it is on the server, which keeps it")
+                if journal != nil && remote == nil {
+                    say("\(path) is excluded; the server has no such folder (yet): a local folder there is left alone and not synced")
+                } else {
+                    say("\(path) is excluded: its local copy goes once everything in it is on the server, which keeps it")
+                }
             }
             ExcludeCommand.tellDaemon(pathOptions.paths)
         }

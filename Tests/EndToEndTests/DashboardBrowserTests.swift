@@ -162,11 +162,20 @@ import Testing
             #expect(try await world.world.serverFiles(token)["Holiday photos/notes.txt"]?.sha256 == identityHex(notes))
 
             // Devices: the list, and revoking one shuts it out at once.
+            // The laptop keeps two folders off its disk (selective sync); a name that is markup
+            // shows as text.
             let laptop = try await world.world.issueToken(device: "old laptop")
+            let excluded = ["Archive", "<img src=x onerror=document.title='pwned'>"]
+            try await world.world.api(laptop).call("PUT", "/devices/current/excluded-folders", ExcludedFoldersReport(folders: excluded))
             try await browser.click("#tabs a[href='#/devices']")
             let devices: [DeviceInfo] = try await world.world.api(token).get("/devices")
             let laptopId = try #require(devices.first { $0.name == "old laptop" }?.id)
-            #expect(try await browser.waitForRead("tr[data-device='\(laptopId)'] td.name") == "old laptop")
+            #expect(try await browser.waitForRead("tr[data-device='\(laptopId)'] td.name div") == "old laptop")
+            #expect(
+                try await browser.waitForRead("tr[data-device='\(laptopId)'] .excluded") == "Not synced here: " + excluded.joined(separator: ", ")
+            )
+            #expect(try await browser.read("title") != "pwned")
+            try await browser.screenshot(to: world.screenshots + "/devices-excluded-folders.png")
             try await browser.click("tr[data-device='\(laptopId)'] button[data-action=revoke]")
             try await browser.click("#revoke-dialog button[data-action=ok]")
             try await waitUntil("the server refuses the revoked laptop") {

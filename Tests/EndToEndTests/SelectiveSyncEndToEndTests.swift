@@ -9,9 +9,9 @@ import Testing
 @Suite(.timeLimit(.minutes(4))) struct SelectiveSyncEndToEndTests {
     @Test func excludingAndIncludingAFolderWhileAnotherDeviceChangesIt() async throws {
         try await EndToEnd.with("selective") { world in
-            let token = try await world.issueToken()
+            let token = try await world.issueToken(device: "host-a")
             let a = try world.daemon("host-a", token: token)
-            let b = try world.daemon("host-b", token: token)
+            let b = try world.daemon("host-b", token: try await world.issueToken(device: "host-b"))
             try a.write("Photos/a.jpg", "photo a")
             try a.write("Photos/2019/b.jpg", "photo b")
             try a.write("Docs/c.txt", "doc c")
@@ -41,6 +41,12 @@ import Testing
             #expect(folders == [DaemonStatus.ExcludedFolder(path: "Photos", configured: false, leaving: false)], "\(listed.output)")
             let status = try b.status()
             #expect(status.excluded == [DaemonStatus.ExcludedFolder(path: "Photos", configured: false, leaving: false)])
+            // The dashboard's view of devices shows what b keeps off its disk.
+            try await waitUntil("the server knows b's excluded folders") {
+                let devices: [DeviceInfo] = try await world.api(token).get("/devices")
+                return devices.first { $0.name == "host-b" }?.excludedFolders == ["Photos"]
+                    && devices.first { $0.name == "host-a" }?.excludedFolders == []
+            }
             let statusText = try await b.command(["status"])
             #expect(statusText.contains("Excluded from this device") && statusText.contains("  Photos"), "\(statusText)")
 
@@ -78,6 +84,10 @@ import Testing
             let again = try await b.cli(["exclude", "remove", "Photos"])
             #expect(again.status != 0 && again.output.contains("is not excluded"), "\(again.output)")
             try await waitUntil("a and b agree") { try a.status().state == .idle && b.tree() == a.tree() }
+            try await waitUntil("the server knows b excludes nothing now") {
+                let devices: [DeviceInfo] = try await world.api(token).get("/devices")
+                return devices.first { $0.name == "host-b" }?.excludedFolders == []
+            }
             await a.stop()
             await b.stop()
         }

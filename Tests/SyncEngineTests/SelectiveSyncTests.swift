@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 import Testing
 
@@ -130,6 +131,60 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: setup.root + "/Photos (selective sync conflict)"))
         #expect(setup.read("Photos/2019/.b.jpg.swp") == "an editor's swap file")
         #expect(setup.remote.text("Photos/a.jpg") == "photo a")
+    }
+
+    /// A folder included again before it finished leaving: what was deleted by hand meanwhile
+    /// is downloaded again, never deleted on the server.
+    @Test func aFolderIncludedAgainWhileLeavingDeletesNothingOnTheServer() async throws {
+        let setup = try Setup()
+        let excluded = Excluded()
+        let engine = try Self.engine(setup, excluded: excluded)
+        try await Self.synced(setup, engine)
+        excluded.set(["Photos"])
+        // An edit that cannot reach the server keeps the folder leaving.
+        try setup.write("Photos/a.jpg", "photo a, edited offline")
+        setup.remote.state.withLock { $0.failUploads = 1000 }
+        try FileManager.default.removeItem(atPath: setup.root + "/Photos/2019")
+        _ = try await engine.pass()
+        _ = try await engine.pass()
+        #expect(try Journal(path: setup.journalPath).holdsLocalCopy(of: RelativePath("Photos")!), "still leaving")
+        excluded.set([])
+        setup.remote.state.withLock { $0.failUploads = 0 }
+        try await setup.converge(engine)
+        #expect(setup.remote.text("Photos/2019/b.jpg") == "photo b", "nothing was deleted on the server")
+        #expect(setup.read("Photos/2019/b.jpg") == "photo b", "it came back")
+        #expect(setup.remote.text("Photos/a.jpg") == "photo a, edited offline")
+        #expect(try setup.divergence() == nil)
+    }
+
+    /// What an exclusion does not touch: a folder only this device has (left alone, not
+    /// synced), one inside an ignored folder, a link inside a leaving folder (the rest goes),
+    /// and a file whose name a folders-only rule matches (still synced when hinted).
+    @Test func whatAnExclusionLeavesAlone() async throws {
+        let setup = try Setup()
+        let excluded = Excluded()
+        let engine = try Self.engine(setup, excluded: excluded)
+        try setup.write(".syncignore", "node_modules/\nbuild/\n")
+        try setup.write("web/node_modules/pkg/index.js", "ignored code")
+        try setup.write("Photos/a.jpg", "photo a")
+        try setup.write("Photos/2019/b.jpg", "photo b")
+        #expect(symlink("/etc", setup.root + "/Photos/2019/link") == 0)
+        try setup.write("build", "a file named build")
+        try await setup.converge(engine)
+        #expect(setup.remote.text("build") == "a file named build" && setup.remote.text("Photos/2019/b.jpg") == "photo b")
+        excluded.set(["Private", "web/node_modules/pkg", "Photos"])
+        try setup.write("Private/diary.txt", "only here")
+        try await setup.converge(engine)
+        #expect(setup.read("Private/diary.txt") == "only here", "a folder the server lacks is left alone")
+        #expect(setup.remote.text("Private/diary.txt") == nil, "and not synced")
+        #expect(setup.read("web/node_modules/pkg/index.js") == "ignored code", "inside an ignored folder: untouched")
+        #expect(!FileManager.default.fileExists(atPath: setup.root + "/web/node_modules/pkg (selective sync conflict)"))
+        #expect(setup.read("Photos/a.jpg") == nil && setup.read("Photos/2019/b.jpg") == nil, "a link does not keep the folder")
+        var info = stat()
+        #expect(lstat(setup.root + "/Photos/2019/link", &info) == 0, "the link stays")
+        try setup.write("build", "a file named build, edited")
+        _ = try await engine.pass(scope: .subtrees([RelativePath("build")!]))
+        #expect(setup.remote.text("build") == "a file named build, edited", "the hint of a file named like a folders-only rule stays")
     }
 
     @Test func excludedNamesAreLiteralAndNestedExclusionsFoldIntoTheOuter() {

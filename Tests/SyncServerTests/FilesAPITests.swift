@@ -213,4 +213,33 @@ import Testing
             #expect(after.first { $0.id == server.id }?.revoked == true)
         }
     }
+
+    /// A device reports the folders it does not sync; the list shows them with that device
+    /// only, and a report the API would not take as paths changes nothing.
+    @Test(arguments: StoreBackend.allCases)
+    func aDeviceReportsItsExcludedFolders(backend: StoreBackend) async throws {
+        try await APIEnvironment.with(backend) { env, client in
+            let (user, laptopToken) = try await env.newUser()
+            _ = try await env.store.createDevice(userId: user.id, name: "backup server")
+            let uri = "/api/v1/devices/current/excluded-folders"
+            func devices() async throws -> [DeviceInfo] {
+                try decode([DeviceInfo].self, try await client.api(.get, "/api/v1/devices", token: laptopToken).body)
+            }
+            #expect(try await devices().map(\.excludedFolders) == [nil, nil], "nothing reported yet")
+            let report = ExcludedFoldersReport(folders: ["Photos", "Archive/2019", "<script>x</script>"])
+            #expect(try await client.api(.put, uri, token: laptopToken, body: report).status == .noContent)
+            #expect(try await devices().map(\.excludedFolders) == [report.folders, nil], "the reporting device's, no other's")
+            for hostile in [["../etc"], ["a//b"], [""], ["/abs"], ["a\u{0}b"], [String(repeating: "n", count: 256)]] {
+                let answer = try await client.api(.put, uri, token: laptopToken, body: ExcludedFoldersReport(folders: hostile))
+                #expect(answer.status == .badRequest && String(decoding: answer.body, as: UTF8.self).contains("invalid_path"), "\(hostile)")
+            }
+            let tooMany = ExcludedFoldersReport(folders: (0...1000).map { "f\($0)" })
+            #expect(try await client.api(.put, uri, token: laptopToken, body: tooMany).status == .badRequest)
+            #expect(try await client.api(.put, uri, token: laptopToken, body: ["folders": 3]).status == .badRequest)
+            #expect(try await client.api(.put, uri, token: nil, body: report).status == .unauthorized)
+            #expect(try await devices().first?.excludedFolders == report.folders, "a refused report changed nothing")
+            #expect(try await client.api(.put, uri, token: laptopToken, body: ExcludedFoldersReport(folders: [])).status == .noContent)
+            #expect(try await devices().first?.excludedFolders == [])
+        }
+    }
 }

@@ -37,7 +37,8 @@ import Testing
                     "POST /batch/complete", "POST /uploads/{id}/complete",
                     "DELETE /uploads/{id}", "GET /download", "GET /preview", "GET /changes", "GET /shares", "POST /shares", "DELETE /shares/{id}",
                     "GET /shares/{id}/events",
-                    "GET /devices", "DELETE /devices/{id}", "GET /session", "GET /storage", "POST /device/code public", "POST /device/token public",
+                    "GET /devices", "DELETE /devices/{id}", "PUT /devices/current/excluded-folders", "GET /session", "GET /storage",
+                    "POST /device/code public", "POST /device/token public",
                 ],
                 "every route of the API is documented, and only the device flow is public"
             )

@@ -39,7 +39,12 @@ extension FolderSync {
         let base = FolderScanner.loadIgnoreRules(root: configuration.root)
         var exclusions = Exclusions(rules: base, base: base, leaving: [], renamed: [])
         var excluded: [RelativePath] = []
-        for folder in Self.outermost(configuration.excludedFolders()) {
+        for folder in Self.outermost(try configuration.excludedFolders()) {
+            // Inside an ignored folder: nothing there syncs anyway, and nothing is touched.
+            if base.hides(folder, isFolder: true) {
+                excluded.append(folder)
+                continue
+            }
             if try journal.holdsLocalCopy(of: folder) {
                 let finished = try !dryRun && finishLeaving(folder, base: base)
                 if !finished {
@@ -48,7 +53,7 @@ extension FolderSync {
                 }
             }
             excluded.append(folder)
-            if !dryRun, let renamed = try clearLocalCopy(folder, base: base) { exclusions.renamed.append(renamed) }
+            if !dryRun, let renamed = clearLocalCopy(folder, base: base) { exclusions.renamed.append(renamed) }
         }
         exclusions.rules = base.excluding(excluded)
         return exclusions
@@ -59,6 +64,18 @@ extension FolderSync {
         var out: [RelativePath] = []
         for folder in Set(folders).sorted() where !out.contains(where: { folder.isInside($0) }) { out.append(folder) }
         return out
+    }
+
+    /// Synced rows of a leaving folder's items the folder no longer holds (deleted or moved out
+    /// by hand): they are forgotten, so that they are never planned as deletions on the server,
+    /// now or once the folder is included again (then they download).
+    static func forgettingWhatLeft(_ leaving: [RelativePath], local: LocalTree, synced: inout SyncedTree, refresh: inout JournalChange) {
+        for folder in leaving {
+            for path in synced.subtree(folder) where local[path] == nil {
+                synced[path] = nil
+                refresh.synced[path] = .some(nil)
+            }
+        }
     }
 
     /// In a leaving folder the planner sees only what the folder holds: what the server has
@@ -82,7 +99,7 @@ extension FolderSync {
             else { return false }
         }
         guard let scan = try? FolderScanner(root: configuration.root, ignore: base).scan(subtree: folder, previous: trees.local),
-            scan.problems.isEmpty, scan.tree.entries == trees.local.entries
+            !scan.problems.contains(where: Self.blocks), scan.tree.entries == trees.local.entries
         else { return false }
         var change = JournalChange()
         for path in trees.local.paths { change.local[path] = .some(nil) }
@@ -92,59 +109,80 @@ extension FolderSync {
             "\(folder) is excluded from this device: everything in it is on the server, and its local copy is removed",
             metadata: ["folder": "\(configuration.root)"]
         )
-        _ = try clearLocalCopy(folder, base: base, scanned: scan.tree)
+        _ = clearLocalCopy(folder, base: base, scanned: scan.tree)
         return true
     }
 
+    /// Whether a scan problem keeps a folder from being judged: an item that could not be read,
+    /// or changed while read. Links, special files and names that are not UTF-8 never sync; they
+    /// stay, and so do the folders holding them.
+    static func blocks(_ problem: ScanProblem) -> Bool {
+        problem.kind == .unreadable || problem.kind == .changing
+    }
+
     /// Removes what is at an excluded folder's path when the server holds every file there as
-    /// it is, and renames it out of the way otherwise.
+    /// it is, and renames it out of the way otherwise. A folder the server lacks altogether is
+    /// left alone: excluded, it is not synced, as an ignored one. Failures are logged, never
+    /// thrown: one folder that cannot be cleared does not stop the pass.
     /// - Parameter scanned: the folder as just scanned (nil: scanned here).
     /// - Returns: the new name, when it was renamed.
-    func clearLocalCopy(_ folder: RelativePath, base: IgnoreRules, scanned: LocalTree? = nil) throws -> RelativePath? {
-        let local = try LocalFolder(root: configuration.root)
-        guard (try? local.status(folder)) != nil else { return nil }
+    func clearLocalCopy(_ folder: RelativePath, base: IgnoreRules, scanned: LocalTree? = nil) -> RelativePath? {
         let metadata: Logger.Metadata = ["folder": "\(configuration.root)"]
-        let tree: LocalTree
-        if let scanned {
-            tree = scanned
-        } else {
-            guard let scan = try? FolderScanner(root: configuration.root, ignore: base).scan(subtree: folder, previous: LocalTree()),
-                scan.problems.isEmpty
-            else {
-                logger.warning("\(folder) is excluded from this device, but its local copy cannot be read whole: left as it is", metadata: metadata)
-                return nil
+        do {
+            let local = try LocalFolder(root: configuration.root)
+            guard (try? local.status(folder)) != nil else { return nil }
+            let remote = try journal.subtree(folder).remote
+            guard !remote.entries.isEmpty else { return nil }
+            let tree: LocalTree
+            if let scanned {
+                tree = scanned
+            } else {
+                let scan = try FolderScanner(root: configuration.root, ignore: base).scan(subtree: folder, previous: LocalTree())
+                if let problem = scan.problems.first(where: Self.blocks) {
+                    logger.notice("\(folder) is excluded, but its local copy cannot be judged (\(problem)): left as it is", metadata: metadata)
+                    return nil
+                }
+                tree = scan.tree
             }
-            tree = scan.tree
-        }
-        let remote = try journal.subtree(folder).remote
-        let isCopy = tree.entries.allSatisfy { path, entry in
-            entry.kind == .folder || (remote[path]?.kind == .file && remote[path]?.contentHash == entry.contentHash)
-        }
-        guard isCopy else {
-            let target = try freeConflictName(for: folder, in: local)
-            try local.move(folder, to: target)
-            logger.warning(
-                "\(folder) is excluded from this device, but the folder there holds files the server does not have: renamed to \(target), which syncs",
-                metadata: metadata
-            )
-            return target
-        }
-        var kept = 0
-        // Deepest first: a folder's content goes before it.
-        for path in tree.paths.sorted(by: >) {
-            do {
-                try local.remove(path, scanned: tree[path]!)
-            } catch {
-                // Changed since the scan (it stays, and is judged again next pass), or a folder
-                // holding ignored items.
-                kept += 1
-                if tree[path]?.kind == .file { logger.notice("\(path) is kept: \(error)", metadata: metadata) }
+            let isCopy = tree.entries.allSatisfy { path, entry in
+                entry.kind == .folder || (remote[path]?.kind == .file && remote[path]?.contentHash == entry.contentHash)
             }
+            guard isCopy else {
+                let target = try freeConflictName(for: folder, in: local)
+                try local.move(folder, to: target)
+                logger.warning(
+                    "\(folder) is excluded from this device, but the folder there holds files the server does not have: renamed to \(target), which syncs",
+                    metadata: metadata
+                )
+                return target
+            }
+            var kept = 0
+            // Deepest first: a folder's content goes before it.
+            for path in tree.paths.sorted(by: >) {
+                let entry = tree[path]!
+                do {
+                    // Unchanged since the scan, its ctime too (a rewrite in place that keeps the
+                    // size and mtime still moves it).
+                    if entry.kind == .file, let now = try local.status(path), now.ctimeNs != entry.ctimeNs {
+                        throw LocalFileError(.changedSinceScan, "\(path) changed since the last scan")
+                    }
+                    try local.remove(path, scanned: entry)
+                } catch {
+                    // Changed since the scan (it stays, and is judged again next pass), or a
+                    // folder holding ignored items.
+                    kept += 1
+                    if entry.kind == .file { logger.notice("\(path) is kept: \(error)", metadata: metadata) }
+                }
+            }
+            let files = tree.entries.values.filter { $0.kind == .file }
+            if !files.isEmpty {
+                let freed = ByteCount.human(files.reduce(0) { $0 + $1.size })
+                let left = kept > 0 ? "; \(kept) items kept" : ""
+                logger.notice("\(folder): local copy of an excluded folder removed (\(files.count) files, \(freed))\(left)", metadata: metadata)
+            }
+        } catch {
+            logger.error("\(folder) is excluded, but its local copy could not be cleared: \(error)", metadata: metadata)
         }
-        let files = tree.entries.values.filter { $0.kind == .file }
-        let freed = ByteCount.human(files.reduce(0) { $0 + $1.size })
-        let left = kept > 0 ? "; \(kept) items kept" : ""
-        logger.notice("\(folder): local copy of an excluded folder removed (\(files.count) files, \(freed))\(left)", metadata: metadata)
         return nil
     }
 
@@ -154,7 +192,7 @@ extension FolderSync {
             let name = folder.name + (n == 1 ? " (selective sync conflict)" : " (selective sync conflict \(n))")
             guard let candidate = RelativePath(folder.parent.map { $0.string + "/" + name } ?? name) else { break }
             if (try? local.status(candidate)) == nil, try journal.subtree(candidate).remote.entries.isEmpty,
-                !configuration.excludedFolders().contains(candidate)
+                !((try? configuration.excludedFolders()) ?? []).contains(candidate)
             {
                 return candidate
             }

@@ -40,7 +40,9 @@ public final class FolderSync: Sendable {
         public var jitter: @Sendable () -> Double = { Double.random(in: 0.5...1) }
         /// Folders this device does not keep (selective sync), read at the start of every pass:
         /// see `FolderSync+Selective.swift`.
-        public var excludedFolders: @Sendable () -> [RelativePath] = { [] }
+        /// A list that cannot be read fails the pass (read as empty, it would bring every
+        /// excluded folder back).
+        public var excludedFolders: @Sendable () throws -> [RelativePath] = { [] }
 
         /// When failed steps are tried again.
         public var retry: RetrySchedule { RetrySchedule(base: retryBase, cap: retryCap, transientCap: transientRetryCap) }
@@ -154,7 +156,7 @@ public final class FolderSync: Sendable {
         var scope = scope
         if case .subtrees(let subtrees) = scope {
             // Nothing under an excluded folder is looked at; a folder renamed out of its way is.
-            let kept = subtrees.filter { !ignore.hides($0, isFolder: true) }
+            let kept = subtrees.filter { path in !ignore.excluded.contains { path == $0 || path.isInside($0) } }
             scope = .subtrees(kept + exclusions.renamed.filter { path in !kept.contains { path == $0 || path.isInside($0) } })
         }
         if case .root = scope, configuration.quickCheck, exclusions.leaving.isEmpty {
@@ -318,6 +320,7 @@ public final class FolderSync: Sendable {
             )
         }
         refresh.settledDownloads = downloads.done
+        Self.forgettingWhatLeft(exclusions.leaving, local: localTree, synced: &syncedTree, refresh: &refresh)
         if !dryRun { try journal.apply(refresh) }
 
         let allowDeletes = allowMassDelete.load(ordering: .relaxed)

@@ -17,10 +17,23 @@ struct DevicesAPI {
                         createdAt: device.createdAt.timeIntervalSince1970,
                         lastSeenAt: device.lastSeenAt?.timeIntervalSince1970,
                         revoked: device.revokedAt != nil,
-                        current: device.id == caller.device?.id
+                        current: device.id == caller.device?.id,
+                        excludedFolders: device.excludedFolders
                     )
                 }
             )
+        }
+        api.put("devices/current/excluded-folders") { request, context in
+            guard let device = try context.requireCaller().device else {
+                throw APIError(.badRequest, code: "not_a_device", "only a device (a token) reports the folders it does not sync")
+            }
+            let body = try await request.decode(as: ExcludedFoldersReport.self, context: context)
+            do {
+                try await store.setExcludedFolders(body.folders, deviceId: device.id)
+            } catch let error as StoreError {
+                throw APIError.from(error)
+            }
+            return Response(status: .noContent)
         }
         api.delete("devices/{id}") { _, context in
             let user = try context.requireCaller().user

@@ -45,6 +45,23 @@ extension OpenAPIDocument {
                             lastSeenAt: {type: [number, "null"]}
                             revoked: {type: boolean}
                             current: {type: boolean}
+                            excludedFolders: {type: [array, "null"], items: {type: string}, description: "The folders the device does not sync, as it last reported them."}
+                "401": {$ref: "#/components/responses/Unauthorized"}
+          /devices/current/excluded-folders:
+            put:
+              summary: The calling device reports the folders it does not sync (selective sync), shown in the dashboard.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      required: [folders]
+                      properties:
+                        folders: {type: array, maxItems: 1000, items: {type: string}, description: "Paths relative to the top of the tree."}
+              responses:
+                "204": {description: Recorded.}
+                "400": {description: "A path the API would refuse (invalid_path), more than 1,000 folders, or a caller that is no device (not_a_device).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
                 "401": {$ref: "#/components/responses/Unauthorized"}
           /devices/{id}:
             delete:

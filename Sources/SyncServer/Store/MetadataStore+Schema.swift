@@ -251,6 +251,13 @@ extension MetadataStore {
                 "CREATE INDEX share_events_by_share ON share_events (share_id, at)",
             ]
         ),
+        (
+            "v11-device-excluded-folders",
+            [
+                // The folders a device reported it does not sync (a JSON list); NULL: never reported.
+                "ALTER TABLE devices ADD COLUMN excluded_folders TEXT"
+            ]
+        ),
     ]
 
     /// One folder's items, a page at a time, folders first, then by name without case: a

@@ -93,9 +93,23 @@ public struct MetadataStore: Sendable {
 
     public func devices(userId: String) async throws -> [Device] {
         try await database.query(
-            "SELECT id, user_id, name, created_at, last_seen_at, revoked_at FROM devices WHERE user_id = ? ORDER BY created_at",
+            "SELECT id, user_id, name, created_at, last_seen_at, revoked_at, excluded_folders FROM devices WHERE user_id = ? ORDER BY created_at",
             [.text(userId)]
         ).map(Self.device)
+    }
+
+    /// The most folders a device may report as excluded.
+    public static let maxExcludedFolders = 1000
+
+    /// Records the folders a device does not sync, each a valid path, at most
+    /// ``maxExcludedFolders`` of them.
+    public func setExcludedFolders(_ folders: [String], deviceId: String) async throws {
+        guard folders.count <= Self.maxExcludedFolders else {
+            throw StoreError.invalidPath("at most \(Self.maxExcludedFolders) excluded folders, not \(folders.count)")
+        }
+        for folder in folders { try Self.validate(folder) }
+        let text = String(decoding: try JSONEncoder().encode(folders), as: UTF8.self)
+        try await database.query("UPDATE devices SET excluded_folders = ? WHERE id = ?", [.text(text), .text(deviceId)])
     }
 
     /// Revokes a device of this user; false when the user has no such device.
@@ -122,7 +136,8 @@ public struct MetadataStore: Sendable {
             name: try row.text("name"),
             createdAt: Date(timeIntervalSince1970: try row.real("created_at")),
             lastSeenAt: row.optionalReal("last_seen_at").map(Date.init(timeIntervalSince1970:)),
-            revokedAt: row.optionalReal("revoked_at").map(Date.init(timeIntervalSince1970:))
+            revokedAt: row.optionalReal("revoked_at").map(Date.init(timeIntervalSince1970:)),
+            excludedFolders: row.optionalText("excluded_folders").flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         )
     }
 }

@@ -17,6 +17,8 @@ public struct Device: Sendable, Equatable {
     public var createdAt: Date
     public var lastSeenAt: Date?
     public var revokedAt: Date?
+    /// The folders the device said it does not sync (selective sync); nil: it never said.
+    public var excludedFolders: [String]? = nil
 }
 
 /// The current state of one item of a user's tree.

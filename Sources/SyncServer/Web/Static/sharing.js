@@ -111,7 +111,11 @@ export async function renderShares(view) {
 export async function renderDevices(view) {
   const devices = await api('GET', '/devices');
   const rows = devices.map((device) => el('tr', { class: 'item', 'data-device': device.id },
-    el('td', { class: 'name', text: device.name }), el('td', { text: humanDate(device.createdAt) }),
+    el('td', { class: 'name' }, el('div', { text: device.name }),
+      // Selective sync: what the device said it keeps off its disk.
+      device.excludedFolders && device.excludedFolders.length
+        ? el('div', { class: 'muted excluded', text: `Not synced here: ${device.excludedFolders.join(', ')}` }) : null),
+    el('td', { text: humanDate(device.createdAt) }),
     el('td', { text: device.lastSeenAt ? humanDate(device.lastSeenAt) : 'never' }),
     el('td', {}, device.revoked ? el('span', { class: 'muted', text: 'revoked' })
       : el('button', { class: 'small danger', 'data-action': 'revoke', text: 'Revoke', onclick: () => attempt(async () => {
