@@ -270,6 +270,6 @@ let package = Package(
 
 /// The files of `Sources/SyncServer/Web/Static`, embedded in the server (see StaticAssets.swift).
 var dashboardAssets: [String] {
-    ["app.js", "api.js", "dom.js", "hash.js", "upload.js", "sharing.js", "app.css"]
+    ["app.js", "api.js", "dom.js", "hash.js", "upload.js", "sharing.js", "request.js", "app.css"]
         + ["folder", "image", "pdf", "video", "audio", "archive", "document", "text", "other"].map { "icons/\($0).svg" }
 }

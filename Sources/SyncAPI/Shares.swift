@@ -6,15 +6,32 @@ public struct CreateShareRequest: Codable, Sendable, Equatable {
     /// A password visitors must give before the link shows anything (6 to 256 characters); nil:
     /// none.
     public var password: String?
+    /// A file request instead of a link: people without an account drop files into the folder
+    /// at `path` through it and see nothing of it.
+    public var request: FileRequestSettings?
 
-    public init(path: String, expiresInSeconds: Int? = nil, password: String? = nil) {
+    public init(path: String, expiresInSeconds: Int? = nil, password: String? = nil, request: FileRequestSettings? = nil) {
         self.path = path
         self.expiresInSeconds = expiresInSeconds
         self.password = password
+        self.request = request
     }
 
     /// The longest password a link takes, in characters.
     public static let maxPasswordLength = 256
+}
+
+/// What a file request asks for.
+public struct FileRequestSettings: Codable, Sendable, Equatable {
+    /// What the uploader is asked for ("Slides for Friday"): 1 to 200 characters on one line.
+    public var title: String
+    /// The largest file the request takes, in bytes (1 B to 5 TiB); nil: any the owner has room for.
+    public var maxFileBytes: Int64?
+
+    public init(title: String, maxFileBytes: Int64? = nil) {
+        self.title = title
+        self.maxFileBytes = maxFileBytes
+    }
 }
 
 /// A share link as its owner sees it.
@@ -33,6 +50,10 @@ public struct ShareInfo: Codable, Sendable, Equatable {
     public var downloads: Int64
     /// Whether visitors must give a password.
     public var hasPassword: Bool
+    /// Set for a file request (`/r/<token>`): what it asks for.
+    public var request: FileRequestSettings?
+    /// Files received through a file request.
+    public var uploads: Int64
 
     public init(
         id: String,
@@ -43,7 +64,9 @@ public struct ShareInfo: Codable, Sendable, Equatable {
         revoked: Bool,
         views: Int64,
         downloads: Int64 = 0,
-        hasPassword: Bool = false
+        hasPassword: Bool = false,
+        request: FileRequestSettings? = nil,
+        uploads: Int64 = 0
     ) {
         self.id = id
         self.url = url
@@ -54,6 +77,8 @@ public struct ShareInfo: Codable, Sendable, Equatable {
         self.views = views
         self.downloads = downloads
         self.hasPassword = hasPassword
+        self.request = request
+        self.uploads = uploads
     }
 
     /// Reads links from servers before downloads and passwords as having neither.
@@ -68,6 +93,8 @@ public struct ShareInfo: Codable, Sendable, Equatable {
         views = try container.decode(Int64.self, forKey: .views)
         downloads = try container.decodeIfPresent(Int64.self, forKey: .downloads) ?? 0
         hasPassword = try container.decodeIfPresent(Bool.self, forKey: .hasPassword) ?? false
+        request = try container.decodeIfPresent(FileRequestSettings.self, forKey: .request)
+        uploads = try container.decodeIfPresent(Int64.self, forKey: .uploads) ?? 0
     }
 }
 
@@ -80,6 +107,8 @@ public struct ShareEvent: Codable, Sendable, Equatable {
         case download
         /// A visitor gave a wrong password.
         case wrongPassword = "wrong_password"
+        /// A file came in through a file request.
+        case upload
     }
 
     /// Seconds since the epoch.

@@ -104,11 +104,12 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
     HistoryAPI(store: dependencies.store).register(on: api)
     DevicesAPI(store: dependencies.store).register(on: api)
     StorageAPI(blobs: dependencies.blobs).register(on: api)
-    UploadsAPI(
+    let uploads = UploadsAPI(
         store: dependencies.store,
         blobs: dependencies.blobs,
         metrics: dependencies.metrics
-    ).register(on: api)
+    )
+    uploads.register(on: api)
     SharesAPI(
         store: dependencies.store,
         blobs: dependencies.blobs,
@@ -116,6 +117,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<AppRequest
         maxLifetime: dependencies.maxShareLifetime,
         metrics: dependencies.metrics,
         sessions: dependencies.sessions,
+        uploads: uploads,
         visitBurst: dependencies.shareVisitBurst,
         visitsPerMinute: dependencies.shareVisitsPerMinute
     ).register(api: api, public: router)

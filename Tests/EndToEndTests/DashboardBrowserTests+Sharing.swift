@@ -97,4 +97,47 @@ extension DashboardBrowserTests {
             #expect(errors.isEmpty, "\(errors)")
         }
     }
+
+    /// A file request made in the share dialog of a folder: a stranger in a fresh browser (no
+    /// session) sees the title and nothing of the folder, sends a file, and the owner's device
+    /// downloads it like any change; the owner's list counts it.
+    @Test func aFileRequestTakesFilesFromAFreshBrowser() async throws {
+        try await DashboardWorld.with("file-request") { world, browser in
+            let laptop = try world.world.daemon("owner-laptop", token: world.token)
+            try laptop.write("Inbox/private-plans.txt", "not for the uploader")
+            try laptop.start()
+            try await waitUntil("the laptop's folder is on the server") {
+                try await world.world.serverFiles(world.token)["Inbox/private-plans.txt"] != nil
+            }
+            try await world.signIn(browser)
+            try await browser.click("button[data-action=share]", inRow: "Inbox")
+            let dialog = try await browser.waitFor("#share-dialog")
+            try await (try await browser.find("#request-title")).type("Slides for Friday")
+            try await (try await browser.find("#request-max-mb")).type("5")
+            try await dialog.find("button[data-action=create-request]").click()
+            let link = try #require(try await browser.waitFor("#share-links input.link-url").property("value"))
+            #expect(link.contains("/r/"))
+            #expect(try await browser.find("#share-links .share-request").text() == "File request: Slides for Friday")
+            try await browser.screenshot(to: world.screenshots + "/file-request-dialog.png")
+
+            let stranger = try await world.driver.session(downloads: world.downloads + "-request")
+            try await stranger.open(link)
+            #expect(try await stranger.waitFor("#request-title").text() == "Slides for Friday")
+            let source = try await stranger.execute("return document.documentElement.outerHTML;") as? String ?? ""
+            #expect(!source.contains("private-plans") && !source.contains("Inbox"), "the page shows nothing of the folder")
+            let slides = Data("slide 1: the plan\n".utf8)
+            try await stranger.pickFiles(try world.localFiles(["slides.txt": slides]), in: "#request-files")
+            try await waitUntil("the stranger's file is sent") {
+                try await stranger.findAll("#request-uploads li[data-state=done]").count == 1
+            }
+            #expect(try await stranger.find("#request-uploads .upload-status").text() == "sent")
+            try await stranger.screenshot(to: world.screenshots + "/file-request-page.png")
+            #expect(try await stranger.consoleEntries().isEmpty)
+
+            try await waitUntil("the owner's laptop has the file", timeout: .seconds(60)) { laptop.read("Inbox/slides.txt") == "slide 1: the plan\n" }
+            let shares: [ShareInfo] = try await world.world.api(world.token).get("/shares")
+            #expect(shares.first { $0.request != nil }?.uploads == 1)
+            await laptop.stop()
+        }
+    }
 }

@@ -34,7 +34,8 @@ enum SharePage {
 
     /// The form of a password-protected link: the same for every such link, so that it tells
     /// nothing about the file (no name, size, type or preview) before the password is right.
-    static func passwordForm(token: String, message: String?, status: HTTPResponse.Status) -> Response {
+    /// - Parameter base: `s` for a link, `r` for a file request.
+    static func passwordForm(token: String, base: String = "s", message: String?, status: HTTPResponse.Status) -> Response {
         let note = message.map { "<p class=\"error\" id=\"password-error\" role=\"alert\">\(HTMLPage.escape($0))</p>" } ?? ""
         let page = """
             \(head(title: "Protected link"))
@@ -42,7 +43,7 @@ enum SharePage {
             <h1>This link is protected</h1>
             <p class="muted">Enter the password its owner gave you.</p>
             \(note)
-            <form method="post" action="/s/\(HTMLPage.escape(token))" id="password-form" class="password-form">
+            <form method="post" action="/\(base)/\(HTMLPage.escape(token))" id="password-form" class="password-form">
             <label for="link-password">Password</label>
             <input type="password" id="link-password" name="password" autocomplete="current-password" required autofocus maxlength="256">
             <button type="submit" class="button primary" id="password-submit">Open</button>

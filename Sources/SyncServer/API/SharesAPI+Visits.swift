@@ -46,7 +46,7 @@ extension SharesAPI {
             }
         }
         visits.post("{token}") { request, context in
-            try await unlock(try context.parameters.require("token"), request: request, context: context)
+            try await unlock(try context.parameters.require("token"), base: "s", request: request, context: context)
         }
         // A file inside a folder's link: its own page.
         visits.get("{token}/file") { request, context in
@@ -118,8 +118,18 @@ extension SharesAPI {
 
     /// A valid link and its file. 404 for unknown, revoked or trashed; 410 for expired; `Locked`
     /// for a protected link without its cookie.
-    func open(_ token: String, request: Request, checkingPassword: Bool = true) async throws -> (ShareRecord, FileRecord, owner: String) {
+    /// - Parameter fileRequest: whether the token must be a file request's (`/r/`) rather than
+    ///   a link's (`/s/`): neither opens as the other (a request's uploader sees nothing of
+    ///   its folder).
+    func open(
+        _ token: String,
+        request: Request,
+        checkingPassword: Bool = true,
+        fileRequest: Bool = false
+    ) async throws -> (ShareRecord, FileRecord, owner: String) {
         switch try await store.openShare(token: token) {
+        case .valid(let share, _, _) where (share.request != nil) != fileRequest:
+            throw APIError(.notFound, code: "not_found", "no such link")
         case .valid(let share, let file, let userId):
             if checkingPassword, let hash = share.passwordHash, !isUnlocked(share, hash: hash, request: request) { throw Locked() }
             return (share, file, userId)
@@ -130,15 +140,15 @@ extension SharesAPI {
         }
     }
 
-    /// `POST /s/<token>` with `password=…` (a form).
-    private func unlock(_ token: String, request: Request, context: AppRequestContext) async throws -> Response {
+    /// `POST /s/<token>` (or `/r/<token>` for a file request, `base` "r") with `password=…` (a form).
+    func unlock(_ token: String, base: String, request: Request, context: AppRequestContext) async throws -> Response {
         let share: ShareRecord
         do {
-            (share, _, _) = try await open(token, request: request, checkingPassword: false)
+            (share, _, _) = try await open(token, request: request, checkingPassword: false, fileRequest: base == "r")
         } catch let error as APIError {
             return Self.refusalPage(error)
         }
-        guard let hash = share.passwordHash else { return Response(status: .seeOther, headers: [.location: "/s/\(token)"]) }
+        guard let hash = share.passwordHash else { return Response(status: .seeOther, headers: [.location: "/\(base)/\(token)"]) }
         // Limits first, so that guessing costs no hashing: per address, then per link (an address
         // over its own limit does not use up the link's tries).
         let seconds = Date().timeIntervalSince1970
@@ -148,6 +158,7 @@ extension SharesAPI {
         else {
             var response = SharePage.passwordForm(
                 token: token,
+                base: base,
                 message: "Too many attempts. Wait a few minutes, then try again.",
                 status: .tooManyRequests
             )
@@ -160,22 +171,27 @@ extension SharesAPI {
         do {
             right = try await LinkPassword.verify(password, against: hash)
         } catch is LinkPassword.Busy {
-            var response = SharePage.passwordForm(token: token, message: "The server is busy. Try again in a moment.", status: .serviceUnavailable)
+            var response = SharePage.passwordForm(
+                token: token,
+                base: base,
+                message: "The server is busy. Try again in a moment.",
+                status: .serviceUnavailable
+            )
             response.headers[.retryAfter] = "5"
             return response
         }
         guard right else {
             try await store.recordShareVisit(.wrongPassword, shareId: share.id)
-            return SharePage.passwordForm(token: token, message: "Wrong password.", status: .unauthorized)
+            return SharePage.passwordForm(token: token, base: base, message: "Wrong password.", status: .unauthorized)
         }
         let expires = Int(Date().timeIntervalSince1970) + Self.unlockSeconds
-        var response = Response(status: .seeOther, headers: [.location: "/s/\(token)", .cacheControl: "no-store"])
+        var response = Response(status: .seeOther, headers: [.location: "/\(base)/\(token)", .cacheControl: "no-store"])
         response.setCookie(
             sessions.cookie(
                 Self.unlockCookie,
                 "\(expires).\(unlockTag(share, hash: hash, expires: expires))",
                 maxAge: Self.unlockSeconds,
-                path: "/s/\(token)"
+                path: "/\(base)/\(token)"
             )
         )
         return response

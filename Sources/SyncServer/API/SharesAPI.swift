@@ -3,6 +3,7 @@ import Hummingbird
 import NIOConcurrencyHelpers
 import NIOCore
 import Prometheus
+import S3Client
 import SyncAPI
 
 /// Share links: the owner's API (create, list, revoke, a link's visits) and the public
@@ -17,6 +18,8 @@ struct SharesAPI {
     let metrics: ServerMetrics
     /// Signs the cookie that opens a password-protected link for a while.
     let sessions: SessionKeys
+    /// File requests begin and finish uploads as the owner's own do.
+    let uploads: UploadsAPI
     /// Password attempts: per link and per client address, a burst, then a slow refill.
     let attemptsPerLink = NIOLockedValueBox(TokenBuckets(capacity: 5, perSecond: 5 / 600))
     let attemptsPerAddress = NIOLockedValueBox(TokenBuckets(capacity: 20, perSecond: 20 / 3600))
@@ -64,11 +67,13 @@ struct SharesAPI {
                     throw APIError(.serviceUnavailable, code: "busy", "too many passwords are being hashed at once; try again in a moment")
                 }
             }
+            if let request = body.request { try Self.validate(request) }
             let share = try await store.createShare(
                 userId: user.id,
                 path: body.path,
                 expiresAt: lifetime.map { Date().addingTimeInterval($0) },
-                passwordHash: passwordHash
+                passwordHash: passwordHash,
+                request: body.request
             )
             return try json(info(share), status: .created)
         }
@@ -93,19 +98,33 @@ struct SharesAPI {
             return try json(events)
         }
         registerVisits(on: router)
+        registerRequests(on: router)
+    }
+
+    /// A file request's title is one line of 1 to 200 characters; its size cap 1 B to 5 TiB.
+    static func validate(_ request: FileRequestSettings) throws {
+        let title = request.title.trimmingCharacters(in: .whitespaces)
+        guard (1...200).contains(title.count), !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw APIError(.badRequest, code: "invalid_title", "a file request's title is 1 to 200 characters on one line")
+        }
+        if let cap = request.maxFileBytes, !(1...PartLayout.maxObjectSize).contains(cap) {
+            throw APIError(.badRequest, code: "invalid_size", "maxFileBytes must be 1...\(PartLayout.maxObjectSize) bytes")
+        }
     }
 
     func info(_ share: ShareRecord) -> ShareInfo {
         ShareInfo(
             id: share.id,
-            url: "\(publicBaseURL)/s/\(share.token)",
+            url: "\(publicBaseURL)/\(share.request == nil ? "s" : "r")/\(share.token)",
             path: share.path,
             createdAt: share.createdAt.timeIntervalSince1970,
             expiresAt: share.expiresAt?.timeIntervalSince1970,
             revoked: share.revokedAt != nil,
             views: share.views,
             downloads: share.downloads,
-            hasPassword: share.passwordHash != nil
+            hasPassword: share.passwordHash != nil,
+            request: share.request,
+            uploads: share.uploads
         )
     }
 }

@@ -119,6 +119,34 @@ extension UploadsAPI {
     ///
     /// - Parameter heads: the objects the batch looked at already.
     func prepare(_ body: BeginUploadRequest, user: User, heads: ObjectHeads? = nil) async throws -> BeginPlan {
+        try await check(body, user: user)
+        let hash = body.sha256.lowercased()
+        if try await store.storesContent(userId: user.id, contentHash: hash),
+            let object = try await (heads ?? ObjectHeads()).head(blobs.key(userId: user.id, sha256: hash), blobs: blobs),
+            object.size == body.size
+        {
+            // A new item is recorded here only while nothing happened at its path since the
+            // client looked: a begin held up on the way must not bring back what the client
+            // moved or deleted since. Otherwise its bytes go up, and complete decides.
+            return .stored(
+                body,
+                MetadataStore.CommitItem(
+                    path: body.path,
+                    kind: .file,
+                    size: body.size,
+                    contentHash: hash,
+                    baseRevision: body.baseRevision,
+                    finishingUpload: nil,
+                    unchangedSince: body.baseRevision == nil ? body.seenCursor : nil
+                )
+            )
+        }
+        return try await prepareUpload(body, user: user)
+    }
+
+    /// What every begin checks before anything is signed: the identity, size, type and path,
+    /// the base revision, the room, and a content still under a legacy hash.
+    func check(_ body: BeginUploadRequest, user: User) async throws {
         let hash = body.sha256.lowercased()
         guard hash.count == 64, Hex.decode(hash) != nil else { throw APIError(.badRequest, code: "invalid_sha256", "sha256 must be 64 hex digits") }
         guard (0...PartLayout.maxObjectSize).contains(body.size) else {
@@ -149,27 +177,6 @@ extension UploadsAPI {
         if let seen = body.seenCursor, seen < 0 {
             throw APIError(.badRequest, code: "invalid_cursor", "seenCursor must be a cursor the change feed gave (0 or more)")
         }
-        if try await store.storesContent(userId: user.id, contentHash: hash),
-            let object = try await (heads ?? ObjectHeads()).head(blobs.key(userId: user.id, sha256: hash), blobs: blobs),
-            object.size == body.size
-        {
-            // A new item is recorded here only while nothing happened at its path since the
-            // client looked: a begin held up on the way must not bring back what the client
-            // moved or deleted since. Otherwise its bytes go up, and complete decides.
-            return .stored(
-                body,
-                MetadataStore.CommitItem(
-                    path: body.path,
-                    kind: .file,
-                    size: body.size,
-                    contentHash: hash,
-                    baseRevision: body.baseRevision,
-                    finishingUpload: nil,
-                    unchangedSince: body.baseRevision == nil ? body.seenCursor : nil
-                )
-            )
-        }
-        return try await prepareUpload(body, user: user)
     }
 
     /// An upload to record for a begin `prepare` checked, its S3 side made (a multipart

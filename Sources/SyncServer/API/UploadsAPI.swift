@@ -86,24 +86,7 @@ struct UploadsAPI {
             let user = try context.requireCaller().user
             let upload = try await owned(context.parameters.require("id"), user: user)
             let body = try await request.decode(as: PartURLsRequest.self, context: context)
-            guard let s3UploadId = upload.s3UploadId else { throw APIError(.badRequest, code: "not_multipart", "this upload is a single PUT") }
-            let layout = try Self.layout(fileSize: upload.size)
-            guard (1...PartLayout.maxParts).contains(body.partNumbers.count) else {
-                throw APIError(.badRequest, code: "invalid_part", "ask for 1...\(PartLayout.maxParts) part numbers at a time")
-            }
-            var urls: [String: String] = [:]
-            var headers: [String: [String: String]] = [:]
-            for number in body.partNumbers where !(1...layout.partCount).contains(number) {
-                throw APIError(.badRequest, code: "invalid_part", "part \(number) is outside 1...\(layout.partCount)")
-            }
-            let digests = try await partDigests(upload, numbers: body.partNumbers, sha256: body.sha256)
-            let key = blobs.key(userId: user.id, sha256: upload.contentHash)
-            for number in body.partNumbers {
-                let signed = try await blobs.presignPart(key: key, uploadId: s3UploadId, partNumber: number, sha256: digests[number]!)
-                urls[String(number)] = signed.url
-                headers[String(number)] = signed.headers
-            }
-            return try json(PartURLsResponse(urls: urls, headers: headers))
+            return try json(try await partURLs(upload, body: body, user: user))
         }
         api.get("uploads/{id}/parts") { _, context in
             let user = try context.requireCaller().user
@@ -140,17 +123,43 @@ struct UploadsAPI {
         }
         api.delete("uploads/{id}") { _, context in
             let user = try context.requireCaller().user
-            let upload = try await owned(context.parameters.require("id"), user: user)
-            if let s3UploadId = upload.s3UploadId {
-                do {
-                    try await blobs.abortMultipartUpload(key: blobs.key(userId: user.id, sha256: upload.contentHash), uploadId: s3UploadId)
-                } catch let error as BlobStoreError where error.code == .missing {
-                    // Gone from S3 already (aborted by the collector): what was asked is done.
-                }
-            }
-            try await store.deleteUpload(id: upload.id)
+            try await abort(try await owned(context.parameters.require("id"), user: user), user: user)
             return Response(status: .noContent)
         }
+    }
+
+    /// Presigned URLs for parts of a multipart upload, each with its block's SHA-256 signed in.
+    func partURLs(_ upload: UploadRecord, body: PartURLsRequest, user: User) async throws -> PartURLsResponse {
+        guard let s3UploadId = upload.s3UploadId else { throw APIError(.badRequest, code: "not_multipart", "this upload is a single PUT") }
+        let layout = try Self.layout(fileSize: upload.size)
+        guard (1...PartLayout.maxParts).contains(body.partNumbers.count) else {
+            throw APIError(.badRequest, code: "invalid_part", "ask for 1...\(PartLayout.maxParts) part numbers at a time")
+        }
+        var urls: [String: String] = [:]
+        var headers: [String: [String: String]] = [:]
+        for number in body.partNumbers where !(1...layout.partCount).contains(number) {
+            throw APIError(.badRequest, code: "invalid_part", "part \(number) is outside 1...\(layout.partCount)")
+        }
+        let digests = try await partDigests(upload, numbers: body.partNumbers, sha256: body.sha256)
+        let key = blobs.key(userId: user.id, sha256: upload.contentHash)
+        for number in body.partNumbers {
+            let signed = try await blobs.presignPart(key: key, uploadId: s3UploadId, partNumber: number, sha256: digests[number]!)
+            urls[String(number)] = signed.url
+            headers[String(number)] = signed.headers
+        }
+        return PartURLsResponse(urls: urls, headers: headers)
+    }
+
+    /// Drops an upload: S3's parts, then its record (and the room it held).
+    func abort(_ upload: UploadRecord, user: User) async throws {
+        if let s3UploadId = upload.s3UploadId {
+            do {
+                try await blobs.abortMultipartUpload(key: blobs.key(userId: user.id, sha256: upload.contentHash), uploadId: s3UploadId)
+            } catch let error as BlobStoreError where error.code == .missing {
+                // Gone from S3 already (aborted by the collector): what was asked is done.
+            }
+        }
+        try await store.deleteUpload(id: upload.id)
     }
 
     static let maxBatch = 1000

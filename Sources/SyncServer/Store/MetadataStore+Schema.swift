@@ -258,6 +258,17 @@ extension MetadataStore {
                 "ALTER TABLE devices ADD COLUMN excluded_folders TEXT"
             ]
         ),
+        (
+            "v12-file-requests",
+            [
+                // A file request (upload-only link) is a share of a folder with a title; NULL:
+                // a link. Its uploads count apart, and each upload it began names it.
+                "ALTER TABLE shares ADD COLUMN request_title TEXT",
+                "ALTER TABLE shares ADD COLUMN request_max_bytes BIGINT",
+                "ALTER TABLE shares ADD COLUMN uploads BIGINT NOT NULL DEFAULT 0",
+                "ALTER TABLE uploads ADD COLUMN share_id TEXT",
+            ]
+        ),
     ]
 
     /// One folder's items, a page at a time, folders first, then by name without case: a

@@ -15,6 +15,10 @@ public struct ShareRecord: Sendable, Equatable {
     public var downloads: Int64 = 0
     /// The password's slow hash (``LinkPassword``); nil: no password.
     public var passwordHash: String?
+    /// Set for a file request: what it asks for.
+    public var request: FileRequestSettings? = nil
+    /// Files received through a file request.
+    public var uploads: Int64 = 0
 }
 
 /// What opening a share link finds.
@@ -25,21 +29,34 @@ public enum ShareLookup: Sendable, Equatable {
 }
 
 extension MetadataStore {
-    static let shareColumns = "s.id, s.token, s.file_id, f.path, s.created_at, s.expires_at, s.revoked_at, s.views, s.downloads, s.password_hash"
+    static let shareColumns =
+        "s.id, s.token, s.file_id, f.path, s.created_at, s.expires_at, s.revoked_at, s.views, s.downloads, s.password_hash, s.request_title, s.request_max_bytes, s.uploads"
     /// Events kept per link, newest first (the counts stay exact).
     static let shareEventsKept = 1000
 
     /// A new link to the user's file or folder at `path` (a folder's link shows what is inside it).
     /// - Parameter passwordHash: the password's slow hash (``LinkPassword/hash(_:)``), nil for none.
-    public func createShare(userId: String, path: String, expiresAt: Date?, passwordHash: String? = nil) async throws -> ShareRecord {
+    /// - Parameter request: for a file request (of a folder): what it asks for.
+    public func createShare(
+        userId: String,
+        path: String,
+        expiresAt: Date?,
+        passwordHash: String? = nil,
+        request: FileRequestSettings? = nil
+    ) async throws -> ShareRecord {
         guard let file = try await file(userId: userId, path: path) else { throw StoreError.notFound }
+        if request != nil && file.kind != .folder { throw StoreError.invalidPath("a file request drops files into a folder: \(path) is a file") }
         let token = Self.randomToken(bytes: 24)
         let id = UUID().uuidString.lowercased()
         try await database.query(
-            "INSERT INTO shares (id, token, user_id, file_id, created_at, expires_at, password_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            """
+            INSERT INTO shares (id, token, user_id, file_id, created_at, expires_at, password_hash, request_title, request_max_bytes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
             [
                 .text(id), .text(token), .text(userId), .text(file.id), .real(now().timeIntervalSince1970),
                 expiresAt.map { .real($0.timeIntervalSince1970) } ?? .null, passwordHash.map { .text($0) } ?? .null,
+                request.map { .text($0.title) } ?? .null, request?.maxFileBytes.map(SQLValue.int) ?? .null,
             ]
         )
         return ShareRecord(
@@ -51,7 +68,8 @@ extension MetadataStore {
             expiresAt: expiresAt,
             revokedAt: nil,
             views: 0,
-            passwordHash: passwordHash
+            passwordHash: passwordHash,
+            request: request
         )
     }
 
@@ -109,7 +127,11 @@ extension MetadataStore {
             revokedAt: row.optionalReal("revoked_at").map(Date.init(timeIntervalSince1970:)),
             views: try row.int("views"),
             downloads: try row.int("downloads"),
-            passwordHash: row.optionalText("password_hash")
+            passwordHash: row.optionalText("password_hash"),
+            request: row.optionalText("request_title").map {
+                FileRequestSettings(title: $0, maxFileBytes: row.optionalInt("request_max_bytes"))
+            },
+            uploads: row.optionalInt("uploads") ?? 0
         )
     }
 
@@ -121,6 +143,7 @@ extension MetadataStore {
             switch kind {
             case .view: try await db.query("UPDATE shares SET views = views + 1 WHERE id = ?", [.text(shareId)])
             case .download: try await db.query("UPDATE shares SET downloads = downloads + 1 WHERE id = ?", [.text(shareId)])
+            case .upload: try await db.query("UPDATE shares SET uploads = uploads + 1 WHERE id = ?", [.text(shareId)])
             case .wrongPassword: break
             }
             try await Self.recordShareEvent(kind, shareId: shareId, at: at, in: db)

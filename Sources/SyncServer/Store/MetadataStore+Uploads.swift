@@ -12,6 +12,8 @@ public struct UploadRecord: Sendable, Equatable {
     /// The S3 multipart upload id; nil for a single PUT.
     public var s3UploadId: String?
     public var createdAt: Date
+    /// The file request it came through (nil: the owner's own upload).
+    public var shareId: String? = nil
 }
 
 extension MetadataStore {
@@ -50,13 +52,13 @@ extension MetadataStore {
                 }
                 try await db.query(
                     """
-                    INSERT INTO uploads (id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at, begin_seq)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT change_seq FROM users WHERE id = ?))
+                    INSERT INTO uploads (id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at, begin_seq, share_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT change_seq FROM users WHERE id = ?), ?)
                     """,
                     [
                         .text(upload.id), .text(upload.userId), .text(upload.path), .int(upload.size), .text(upload.contentHash),
                         upload.baseRevision.map(SQLValue.int) ?? .null, upload.s3UploadId.map(SQLValue.text) ?? .null,
-                        .real(upload.createdAt.timeIntervalSince1970), .text(upload.userId),
+                        .real(upload.createdAt.timeIntervalSince1970), .text(upload.userId), upload.shareId.map(SQLValue.text) ?? .null,
                     ]
                 )
                 try await Self.insertBlockDigests(uploadId: upload.id, digests, db)
@@ -90,9 +92,14 @@ extension MetadataStore {
         )
     }
 
+    /// Whether the user has an upload in progress at `path` (a name a file request must not take).
+    public func hasUpload(userId: String, path: String) async throws -> Bool {
+        !(try await database.query("SELECT id FROM uploads WHERE user_id = ? AND path = ? LIMIT 1", [.text(userId), .text(path)])).isEmpty
+    }
+
     public func upload(id: String, userId: String) async throws -> UploadRecord? {
         try await database.query(
-            "SELECT id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at FROM uploads WHERE id = ? AND user_id = ?",
+            "SELECT id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at, share_id FROM uploads WHERE id = ? AND user_id = ?",
             [.text(id), .text(userId)]
         ).first.map { row in
             let base: Int64? = if case .int(let value) = row["base_revision"] { value } else { nil }
@@ -104,7 +111,8 @@ extension MetadataStore {
                 contentHash: try row.text("content_hash"),
                 baseRevision: base,
                 s3UploadId: row.optionalText("s3_upload_id"),
-                createdAt: Date(timeIntervalSince1970: try row.real("created_at"))
+                createdAt: Date(timeIntervalSince1970: try row.real("created_at")),
+                shareId: row.optionalText("share_id")
             )
         }
     }

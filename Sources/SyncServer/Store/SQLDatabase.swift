@@ -74,6 +74,11 @@ public struct SQLRow: Sendable {
         return nil
     }
 
+    func optionalInt(_ column: String) -> Int64? {
+        if case .int(let value) = self[column] { return value }
+        return nil
+    }
+
     func optionalReal(_ column: String) -> Double? {
         switch self[column] {
         case .real(let value): value

@@ -27,6 +27,7 @@ enum StaticAssets {
             "app.js": Asset(PackageResources.app_js, script), "api.js": Asset(PackageResources.api_js, script),
             "dom.js": Asset(PackageResources.dom_js, script), "hash.js": Asset(PackageResources.hash_js, script),
             "upload.js": Asset(PackageResources.upload_js, script), "sharing.js": Asset(PackageResources.sharing_js, script),
+            "request.js": Asset(PackageResources.request_js, script),
             "app.css": Asset(PackageResources.app_css, "text/css; charset=utf-8"),
             "icons/folder.svg": Asset(PackageResources.folder_svg, svg), "icons/image.svg": Asset(PackageResources.image_svg, svg),
             "icons/pdf.svg": Asset(PackageResources.pdf_svg, svg), "icons/video.svg": Asset(PackageResources.video_svg, svg),

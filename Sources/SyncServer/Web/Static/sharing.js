@@ -35,7 +35,12 @@ function plural(count, word) {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
-const EVENT_TEXT = { view: 'Page viewed', download: 'Downloaded', wrong_password: 'Wrong password given' };
+const EVENT_TEXT = { view: 'Page viewed', download: 'Downloaded', wrong_password: 'Wrong password given', upload: 'File received' };
+
+/** A link's counts: a file request's uploads, a link's downloads. */
+function counts(share) {
+  return `${plural(share.views, 'view')} · ${share.request ? plural(share.uploads, 'file') + ' received' : plural(share.downloads, 'download')}`;
+}
 
 /** The visits of one link, newest first. */
 async function showActivity(listed) {
@@ -46,7 +51,7 @@ async function showActivity(listed) {
     el('span', { text: EVENT_TEXT[event.kind] || event.kind }), ' ', el('span', { class: 'muted', text: humanDate(event.at) })));
   await modal({
     title: `Activity of the link to ${baseName(share.path)}`, id: 'share-activity',
-    content: [el('p', { class: 'muted', id: 'share-counts', text: `${plural(share.views, 'view')} · ${plural(share.downloads, 'download')}` }),
+    content: [el('p', { class: 'muted', id: 'share-counts', text: counts(share) }),
       rows.length ? el('ul', { class: 'share-events', id: 'share-events' }, rows) : el('p', { class: 'muted', text: 'Nobody has opened this link yet.' })],
   });
 }
@@ -57,7 +62,8 @@ function linkRow(share, onRevoked) {
   const copyButton = el('button', { type: 'button', class: 'small', 'data-action': 'copy', text: 'Copy' });
   copyButton.addEventListener('click', () => copy(share.url, copyButton));
   return el('li', { class: 'share-link', 'data-share': share.id }, input, copyButton,
-    el('span', { class: 'muted share-meta', text: `${share.hasPassword ? 'password · ' : ''}${expiryText(share)} · ${plural(share.views, 'view')} · ${plural(share.downloads, 'download')}` }),
+    share.request ? el('span', { class: 'share-request', text: `File request: ${share.request.title}` }) : null,
+    el('span', { class: 'muted share-meta', text: `${share.hasPassword ? 'password · ' : ''}${expiryText(share)} · ${counts(share)}` }),
     el('button', { type: 'button', class: 'small', 'data-action': 'activity', text: 'Activity', onclick: () => attempt(() => showActivity(share)) }),
     share.revoked ? null : el('button', { type: 'button', class: 'small danger', 'data-action': 'revoke', text: 'Revoke', onclick: () => attempt(async () => {
       await api('DELETE', `/shares/${encodeURIComponent(share.id)}`);
@@ -79,18 +85,31 @@ export async function openShareDialog(file, session) {
   };
   const password = el('input', { type: 'password', id: 'share-password', name: 'password', autocomplete: 'new-password', maxlength: 256,
     placeholder: 'Optional', 'aria-label': 'Password' });
-  const create = el('button', { type: 'button', class: 'primary', 'data-action': 'create-link', text: 'Create link', onclick: () => attempt(async () => {
+  // A folder can also ask for files: people without an account drop files into it.
+  const title = el('input', { type: 'text', id: 'request-title', maxlength: 200, placeholder: 'e.g. Slides for Friday', 'aria-label': 'What you ask for' });
+  const maxMB = el('input', { type: 'number', id: 'request-max-mb', min: 1, placeholder: 'No limit', 'aria-label': 'Largest file (MB)' });
+  const make = (request) => attempt(async () => {
     const body = { path: file.path, expiresInSeconds: Number(select.value) };
     if (password.value) body.password = password.value;
+    if (request) {
+      body.request = { title: title.value.trim() || baseName(file.path) };
+      if (maxMB.value) body.request.maxFileBytes = Math.round(Number(maxMB.value) * 1e6);
+    }
     await api('POST', '/shares', body);
     password.value = '';
     await refresh();
-  }) });
+  });
+  const create = el('button', { type: 'button', class: 'primary', 'data-action': 'create-link', text: 'Create link', onclick: () => make(false) });
+  const requestFiles = file.kind === 'folder'
+    ? el('div', { class: 'share-create request-create' }, el('label', { for: 'request-title', text: 'Or ask for files' }), title,
+      el('label', { for: 'request-max-mb', text: 'Largest file (MB)' }), maxMB,
+      el('button', { type: 'button', 'data-action': 'create-request', text: 'Create file request', onclick: () => make(true) }))
+    : null;
   await refresh();
   await modal({
     title: `Share ${baseName(file.path)}`, id: 'share-dialog',
     content: [el('div', { class: 'share-create' }, el('label', { for: 'share-expiry', text: 'Link expires after' }), select,
-      el('label', { for: 'share-password', text: 'Password' }), password, create), list],
+      el('label', { for: 'share-password', text: 'Password' }), password, create), requestFiles, list],
   });
 }
 
