@@ -20,7 +20,10 @@ public enum ByteSize {
             value.removeLast(suffix.count)
             break
         }
-        guard let number = Double(value.trimmingCharacters(in: .whitespaces)), number > 0, number * factor >= Double(minimum) else {
+        // Below 2^63 (a Double that large would trap as an Int64): nothing real is that big.
+        guard let number = Double(value.trimmingCharacters(in: .whitespaces)), number > 0, number * factor >= Double(minimum),
+            number * factor < 9.2e18
+        else {
             let example = isRate ? "a rate like \"10MB\" or \"512KiB\" (at least 1 KiB/s)" : "a size like \"50GB\" or \"512MiB\""
             throw ConfigError("\(key) must be \(example), or \"unlimited\"; not \"\(text ?? "")\"")
         }

@@ -3,6 +3,7 @@ import Foundation
 import ServiceSupport
 import SyncAPI
 import SyncDaemon
+import TOMLConfig
 
 /// `syncd share PATH`, `syncd share list`, `syncd share revoke ID`.
 struct ShareCommand: AsyncParsableCommand {
@@ -28,10 +29,21 @@ struct ShareCommand: AsyncParsableCommand {
             )
         )
         var password = false
+        @Option(
+            help: ArgumentHelp(
+                "Make a file request instead of a link: people without an account drop files into the folder, and see nothing of it.",
+                discussion: "The text is what they are asked for (\"Slides for Friday\").",
+                valueName: "title"
+            )
+        )
+        var request: String?
+        @Option(help: "With --request: the largest file it takes (\"100MB\", \"2GiB\").") var maxSize: String?
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {
             if let expires { _ = try lifetimeSeconds(expires) }
+            if maxSize != nil && request == nil { throw ValidationError("--max-size goes with --request") }
+            if let maxSize { _ = try ByteSize.parse(maxSize, key: "--max-size", minimum: 1) }
         }
 
         func run() async throws {
@@ -39,13 +51,15 @@ struct ShareCommand: AsyncParsableCommand {
             let remote = try context.remotePath(path)
             let seconds = try expires.map(lifetimeSeconds)
             let secret = password ? try readPassword() : nil
+            let asked = try request.map { FileRequestSettings(title: $0, maxFileBytes: try ByteSize.parse(maxSize, key: "--max-size", minimum: 1)) }
             let share: ShareInfo = try await explained {
-                try await context.api.post("/shares", CreateShareRequest(path: remote, expiresInSeconds: seconds, password: secret))
+                try await context.api.post("/shares", CreateShareRequest(path: remote, expiresInSeconds: seconds, password: secret, request: asked))
             }
             if json { return try printJSON(share) }
             say(share.url)
             let protected = share.hasPassword ? ", password-protected" : ""
-            FileHandle.standardError.write(Data(displayed("link \(share.id) to \(share.path), \(ShareCommand.expiry(share))\(protected)\n").utf8))
+            let kind = share.request.map { "file request \"\($0.title)\" (\(share.id)) into" } ?? "link \(share.id) to"
+            FileHandle.standardError.write(Data(displayed("\(kind) \(share.path), \(ShareCommand.expiry(share))\(protected)\n").utf8))
         }
 
         /// The password: prompted for without echo on a terminal, else the first line of stdin
@@ -75,7 +89,9 @@ struct ShareCommand: AsyncParsableCommand {
             for share in shares {
                 say(
                     "\(share.id)  \(share.path)  \(ShareCommand.expiry(share))  \(share.views) view\(share.views == 1 ? "" : "s"), "
-                        + "\(share.downloads) download\(share.downloads == 1 ? "" : "s")\(share.hasPassword ? "  password" : "")\n    \(share.url)"
+                        + (share.request.map { "file request \"\($0.title)\", \(share.uploads) received" }
+                            ?? "\(share.downloads) download\(share.downloads == 1 ? "" : "s")")
+                        + "\(share.hasPassword ? "  password" : "")\n    \(share.url)"
                 )
             }
         }

@@ -171,6 +171,20 @@ import Testing
             #expect(try await Self.status(url) == 404)
             let bad = try await a.cli(["share", "photo.txt", "--expires=0d"])
             #expect(bad.status != 0 && bad.output.contains("--expires takes a positive duration"), "\(bad.output)")
+            // A file request into a folder, with a size cap; not of a file.
+            try a.write("inbox/readme.txt", "drop files here")
+            try await waitUntil("the folder is uploaded") { try await world.serverFiles(token)["inbox/readme.txt"] != nil }
+            let request = try await a.cli(["share", "inbox", "--request", "Receipts", "--max-size", "1MB"])
+            #expect(request.status == 0 && request.output.contains("file request \"Receipts\""), "\(request.output)")
+            let requestURL = try #require(request.output.split(separator: "\n").first { $0.hasPrefix("http") }.map(String.init))
+            #expect(requestURL.hasPrefix(world.serverURL + "/r/"))
+            #expect(try await Self.status(requestURL) == 200)
+            let listed = try await a.cli(["share", "list"])
+            #expect(listed.output.contains("file request \"Receipts\", 0 received"), "\(listed.output)")
+            let onFile = try await a.cli(["share", "photo.txt", "--request", "Nope"])
+            #expect(onFile.status != 0 && onFile.output.contains("is a file"), "\(onFile.output)")
+            let hugeCap = try await a.cli(["share", "inbox", "--request", "x", "--max-size", "1e30TB"])
+            #expect(hugeCap.status != 0 && hugeCap.output.contains("--max-size"), "\(hugeCap.output)")
 
             // Logout: refused while the daemon runs, and for a token that is not the saved one;
             // then the token is revoked, forgotten, and the journal reset.

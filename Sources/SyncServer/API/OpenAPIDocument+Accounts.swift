@@ -20,9 +20,10 @@ extension OpenAPIDocument {
                         path: {type: string}
                         expiresInSeconds: {type: [integer, "null"], minimum: 0, maximum: 3153600000, description: "Seconds, at most 100 years (and at most shares.max_days); 0: never."}
                         password: {type: [string, "null"], minLength: 6, maxLength: 256, description: "Visitors must give it before the link shows anything (kept as an scrypt hash); no control characters."}
+                        request: {oneOf: [{$ref: "#/components/schemas/FileRequest"}, {type: "null"}], description: "A file request instead of a link: people without an account drop files into the folder at path (a folder)."}
               responses:
                 "201": {description: The link., content: {application/json: {schema: {$ref: "#/components/schemas/Share"}}}}
-                "400": {description: "Expiry invalid or longer than the server allows (invalid_expiry, expiry_too_long), or a password out of bounds (invalid_password).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+                "400": {description: "Expiry invalid or longer than the server allows (invalid_expiry, expiry_too_long), a password out of bounds (invalid_password), a file request of a file (invalid_path), with a bad title (invalid_title) or size cap (invalid_size).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
                 "401": {$ref: "#/components/responses/Unauthorized"}
                 "404": {$ref: "#/components/responses/NotFound"}
           /devices:
@@ -188,7 +189,7 @@ extension OpenAPIDocument {
                         items:
                           type: object
                           required: [at, kind]
-                          properties: {at: {type: number}, kind: {type: string, enum: [view, download, wrong_password]}}
+                          properties: {at: {type: number}, kind: {type: string, enum: [view, download, wrong_password, upload]}}
                 "400": {description: limit out of range., content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
                 "401": {$ref: "#/components/responses/Unauthorized"}
                 "404": {$ref: "#/components/responses/NotFound"}

@@ -101,6 +101,14 @@ enum OpenAPIDocument {
                 views: {type: integer, description: Times the link's page was shown.}
                 downloads: {type: integer, description: Times the file was downloaded through the link.}
                 hasPassword: {type: boolean, description: Visitors must give a password before the link shows anything.}
+                request: {oneOf: [{$ref: "#/components/schemas/FileRequest"}, {type: "null"}], description: "Set for a file request (/r/<token>)."}
+                uploads: {type: integer, description: Files received through a file request.}
+            FileRequest:
+              type: object
+              required: [title]
+              properties:
+                title: {type: string, minLength: 1, maxLength: 200, description: "What the uploader is asked for, on one line."}
+                maxFileBytes: {type: [integer, "null"], minimum: 1, maximum: 5497558138880, description: "The largest file it takes; null: any the owner has room for."}
           responses:
             Unauthorized:
               description: No, unknown or revoked device token, or no live session.
