@@ -41,7 +41,17 @@ import Testing
         #expect(answer.status == .created, "\(String(decoding: answer.body, as: UTF8.self))")
         let begun = try decode(BeginUploadResponse.self, answer.body)
         let id = try #require(begun.uploadId)
-        #expect(try await Presigned.send("PUT", try #require(begun.url), headers: begun.headers, body: content).status == 200)
+        #expect(begun.mode == .multipart, "never a single PUT: its object could be the owner's already")
+        let parts = try await call(
+            client,
+            .post,
+            base + "/api/uploads/\(id)/parts",
+            body: PartURLsRequest(partNumbers: [1, 1], sha256: ["1": blockSha256(content)]),
+            cookie: cookie
+        )
+        let signed = try decode(PartURLsResponse.self, parts.body)
+        #expect(signed.urls.count == 1, "a part asked for twice is signed once")
+        #expect(try await Presigned.send("PUT", try #require(signed.urls["1"]), headers: signed.headers["1"] ?? [:], body: content).status == 200)
         let done = try await call(client, .post, base + "/api/uploads/\(id)/complete", body: CompleteUploadRequest(), cookie: cookie)
         return (begun, done.status)
     }
@@ -80,8 +90,7 @@ import Testing
             let slides = Array("slide one\n".utf8)
             #expect(try await Self.send(slides, as: "slides.txt", client, base: base).completed == .noContent)
             #expect(try await Self.send(Array("slide two\n".utf8), as: "slides.txt", client, base: base).completed == .noContent)
-            let again = try await Self.send(secret, as: "copy.txt", client, base: base)
-            #expect(again.begin.mode == .single, "content the owner has is uploaded anyway: a stored answer would tell")
+            #expect(try await Self.send(secret, as: "copy.txt", client, base: base).completed == .noContent, "the owner's content, sent again")
             let files = try await env.store.files(userId: owner.id)
             #expect(Set(files.map(\.path)).isSuperset(of: ["inbox/slides.txt", "inbox/slides (1).txt", "inbox/copy.txt"]))
             #expect(files.first { $0.path == "inbox/private-notes.txt" }?.revision == 1, "nothing replaced")
@@ -122,8 +131,21 @@ import Testing
                 #expect(answer.status == .badRequest, "\(hostile.debugDescription): \(answer.status)")
             }
             #expect(try await begin("big.bin", size: 101).status == .contentTooLarge)
-            #expect(try await begin("negative.bin", size: -1).status != .created)
-            #expect(try await begin("huge.bin", size: Int64.max).status != .created)
+            #expect(try await begin("negative.bin", size: -1).status == .badRequest)
+            #expect(try await begin("invoice\u{202E}fdp.exe").status == .badRequest, "a right-to-left override is refused")
+            // Complete with nothing sent: the same answer whether or not the owner stores the
+            // content (the owner's file of one byte, "x"), and no file.
+            func completeUnsent(_ bytes: [UInt8], as name: String) async throws -> (HTTPResponse.Status, APIErrorBody) {
+                let body = BeginUploadRequest(path: name, size: Int64(bytes.count), sha256: identityHex(bytes), blockSha256: blockSha256(bytes))
+                let begun = try decode(BeginUploadResponse.self, try await Self.call(client, .post, base + "/api/uploads", body: body).body)
+                let answer = try await Self.call(client, .post, base + "/api/uploads/\(begun.uploadId!)/complete", body: CompleteUploadRequest())
+                return (answer.status, try decode(APIErrorBody.self, answer.body))
+            }
+            let stored = try await completeUnsent(Array("x".utf8), as: "probe-owned.txt")
+            let unknown = try await completeUnsent(Array("y".utf8), as: "probe-unknown.txt")
+            #expect(stored.0 == unknown.0 && stored.1 == unknown.1 && stored.0 != .noContent, "\(stored) vs \(unknown)")
+            #expect(!stored.1.message.contains("inbox") && !stored.1.message.contains("probe"), "a refusal names no path: \(stored.1)")
+            #expect(try await env.store.files(userId: owner.id).allSatisfy { !$0.path.contains("probe") })
             // A dotfile the owner's devices would read as settings arrives under another name.
             #expect(try await Self.send(content, as: ".syncignore", client, base: base).completed == .noContent)
             let paths = Set(try await env.store.files(userId: owner.id).map(\.path))
@@ -152,9 +174,23 @@ import Testing
             )
             #expect(try await Self.call(client, .delete, base + "/api/uploads/\(owned.uploadId!)").status == .notFound, "not the owner's own uploads")
             #expect(try await Self.call(client, .delete, base + "/api/uploads/\(id)").status == .noContent)
+            // A link's token takes no upload, a request's token opens no link route.
+            let link = try await Self.create(client, token: token, CreateShareRequest(path: "inbox"))
+            let linkToken = link.url.split(separator: "/").last!
+            #expect(try await Self.call(client, .post, "/r/\(linkToken)/api/uploads", body: ["path": "x"]).status == .notFound)
+            for route in ["", "/zip", "/download?path=existing.txt", "/preview?path=existing.txt", "/file?path=existing.txt"] {
+                #expect(try await client.execute(uri: "/s/" + base.dropFirst(3) + route, method: .get) { $0.status } == .notFound, "\(route)")
+            }
 
-            // Revoked: nothing opens, nothing is taken.
+            // Files on their way are bounded, and a revoked request's end with it.
+            var pending = try await env.store.uploads(shareId: request.id, userId: owner.id).count
+            while pending < SharesAPI.uploadsInProgress {
+                #expect(try await begin("pending-\(pending).txt").status == .created)
+                pending += 1
+            }
+            #expect(try await begin("one-too-many.txt").status == .tooManyRequests)
             #expect(try await client.api(.delete, "/api/v1/shares/\(request.id)", token: token).status == .noContent)
+            #expect(try await env.store.uploads(shareId: request.id, userId: owner.id).isEmpty, "the room they held is the owner's again")
             #expect(try await client.execute(uri: base, method: .get) { $0.status } == .notFound)
             #expect(try await begin("late.txt").status == .notFound)
             // A request is of a folder, with a title of one line.
@@ -174,6 +210,42 @@ import Testing
                 )
                 #expect(answer.status == .badRequest, "\(title.debugDescription)")
             }
+            // Without a cap: a size past what S3 holds is refused, not signed.
+            let open = try await Self.create(client, token: token, CreateShareRequest(path: "inbox", request: FileRequestSettings(title: "Any size")))
+            let body = BeginUploadRequest(path: "huge.bin", size: Int64.max, sha256: identityHex(content), blockSha256: blockSha256(content))
+            let openBase = "/r/" + open.url.split(separator: "/").last!
+            #expect(try await Self.call(client, .post, openBase + "/api/uploads", body: body).status == .badRequest)
+            // The folder moved while a file was on its way: it does not land in whatever took
+            // the folder's old name.
+            let moving = Array("moving".utf8)
+            let moved = try decode(
+                BeginUploadResponse.self,
+                try await Self.call(
+                    client,
+                    .post,
+                    openBase + "/api/uploads",
+                    body: BeginUploadRequest(path: "m.txt", size: 6, sha256: identityHex(moving), blockSha256: blockSha256(moving))
+                ).body
+            )
+            let folder = try #require(try await env.store.file(userId: owner.id, path: "inbox"))
+            #expect(
+                try await client.api(.post, "/api/v1/move", token: token, body: MoveRequest(from: "inbox", to: "moved", revision: folder.revision))
+                    .status == .ok
+            )
+            #expect(try await client.api(.post, "/api/v1/folders", token: token, body: ["path": "inbox"]).status == .created)
+            let signed = try decode(
+                PartURLsResponse.self,
+                try await Self.call(
+                    client,
+                    .post,
+                    openBase + "/api/uploads/\(moved.uploadId!)/parts",
+                    body: PartURLsRequest(partNumbers: [1], sha256: ["1": blockSha256(moving)])
+                ).body
+            )
+            _ = try await Presigned.send("PUT", signed.urls["1"]!, headers: signed.headers["1"] ?? [:], body: moving)
+            let late = try await Self.call(client, .post, openBase + "/api/uploads/\(moved.uploadId!)/complete", body: CompleteUploadRequest())
+            #expect(late.status == .conflict && !String(decoding: late.body, as: UTF8.self).contains("inbox"))
+            #expect(try await env.store.file(userId: owner.id, path: "inbox/m.txt") == nil)
             let zeroCap = try await client.api(
                 .post,
                 "/api/v1/shares",

@@ -34,7 +34,7 @@ struct SharesAPI {
     func register(api: RouterGroup<AppRequestContext>, public router: Router<AppRequestContext>) {
         api.post("shares") { request, context in
             let user = try context.requireCaller().user
-            let body = try await request.decode(as: CreateShareRequest.self, context: context)
+            var body = try await request.decode(as: CreateShareRequest.self, context: context)
             let lifetime: TimeInterval? =
                 switch body.expiresInSeconds {
                 case nil: Self.defaultLifetime
@@ -67,7 +67,11 @@ struct SharesAPI {
                     throw APIError(.serviceUnavailable, code: "busy", "too many passwords are being hashed at once; try again in a moment")
                 }
             }
-            if let request = body.request { try Self.validate(request) }
+            if var request = body.request {
+                request.title = request.title.trimmingCharacters(in: .whitespaces)
+                try Self.validate(request)
+                body.request = request
+            }
             let share = try await store.createShare(
                 userId: user.id,
                 path: body.path,
@@ -83,9 +87,12 @@ struct SharesAPI {
         }
         api.delete("shares/{id}") { _, context in
             let user = try context.requireCaller().user
-            guard try await store.revokeShare(id: try context.parameters.require("id"), userId: user.id) else {
+            let id = try context.parameters.require("id")
+            guard try await store.revokeShare(id: id, userId: user.id) else {
                 throw APIError(.notFound, code: "not_found", "no such share")
             }
+            // A file request's uploads on their way end with it.
+            try await abandonUploads(ofRequest: id, owner: user)
             return Response(status: .noContent)
         }
 
@@ -103,9 +110,10 @@ struct SharesAPI {
 
     /// A file request's title is one line of 1 to 200 characters; its size cap 1 B to 5 TiB.
     static func validate(_ request: FileRequestSettings) throws {
-        let title = request.title.trimmingCharacters(in: .whitespaces)
-        guard (1...200).contains(title.count), !title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw APIError(.badRequest, code: "invalid_title", "a file request's title is 1 to 200 characters on one line")
+        guard (1...200).contains(request.title.count), request.title.trimmingCharacters(in: .whitespaces) == request.title,
+            !request.title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw APIError(.badRequest, code: "invalid_title", "a file request's title is 1 to 200 characters on one line, without spaces around it")
         }
         if let cap = request.maxFileBytes, !(1...PartLayout.maxObjectSize).contains(cap) {
             throw APIError(.badRequest, code: "invalid_size", "maxFileBytes must be 1...\(PartLayout.maxObjectSize) bytes")

@@ -181,7 +181,10 @@ extension UploadsAPI {
 
     /// An upload to record for a begin `prepare` checked, its S3 side made (a multipart
     /// upload) or signed (a single PUT).
-    func prepareUpload(_ body: BeginUploadRequest, user: User) async throws -> BeginPlan {
+    /// - Parameter alwaysMultipart: a file of one block goes as a multipart upload too (a
+    ///   file request's: S3's part list proves that this upload sent the bytes, where a single
+    ///   PUT's object could be one the owner stored already).
+    func prepareUpload(_ body: BeginUploadRequest, user: User, alwaysMultipart: Bool = false) async throws -> BeginPlan {
         let hash = body.sha256.lowercased()
         let key = blobs.key(userId: user.id, sha256: hash)
         var record = UploadRecord(
@@ -195,7 +198,7 @@ extension UploadsAPI {
             createdAt: Date()
         )
         // A file of one block is one PUT; larger ones are multipart with one part per block.
-        if ContentIdentity.blockCount(forFileSize: body.size) <= 1 {
+        if ContentIdentity.blockCount(forFileSize: body.size) <= 1 && !(alwaysMultipart && body.size > 0) {
             let digest = try singleBlockDigest(body, identity: hash)
             let signed = try await blobs.presignPut(key: key, blockSha256: digest)
             return .upload(

@@ -140,9 +140,11 @@ struct UploadsAPI {
         for number in body.partNumbers where !(1...layout.partCount).contains(number) {
             throw APIError(.badRequest, code: "invalid_part", "part \(number) is outside 1...\(layout.partCount)")
         }
-        let digests = try await partDigests(upload, numbers: body.partNumbers, sha256: body.sha256)
+        // Each part once, however often it was asked for.
+        let numbers = Array(Set(body.partNumbers)).sorted()
+        let digests = try await partDigests(upload, numbers: numbers, sha256: body.sha256)
         let key = blobs.key(userId: user.id, sha256: upload.contentHash)
-        for number in body.partNumbers {
+        for number in numbers {
             let signed = try await blobs.presignPart(key: key, uploadId: s3UploadId, partNumber: number, sha256: digests[number]!)
             urls[String(number)] = signed.url
             headers[String(number)] = signed.headers

@@ -92,6 +92,14 @@ extension MetadataStore {
         )
     }
 
+    /// The uploads in progress that a file request began.
+    public func uploads(shareId: String, userId: String) async throws -> [UploadRecord] {
+        try await database.query(
+            "SELECT id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at, share_id FROM uploads WHERE share_id = ? AND user_id = ?",
+            [.text(shareId), .text(userId)]
+        ).map(Self.upload)
+    }
+
     /// Whether the user has an upload in progress at `path` (a name a file request must not take).
     public func hasUpload(userId: String, path: String) async throws -> Bool {
         !(try await database.query("SELECT id FROM uploads WHERE user_id = ? AND path = ? LIMIT 1", [.text(userId), .text(path)])).isEmpty
@@ -101,20 +109,22 @@ extension MetadataStore {
         try await database.query(
             "SELECT id, user_id, path, size, content_hash, base_revision, s3_upload_id, created_at, share_id FROM uploads WHERE id = ? AND user_id = ?",
             [.text(id), .text(userId)]
-        ).first.map { row in
-            let base: Int64? = if case .int(let value) = row["base_revision"] { value } else { nil }
-            return UploadRecord(
-                id: try row.text("id"),
-                userId: try row.text("user_id"),
-                path: try row.text("path"),
-                size: try row.int("size"),
-                contentHash: try row.text("content_hash"),
-                baseRevision: base,
-                s3UploadId: row.optionalText("s3_upload_id"),
-                createdAt: Date(timeIntervalSince1970: try row.real("created_at")),
-                shareId: row.optionalText("share_id")
-            )
-        }
+        ).first.map(Self.upload)
+    }
+
+    static func upload(_ row: SQLRow) throws -> UploadRecord {
+        let base: Int64? = if case .int(let value) = row["base_revision"] { value } else { nil }
+        return UploadRecord(
+            id: try row.text("id"),
+            userId: try row.text("user_id"),
+            path: try row.text("path"),
+            size: try row.int("size"),
+            contentHash: try row.text("content_hash"),
+            baseRevision: base,
+            s3UploadId: row.optionalText("s3_upload_id"),
+            createdAt: Date(timeIntervalSince1970: try row.real("created_at")),
+            shareId: row.optionalText("share_id")
+        )
     }
 
     public func deleteUpload(id: String) async throws {

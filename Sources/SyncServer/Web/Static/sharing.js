@@ -92,7 +92,7 @@ export async function openShareDialog(file, session) {
     const body = { path: file.path, expiresInSeconds: Number(select.value) };
     if (password.value) body.password = password.value;
     if (request) {
-      body.request = { title: title.value.trim() || baseName(file.path) };
+      body.request = { title: title.value.trim() || 'Send files' };
       if (maxMB.value) body.request.maxFileBytes = Math.round(Number(maxMB.value) * 1e6);
     }
     await api('POST', '/shares', body);
