@@ -98,14 +98,20 @@ struct ShareCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a link: it stops working at once.")
+        static let configuration = CommandConfiguration(
+            commandName: "revoke",
+            abstract: "Revoke a link: it stops working at once (it stays in `syncd share list` until removed)."
+        )
         @OptionGroup var pathOptions: PathOptions
         @Argument(help: "The link's id (from `syncd share list`).") var id: String
+        @Flag(help: "Take the link off the list too, with its counts.") var remove = false
 
         func run() async throws {
             let context = try CommandContext(paths: pathOptions.paths)
-            try await explained { try await context.api.call("DELETE", "/shares/" + ServerAPI.pathSegment(id)) }
-            say("link \(id) revoked")
+            try await explained {
+                try await context.api.call("DELETE", "/shares/" + ServerAPI.pathSegment(id) + (remove ? "?remove=true" : ""))
+            }
+            say(remove ? "link \(id) removed" : "link \(id) revoked")
         }
     }
 

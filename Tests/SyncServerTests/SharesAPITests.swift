@@ -61,6 +61,16 @@ import Testing
             )
             try await Task.sleep(for: .milliseconds(1200))
             #expect(try await client.execute(uri: "/s/\(brief.url.split(separator: "/").last!)", method: .get) { $0.status } == .gone)
+            // Revoked and expired links stay listed, with their counts, until removed.
+            var ids = try decode([ShareInfo].self, try await client.api(.get, "/api/v1/shares", token: token).body).map(\.id)
+            #expect(Set(ids) == [share.id, brief.id])
+            #expect(try await client.api(.delete, "/api/v1/shares/\(brief.id)?remove=maybe", token: token).status == .badRequest)
+            #expect(try await client.api(.delete, "/api/v1/shares/\(brief.id)?remove=true", token: otherToken).status == .notFound)
+            #expect(try await client.api(.delete, "/api/v1/shares/\(brief.id)?remove=true", token: token).status == .noContent)
+            #expect(try await client.api(.delete, "/api/v1/shares/\(share.id)?remove=true", token: token).status == .noContent)
+            ids = try decode([ShareInfo].self, try await client.api(.get, "/api/v1/shares", token: token).body).map(\.id)
+            #expect(ids.isEmpty)
+            #expect(try await client.api(.get, "/api/v1/shares/\(share.id)/events", token: token).status == .notFound)
             let lasting = try decode(
                 ShareInfo.self,
                 try await client.api(.post, "/api/v1/shares", token: token, body: CreateShareRequest(path: file.path, expiresInSeconds: 0)).body

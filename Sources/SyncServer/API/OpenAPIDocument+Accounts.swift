@@ -195,11 +195,13 @@ extension OpenAPIDocument {
                 "404": {$ref: "#/components/responses/NotFound"}
           /shares/{id}:
             delete:
-              summary: Revoke a share link.
+              summary: "Revoke a share link (it stays listed, with its counts); with remove=true, take it off the list too."
               parameters:
                 - {name: id, in: path, required: true, schema: {type: string}}
+                - {name: remove, in: query, required: false, schema: {type: boolean}}
               responses:
-                "204": {description: Revoked.}
+                "204": {description: Revoked (or removed).}
+                "400": {$ref: "#/components/responses/BadRequest"}
                 "401": {$ref: "#/components/responses/Unauthorized"}
                 "404": {$ref: "#/components/responses/NotFound"}
         """#

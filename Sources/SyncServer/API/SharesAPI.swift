@@ -85,10 +85,14 @@ struct SharesAPI {
             let user = try context.requireCaller().user
             return try json(try await store.shares(userId: user.id).map(info))
         }
-        api.delete("shares/{id}") { _, context in
+        api.delete("shares/{id}") { request, context in
             let user = try context.requireCaller().user
             let id = try context.parameters.require("id")
-            guard try await store.revokeShare(id: id, userId: user.id) else {
+            // Revoked links stay in the list (with their counts) until removed (`?remove=true`).
+            let revoked =
+                try request.booleanParameter("remove", default: false)
+                ? try await store.removeShare(id: id, userId: user.id) : try await store.revokeShare(id: id, userId: user.id)
+            guard revoked else {
                 throw APIError(.notFound, code: "not_found", "no such share")
             }
             // A file request's uploads on their way end with it.

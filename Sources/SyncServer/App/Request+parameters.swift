@@ -16,6 +16,17 @@ extension Request {
         return value
     }
 
+    /// The boolean `?name=` (`true` or `false`), `fallback` when absent.
+    func booleanParameter(_ name: String, default fallback: Bool) throws -> Bool {
+        guard let text = uri.queryParameters.get(name) else { return fallback }
+        switch text {
+        case "true": return true
+        case "false": return false
+        default:
+            throw APIError(.badRequest, code: "invalid_parameter", "\(name) must be true or false, not \(String(text.prefix(40)).debugDescription)")
+        }
+    }
+
     /// The number of seconds `?name=` (a decimal, e.g. 0.5), `fallback` when absent.
     func secondsParameter(_ name: String, in range: ClosedRange<Double>, default fallback: Double) throws -> Double {
         guard let text = uri.queryParameters.get(name) else { return fallback }

@@ -89,6 +89,19 @@ extension MetadataStore {
         )).isEmpty
     }
 
+    /// Removes one of the user's links from the list, revoked first if it was not (its visits
+    /// go too); false when the user has no such link.
+    public func removeShare(id: String, userId: String) async throws -> Bool {
+        try await database.transaction { db in
+            guard !(try await db.query("SELECT id FROM shares WHERE id = ? AND user_id = ?", [.text(id), .text(userId)])).isEmpty else {
+                return false
+            }
+            try await db.query("DELETE FROM share_events WHERE share_id = ?", [.text(id)])
+            try await db.query("DELETE FROM shares WHERE id = ?", [.text(id)])
+            return true
+        }
+    }
+
     /// Resolves a link for a visitor (nothing counted: see ``recordShareVisit(_:shareId:)``).
     public func openShare(token: String) async throws -> ShareLookup {
         try await database.transaction { db in

@@ -69,7 +69,15 @@ function linkRow(share, onRevoked) {
       await api('DELETE', `/shares/${encodeURIComponent(share.id)}`);
       notify('The link is revoked: it no longer opens');
       await onRevoked();
-    }) }));
+    }) }),
+    // Revoked and expired links stay listed, with their counts, until removed.
+    share.revoked || (share.expiresAt && share.expiresAt * 1000 < Date.now())
+      ? el('button', { type: 'button', class: 'small', 'data-action': 'remove', text: 'Remove', onclick: () => attempt(async () => {
+        await api('DELETE', `/shares/${encodeURIComponent(share.id)}?remove=true`);
+        notify('The link is removed from the list');
+        await onRevoked();
+      }) })
+      : null);
 }
 
 /** The share dialog of one file: create a link, copy it, see and revoke the file's links. */
