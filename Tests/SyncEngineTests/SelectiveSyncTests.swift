@@ -187,6 +187,30 @@ import Testing
         #expect(setup.remote.text("build") == "a file named build, edited", "the hint of a file named like a folders-only rule stays")
     }
 
+    /// The quick check passes over the server's rows inside a hidden folder by their prefix:
+    /// a row just beside it ("big x", which sorts between "big" and "big/…") is still judged,
+    /// and its rule lifted is news.
+    @Test func theQuickCheckJudgesTheRowsBesideAHiddenFolder() async throws {
+        let setup = try Setup()
+        let excluded = Excluded()
+        let engine = try Self.engine(setup, excluded: excluded)
+        for n in 0..<30 { setup.remote.put("big/\(n).f", "item \(n)") }
+        setup.remote.put("big x/f", "beside")
+        try setup.write(".syncignore", "big x/\n")
+        excluded.set(["big"])
+        try await setup.converge(engine)
+        #expect(setup.read("big x/f") == nil && setup.read("big/0.f") == nil)
+        let big = RelativePath("big")!
+        guard case .settled = try await engine.quickCheck(now: Date(), dryRun: true, ignore: IgnoreRules("big x/\n").excluding([big])) else {
+            Issue.record("nothing changed: the quick check should find nothing to do")
+            return
+        }
+        guard case .changed = try await engine.quickCheck(now: Date(), dryRun: true, ignore: IgnoreRules().excluding([big])) else {
+            Issue.record("the rule hiding \"big x\" is gone: the quick check must see its row")
+            return
+        }
+    }
+
     @Test func excludedNamesAreLiteralAndNestedExclusionsFoldIntoTheOuter() {
         let rules = IgnoreRules().excluding(FolderSync.outermost([RelativePath("a/*")!, RelativePath("a/*/b")!, RelativePath("[x]")!]))
         #expect(rules.excluded.map(\.string) == ["[x]", "a/*"])

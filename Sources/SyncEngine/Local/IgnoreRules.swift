@@ -131,6 +131,13 @@ public struct IgnoreRules: Sendable {
         return false
     }
 
+    /// The outermost folder that hides `path` (itself, when it is an ignored folder), if any:
+    /// everything inside it is hidden too.
+    func hidingFolder(of path: RelativePath, isFolder: Bool) -> RelativePath? {
+        for folder in path.ancestors where isIgnored(folder, isFolder: true) { return folder }
+        return isFolder && isIgnored(path, isFolder: true) ? path : nil
+    }
+
     /// `tree` without the paths these rules ignore (an ignored folder takes everything inside
     /// it along): what the planner sees of the remote and synced trees, so that an ignored path
     /// is neither downloaded nor, once it was synced, deleted on the server.
