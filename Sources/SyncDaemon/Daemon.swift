@@ -197,10 +197,12 @@ public enum Daemon {
                 board: board
             )
             current.excluded = ((try? excluded()) ?? []).map { path in
-                DaemonStatus.ExcludedFolder(
+                let leaving = (try? journal.holdsLocalCopy(of: path)) ?? false
+                return DaemonStatus.ExcludedFolder(
                     path: path.string,
                     configured: settings.excluded.contains(path),
-                    leaving: (try? journal.holdsLocalCopy(of: path)) ?? false
+                    leaving: leaving,
+                    heldBy: leaving ? engine.leavingHold(path) : nil
                 )
             }
             return current

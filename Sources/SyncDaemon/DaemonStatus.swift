@@ -82,11 +82,14 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
         public var configured: Bool
         /// Its local copy is still here: it goes once everything in it is on the server.
         public var leaving: Bool
+        /// While leaving: what holds the local copy here (the first item the server lacks).
+        public var heldBy: String?
 
-        public init(path: String, configured: Bool, leaving: Bool) {
+        public init(path: String, configured: Bool, leaving: Bool, heldBy: String? = nil) {
             self.path = path
             self.configured = configured
             self.leaving = leaving
+            self.heldBy = heldBy
         }
     }
 }

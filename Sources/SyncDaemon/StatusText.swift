@@ -56,5 +56,6 @@ public enum StatusText {
     public static func excludedLine(_ folder: DaemonStatus.ExcludedFolder) -> String {
         "  \(folder.path)" + (folder.configured ? " (from config.toml)" : "")
             + (folder.leaving ? " — local copy leaves once everything in it is on the server" : "")
+            + (folder.leaving ? folder.heldBy.map { " (waiting: \($0))" } ?? "" : "")
     }
 }

@@ -47,6 +47,7 @@ import Testing
         setup.remote.state.withLock { $0.failUploads = 2 }
         _ = try await engine.pass()
         #expect(setup.read("Photos/a.jpg") == "photo a, edited", "a change the server lacks keeps its folder")
+        #expect(engine.leavingHold(RelativePath("Photos")!) == "Photos/2019/new.jpg is not on the server as it is here yet")
         #expect(setup.read("Photos/2019/new.jpg") == "new photo")
         _ = try await engine.pass()
         try await setup.converge(engine)

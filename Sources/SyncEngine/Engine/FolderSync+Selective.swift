@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Logging
 import SyncAPI
+import Synchronization
 
 /// Selective sync: folders this device does not keep (``Configuration/excludedFolders``).
 ///
@@ -92,15 +93,22 @@ extension FolderSync {
     /// - Returns: whether it did.
     func finishLeaving(_ folder: RelativePath, base: IgnoreRules) throws -> Bool {
         let trees = try journal.subtree(folder)
-        for (path, entry) in trees.local.entries {
+        func held(_ why: String) -> Bool {
+            leavingHolds.withLock { $0[folder] = why }
+            return false
+        }
+        for (path, entry) in trees.local.entries.sorted(by: { $0.key < $1.key }) {
             guard let synced = trees.synced[path], let remote = trees.remote[path], synced.kind == entry.kind,
                 synced.contentHash == entry.contentHash, synced.inode == entry.inode, remote.kind == synced.kind,
                 remote.fileId == synced.fileId, remote.revision == synced.revision, remote.contentHash == synced.contentHash
-            else { return false }
+            else { return held("\(path) is not on the server as it is here yet") }
         }
-        guard let scan = try? FolderScanner(root: configuration.root, ignore: base).scan(subtree: folder, previous: trees.local),
-            !scan.problems.contains(where: Self.blocks), scan.tree.entries == trees.local.entries
-        else { return false }
+        guard let scan = try? FolderScanner(root: configuration.root, ignore: base).scan(subtree: folder, previous: trees.local) else {
+            return held("\(folder) cannot be read")
+        }
+        if let problem = scan.problems.first(where: Self.blocks) { return held(problem.description) }
+        guard scan.tree.entries == trees.local.entries else { return held("\(folder) changed since the last scan") }
+        leavingHolds.withLock { $0[folder] = nil }
         var change = JournalChange()
         for path in trees.local.paths { change.local[path] = .some(nil) }
         for path in trees.synced.paths { change.synced[path] = .some(nil) }

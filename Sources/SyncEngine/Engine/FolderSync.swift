@@ -99,6 +99,14 @@ public final class FolderSync: Sendable {
     let settledAfterLastPass = Atomic<Bool>(false)
     /// The ignore rules' text at the last pass.
     let lastIgnoreText = Mutex<String?>(nil)
+    /// What keeps each leaving excluded folder's local copy here, as the last try found.
+    let leavingHolds = Mutex<[RelativePath: String]>([:])
+
+    /// Why `folder` (excluded, its local copy still here) has not left yet: the first item in
+    /// it the server lacks, or one that cannot be read; nil when nothing was found holding it.
+    public func leavingHold(_ folder: RelativePath) -> String? {
+        leavingHolds.withLock { $0[folder] }
+    }
 
     /// Where the current (or last) pass is: for status displays.
     public struct PassProgress: Sendable, Equatable {
