@@ -72,6 +72,27 @@ import Testing
         #expect(refusal(["SYNCD_SYNC_MODE": "mirror"], credentials: login).contains("sync.mode"))
         #expect(refusal(["SYNCD_TRANSFERS_CONCURRENCY": "0"], credentials: login).contains("transfers.concurrency"))
         #expect(refusal(["SYNCD_BRAKE_MAX_FRACTION": "1.5"], credentials: login).contains("brake.max_fraction"))
+        #expect(refusal(["SYNCD_SYNC_EXCLUDE": "Photos,../etc"], credentials: login).contains("sync.exclude names \"../etc\""))
+        #expect(refusal(["SYNCD_TRANSFERS_MAX_UPLOAD_RATE": "1e30TB"], credentials: login).contains("transfers.max_upload_rate"))
+    }
+
+    /// The list `syncd exclude` keeps: each folder once, removed by name, and a file that is not
+    /// a list of paths refused rather than read as empty (which would bring every folder back).
+    @Test func theExcludedFoldersListKeepsEachFolderOnce() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("excluded-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let folders = ExcludedFolders(configured: [RelativePath("Archive")!], file: state + "/excluded-folders.json")
+        #expect(try folders.all() == [RelativePath("Archive")!])
+        let photos = try #require(ExcludedFolders.path("/Photos/2019/"))
+        #expect(photos.string == "Photos/2019" && ExcludedFolders.path("/") == nil && ExcludedFolders.path("a/../b") == nil)
+        #expect(try folders.update(photos, excluded: true))
+        #expect(try !folders.update(photos, excluded: true), "once")
+        let newline = try #require(RelativePath("two\nlines"))
+        #expect(try folders.update(newline, excluded: true))
+        #expect(try folders.all() == [RelativePath("Archive")!, photos, newline], "configured first, then the list")
+        #expect(try folders.update(photos, excluded: false) && folders.added() == [newline])
+        try Data("not json".utf8).write(to: URL(fileURLWithPath: folders.file))
+        #expect(throws: ConfigError.self) { try folders.all() }
     }
 
     @Test func credentialsAreTheOwnersOnlyAndSurviveOddCharacters() throws {
